@@ -1,0 +1,102 @@
+# Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
+#   make            build build/pulsar (prints its size, fails over budget)
+#   make check      host unit tests (cmocka, ASan + UBSan)
+#   make test       every test: unit tests, then end-to-end boots under QEMU
+#   make run        boot the bundled demo over PXE under QEMU
+#   make deps       install what the build and tests need (apt-get)
+
+BUILD    := build
+NBP      := $(BUILD)/pulsar
+# Some PXE ROMs refuse larger boot programs (see README).
+NBP_MAX  := 32768
+
+CC       ?= gcc
+NASM     ?= nasm
+LD       ?= ld
+OBJCOPY  ?= objcopy
+HOSTCC   ?= cc
+PYTHON   ?= python3
+
+# ---------------------------------------------------------------- the NBP
+NBP_CFLAGS := -m32 -march=i686 -std=gnu11 -Os -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only \
+	-mno-red-zone -fno-builtin -fno-common -ffunction-sections -fdata-sections \
+	-Wall -Wextra -Werror -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Ilib/include -I. -MMD -MP $(EXTRA_CFLAGS)
+ifeq ($(DEBUG),1)
+NBP_CFLAGS += -DDEBUG=1
+endif
+NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack --no-warn-rwx-segments
+LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
+
+# Pure code: built for the NBP and for the host unit tests.
+PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c mb/mbinfo.c net/dhcp.c
+# Freestanding libc (host tests build it under renamed symbols).
+LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
+# Hardware edge: only in the NBP.
+EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c) lib/console.c
+NBP_ASM   := boot/entry.asm
+
+NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \
+	$(patsubst %.c,$(BUILD)/nbp/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) $(EDGE_SRCS)))
+
+all: $(NBP)
+
+$(BUILD)/nbp/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NBP_CFLAGS) -c $< -o $@
+
+$(BUILD)/nbp/%.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -Iboot/ -MD $(@:.o=.d) $< -o $@
+
+$(BUILD)/pulsar.elf: $(NBP_OBJS) linker.ld
+	$(LD) $(NBP_LDFLAGS) -Map $(BUILD)/pulsar.map -o $@ $(NBP_OBJS) $(LIBGCC)
+
+$(NBP): $(BUILD)/pulsar.elf
+	$(OBJCOPY) -O binary $< $@
+	@size=$$(stat -c %s $@); \
+	echo "build/pulsar: $$size bytes (budget $(NBP_MAX))"; \
+	if [ $$size -gt $(NBP_MAX) ]; then \
+		echo "error: build/pulsar is over the $(NBP_MAX)-byte budget" >&2; \
+		rm -f $@; exit 1; fi
+
+# ---------------------------------------------------------- host unit tests
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -I. \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_LIBS := -lcmocka
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(wildcard tests/unit/test_*.c))
+
+$(BUILD)/host/test_libc: tests/unit/test_libc.c $(LIBC_SRCS) tests/unit/libc_rename.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -fno-builtin -include tests/unit/libc_rename.h \
+		-o $@ tests/unit/test_libc.c $(LIBC_SRCS) $(HOST_LIBS)
+
+$(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)
+
+check: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+# ------------------------------------------------------------ test kernel
+-include tests/kernel/kernel.mk
+
+# ------------------------------------------------------------ end-to-end
+e2e: $(NBP) $(TEST_KERNEL)
+	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
+
+test: check e2e
+
+run: $(NBP) $(TEST_KERNEL)
+	sh scripts/deps.sh --run
+	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
+
+deps:
+	sh scripts/deps.sh
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all check e2e test run deps clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,359 @@
+; Pulsar's real-mode edge: the NBP entry, A20, the GDT, the mode switches,
+; the one real-mode thunk and the final jump to a multiboot kernel.
+;
+; Memory while Pulsar runs (all below 1 MiB):
+;   0x00000-0x004FF  IVT and BIOS data area (left alone)
+;   0x00500-0x07BFF  Pulsar's one stack, shared by protected and real mode
+;   0x07C00-...      this image (text16/data16 first, so the thunk and
+;                    everything it touches lie below 64 KiB), then .bss,
+;                    then the heap (set up by loader/main.c)
+;
+; Selectors: 0x08 flat 32-bit code, 0x10 flat 32-bit data,
+;            0x18 16-bit code (base 0, limit 64 KiB), 0x20 16-bit data.
+
+CODE32  equ 0x08
+DATA32  equ 0x10
+CODE16  equ 0x18
+DATA16  equ 0x20
+STACK_TOP equ 0x7C00
+
+; struct rm_regs (boot/realmode.h): keep the two in step.
+RM_EAX    equ 0
+RM_EBX    equ 4
+RM_ECX    equ 8
+RM_EDX    equ 12
+RM_ESI    equ 16
+RM_EDI    equ 20
+RM_EBP    equ 24
+RM_EFLAGS equ 28
+RM_DS     equ 32
+RM_ES     equ 34
+RM_FS     equ 36
+RM_GS     equ 38
+RM_SIZE   equ 40
+
+extern pulsar_main
+extern __bss_start, __bss_end
+
+global _start
+global rm_int, rm_farcall
+global boot_multiboot
+global boot_pxenv_ptr, boot_bangpxe_ptr, boot_rom_ss, boot_rom_sp
+
+section .text16 progbits alloc exec nowrite align=1
+bits 16
+
+; _start: the NBP entry point.
+;   In:  real mode, CS:IP = 0000:7C00 (some ROMs use 07C0:0000),
+;        ES:BX = PXENV+ structure, SS:SP+4 = far pointer to !PXE.
+;   Out: does not return; enters pulsar_main() in 32-bit protected mode
+;        with flat segments, ESP = 0x7C00, interrupts off, .bss zeroed.
+_start:
+        jmp     0:.normalised           ; force CS = 0 so labels are offsets
+.normalised:
+        cli
+        mov     [cs:boot_pxenv_ptr], bx ; PXENV+ offset ...
+        mov     [cs:boot_pxenv_ptr + 2], es ; ... and segment
+        mov     [cs:boot_rom_sp], sp    ; the ROM's stack, kept for chainloading
+        mov     [cs:boot_rom_ss], ss
+        mov     bp, sp
+        mov     eax, [ss:bp + 4]        ; !PXE far pointer pushed by the ROM
+        mov     [cs:boot_bangpxe_ptr], eax
+        xor     ax, ax
+        mov     ds, ax
+        mov     es, ax
+        mov     ss, ax
+        mov     sp, STACK_TOP           ; our own stack below the image
+        cld
+
+        call    a20_enable
+        jnc     .a20_on
+        mov     si, msg_a20
+        call    bios_puts
+.halt:  hlt
+        jmp     .halt
+.a20_on:
+        lgdt    [gdtr]
+        mov     eax, cr0
+        or      al, 1                   ; PE
+        mov     cr0, eax
+        jmp     CODE32:pm_entry
+
+; a20_check: is the A20 line enabled?
+;   In:  real mode, interrupts off.  Out: ZF set if enabled.
+;   Clobbers: AX, plus FS/GS restored.
+a20_check:
+        push    ds
+        push    es
+        xor     ax, ax
+        mov     ds, ax
+        not     ax
+        mov     es, ax                  ; ES = 0xFFFF: ES:0x510 = 1 MiB + 0x500
+        mov     ax, [0x500]
+        push    ax
+        mov     word [0x500], 0x1234
+        mov     word [es:0x510], 0x4321 ; aliases 0:0x500 when A20 is off
+        cmp     word [0x500], 0x1234    ; ZF clear = aliased = A20 off
+        pop     ax
+        mov     [0x500], ax
+        pop     es
+        pop     ds
+        ret
+
+; a20_enable: turn the A20 line on: BIOS, then port 0x92, then the 8042.
+;   In:  real mode, interrupts off.  Out: CF clear on success.
+;   Clobbers: AX, CX.
+a20_enable:
+        call    a20_check
+        jz      .ok
+        mov     ax, 0x2401              ; BIOS: enable A20
+        int     0x15
+        cli                             ; the BIOS may have turned them on
+        call    a20_check
+        jz      .ok
+        in      al, 0x92                ; "fast A20": bit 1, never bit 0 (reset)
+        or      al, 2
+        and     al, 0xFE
+        out     0x92, al
+        call    a20_check
+        jz      .ok
+        call    kbc_wait
+        mov     al, 0xD1                ; 8042: write output port
+        out     0x64, al
+        call    kbc_wait
+        mov     al, 0xDF                ; output port with A20 set
+        out     0x60, al
+        call    kbc_wait
+        mov     cx, 0xFFFF              ; the 8042 may take a while
+.retry: call    a20_check
+        jz      .ok
+        loop    .retry
+        stc
+        ret
+.ok:    clc
+        ret
+
+; kbc_wait: wait (boundedly) until the 8042 input buffer is empty.
+;   In: real mode.  Clobbers: AL, CX.
+kbc_wait:
+        mov     cx, 0xFFFF
+.spin:  in      al, 0x64
+        test    al, 2
+        loopnz  .spin
+        ret
+
+; bios_puts: print a NUL-terminated string with INT 10h teletype.
+;   In: real mode, DS:SI = string.  Clobbers: AX, BX, SI.
+bios_puts:
+        lodsb
+        test    al, al
+        jz      .done
+        mov     ah, 0x0E
+        mov     bx, 0x0007
+        int     0x10
+        jmp     bios_puts
+.done:  ret
+
+; rm_thunk_rm: the real-mode half of the thunk (see rm_common below).
+;   In:  real mode, SS = 0, SP -> the caller's stack arguments (if any),
+;        thunk_regs = the register image to load, thunk_target = seg:off,
+;        thunk_is_int = 1 to emulate INT (push FLAGS first).
+;   Out: thunk_regs = the registers after the call; back in 32-bit mode
+;        at rm_back32.
+rm_thunk_rm:
+        xor     ax, ax
+        mov     ds, ax
+        mov     ss, ax
+        lidt    [rm_idtr]               ; the BIOS IVT at 0
+        mov     ax, [thunk_regs + RM_ES]
+        mov     es, ax
+        mov     ax, [thunk_regs + RM_FS]
+        mov     fs, ax
+        mov     ax, [thunk_regs + RM_GS]
+        mov     gs, ax
+        mov     eax, [thunk_regs + RM_EAX]
+        mov     ebx, [thunk_regs + RM_EBX]
+        mov     ecx, [thunk_regs + RM_ECX]
+        mov     edx, [thunk_regs + RM_EDX]
+        mov     esi, [thunk_regs + RM_ESI]
+        mov     edi, [thunk_regs + RM_EDI]
+        mov     ebp, [thunk_regs + RM_EBP]
+        push    word [thunk_regs + RM_DS]
+        pop     ds                      ; DS last: it addressed the image
+        cld
+        sti                             ; BIOS and PXE code expect interrupts
+        cmp     byte [cs:thunk_is_int], 0
+        je      .call
+        pushf                           ; INT = PUSHF + far CALL to the vector
+.call:  call    far [cs:thunk_target]
+        cli
+        mov     [cs:thunk_regs + RM_EAX], eax
+        mov     [cs:thunk_regs + RM_EBX], ebx
+        mov     [cs:thunk_regs + RM_ECX], ecx
+        mov     [cs:thunk_regs + RM_EDX], edx
+        mov     [cs:thunk_regs + RM_ESI], esi
+        mov     [cs:thunk_regs + RM_EDI], edi
+        mov     [cs:thunk_regs + RM_EBP], ebp
+        pushfd
+        pop     dword [cs:thunk_regs + RM_EFLAGS]
+        mov     [cs:thunk_regs + RM_DS], ds
+        mov     [cs:thunk_regs + RM_ES], es
+        mov     [cs:thunk_regs + RM_FS], fs
+        mov     [cs:thunk_regs + RM_GS], gs
+        xor     ax, ax
+        mov     ds, ax
+        lgdt    [gdtr]                  ; in case the callee loaded its own
+        mov     eax, cr0
+        or      al, 1
+        mov     cr0, eax
+        jmp     dword CODE32:rm_back32
+
+; pm16_to_rm: drop from 16-bit protected mode to real mode.
+;   In:  16-bit protected mode (CS = CODE16), interrupts off.
+;   Out: jumps to rm_thunk_rm in real mode with CS = 0.
+pm16_to_rm:
+        mov     ax, DATA16              ; 64 KiB limits in the hidden caches
+        mov     ds, ax
+        mov     es, ax
+        mov     fs, ax
+        mov     gs, ax
+        mov     ss, ax
+        mov     eax, cr0
+        and     eax, 0x7FFFFFFE         ; PE off (paging is never on)
+        mov     cr0, eax
+        jmp     0:rm_thunk_rm
+
+section .data16 progbits alloc write align=16
+align 16
+gdt:    dq 0
+        dq 0x00CF9A000000FFFF           ; 0x08: code, base 0, 4 GiB, 32-bit
+        dq 0x00CF92000000FFFF           ; 0x10: data, base 0, 4 GiB, 32-bit
+        dq 0x00009A000000FFFF           ; 0x18: code, base 0, 64 KiB, 16-bit
+        dq 0x000092000000FFFF           ; 0x20: data, base 0, 64 KiB, 16-bit
+gdt_end:
+gdtr:   dw gdt_end - gdt - 1
+        dd gdt
+rm_idtr:
+        dw 0x3FF                        ; the real-mode IVT: 256 vectors at 0
+        dd 0
+align 4
+boot_pxenv_ptr:   dd 0                  ; seg:off of PXENV+ from ES:BX
+boot_bangpxe_ptr: dd 0                  ; seg:off of !PXE from SS:SP+4
+boot_rom_ss:      dw 0                  ; the ROM's stack at entry
+boot_rom_sp:      dw 0
+thunk_target:     dd 0                  ; seg:off to call
+thunk_pm_esp:     dd 0                  ; ESP to return to in 32-bit mode
+thunk_regs_ptr:   dd 0                  ; the caller's struct rm_regs
+thunk_args:       dd 0                  ; stack arguments to copy ...
+thunk_args_len:   dd 0                  ; ... and their length in bytes
+thunk_is_int:     db 0
+align 4
+thunk_regs:       times RM_SIZE db 0    ; the register image in low memory
+msg_a20: db "Pulsar: cannot enable the A20 line", 13, 10, 0
+
+section .text
+bits 32
+
+; pm_entry: first 32-bit code.
+;   In:  protected mode, CS = CODE32, interrupts off.
+;   Out: never returns; calls pulsar_main() with .bss zeroed.
+pm_entry:
+        mov     ax, DATA32
+        mov     ds, ax
+        mov     es, ax
+        mov     fs, ax
+        mov     gs, ax
+        mov     ss, ax
+        mov     esp, STACK_TOP
+        mov     edi, __bss_start
+        mov     ecx, __bss_end
+        sub     ecx, edi
+        xor     eax, eax
+        rep     stosb
+        call    pulsar_main
+.halt:  cli
+        hlt
+        jmp     .halt
+
+; rm_int: void rm_int(uint8_t vec, struct rm_regs *regs)
+;   In:  32-bit mode, cdecl.  Calls real-mode INT vec with *regs loaded.
+;   Out: *regs = the registers the handler returned (EFLAGS incl. CF).
+;   Clobbers: nothing the C ABI keeps (all GPRs restored); runs with
+;   interrupts enabled while in real mode, off again on return.
+rm_int:
+        pushad
+        movzx   eax, byte [esp + 36]
+        mov     eax, [eax * 4]          ; the vector from the IVT
+        mov     byte [thunk_is_int], 1
+        mov     dword [thunk_args_len], 0
+        jmp     rm_common
+
+; rm_farcall: void rm_farcall(uint32_t segoff, struct rm_regs *regs,
+;                             const void *args, uint32_t args_len)
+;   In:  32-bit mode, cdecl.  Copies args_len bytes of args onto the
+;        real-mode stack (so the callee sees them at SS:SP+4, after the
+;        return address, as the !PXE API wants), then far-calls segoff.
+;   Out: *regs = the registers after the call.  Clobbers: as rm_int.
+rm_farcall:
+        pushad
+        mov     eax, [esp + 36]
+        mov     byte [thunk_is_int], 0
+        mov     ecx, [esp + 44]
+        mov     [thunk_args], ecx
+        mov     ecx, [esp + 48]
+        mov     [thunk_args_len], ecx
+        ; fall through
+
+; rm_common: the shared body of the one thunk.
+;   In:  EAX = seg:off target, [esp+40] = struct rm_regs *, after PUSHAD.
+rm_common:
+        mov     [thunk_target], eax
+        mov     [thunk_pm_esp], esp
+        mov     esi, [esp + 40]
+        mov     [thunk_regs_ptr], esi
+        mov     edi, thunk_regs
+        mov     ecx, RM_SIZE / 4
+        cld
+        rep     movsd
+        and     esp, ~15
+        mov     ecx, [thunk_args_len]
+        sub     esp, ecx
+        mov     edi, esp
+        mov     esi, [thunk_args]
+        rep     movsb                   ; stack arguments at SS:SP
+        jmp     CODE16:pm16_to_rm
+
+; rm_back32: the thunk's return into 32-bit mode.
+rm_back32:
+        mov     ax, DATA32
+        mov     ds, ax
+        mov     es, ax
+        mov     fs, ax
+        mov     gs, ax
+        mov     ss, ax
+        mov     esp, [thunk_pm_esp]
+        mov     esi, thunk_regs
+        mov     edi, [thunk_regs_ptr]
+        mov     ecx, RM_SIZE / 4
+        cld
+        rep     movsd
+        popad
+        ret
+
+; boot_multiboot: void boot_multiboot(uint32_t entry, uint32_t info)
+;   In:  32-bit mode, cdecl; the PXE stack already shut down.
+;   Out: never returns.  Jumps to entry as Multiboot 0.6.96 requires:
+;        EAX = 0x2BADB002, EBX = info, flat 4 GiB CS/DS/ES/FS/GS/SS,
+;        A20 on, paging off, interrupts off.
+boot_multiboot:
+        cli
+        mov     ecx, [esp + 4]
+        mov     ebx, [esp + 8]
+        mov     ax, DATA32              ; flat data segments, reloaded
+        mov     ds, ax
+        mov     es, ax
+        mov     fs, ax
+        mov     gs, ax
+        mov     ss, ax
+        mov     eax, 0x2BADB002
+        jmp     ecx

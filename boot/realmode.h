@@ -1,0 +1,51 @@
+/*
+ * The C side of the one real-mode thunk (boot/entry.asm).  Protected-mode
+ * code reaches the BIOS and the PXE ROM only through these two calls.
+ */
+#ifndef PULSAR_REALMODE_H
+#define PULSAR_REALMODE_H
+#include <stdint.h>
+
+/** The register image loaded before and saved after a real-mode call. */
+struct rm_regs {
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp;
+    uint32_t eflags; /* out only: the flags after the call (CF = bit 0) */
+    uint16_t ds, es, fs, gs;
+} __attribute__((packed));
+
+#define RM_CF 0x1u
+
+/** Run real-mode INT @vec with @regs loaded; @regs gets the results. */
+void rm_int(uint8_t vec, struct rm_regs *regs);
+
+/**
+ * Far-call real-mode @segoff (segment in the high 16 bits) with @regs
+ * loaded and @args_len bytes of @args on the stack above the return
+ * address; @regs gets the results.
+ */
+void rm_farcall(uint32_t segoff, struct rm_regs *regs, const void *args,
+                uint32_t args_len);
+
+/** Jump to a multiboot kernel; see entry.asm for the machine state. */
+void boot_multiboot(uint32_t entry, uint32_t info) __attribute__((noreturn));
+
+/** What the PXE ROM handed the NBP at entry (seg:off pointers). */
+extern uint32_t boot_pxenv_ptr, boot_bangpxe_ptr;
+extern uint16_t boot_rom_ss, boot_rom_sp;
+
+/** Linear address of a seg:off far pointer. */
+static inline uint32_t segoff_to_lin(uint32_t segoff)
+{
+    return ((segoff >> 16) << 4) + (segoff & 0xFFFF);
+}
+
+/** A seg:off far pointer for a linear address below 1 MiB. */
+static inline uint32_t lin_to_segoff(uint32_t lin)
+{
+    return ((lin >> 4) << 16) | (lin & 0xF);
+}
+
+/** Linker symbols bounding Pulsar's image and .bss. */
+extern char __image_start[], __image_end[], __bss_start[], __bss_end[];
+
+#endif

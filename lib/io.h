@@ -1,0 +1,28 @@
+/* x86 port I/O for the NBP's hardware edge (console, exit paths). */
+#ifndef PULSAR_IO_H
+#define PULSAR_IO_H
+#include <stdint.h>
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+/*
+ * Read low physical memory (BIOS data area, IVT).  Through asm so that
+ * the compiler neither warns about nor "optimises" fixed low addresses.
+ */
+static inline uint16_t peek16(uint32_t addr)
+{
+    uint16_t v;
+    __asm__ volatile("movw (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+    return v;
+}
+#endif

@@ -1,0 +1,83 @@
+/* INT 15h memory map and base memory size; see bios.h. */
+#include "loader/bios.h"
+#include "boot/realmode.h"
+#include "net/pxe.h"
+#include "lib/io.h"
+#include <string.h>
+
+#define SMAP 0x534D4150u /* "SMAP" */
+
+unsigned bios_e820(struct e820_entry *map, unsigned max)
+{
+    struct rm_regs r;
+    unsigned n = 0;
+    uint32_t cont = 0;
+    uint32_t buf = (uint32_t)pxe_bounce; /* below 1 MiB */
+
+    do {
+        memset(&r, 0, sizeof(r));
+        memset(pxe_bounce, 0, 24);
+        pxe_bounce[20] = 1; /* ACPI 3 "enabled" bit, for 24-byte BIOSes */
+        r.eax = 0xE820;
+        r.ebx = cont;
+        r.ecx = 24;
+        r.edx = SMAP;
+        r.es = (uint16_t)(buf >> 4);
+        r.edi = buf & 15;
+        rm_int(0x15, &r);
+        if ((r.eflags & RM_CF) || r.eax != SMAP)
+            break; /* CF on the first call: no E820 */
+        if (r.ecx >= 20) {
+            uint32_t ext = r.ecx >= 24 ? *(uint32_t *)(pxe_bounce + 20) : 1;
+            if (ext & 1) { /* bit 0 clear: "ignore this entry" (ACPI 3) */
+                memcpy(&map[n].base, pxe_bounce, 8);
+                memcpy(&map[n].len, pxe_bounce + 8, 8);
+                memcpy(&map[n].type, pxe_bounce + 16, 4);
+                n++;
+            }
+        }
+        cont = r.ebx;
+    } while (cont && n < max);
+
+    if (n)
+        return n;
+
+    /* No E820: base memory plus E801h (or 88h) extended memory. */
+    map[0].base = 0;
+    map[0].len = bios_base_memory();
+    map[0].type = E820_RAM;
+    n = 1;
+    memset(&r, 0, sizeof(r));
+    r.eax = 0xE801;
+    rm_int(0x15, &r);
+    if (!(r.eflags & RM_CF)) {
+        uint32_t below16 = (r.ecx & 0xFFFF) ? (r.ecx & 0xFFFF) : (r.eax & 0xFFFF);
+        uint32_t above16 = (r.ecx & 0xFFFF) ? (r.edx & 0xFFFF) : (r.ebx & 0xFFFF);
+        map[n].base = 0x100000;
+        map[n].len = (uint64_t)below16 * 1024;
+        map[n++].type = E820_RAM;
+        if (above16 && n < max) {
+            map[n].base = 0x1000000;
+            map[n].len = (uint64_t)above16 * 65536;
+            map[n++].type = E820_RAM;
+        }
+        return n;
+    }
+    memset(&r, 0, sizeof(r));
+    r.eax = 0x8800;
+    rm_int(0x15, &r);
+    if (!(r.eflags & RM_CF)) {
+        map[n].base = 0x100000;
+        map[n].len = (uint64_t)(r.eax & 0xFFFF) * 1024;
+        map[n++].type = E820_RAM;
+    }
+    return n;
+}
+
+uint32_t bios_base_memory(void)
+{
+    /* The BIOS data area word at 0x413 holds base memory in KiB; the PXE
+     * ROM lowers it when it claims memory at the top of base memory. */
+    uint32_t bytes = (uint32_t)peek16(0x413) * 1024;
+    return bytes > 0xA0000 ? 0xA0000 : bytes;
+}

@@ -1,0 +1,17 @@
+/* What Pulsar asks the BIOS: the E820 memory map and base memory size. */
+#ifndef PULSAR_BIOS_H
+#define PULSAR_BIOS_H
+#include "loader/place.h"
+
+/** Most E820 entries Pulsar keeps (real maps have a few dozen). */
+#define E820_MAX 128
+
+/**
+ * Read the memory map with INT 15h EAX=E820h into @map.  Falls back to
+ * E801h / 88h for BIOSes without E820.  Returns the number of entries.
+ */
+unsigned bios_e820(struct e820_entry *map, unsigned max);
+
+/** Base memory below the EBDA and the PXE stack, in bytes (BDA 40:13). */
+uint32_t bios_base_memory(void);
+#endif

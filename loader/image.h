@@ -1,0 +1,87 @@
+/*
+ * Kernel image formats.  A format probes the first bytes of a file (the
+ * "prefix", which Pulsar buffers while the transfer has already started)
+ * and turns them into a load plan: which file bytes go where, and what is
+ * zeroed.  The plan is checked against the placer before a byte is
+ * written, then the rest of the file is streamed through image_feed(),
+ * which copies each packet straight to its final place.  Pure C.
+ */
+#ifndef PULSAR_IMAGE_H
+#define PULSAR_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/** How many bytes of a kernel Pulsar buffers before it plans the load. */
+#define IMAGE_PREFIX 8192
+/** The multiboot header must lie within the first this-many bytes. */
+#define MB_SEARCH 8192
+#define MB_HEADER_MAGIC 0x1BADB002u
+#define MB_BOOT_MAGIC 0x2BADB002u
+#define IMAGE_MAX_SEGS 16
+
+/** One range of the file copied to memory, then zeroed up to memsz. */
+struct load_seg {
+    uint32_t dest;     /* physical address */
+    uint32_t file_off; /* offset in the file */
+    uint32_t filesz;   /* bytes copied from the file */
+    uint32_t memsz;    /* bytes in memory (>= filesz; the rest is zeroed) */
+};
+
+/** The multiboot header as found in the image. */
+struct mb_header {
+    uint32_t offset; /* where it was found in the file */
+    uint32_t flags;
+    uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
+    uint32_t mode_type, width, height, depth;
+};
+
+/** A load plan: what image_feed copies and where execution starts. */
+struct image_plan {
+    const char *format; /* "multiboot ELF32", ... */
+    struct mb_header mb;
+    uint32_t entry;
+    struct load_seg seg[IMAGE_MAX_SEGS];
+    unsigned nseg;
+    uint32_t lowest, highest; /* span of all segments [lowest, highest) */
+    uint32_t file_need;       /* the file must be at least this long */
+};
+
+/**
+ * Find and verify the multiboot header in @prefix.
+ * Returns 0, -PE_NOEXEC (none found) or -PE_INVAL (bad checksum); on error
+ * writes a message into @err (@errlen bytes).
+ */
+int mb_find_header(const uint8_t *prefix, size_t len, struct mb_header *mb,
+                   char *err, size_t errlen);
+
+/**
+ * Plan the load of a multiboot kernel whose first @len bytes are @prefix
+ * (the whole file when it is shorter than IMAGE_PREFIX).  @file_size is
+ * the size TFTP announced, or 0 when unknown.  Refuses header flags Pulsar
+ * cannot honour, naming the bit.  Returns 0 or a negative pulsar_err with
+ * a message in @err.
+ */
+int image_plan_multiboot(const uint8_t *prefix, size_t len,
+                         uint32_t file_size, struct image_plan *plan,
+                         char *err, size_t errlen);
+
+/** Copy callback: put @n bytes of @src at physical @dest. */
+typedef void (*image_write_fn)(void *ctx, uint32_t dest, const void *src,
+                               size_t n);
+
+/**
+ * Route the file bytes [@off, @off+@len) to every segment they belong to.
+ * Bytes outside all segments are dropped.  Never writes outside the plan.
+ */
+void image_feed(const struct image_plan *plan, uint32_t off,
+                const uint8_t *data, size_t len, image_write_fn write,
+                void *ctx);
+
+/** The [dest+filesz, dest+memsz) parts each segment needs zeroed. */
+typedef void (*image_zero_fn)(void *ctx, uint32_t dest, size_t n);
+void image_zero_bss(const struct image_plan *plan, image_zero_fn zero,
+                    void *ctx);
+
+#endif

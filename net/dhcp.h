@@ -1,0 +1,40 @@
+/*
+ * DHCP facts from the reply the PXE ROM cached: the NIC's MAC, our IP, the
+ * TFTP server (siaddr, the DHCP "next-server") and option 17 (root-path).
+ * Pure C: the packet is untrusted input and is parsed with bounds checks;
+ * unit-tested and fuzzed on the host.
+ */
+#ifndef PULSAR_DHCP_H
+#define PULSAR_DHCP_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define DHCP_MAX_ROOT 127
+
+struct dhcp_facts {
+    uint8_t mac[16];
+    uint8_t mac_len;     /* chaddr length (6 for Ethernet) */
+    uint32_t client_ip;  /* yiaddr (or ciaddr), network byte order */
+    uint32_t server_ip;  /* siaddr: next-server, network byte order */
+    uint32_t dhcp_server;/* option 54, 0 if absent */
+    bool has_root;
+    char root[DHCP_MAX_ROOT + 1]; /* option 17, NUL-terminated */
+    bool has_bootfile;
+    char bootfile[128];  /* option 67 or the `file` field */
+};
+
+/**
+ * Parse a BOOTP/DHCP packet of @len bytes into @f (zeroed first).
+ * Fields that are absent or malformed stay zero; options with bad
+ * lengths end the option walk.  Returns 0, or -PE_INVAL when the packet
+ * is too short or not a BOOTP reply with an Ethernet-sized address.
+ */
+int dhcp_parse(const uint8_t *pkt, size_t len, struct dhcp_facts *f);
+
+/** Format @mac as "aa-bb-cc-dd-ee-ff" (sep '-') into @out (>= 3*len). */
+void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out);
+
+/** Format an IPv4 address (network byte order) into @out (>= 16). */
+void dhcp_format_ip(uint32_t ip, char *out);
+#endif

@@ -1,0 +1,32 @@
+/*
+ * TFTP through the PXE ROM (PXENV_TFTP_OPEN/READ/CLOSE, GET_FSIZE).  Each
+ * packet lands in the low bounce buffer and goes straight on to a sink,
+ * which copies it to its final place: there is never a whole-file copy.
+ */
+#ifndef PULSAR_TFTP_H
+#define PULSAR_TFTP_H
+#include <stdint.h>
+#include <stddef.h>
+
+/** The blksize Pulsar asks for; the ROM answers with what it grants. */
+#define TFTP_BLKSIZE_WANTED 1432
+
+/**
+ * Receives file bytes [@off, @off+@len) in order.  Returns 0 to go on or
+ * a negative pulsar_err to abort the transfer.
+ */
+typedef int (*tftp_sink_fn)(void *ctx, uint32_t off, const uint8_t *data,
+                            size_t len);
+
+/** Ask the server for @path's size (the tsize option). */
+int tftp_size(uint32_t server, const char *path, uint32_t *size);
+
+/**
+ * Fetch @path from @server, handing every packet to @sink.  A file longer
+ * than @max bytes is aborted with -PE_RANGE.  @got: out: bytes received.
+ * @blksize: out (may be NULL): the packet size the ROM granted.
+ */
+int tftp_fetch(uint32_t server, const char *path, uint32_t max,
+               tftp_sink_fn sink, void *ctx, uint32_t *got,
+               uint16_t *blksize);
+#endif
