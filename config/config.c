@@ -396,6 +396,7 @@ static int cfg_add_item(struct cfg_run *r, const struct cfg_frame *f,
     item->server = r->st->server;
     item->has_addr = r->st->has_addr;
     item->addr = r->st->addr;
+    item->addr_seq = r->st->addr_seq;
     item->src_line = line;
     nlen = strlen(a->word);
     alen = strlen(a->rest);
@@ -507,6 +508,7 @@ static int cfg_do_addr(struct cfg_run *r, const struct cfg_frame *f,
     if ((rc = cfg_parse_addr(a->word, &addr)) == 0) {
         r->st->has_addr = true;
         r->st->addr = addr;
+        r->st->addr_seq++;
         return 0;
     }
     m = msg_start(r, f, line);

@@ -27,6 +27,8 @@ struct cfg_state {
     uint32_t server;             /* `tftp`: IPv4 in network byte order */
     bool has_addr;               /* `addr` seen */
     uint64_t addr;               /* `addr`: where following modules go */
+    unsigned addr_seq;           /* counts `addr` lines: a repeated value
+                                    still restarts placement there */
 };
 
 enum cfg_kind {
@@ -45,6 +47,7 @@ struct cfg_item {
     uint32_t server;   /* TFTP server (network byte order) */
     bool has_addr;     /* an `addr` was in force */
     uint64_t addr;     /* ... and its value */
+    unsigned addr_seq; /* which `addr` line (cfg_state.addr_seq) */
     char *src_file;    /* config file the line is in */
     unsigned src_line; /* its (first physical) line number, from 1 */
     struct cfg_item *next;

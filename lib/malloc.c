@@ -17,7 +17,7 @@ struct block {
     struct block *next; /* next free block (free blocks only) */
     uint32_t magic;     /* BLOCK_USED or BLOCK_FREE: catches bad frees */
     uint32_t pad;
-};
+} __attribute__((aligned(ALIGN))); /* so payloads stay ALIGN-aligned */
 #define BLOCK_USED 0x55534544u
 #define BLOCK_FREE 0x46524545u
 

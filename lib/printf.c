@@ -5,6 +5,7 @@
  * when @size > 0 and returns the length the full output would have had,
  * as C99 does, so callers can detect truncation.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>

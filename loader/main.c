@@ -340,7 +340,7 @@ static struct mbi_module *load_modules(uint32_t after, unsigned *count)
 {
     struct mbi_module *mods = calloc(boot.cfg.nloads + 1, sizeof(*mods));
     uint64_t cursor = ((uint64_t)after + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-    uint64_t last_addr = ~0ull;
+    unsigned last_seq = 0; /* cfg_state.addr_seq starts at 0: no addr */
     unsigned n = 0;
 
     if (!mods)
@@ -350,9 +350,9 @@ static struct mbi_module *load_modules(uint32_t after, unsigned *count)
             continue;
         uint32_t size = file_size_or_die(it, "load");
         uint64_t dest;
-        if (it->has_addr && it->addr != last_addr) {
-            /* A new `addr`: modules go one after another from there. */
-            last_addr = it->addr;
+        if (it->has_addr && it->addr_seq != last_seq) {
+            /* A new `addr` line: modules go one after another from there. */
+            last_seq = it->addr_seq;
             cursor = it->addr;
         }
         if (it->has_addr) {

@@ -1,0 +1,231 @@
+/* Unit tests for net/dhcp.c: parsing the cached DHCP reply. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "net/dhcp.h"
+#include "lib/errno.h"
+
+/** A BOOTP reply builder: fixed header, then options appended. */
+struct pkt {
+    uint8_t b[1024];
+    size_t len;
+};
+
+static void pkt_init(struct pkt *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->b[0] = 2; /* BOOTREPLY */
+    p->b[1] = 1;
+    p->b[2] = 6;
+    const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    memcpy(p->b + 28, mac, 6);
+    const uint8_t yi[4] = { 10, 0, 2, 15 }, si[4] = { 10, 0, 2, 2 };
+    memcpy(p->b + 16, yi, 4);
+    memcpy(p->b + 20, si, 4);
+    const uint8_t cookie[4] = { 99, 130, 83, 99 };
+    memcpy(p->b + 236, cookie, 4);
+    p->len = 240;
+}
+
+static void pkt_opt(struct pkt *p, uint8_t code, const void *val, uint8_t len)
+{
+    p->b[p->len++] = code;
+    p->b[p->len++] = len;
+    memcpy(p->b + p->len, val, len);
+    p->len += len;
+}
+
+static uint32_t ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    uint8_t x[4] = { a, b, c, d };
+    uint32_t v;
+    memcpy(&v, x, 4);
+    return v;
+}
+
+static void test_basic_facts(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    char mac[48], ipbuf[16];
+    (void)state;
+    pkt_init(&p);
+    pkt_opt(&p, 54, "\x0a\x00\x02\x02", 4);
+    pkt_opt(&p, 17, "nova", 4);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_int_equal(f.mac_len, 6);
+    dhcp_format_mac(f.mac, f.mac_len, '-', mac);
+    assert_string_equal(mac, "52-54-00-12-34-56");
+    assert_int_equal(f.client_ip, ip(10, 0, 2, 15));
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+    assert_int_equal(f.dhcp_server, ip(10, 0, 2, 2));
+    assert_true(f.has_root);
+    assert_string_equal(f.root, "nova");
+    dhcp_format_ip(f.client_ip, ipbuf);
+    assert_string_equal(ipbuf, "10.0.2.15");
+}
+
+static void test_no_root_path(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_false(f.has_root);
+    assert_string_equal(f.root, "");
+}
+
+static void test_ciaddr_when_no_yiaddr(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    memset(p.b + 16, 0, 4);
+    memcpy(p.b + 12, "\xc0\xa8\x00\x02", 4);
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_int_equal(f.client_ip, ip(192, 168, 0, 2));
+}
+
+static void test_too_short_or_not_reply(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    assert_int_equal(dhcp_parse(p.b, 235, &f), -PE_INVAL);
+    assert_int_equal(dhcp_parse(NULL, 0, &f), -PE_INVAL);
+    p.b[0] = 1; /* a request, not a reply */
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), -PE_INVAL);
+    pkt_init(&p);
+    p.b[2] = 17; /* hlen over 16 */
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), -PE_INVAL);
+    p.b[2] = 0;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), -PE_INVAL);
+}
+
+static void test_truncated_option_stops_walk(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    pkt_opt(&p, 17, "root", 4);
+    p.b[p.len++] = 67;
+    p.b[p.len++] = 200; /* claims 200 bytes, packet ends first */
+    memcpy(p.b + p.len, "abc", 3);
+    p.len += 3;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_string_equal(f.root, "root");
+    assert_false(f.has_bootfile);
+}
+
+static void test_bad_cookie_ignores_options(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    p.b[236] = 0;
+    pkt_opt(&p, 17, "nova", 4);
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_false(f.has_root);
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+}
+
+static void test_root_path_with_nul_and_max_length(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    char big[255];
+    (void)state;
+    pkt_init(&p);
+    pkt_opt(&p, 17, "ab\0cd", 5);
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_string_equal(f.root, "ab");
+    pkt_init(&p);
+    memset(big, 'r', sizeof(big));
+    pkt_opt(&p, 17, big, 255);
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_int_equal(strlen(f.root), DHCP_MAX_ROOT);
+}
+
+static void test_overload_file_field(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    pkt_opt(&p, 52, "\x01", 1);
+    p.b[p.len++] = 255;
+    /* Options in the file field. */
+    p.b[108] = 17;
+    p.b[109] = 3;
+    memcpy(p.b + 110, "l4x", 3);
+    p.b[113] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_string_equal(f.root, "l4x");
+    assert_false(f.has_bootfile);
+}
+
+static void test_bootfile_from_file_field(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    memcpy(p.b + 108, "pulsar", 7);
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_true(f.has_bootfile);
+    assert_string_equal(f.bootfile, "pulsar");
+}
+
+static void test_random_packets_never_crash(void **state)
+{
+    uint8_t buf[600];
+    struct dhcp_facts f;
+    uint32_t seed = 99;
+    (void)state;
+    for (int round = 0; round < 5000; round++) {
+        size_t len = 0;
+        seed = seed * 1664525u + 1013904223u;
+        len = (seed >> 8) % sizeof(buf);
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            buf[i] = (uint8_t)(seed >> 24);
+        }
+        if (len > 240) {
+            buf[0] = 2;
+            buf[2] = (uint8_t)(buf[2] % 17);
+            memcpy(buf + 236, "\x63\x82\x53\x63", 4);
+        }
+        int rc = dhcp_parse(buf, len, &f);
+        assert_true(rc == 0 || rc == -PE_INVAL);
+        assert_true(strlen(f.root) <= DHCP_MAX_ROOT);
+        assert_true(strlen(f.bootfile) < sizeof(f.bootfile));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic_facts),
+        cmocka_unit_test(test_no_root_path),
+        cmocka_unit_test(test_ciaddr_when_no_yiaddr),
+        cmocka_unit_test(test_too_short_or_not_reply),
+        cmocka_unit_test(test_truncated_option_stops_walk),
+        cmocka_unit_test(test_bad_cookie_ignores_options),
+        cmocka_unit_test(test_root_path_with_nul_and_max_length),
+        cmocka_unit_test(test_overload_file_field),
+        cmocka_unit_test(test_bootfile_from_file_field),
+        cmocka_unit_test(test_random_packets_never_crash),
+    };
+    return cmocka_run_group_tests_name("dhcp", tests, NULL, NULL);
+}
