@@ -207,6 +207,32 @@ static void test_example_l4_addr(void **state)
     cfg_free(&cfg);
 }
 
+/** Each `addr` line counts, even when it repeats the same value. */
+static void test_addr_lines_are_numbered(void **state)
+{
+    struct cfg cfg;
+    struct cfg_state st;
+    char err[CFG_ERR_LEN];
+
+    (void)state;
+    assert_int_equal(parse_str(&cfg, &st,
+                               "load a\n"
+                               "addr 0x2000000\n"
+                               "load b\n"
+                               "load c\n"
+                               "addr 0x2000000\n"
+                               "load d\n",
+                               err),
+                     0);
+    assert_false(item_at(&cfg, 0)->has_addr);
+    assert_int_equal(item_at(&cfg, 0)->addr_seq, 0);
+    assert_int_equal(item_at(&cfg, 1)->addr_seq, 1);
+    assert_int_equal(item_at(&cfg, 2)->addr_seq, 1);
+    assert_int_equal(item_at(&cfg, 3)->addr_seq, 2);
+    assert_int_equal(item_at(&cfg, 3)->addr, 0x2000000);
+    cfg_free(&cfg);
+}
+
 /** The seed's Linux example: the ramdisk load precedes the exec. */
 static void test_example_linux_load_before_exec(void **state)
 {
@@ -1420,6 +1446,7 @@ int main(void)
         cmocka_unit_test(test_clamped_root_fails_loudly),
         cmocka_unit_test(test_large_config_is_linear),
         cmocka_unit_test(test_fuzzish),
+        cmocka_unit_test(test_addr_lines_are_numbered),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
