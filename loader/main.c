@@ -249,7 +249,7 @@ static void kernel_plan(struct kernel_sink *k)
         if (!what)
             fatal("out of memory");
         snprintf(what, strlen(k->it->name) + 16, "%s segment %u",
-                 k->it->name, i);
+                 k->it->name, i + 1); /* numbered from 1, as image.c does */
         claim_or_die(k->it, k->plan.seg[i].dest, k->plan.seg[i].memsz, what);
     }
     image_zero_bss(&k->plan, guest_zero, NULL);

@@ -34,7 +34,7 @@ struct mem_range {
 struct placer {
     struct mem_range *ram; /* sorted, disjoint usable RAM, below 4 GiB */
     unsigned nram;
-    struct mem_range *used; /* reserved and claimed ranges */
+    struct mem_range *used; /* reserved and claimed, sorted by start */
     unsigned nused, capused;
 };
 
@@ -58,6 +58,7 @@ void place_fini(struct placer *p);
 /**
  * Mark [start, end) as taken by something that is not guest data
  * (Pulsar's image, stack, heap, the PXE stack, BIOS areas).  No RAM check.
+ * Returns 0 (also for an empty range), -PE_NOMEM or -PE_INVAL (end < start).
  */
 int place_reserve(struct placer *p, uint64_t start, uint64_t end,
                   const char *what);
@@ -77,7 +78,8 @@ int place_check(const struct placer *p, uint64_t start, uint64_t len,
 /**
  * Find the lowest address >= @from, aligned to @align (a power of two),
  * where @len bytes fit in RAM without overlapping anything, ending at or
- * below @limit.  Records nothing.  Returns 0 or -PE_NORAM.
+ * below @limit.  Records nothing.  Returns 0, -PE_NORAM, or -PE_INVAL
+ * when @align is not a power of two (0 counts as 1).
  */
 int place_find(const struct placer *p, uint64_t len, uint64_t align,
                uint64_t from, uint64_t limit, uint64_t *out);

@@ -27,14 +27,18 @@ struct mbi_input {
     const char *loader_name;
 };
 
-/** Bytes the info for @in needs (all parts, with alignment padding). */
+/**
+ * Bytes the info for @in needs (all parts, with alignment padding);
+ * SIZE_MAX when the sizes overflow, so no buffer is ever big enough.
+ */
 size_t mbi_size(const struct mbi_input *in);
 
 /**
  * Build the info into @buf (@size bytes, at physical address @phys).
  * Every pointer in it is a physical address inside [phys, phys+size).
  * @info_phys: out: the address to pass in EBX.
- * Returns 0 or -PE_NOMEM when @size is too small.
+ * Returns 0, -PE_NOMEM when @size is too small, or -PE_RANGE when the
+ * info would not end at or below 4 GiB.
  */
 int mbi_build(const struct mbi_input *in, void *buf, uint32_t phys,
               size_t size, uint32_t *info_phys);

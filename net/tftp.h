@@ -8,8 +8,12 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/** The blksize Pulsar asks for; the ROM answers with what it grants. */
-#define TFTP_BLKSIZE_WANTED 1432
+/**
+ * The blksize Pulsar asks for: the largest that fits a 1500-byte Ethernet
+ * frame without IP fragmentation (1500 - 20 IP - 8 UDP - 4 TFTP).  The
+ * ROM answers with what it and the server grant (iPXE caps at 1432).
+ */
+#define TFTP_BLKSIZE_WANTED 1468
 
 /**
  * Receives file bytes [@off, @off+@len) in order.  Returns 0 to go on or
