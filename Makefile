@@ -84,9 +84,13 @@ check: $(UNIT_TESTS)
 
 # ------------------------------------------------------------ end-to-end
 e2e: $(NBP) $(TEST_KERNEL)
+	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 
-test: check e2e
+test:
+	sh scripts/deps.sh
+	$(MAKE) check
+	$(MAKE) e2e
 
 run: $(NBP) $(TEST_KERNEL)
 	sh scripts/deps.sh --run

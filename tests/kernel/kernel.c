@@ -1,0 +1,586 @@
+/*
+ * Pulsar test kernel: reports the Multiboot 0.6.96 information it was
+ * started with on COM1, one `TK ` line per value, checks what it can, and
+ * leaves QEMU through isa-debug-exit.  tests/kernel/README.md documents
+ * the line format; tests/e2e/run.py parses it.
+ *
+ * Deliberately independent of Pulsar's own headers: a mistake in Pulsar's
+ * idea of the multiboot layout must not be mirrored here.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MB_BOOT_MAGIC 0x2badb002u
+
+/* Multiboot information flags (spec 3.3). */
+#define MBI_MEM (1u << 0)
+#define MBI_CMDLINE (1u << 2)
+#define MBI_MODS (1u << 3)
+#define MBI_AOUT_SYMS (1u << 4)
+#define MBI_ELF_SHDR (1u << 5)
+#define MBI_MMAP (1u << 6)
+#define MBI_LOADER_NAME (1u << 9)
+
+/* The information structure, as far as the loader-name field; the full
+ * 0.6.96 structure (with the VBE fields) is MBI_SIZE bytes. */
+struct mbi {
+    uint32_t flags;
+    uint32_t mem_lower, mem_upper;
+    uint32_t boot_device;
+    uint32_t cmdline;
+    uint32_t mods_count, mods_addr;
+    uint32_t syms[4];
+    uint32_t mmap_length, mmap_addr;
+    uint32_t drives_length, drives_addr;
+    uint32_t config_table;
+    uint32_t boot_loader_name;
+} __attribute__((packed));
+#define MBI_SIZE 88u
+
+struct mb_mod {
+    uint32_t start, end; /* [start, end): end is one past the last byte */
+    uint32_t cmdline;
+    uint32_t reserved;
+} __attribute__((packed));
+
+struct mb_mmap {
+    uint32_t size; /* of the entry, not counting this field */
+    uint64_t base, len;
+    uint32_t type;
+} __attribute__((packed));
+
+/* Bounds that keep a garbage info structure from hanging the kernel. */
+#define MAX_MODS 64u       /* modules examined (more is reported as error) */
+#define MAX_MMAP 128u      /* memory map entries examined */
+#define MAX_STR 4096u      /* longest string printed */
+#define MAX_CRC_LEN (1u << 30) /* modules bigger than this are not summed */
+#define MAX_RANGES (2u * MAX_MODS + 8u)
+
+#define COM1 0x3f8
+#define DEBUG_EXIT_PORT 0xf4
+#define EXIT_OK 0x10   /* QEMU exits with (0x10 << 1) | 1 = 33 */
+#define EXIT_FAIL 0x11 /* ... and 35 */
+
+#define PAGE_SIZE 4096u
+
+/* Linker-script symbols: the kernel's span; entry.asm's records. */
+extern char _tk_start[], _tk_end[];
+extern uint32_t tk_entry_eflags, tk_entry_cr0;
+
+/** A physical address range [start, end), with a name for messages. */
+struct range {
+    uint64_t start, end;
+    const char *what;
+    int idx; /* module number, or -1 */
+};
+
+static unsigned error_count;
+static uint32_t crc_table[4][256];
+static volatile uint32_t a20_probe; /* lives above 1 MiB, in our bss */
+static const char hex_digits[] = "0123456789abcdef";
+
+/** Write @val to I/O port @port. */
+static inline void outb(uint16_t port, uint8_t val)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+}
+
+/** Read a byte from I/O port @port. */
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t val;
+    __asm__ volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
+    return val;
+}
+
+/** Program COM1 for 115200 baud, 8 data bits, no parity, 1 stop bit. */
+static void serial_init(void)
+{
+    outb(COM1 + 1, 0x00); /* no interrupts: we poll */
+    outb(COM1 + 3, 0x80); /* DLAB on to reach the divisor */
+    outb(COM1 + 0, 0x01); /* divisor 1: 115200 baud */
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03); /* DLAB off, 8n1 */
+    outb(COM1 + 2, 0xc7); /* FIFOs on and cleared */
+    outb(COM1 + 4, 0x03); /* DTR, RTS */
+}
+
+/** Send one byte, waiting (boundedly: a missing UART reads 0xff) for room. */
+static void serial_putc(char c)
+{
+    for (unsigned spins = 0; spins < 1000000; spins++)
+        if (inb(COM1 + 5) & 0x20) /* LSR: transmit holding register empty */
+            break;
+    outb(COM1, (uint8_t)c);
+}
+
+/** Send a NUL-terminated string of the kernel's own. */
+static void put_str(const char *s)
+{
+    while (*s)
+        serial_putc(*s++);
+}
+
+/** Send @val as 0x-prefixed lower-case hex with @digits digits. */
+static void put_hex(uint64_t val, int digits)
+{
+    put_str("0x");
+    for (int i = digits - 1; i >= 0; i--)
+        serial_putc(hex_digits[(val >> (4 * i)) & 0xf]);
+}
+
+/** Send @val in decimal. */
+static void put_dec(uint32_t val)
+{
+    char buf[11];
+    int n = 0;
+    do {
+        buf[n++] = (char)('0' + val % 10);
+        val /= 10;
+    } while (val);
+    while (n)
+        serial_putc(buf[--n]);
+}
+
+/**
+ * Length of the guest string at @addr, scanning at most MAX_STR bytes.
+ * Returns false if no NUL was found within the bound.
+ */
+static bool guest_strlen(uint32_t addr, uint32_t *len)
+{
+    const volatile char *s = (const volatile char *)(uintptr_t)addr;
+    for (uint32_t n = 0; n < MAX_STR; n++) {
+        if (s[n] == '\0') {
+            *len = n;
+            return true;
+        }
+    }
+    *len = MAX_STR;
+    return false;
+}
+
+/**
+ * Send a string the loader gave us.  Printable ASCII goes out as is;
+ * other bytes, and the backslash itself, as \xNN, so a line stays a line.
+ */
+static void put_guest_str(uint32_t addr)
+{
+    const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)addr;
+    uint32_t len;
+    bool terminated = guest_strlen(addr, &len);
+
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            serial_putc((char)c);
+        } else {
+            put_str("\\x");
+            serial_putc(hex_digits[c >> 4]);
+            serial_putc(hex_digits[c & 0xf]);
+        }
+    }
+    if (!terminated)
+        put_str("...");
+}
+
+/**
+ * The kernel's printf, for whole lines.  Conversions:
+ *   %s  kernel string       %S  guest string (uint32_t address), escaped
+ *   %u  uint32_t decimal    %x  uint32_t as 0x + 8 hex digits
+ *   %X  uint64_t as 0x + 16 hex digits
+ * Each line starts with "TK " and ends with CR LF.
+ */
+static void tk_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    put_str("TK ");
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%') {
+            serial_putc(*p);
+            continue;
+        }
+        switch (*++p) {
+        case 's':
+            put_str(va_arg(ap, const char *));
+            break;
+        case 'S':
+            put_guest_str(va_arg(ap, uint32_t));
+            break;
+        case 'u':
+            put_dec(va_arg(ap, uint32_t));
+            break;
+        case 'x':
+            put_hex(va_arg(ap, uint32_t), 8);
+            break;
+        case 'X':
+            put_hex(va_arg(ap, uint64_t), 16);
+            break;
+        case '%':
+            serial_putc('%');
+            break;
+        default: /* a bug in this file: show it rather than hide it */
+            put_str("<bad format>");
+            p--;
+            break;
+        }
+    }
+    va_end(ap);
+    put_str("\r\n");
+}
+
+/* Error lines are TK lines whose first word is "error"; count them. */
+#define tk_error(...)                                                          \
+    do {                                                                       \
+        error_count++;                                                         \
+        tk_line("error " __VA_ARGS__);                                         \
+    } while (0)
+
+/** Build the slicing-by-4 tables for the reflected IEEE CRC-32. */
+static void crc32_init(void)
+{
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        crc_table[0][n] = c;
+    }
+    for (uint32_t n = 0; n < 256; n++)
+        for (int t = 1; t < 4; t++)
+            crc_table[t][n] = (crc_table[t - 1][n] >> 8) ^
+                              crc_table[0][crc_table[t - 1][n] & 0xff];
+}
+
+/** zlib-compatible CRC-32 of @len bytes at physical address @addr. */
+static uint32_t crc32(uint32_t addr, uint32_t len)
+{
+    typedef uint32_t __attribute__((may_alias, aligned(1))) u32_unaligned;
+    const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
+    uint32_t c = 0xffffffffu;
+
+    /* Four bytes a step: under TCG this is what keeps big modules quick. */
+    for (; len >= 4; len -= 4, p += 4) {
+        c ^= *(const u32_unaligned *)p; /* x86 is little-endian */
+        c = crc_table[3][c & 0xff] ^ crc_table[2][(c >> 8) & 0xff] ^
+            crc_table[1][(c >> 16) & 0xff] ^ crc_table[0][c >> 24];
+    }
+    for (; len; len--, p++)
+        c = crc_table[0][(c ^ *p) & 0xff] ^ (c >> 8);
+    return c ^ 0xffffffffu;
+}
+
+/** True if the non-empty ranges @a and @b share a byte. */
+static bool ranges_overlap(const struct range *a, const struct range *b)
+{
+    return a->start < a->end && b->start < b->end && a->start < b->end &&
+           b->start < a->end;
+}
+
+/** Print "what" or "what N" for a range in an error message. */
+static void name_range(const struct range *r, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (const char *s = r->what; *s && n + 1 < size; s++)
+        buf[n++] = *s;
+    if (r->idx >= 0 && n + 4 < size) {
+        buf[n++] = ' ';
+        if (r->idx >= 10)
+            buf[n++] = (char)('0' + r->idx / 10 % 10);
+        buf[n++] = (char)('0' + r->idx % 10);
+    }
+    buf[n] = '\0';
+}
+
+/** Report an error if ranges @a and @b overlap. */
+static void check_no_overlap(const struct range *a, const struct range *b)
+{
+    char an[32], bn[32];
+    if (!ranges_overlap(a, b))
+        return;
+    name_range(a, an, sizeof(an));
+    name_range(b, bn, sizeof(bn));
+    tk_error("overlap %s=%X-%X %s=%X-%X", an, a->start, a->end, bn, b->start,
+             b->end);
+}
+
+/**
+ * True if every byte of [start, end) lies in memory-map entries of type 1
+ * (available RAM); adjacent entries may share the range.
+ */
+static bool in_ram(const volatile struct mbi *mbi, uint64_t start, uint64_t end)
+{
+    uint64_t pos = start;
+    for (unsigned step = 0; pos < end && step < MAX_MMAP; step++) {
+        uint32_t off = 0;
+        bool advanced = false;
+        for (unsigned i = 0; i < MAX_MMAP && off + 24 <= mbi->mmap_length;
+             i++) {
+            const struct mb_mmap *e =
+                (const struct mb_mmap *)(uintptr_t)(mbi->mmap_addr + off);
+            if (e->size < 20)
+                break;
+            if (e->type == 1 && e->base <= pos && pos < e->base + e->len) {
+                pos = e->base + e->len;
+                advanced = true;
+                break;
+            }
+            off += e->size + 4;
+        }
+        if (!advanced)
+            return false;
+    }
+    return pos >= end;
+}
+
+/** Report whether the A20 line is enabled: does 1 MiB wrap to 0? */
+static bool a20_enabled(void)
+{
+    volatile uint32_t *hi = &a20_probe;
+    volatile uint32_t *lo = (volatile uint32_t *)((uintptr_t)hi - 0x100000);
+
+    *hi = 0x5a5aa5a5u;
+    if (*lo != *hi)
+        return true;
+    *hi = ~*hi; /* maybe low memory held the same value by chance */
+    return *lo != *hi;
+}
+
+/** Print the memory map; returns the number of entries seen. */
+static uint32_t report_mmap(const volatile struct mbi *mbi)
+{
+    uint32_t off = 0, count = 0;
+
+    /* Count first, so mmap_count comes before the entries. */
+    while (off < mbi->mmap_length && count < MAX_MMAP) {
+        const struct mb_mmap *e =
+            (const struct mb_mmap *)(uintptr_t)(mbi->mmap_addr + off);
+        if (off + 24 > mbi->mmap_length || e->size < 20)
+            break;
+        off += e->size + 4;
+        count++;
+    }
+    tk_line("mmap_count=%u", count);
+    if (off != mbi->mmap_length)
+        tk_error("mmap_length=%u but entries end at offset %u",
+                 mbi->mmap_length, off);
+    if (count == 0)
+        tk_error("memory map is empty");
+
+    off = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        const struct mb_mmap *e =
+            (const struct mb_mmap *)(uintptr_t)(mbi->mmap_addr + off);
+        tk_line("mmap %u base=%X len=%X type=%u", i, e->base, e->len, e->type);
+        off += e->size + 4;
+    }
+    return count;
+}
+
+/**
+ * Print the modules and collect their ranges into @mods.
+ * Returns the number of modules examined (at most MAX_MODS).
+ */
+static uint32_t report_mods(const volatile struct mbi *mbi, bool have_mmap,
+                            struct range *mods)
+{
+    const struct mb_mod *m = (const struct mb_mod *)(uintptr_t)mbi->mods_addr;
+    uint32_t n = mbi->mods_count;
+
+    tk_line("mods_count=%u", n);
+    if (n > MAX_MODS) {
+        tk_error("mods_count=%u: only the first %u are checked", n, MAX_MODS);
+        n = MAX_MODS;
+    }
+    if (n && mbi->mods_addr == 0) {
+        tk_error("mods_addr is 0");
+        return 0;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t start = m[i].start, end = m[i].end;
+        uint32_t size = end >= start ? end - start : 0;
+        bool sane = end >= start && size <= MAX_CRC_LEN &&
+                    (!have_mmap || in_ram(mbi, start, end));
+        uint32_t crc = sane ? crc32(start, size) : 0;
+
+        if (m[i].cmdline)
+            tk_line("mod %u start=%x end=%x size=%u crc32=%x cmdline=%S", i,
+                    start, end, size, crc, m[i].cmdline);
+        else
+            tk_line("mod %u start=%x end=%x size=%u crc32=%x no_cmdline", i,
+                    start, end, size, crc);
+
+        if (end < start)
+            tk_error("mod %u ends before it starts", i);
+        else if (size > MAX_CRC_LEN)
+            tk_error("mod %u is implausibly large; not summed", i);
+        else if (!sane)
+            tk_error("mod %u=%x-%x is not in available RAM; not summed", i,
+                     start, end);
+        if (start % PAGE_SIZE)
+            tk_error("mod %u start=%x is not page-aligned (header bit 0)", i,
+                     start);
+        mods[i] = (struct range){start, end >= start ? end : start, "mod",
+                                 (int)i};
+    }
+    return n;
+}
+
+/**
+ * Add the range of the guest string at @addr (NUL included) to @r.
+ * Returns the new count.
+ */
+static unsigned add_string_range(struct range *r, unsigned n, uint32_t addr,
+                                 const char *what, int idx)
+{
+    uint32_t len;
+    if (!addr || n >= MAX_RANGES)
+        return n;
+    if (!guest_strlen(addr, &len))
+        tk_error("%s string at %x has no NUL within %u bytes", what, addr,
+                 MAX_STR);
+    r[n] = (struct range){addr, (uint64_t)addr + len + 1, what, idx};
+    return n + 1;
+}
+
+/**
+ * Check that modules, the kernel and the loader's own structures (info,
+ * module list, memory map, strings) do not overlap, and that the kernel
+ * and the modules are in available RAM.
+ */
+static void check_layout(const volatile struct mbi *mbi, uint32_t info,
+                         bool have_mmap, const struct range *mods,
+                         uint32_t nmods)
+{
+    static struct range loader[MAX_RANGES];
+    const struct range kernel = {(uintptr_t)_tk_start, (uintptr_t)_tk_end,
+                                 "kernel", -1};
+    uint32_t flags = mbi->flags;
+    unsigned n = 0;
+
+    loader[n++] = (struct range){info, (uint64_t)info + MBI_SIZE, "info", -1};
+    if (flags & MBI_CMDLINE)
+        n = add_string_range(loader, n, mbi->cmdline, "cmdline", -1);
+    if (flags & MBI_LOADER_NAME)
+        n = add_string_range(loader, n, mbi->boot_loader_name, "loader", -1);
+    if (flags & MBI_MMAP)
+        loader[n++] =
+            (struct range){mbi->mmap_addr,
+                           (uint64_t)mbi->mmap_addr + mbi->mmap_length,
+                           "mmap_buffer", -1};
+    if (flags & MBI_MODS) {
+        const struct mb_mod *m =
+            (const struct mb_mod *)(uintptr_t)mbi->mods_addr;
+        loader[n++] = (struct range){
+            mbi->mods_addr, (uint64_t)mbi->mods_addr + 16ull * nmods,
+            "mods_list", -1};
+        for (uint32_t i = 0; i < nmods; i++)
+            n = add_string_range(loader, n, m[i].cmdline, "mod_cmdline",
+                                 (int)i);
+    }
+
+    for (unsigned i = 0; i < n; i++)
+        check_no_overlap(&loader[i], &kernel);
+    for (uint32_t i = 0; i < nmods; i++) {
+        check_no_overlap(&mods[i], &kernel);
+        for (uint32_t j = i + 1; j < nmods; j++)
+            check_no_overlap(&mods[i], &mods[j]);
+        for (unsigned j = 0; j < n; j++)
+            check_no_overlap(&mods[i], &loader[j]);
+    }
+    if (have_mmap && !in_ram(mbi, kernel.start, kernel.end))
+        tk_error("kernel=%x-%x is not in available RAM", (uint32_t)kernel.start,
+                 (uint32_t)kernel.end);
+}
+
+/** Check the machine state the spec promises at entry (section 3.2). */
+static void check_machine_state(void)
+{
+    tk_line("cr0=%x", tk_entry_cr0);
+    tk_line("eflags=%x", tk_entry_eflags);
+    if (!(tk_entry_cr0 & 1))
+        tk_error("CR0.PE is clear: not in protected mode");
+    if (tk_entry_cr0 & 0x80000000u)
+        tk_error("CR0.PG is set: paging must be off");
+    if (tk_entry_eflags & (1u << 9))
+        tk_error("EFLAGS.IF is set: interrupts must be disabled");
+    if (tk_entry_eflags & (1u << 17))
+        tk_error("EFLAGS.VM is set: must not be in virtual-8086 mode");
+    if (!a20_enabled())
+        tk_error("A20 is disabled");
+}
+
+/**
+ * Report everything, check it, say ok or fail, and leave QEMU.
+ * @magic: EAX at entry; @info: EBX at entry.
+ * Returns only if the isa-debug-exit device is absent.
+ */
+void tk_main(uint32_t magic, uint32_t info)
+{
+    static struct range mods[MAX_MODS];
+    const volatile struct mbi *mbi = (const volatile struct mbi *)info;
+    uint32_t nmods = 0;
+    bool have_mmap = false;
+
+    serial_init();
+    crc32_init();
+    tk_line("begin");
+    tk_line("magic=%x", magic);
+
+    if (magic != MB_BOOT_MAGIC) {
+        tk_error("magic=%x is not %x: not started by a multiboot loader",
+                 magic, MB_BOOT_MAGIC);
+    } else if (info == 0) {
+        tk_error("info pointer (EBX) is 0");
+    } else {
+        uint32_t flags = mbi->flags;
+        tk_line("flags=%x", flags);
+
+        if (flags & MBI_MEM) {
+            tk_line("mem_lower=%u", mbi->mem_lower);
+            tk_line("mem_upper=%u", mbi->mem_upper);
+            if (mbi->mem_lower > 640)
+                tk_error("mem_lower=%u is over 640 KiB", mbi->mem_lower);
+        } else {
+            tk_line("no_mem");
+            tk_error("no mem_lower/mem_upper though header bit 1 asks");
+        }
+
+        if (flags & MBI_CMDLINE)
+            tk_line("cmdline=%S", mbi->cmdline);
+        else
+            tk_line("no_cmdline");
+
+        if (flags & MBI_LOADER_NAME)
+            tk_line("loader=%S", mbi->boot_loader_name);
+        else
+            tk_line("no_loader");
+
+        /* The map comes first in the checks: modules are checked against it. */
+        have_mmap = (flags & MBI_MMAP) && mbi->mmap_length >= 24;
+        if (flags & MBI_MODS)
+            nmods = report_mods(mbi, have_mmap, mods);
+        else
+            tk_line("no_mods");
+
+        if (flags & MBI_MMAP)
+            report_mmap(mbi);
+        else
+            tk_line("no_mmap");
+
+        if ((flags & MBI_AOUT_SYMS) && (flags & MBI_ELF_SHDR))
+            tk_error("flags bits 4 and 5 are both set");
+    }
+
+    tk_line("info=%x", info);
+    tk_line("kernel=%x-%x", (uint32_t)(uintptr_t)_tk_start,
+            (uint32_t)(uintptr_t)_tk_end);
+    if (magic == MB_BOOT_MAGIC && info)
+        check_layout(mbi, info, have_mmap, mods, nmods);
+    check_machine_state();
+
+    tk_line("end status=%s", error_count ? "fail" : "ok");
+    outb(DEBUG_EXIT_PORT, error_count ? EXIT_FAIL : EXIT_OK);
+    /* Still here: no isa-debug-exit device.  entry.asm halts. */
+}
