@@ -24,6 +24,7 @@ Standard library only.
 """
 
 import argparse
+import importlib
 import codecs
 import os
 import random
@@ -738,8 +739,13 @@ class DirectCase(Case):
 
 
 def all_cases(opts):
-    """Every case, PXE ones first; --direct and --case pick among them."""
-    return [
+    """Every case, PXE ones first; --direct and --case pick among them.
+
+    Each tests/e2e/cases_*.py module adds its own cases through a function
+    cases(opts) returning Case objects, so topics (chainloading, Linux,
+    servers, faults, ...) live in their own files and share this harness.
+    """
+    cases = [
         BootCase(opts, "two-modules", echo=opts.demo),
         BootCase(opts, "addr", addr=ADDR),
         missing_file_case(opts),
@@ -747,6 +753,14 @@ def all_cases(opts):
         DirectCase(opts, "direct-two-modules", with_modules=True),
         DirectCase(opts, "direct-no-modules", with_modules=False),
     ]
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    for name in sorted(os.listdir(here)):
+        if name.startswith("cases_") and name.endswith(".py"):
+            module = importlib.import_module(name[:-3])
+            cases.extend(module.cases(opts))
+    return cases
 
 
 # ------------------------------------------------------------------- main
@@ -880,4 +894,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # cases_*.py modules `import run`: let them share this very module, so
+    # CheckFailed and the helpers are the same objects.
+    sys.modules.setdefault("run", sys.modules[__name__])
     sys.exit(main())
