@@ -3,10 +3,19 @@
 ;
 ; Memory while Pulsar runs (all below 1 MiB):
 ;   0x00000-0x004FF  IVT and BIOS data area (left alone)
-;   0x00500-0x07BFF  Pulsar's one stack, shared by protected and real mode
+;   0x00500-0x05FFF  Pulsar's one stack, shared by protected and real mode
+;   0x06000-0x06FFF  .bss16: the thunk's mutable state
 ;   0x07C00-...      this image (text16/data16 first, so the thunk and
-;                    everything it touches lie below 64 KiB), then .bss,
-;                    then the heap (set up by loader/main.c)
+;                    everything it touches lie below 64 KiB), then .bss
+;                    (page-aligned), then the heap (set up by loader/main.c)
+;
+; No write may land in a 4 KiB page that holds code: under QEMU's TCG such
+; a write takes the self-modifying-code slow path (and can throw away
+; translated code), which made every real-mode call, and so every TFTP
+; packet, several times slower.  Hence the stack ends below 0x7000 (the
+; page of 0x7C00), the thunk's variables live in .bss16, the GDT's
+; descriptors carry the accessed bit already (the CPU would set it), and
+; .bss starts on a page of its own.
 ;
 ; Selectors: 0x08 flat 32-bit code, 0x10 flat 32-bit data,
 ;            0x18 16-bit code (base 0, limit 64 KiB), 0x20 16-bit data.
@@ -15,7 +24,7 @@ CODE32  equ 0x08
 DATA32  equ 0x10
 CODE16  equ 0x18
 DATA16  equ 0x20
-STACK_TOP equ 0x7C00
+STACK_TOP equ 0x6000                  ; below .bss16 (see the top)
 
 ; struct rm_regs (boot/realmode.h): keep the two in step.
 RM_EAX    equ 0
@@ -226,30 +235,33 @@ pm16_to_rm:
 section .data16 progbits alloc write align=16
 align 16
 gdt:    dq 0
-        dq 0x00CF9A000000FFFF           ; 0x08: code, base 0, 4 GiB, 32-bit
-        dq 0x00CF92000000FFFF           ; 0x10: data, base 0, 4 GiB, 32-bit
-        dq 0x00009A000000FFFF           ; 0x18: code, base 0, 64 KiB, 16-bit
-        dq 0x000092000000FFFF           ; 0x20: data, base 0, 64 KiB, 16-bit
+        dq 0x00CF9B000000FFFF           ; 0x08: code, base 0, 4 GiB, 32-bit
+        dq 0x00CF93000000FFFF           ; 0x10: data, base 0, 4 GiB, 32-bit
+        dq 0x00009B000000FFFF           ; 0x18: code, base 0, 64 KiB, 16-bit
+        dq 0x000093000000FFFF           ; 0x20: data, base 0, 64 KiB, 16-bit
 gdt_end:
 gdtr:   dw gdt_end - gdt - 1
         dd gdt
 rm_idtr:
         dw 0x3FF                        ; the real-mode IVT: 256 vectors at 0
         dd 0
-align 4
-boot_pxenv_ptr:   dd 0                  ; seg:off of PXENV+ from ES:BX
-boot_bangpxe_ptr: dd 0                  ; seg:off of !PXE from SS:SP+4
-boot_rom_ss:      dw 0                  ; the ROM's stack at entry
-boot_rom_sp:      dw 0
-thunk_target:     dd 0                  ; seg:off to call
-thunk_pm_esp:     dd 0                  ; ESP to return to in 32-bit mode
-thunk_regs_ptr:   dd 0                  ; the caller's struct rm_regs
-thunk_args:       dd 0                  ; stack arguments to copy ...
-thunk_args_len:   dd 0                  ; ... and their length in bytes
-thunk_is_int:     db 0
-align 4
-thunk_regs:       times RM_SIZE db 0    ; the register image in low memory
 msg_a20: db "Pulsar: cannot enable the A20 line", 13, 10, 0
+
+; The thunk's mutable state: its own page below the image (see the top).
+section .bss16 nobits alloc write align=16
+align 4
+boot_pxenv_ptr:   resd 1                ; seg:off of PXENV+ from ES:BX
+boot_bangpxe_ptr: resd 1                ; seg:off of !PXE from SS:SP+4
+boot_rom_ss:      resw 1                ; the ROM's stack at entry
+boot_rom_sp:      resw 1
+thunk_target:     resd 1                ; seg:off to call
+thunk_pm_esp:     resd 1                ; ESP to return to in 32-bit mode
+thunk_regs_ptr:   resd 1                ; the caller's struct rm_regs
+thunk_args:       resd 1                ; stack arguments to copy ...
+thunk_args_len:   resd 1                ; ... and their length in bytes
+thunk_is_int:     resb 1
+align 4
+thunk_regs:       resb RM_SIZE        ; the register image in low memory
 
 section .text
 bits 32
