@@ -1,8 +1,10 @@
 /* VGA text and COM1 output; see console.h. */
 #include "lib/console.h"
 #include "lib/io.h"
+#include "lib/progress.h"
 #include <stdio.h>
 #include <stdint.h>
+#include <string.h>
 
 #define COM1 0x3F8
 #define VGA_TEXT ((volatile uint16_t *)0xB8000)
@@ -100,4 +102,67 @@ int printf(const char *fmt, ...)
     int n = vprintf(fmt, ap);
     va_end(ap);
     return n;
+}
+
+/* ------------------------------------------------------------ progress */
+
+static struct progress prog;
+static int prog_on, prog_drawn;
+
+/** The BIOS tick count (BDA 40:6C); it advances in real-mode calls. */
+static uint32_t bios_ticks(void)
+{
+    return peek16(0x46C) | ((uint32_t)peek16(0x46E) << 16);
+}
+
+/** Print @s without the '\n' translation (the line is CR-updated). */
+static void console_puts_raw(const char *s)
+{
+    while (*s)
+        console_putc(*s++);
+}
+
+void console_progress_start(const char *name, uint32_t total)
+{
+    progress_start(&prog, name, total, bios_ticks());
+    prog_on = 1;
+    prog_drawn = 0;
+}
+
+void console_progress(uint32_t done)
+{
+    char line[PROGRESS_WIDTH + 1];
+    uint32_t now;
+
+    if (!prog_on || !progress_due(&prog, now = bios_ticks()))
+        return;
+    progress_line(&prog, done, now, line, sizeof(line));
+    console_putc('\r');
+    console_puts_raw(line);
+    prog_drawn = 1;
+}
+
+const char *console_progress_end(uint32_t done)
+{
+    static char summary[48];
+    char blank[PROGRESS_WIDTH + 1];
+
+    progress_summary(done, progress_elapsed(&prog, bios_ticks()), summary,
+                     sizeof(summary));
+    if (prog_drawn) {
+        memset(blank, ' ', PROGRESS_WIDTH);
+        blank[PROGRESS_WIDTH] = '\0';
+        console_putc('\r');
+        console_puts_raw(blank);
+        console_putc('\r');
+    }
+    prog_on = prog_drawn = 0;
+    return summary;
+}
+
+void console_progress_abort(void)
+{
+    if (prog_drawn)
+        console_putc('\n');
+    prog_on = prog_drawn = 0;
 }

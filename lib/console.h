@@ -6,6 +6,7 @@
 #ifndef PULSAR_CONSOLE_H
 #define PULSAR_CONSOLE_H
 #include <stdarg.h>
+#include <stdint.h>
 
 /** Set up COM1 and clear the VGA screen. */
 void console_init(void);
@@ -14,6 +15,23 @@ void console_putc(char c);
 /** printf to the console; returns the number of characters printed. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/*
+ * Live progress of one file transfer: a line that updates in place (CR,
+ * no LF) on VGA and serial, at most about four times a second.
+ */
+/** Begin showing the transfer of @name (@total bytes, 0 if unknown). */
+void console_progress_start(const char *name, uint32_t total);
+/** @done bytes have arrived: redraw the line if an update is due. */
+void console_progress(uint32_t done);
+/**
+ * The transfer is complete: erase the line and return "in 1.2 s,
+ * 51.3 MiB/s" for the final line the caller prints (a static buffer).
+ */
+const char *console_progress_end(uint32_t done);
+/** The transfer failed: end a drawn line so that what follows starts on
+ * its own line. */
+void console_progress_abort(void);
 
 /*
  * Debug output that compiles away: DBG("tftp", "...") prints with a

@@ -46,6 +46,7 @@ static struct boot boot;
 static void __attribute__((noreturn)) fatal(const char *fmt, ...)
 {
     va_list ap;
+    console_progress_abort();
     printf("pulsar: error: ");
     va_start(ap, fmt);
     vprintf(fmt, ap);
@@ -303,6 +304,7 @@ static struct image_plan *load_kernel(const struct cfg_item *it)
     memset(&k, 0, sizeof(k));
     k.it = it;
     k.size = file_size_or_die(it, "exec");
+    console_progress_start(it->path, k.size);
     rc = tftp_fetch(it->server, it->path, k.size, kernel_sink, &k, &got, &bs);
     if (rc != 0)
         fatal("%s:%u: exec: %s: transfer from %s failed after %u bytes (%s)",
@@ -313,9 +315,9 @@ static struct image_plan *load_kernel(const struct cfg_item *it)
               it->src_file, it->src_line, it->path, got, k.size);
     if (!k.planned)
         kernel_plan(&k); /* a file shorter than the prefix */
-    printf("pulsar: %s: %u bytes, %s, %08x-%08x, entry %08x\n", it->path,
-           got, k.plan.format, k.plan.lowest, k.plan.highest - 1,
-           k.plan.entry);
+    printf("pulsar: %s: %u bytes %s, %s, %08x-%08x, entry %08x\n", it->path,
+           got, console_progress_end(got), k.plan.format, k.plan.lowest,
+           k.plan.highest - 1, k.plan.entry);
     return &k.plan;
 }
 
@@ -371,6 +373,7 @@ static struct mbi_module *load_modules(uint32_t after, unsigned *count)
 
         struct module_sink m = { (uint32_t)dest, size };
         uint32_t got;
+        console_progress_start(it->path, size);
         int rc = tftp_fetch(it->server, it->path, size, module_sink, &m, &got,
                             NULL);
         if (rc != 0)
@@ -380,8 +383,9 @@ static struct mbi_module *load_modules(uint32_t after, unsigned *count)
         if (got != size)
             fatal("%s:%u: load: %s: got %u bytes but the server announced %u",
                   it->src_file, it->src_line, it->path, got, size);
-        printf("pulsar: %s: %u bytes at %08x-%08x\n", it->path, size,
-               (uint32_t)dest, (uint32_t)(dest + size - (size ? 1 : 0)));
+        printf("pulsar: %s: %u bytes %s, at %08x-%08x\n", it->path, size,
+               console_progress_end(got), (uint32_t)dest,
+               (uint32_t)(dest + size - (size ? 1 : 0)));
         mods[n].start = (uint32_t)dest;
         mods[n].end = (uint32_t)(dest + size);
         mods[n].cmdline = it->cmdline;

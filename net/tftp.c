@@ -102,6 +102,7 @@ int tftp_fetch(uint32_t server, const char *path, uint32_t max,
             (rc = sink(ctx, off, pxe_bounce, rd.buffer_size)) != 0)
             goto out;
         off += rd.buffer_size;
+        console_progress(off);
         if (rd.buffer_size < bs)
             break; /* a short packet ends the file */
     }

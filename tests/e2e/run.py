@@ -475,7 +475,8 @@ def run_qemu(args, log_path, timeout, stop_marker=None, echo=False):
         new = decoder.decode(chunk)
         seen += new
         if echo and new:
-            sys.stdout.write(new.replace("\r", ""))
+            # Keep a lone CR: Pulsar's progress line updates in place.
+            sys.stdout.write(new.replace("\r\n", "\n"))
             sys.stdout.flush()
 
     try:
@@ -778,7 +779,12 @@ def print_failure(case, tmp, reasons):
         except OSError:
             text = ""
     ran = os.path.exists(os.path.join(tmp, "serial.log"))
-    lines = (text or "").replace("\r", "").splitlines()
+    # What a terminal would show: of a CR-updated line (Pulsar's
+    # progress), only what was written last.
+    lines = [ln.split("\r")[-1] for ln in
+             (text or "").replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
     if ran:  # QEMU was started: its log, even empty, is evidence
         print("    --- serial log, last %d lines ---" % LOG_TAIL)
         for line in lines[-LOG_TAIL:]:
