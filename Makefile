@@ -4,6 +4,7 @@
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #   make run        boot the bundled demo over PXE under QEMU
 #   make deps       install what the build and tests need (apt-get)
+#   make bench      Pulsar against iPXE, PXELINUX and GRUB (build/bench/)
 
 BUILD    := build
 NBP      := $(BUILD)/pulsar
@@ -31,7 +32,7 @@ LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
 PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c mb/mbinfo.c net/dhcp.c \
-	lib/progress.c
+	lib/progress.c net/tftp_proto.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
@@ -100,8 +101,12 @@ run: $(NBP) $(TEST_KERNEL)
 deps:
 	sh scripts/deps.sh
 
+bench: $(NBP) $(TEST_KERNEL)
+	sh scripts/deps.sh --bench
+	$(PYTHON) scripts/bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check e2e test run deps clean
+.PHONY: all check e2e test run deps bench clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

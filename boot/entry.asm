@@ -249,7 +249,7 @@ msg_a20: db "Pulsar: cannot enable the A20 line", 13, 10, 0
 
 ; The thunk's mutable state: its own page below the image (see the top).
 section .bss16 nobits alloc write align=16
-align 4
+alignb 4
 boot_pxenv_ptr:   resd 1                ; seg:off of PXENV+ from ES:BX
 boot_bangpxe_ptr: resd 1                ; seg:off of !PXE from SS:SP+4
 boot_rom_ss:      resw 1                ; the ROM's stack at entry
@@ -260,7 +260,7 @@ thunk_regs_ptr:   resd 1                ; the caller's struct rm_regs
 thunk_args:       resd 1                ; stack arguments to copy ...
 thunk_args_len:   resd 1                ; ... and their length in bytes
 thunk_is_int:     resb 1
-align 4
+alignb 4
 thunk_regs:       resb RM_SIZE        ; the register image in low memory
 
 section .text

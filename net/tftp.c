@@ -63,6 +63,9 @@ int tftp_fetch(uint32_t server, const char *path, uint32_t max,
     uint32_t off = 0;
     int rc;
 
+    if ((rc = tftp_udp_fetch(server, path, max, sink, ctx, got, blksize)) !=
+        -PE_UNSUPP)
+        return rc;
     *got = 0;
     memset(&op, 0, sizeof(op));
     op.server = server;

@@ -1,5 +1,8 @@
 /*
- * TFTP through the PXE ROM (PXENV_TFTP_OPEN/READ/CLOSE, GET_FSIZE).  Each
+ * TFTP for Pulsar.  A file is fetched by Pulsar's own client over the PXE
+ * UDP API (net/tftp_udp.c, protocol in net/tftp_proto.c) when the server
+ * grants RFC 7440 windowsize, otherwise through the PXE ROM's TFTP
+ * (PXENV_TFTP_OPEN/READ/CLOSE): one PXE call per block either way.  Each
  * packet lands in the low bounce buffer and goes straight on to a sink,
  * which copies it to its final place: there is never a whole-file copy.
  */
@@ -14,6 +17,12 @@
  * ROM answers with what it and the server grant (iPXE caps at 1432).
  */
 #define TFTP_BLKSIZE_WANTED 1468
+
+/**
+ * The RFC 7440 window Pulsar's own client asks for: blocks per ACK.  The
+ * ROM queues what arrives between two reads, so this bounds the burst.
+ */
+#define TFTP_WINDOW_WANTED 16
 
 /**
  * Receives file bytes [@off, @off+@len) in order.  Returns 0 to go on or
@@ -33,4 +42,14 @@ int tftp_size(uint32_t server, const char *path, uint32_t *size);
 int tftp_fetch(uint32_t server, const char *path, uint32_t max,
                tftp_sink_fn sink, void *ctx, uint32_t *got,
                uint16_t *blksize);
+
+/**
+ * tftp_fetch's first try: Pulsar's own client over the PXE UDP API.
+ * Returns -PE_UNSUPP, having delivered nothing, when the server does not
+ * grant windowsize, the UDP API fails, or the request fails before any
+ * data (the ROM's TFTP then runs and reports the error).
+ */
+int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
+                   tftp_sink_fn sink, void *ctx, uint32_t *got,
+                   uint16_t *blksize);
 #endif

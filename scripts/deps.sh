@@ -3,13 +3,19 @@
 # is missing.  Used by `make deps`, `make run`, `make test` and .ci/run.
 #   scripts/deps.sh          build + test packages
 #   scripts/deps.sh --run    just what `make run` needs
+#   scripts/deps.sh --bench  what scripts/bench needs: the peers (PXELINUX,
+#                            GRUB), the second server (atftpd + dnsmasq in
+#                            a network namespace) and gnuplot
 set -eu
 
 PKGS_RUN="make gcc gcc-multilib nasm binutils python3 qemu-system-x86 ipxe-qemu"
 PKGS_TEST="$PKGS_RUN libcmocka-dev clang"
+PKGS_BENCH="$PKGS_RUN pxelinux syslinux-common grub-pc-bin grub-common atftpd \
+    dnsmasq-base iproute2 gnuplot-nox"
 
 case "${1:-}" in
 --run) want=$PKGS_RUN ;;
+--bench) want=$PKGS_BENCH ;;
 *) want=$PKGS_TEST ;;
 esac
 

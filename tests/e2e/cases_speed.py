@@ -1,0 +1,102 @@
+"""End-to-end cases for Pulsar's fast path: its own TFTP client with
+RFC 7440 windowsize against a real server (atftpd), and the fall-back to
+the ROM's TFTP when the server does not grant windowsize.
+
+Each case runs dnsmasq (DHCP only) and atftpd in a private network
+namespace (netns.NetNS) with QEMU attached to its tap device, boots the
+demo config and checks the test kernel's full report (module sizes and
+CRC-32s included) plus the line in which Pulsar names the window it got.
+Needs root (network namespaces) and the atftpd and dnsmasq-base packages.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+
+import run
+from netns import NetNS
+
+SERVER = "10.77.0.1"
+WINDOW_LINE = "pulsar: tftp %s grants windowsize " % SERVER
+
+
+class AtftpdCase(run.Case):
+    """Boot the demo from atftpd; @window: does the server grant one."""
+
+    def __init__(self, opts, name, window):
+        super().__init__(opts)
+        self.name = name
+        self.window = window
+
+    def run(self, tmp):
+        if os.geteuid() != 0:
+            raise run.CheckFailed(["needs root for a network namespace"])
+        for tool in ("atftpd", "dnsmasq"):
+            if not shutil.which(tool):
+                raise run.CheckFailed(["%s is not installed "
+                                       "(scripts/deps.sh)" % tool])
+        config = run.DEMO_CONFIG
+        modules = run.demo_modules()
+        files = {"demo/kernel.elf": self.kernel()}
+        files.update(("demo/" + k, v) for k, v in modules.items())
+        root = self.write_tftp(tmp, config, files)
+        os.chmod(tmp, 0o755)  # atftpd reads as nobody
+        for d, _dirs, names in os.walk(root):
+            os.chmod(d, 0o755)
+            for n in names:
+                os.chmod(os.path.join(d, n), 0o644)
+        items = run.config_items(config)
+        exp = {
+            "kernel_cmdline": [it for it in items
+                               if it["kind"] == "exec"][-1]["cmdline"],
+            "cmdline_exact": True,
+            "loader_prefix": "Pulsar",
+            "modules": [(it["cmdline"], modules[it["name"]])
+                        for it in items if it["kind"] == "load"],
+            "addr": None,
+            "kernel_span": run.elf_span(self.kernel()),
+            "required_flags": sorted(run.FLAG_KEYS),
+        }
+        log = os.path.join(tmp, "serial.log")
+        with NetNS(addrs=[SERVER]) as ns:
+            tftpd = ["atftpd", "--daemon", "--no-fork", "--port", "69",
+                     "--bind-address", SERVER, "--logfile", "/dev/null"]
+            if not self.window:
+                tftpd.append("--no-windowsize")
+            ns.popen(tftpd + [root], stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
+            ns.popen(["dnsmasq", "--no-daemon", "--port=0",
+                      "--conf-file=/dev/null", "--interface=" + ns.tap,
+                      "--bind-interfaces", "--no-ping",
+                      "--dhcp-range=10.77.0.10,10.77.0.50,1h",
+                      "--dhcp-boot=pulsar,,%s" % SERVER,
+                      "--dhcp-leasefile=" + os.path.join(tmp, "leases"),
+                      "--user=root"], stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+            args = (["ip", "netns", "exec", ns.name] + run.qemu_base(log) +
+                    ["-boot", "n"] + ns.qemu_netdev_args() +
+                    ["-device", "e1000,netdev=n0,mac=" + run.MAC])
+            rc, text, secs, ended = run.run_qemu(args, log,
+                                                 self.opts.timeout)
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise run.CheckFailed(["timed out after %d s"
+                                   % self.opts.timeout])
+        rep = run.check_boot(text, rc, exp)
+        said = [ln for ln in text.replace("\r", "\n").split("\n")
+                if ln.startswith(WINDOW_LINE)]
+        if self.window and said != [WINDOW_LINE + "16, blksize 1468"]:
+            raise run.CheckFailed(["expected one `%s16, blksize 1468` line, "
+                                   "got %r" % (WINDOW_LINE, said)])
+        if not self.window and said:
+            raise run.CheckFailed(["atftpd --no-windowsize, yet Pulsar "
+                                   "says %r" % said])
+        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
+def cases(opts):
+    """The speed cases (see the module doc)."""
+    return [AtftpdCase(opts, "atftpd-window", window=True),
+            AtftpdCase(opts, "atftpd-no-window", window=False)]
