@@ -40,6 +40,16 @@ RM_SIZE   equ 40
 PACK_MAGIC  equ 0x345A4C50              ; "PLZ4": scripts/lzpack.py's header
 PACK_HEADER equ 12                      ; magic, unpacked size, packed size
 
+; LOAD_SEGS sel: load DS, ES, FS, GS and SS with one selector (via AX).
+%macro LOAD_SEGS 1
+        mov     ax, %1
+        mov     ds, ax
+        mov     es, ax
+        mov     fs, ax
+        mov     gs, ax
+        mov     ss, ax
+%endmacro
+
 extern pulsar_main
 extern __bss_start, __bss_end
 extern __body_start, __body_end, __packed_start
@@ -224,12 +234,7 @@ rm_thunk_rm:
 ;   In:  16-bit protected mode (CS = CODE16), interrupts off.
 ;   Out: jumps to rm_thunk_rm in real mode with CS = 0.
 pm16_to_rm:
-        mov     ax, DATA16              ; 64 KiB limits in the hidden caches
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA16                ; 64 KiB limits in the hidden caches
         mov     eax, cr0
         and     eax, 0x7FFFFFFE         ; PE off (paging is never on)
         mov     cr0, eax
@@ -269,12 +274,7 @@ bits 32
 ;   In:  protected mode, CS = CODE32, interrupts off.
 ;   Out: never returns; unpacks the body, zeroes .bss, calls pulsar_main().
 pm_entry:
-        mov     ax, DATA32
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32
         mov     esp, STACK_TOP
         mov     esi, __packed_start + PACK_HEADER
         mov     edi, __body_start
@@ -382,12 +382,7 @@ rm_common:
 
 ; rm_back32: the thunk's return into 32-bit mode.
 rm_back32:
-        mov     ax, DATA32
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32
         mov     esp, [thunk_pm_esp]
         mov     esi, thunk_regs
         mov     edi, [thunk_regs_ptr]
@@ -406,11 +401,6 @@ boot_multiboot:
         cli
         mov     ecx, [esp + 4]
         mov     ebx, [esp + 8]
-        mov     ax, DATA32              ; flat data segments, reloaded
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32                ; flat data segments, reloaded
         mov     eax, 0x2BADB002
         jmp     ecx

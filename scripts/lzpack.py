@@ -100,6 +100,18 @@ def compress(data):
     return bytes(out)
 
 
+def _read_length(packed, i, n):
+    """A run length from its 4-bit nibble @n and extension bytes at @i."""
+    if n == 15:
+        while True:
+            b = packed[i]
+            i += 1
+            n += b
+            if b != 255:
+                break
+    return n, i
+
+
 def decompress(packed, size):
     """The reference unpacker (the same algorithm as unlz4 in entry.asm)."""
     out = bytearray()
@@ -107,28 +119,14 @@ def decompress(packed, size):
     while len(out) < size:
         token = packed[i]
         i += 1
-        lit = token >> 4
-        if lit == 15:
-            while True:
-                b = packed[i]
-                i += 1
-                lit += b
-                if b != 255:
-                    break
+        lit, i = _read_length(packed, i, token >> 4)
         out += packed[i:i + lit]
         i += lit
         if len(out) >= size:
             break
         off = packed[i] | packed[i + 1] << 8
         i += 2
-        mlen = token & 15
-        if mlen == 15:
-            while True:
-                b = packed[i]
-                i += 1
-                mlen += b
-                if b != 255:
-                    break
+        mlen, i = _read_length(packed, i, token & 15)
         mlen += MIN_MATCH
         for _ in range(mlen):
             out.append(out[-off])
