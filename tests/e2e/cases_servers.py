@@ -436,6 +436,9 @@ def check_gone(ck, what, ns_name, ns_inode, work):
     ck.expect(not os.path.exists("/run/netns/" + ns_name),
               "%s: /run/netns/%s still exists" % (what, ns_name))
     ck.expect(not left, "%s: processes remain: %s" % (what, "; ".join(left)))
+    # The tap lived only in the namespace: it must not have moved out.
+    ck.expect(not os.path.exists("/sys/class/net/ptap0"),
+              "%s: a ptap0 device exists outside the namespace" % what)
 
 
 class CleanupCase(run.Case):
