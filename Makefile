@@ -30,11 +30,13 @@ NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack -
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
-PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c mb/mbinfo.c net/dhcp.c
+PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c loader/vbe.c \
+	mb/mbinfo.c net/dhcp.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
-EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c) lib/console.c
+EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c) \
+	loader/video.c lib/console.c
 NBP_ASM   := boot/entry.asm
 
 NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \
@@ -83,7 +85,7 @@ check: $(UNIT_TESTS)
 -include tests/kernel/kernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(TEST_KERNEL)
+e2e: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 
@@ -92,7 +94,7 @@ test:
 	$(MAKE) check
 	$(MAKE) e2e
 
-run: $(NBP) $(TEST_KERNEL)
+run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	sh scripts/deps.sh --run
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
 

@@ -13,6 +13,7 @@
 #include "loader/bios.h"
 #include "loader/image.h"
 #include "loader/place.h"
+#include "loader/video.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
 #include "net/pxe.h"
@@ -233,14 +234,15 @@ struct kernel_sink {
     uint32_t have; /* prefix bytes buffered */
     int planned;
     struct image_plan plan;
+    uint32_t syms_table;
 };
 
 /** Plan the kernel from its buffered prefix, claim, zero, and copy it. */
 static void kernel_plan(struct kernel_sink *k)
 {
-    char err[160];
-    int rc = image_plan_multiboot(k->prefix, k->have, k->size, &k->plan,
-                                  err, sizeof(err));
+    char err[200];
+    int rc = image_plan(k->prefix, k->have, k->size, &k->plan, err,
+                        sizeof(err));
     if (rc != 0)
         fatal("%s:%u: exec: %s: %s", k->it->src_file, k->it->src_line,
               k->it->path, err);
@@ -251,6 +253,18 @@ static void kernel_plan(struct kernel_sink *k)
         snprintf(what, strlen(k->it->name) + 16, "%s segment %u",
                  k->it->name, i + 1); /* numbered from 1, as image.c does */
         claim_or_die(k->it, k->plan.seg[i].dest, k->plan.seg[i].memsz, what);
+    }
+    if (k->plan.has_syms) {
+        /* The section headers and symbols, after the kernel (flag 5). */
+        struct load_seg *cap = &k->plan.syms.cap;
+        uint64_t at;
+        if (place_find(&boot.placer, cap->filesz, PAGE, k->plan.highest,
+                       1ull << 32, &at) != 0)
+            fatal("%s:%u: exec: %s: no room for its %u bytes of section "
+                  "headers and symbols", k->it->src_file, k->it->src_line,
+                  k->it->path, cap->filesz);
+        cap->dest = (uint32_t)at;
+        claim_or_die(k->it, at, cap->filesz, "kernel section headers");
     }
     image_zero_bss(&k->plan, guest_zero, NULL);
     image_feed(&k->plan, 0, k->prefix, k->have, guest_write, NULL);
@@ -292,8 +306,10 @@ static uint32_t file_size_or_die(const struct cfg_item *it, const char *verb)
     return size;
 }
 
-/** Load the kernel named by the last exec. */
-static struct image_plan *load_kernel(const struct cfg_item *it)
+/** Load the kernel named by the last exec; *@syms_table: where its
+ * section header table went (when plan->has_syms). */
+static struct image_plan *load_kernel(const struct cfg_item *it,
+                                      uint32_t *syms_table)
 {
     static struct kernel_sink k;
     uint32_t got;
@@ -316,6 +332,15 @@ static struct image_plan *load_kernel(const struct cfg_item *it)
     printf("pulsar: %s: %u bytes, %s, %08x-%08x, entry %08x\n", it->path,
            got, k.plan.format, k.plan.lowest, k.plan.highest - 1,
            k.plan.entry);
+    if (k.plan.has_syms) {
+        struct load_seg *cap = &k.plan.syms.cap;
+        unsigned n = image_syms_fixup(&k.plan, (uint8_t *)cap->dest,
+                                      &k.syms_table);
+        printf("pulsar: %s: %u section headers, %u sections loaded, at "
+               "%08x-%08x\n", it->path, k.plan.syms.num, n, cap->dest,
+               cap->dest + cap->filesz - 1);
+    }
+    *syms_table = k.syms_table;
     return &k.plan;
 }
 
@@ -444,30 +469,52 @@ void pulsar_main(void)
         fatal("%s: no exec line: nothing to boot", boot.cfgname);
 
     const struct cfg_item *exec = boot.cfg.exec;
-    struct image_plan *plan = load_kernel(exec);
-    unsigned nmods;
-    struct mbi_module *mods = load_modules(plan->highest, &nmods);
-
     struct mbi_input in;
     memset(&in, 0, sizeof(in));
-    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
-    in.map = boot.map;
-    in.nmap = boot.nmap;
+    struct image_plan *plan = load_kernel(exec, &in.syms[2]);
+    uint32_t kernel_end = plan->highest;
+    if (plan->has_syms) {
+        in.has_syms = true;
+        in.syms[0] = plan->syms.num;
+        in.syms[1] = plan->syms.size;
+        in.syms[3] = plan->syms.shndx;
+        kernel_end = plan->syms.cap.dest + plan->syms.cap.filesz;
+    }
+    unsigned nmods;
+    struct mbi_module *mods = load_modules(kernel_end, &nmods);
+
+    static struct mbi_video video;
+    uint16_t mode = video_prepare(&plan->mb, &video);
+    in.video = &video;
+    in.config_table = bios_config_table();
     in.cmdline = exec->cmdline;
     in.mods = mods;
     in.nmods = nmods;
     in.loader_name = LOADER_NAME;
+    in.nmap = E820_MAX; /* room for the map re-read below */
     size_t size = mbi_size(&in);
     void *info = malloc(size); /* in Pulsar's reserved low memory */
-    uint32_t info_phys;
-    if (!info || mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
+    if (!info)
         fatal("out of memory for the multiboot information (%u bytes)",
               (unsigned)size);
-
     printf("pulsar: starting %s at %08x, multiboot info at %08x\n",
-           exec->path, plan->entry, info_phys);
+           exec->path, plan->entry, (uint32_t)info);
     if ((rc = pxe_shutdown()) != 0)
         printf("pulsar: warning: PXE shutdown: %s\n",
                pxe_status_str(pxe_last_status));
+
+    /* iPXE hides its own memory from E820 while it is loaded; with the
+     * stack unloaded the BIOS map is whole again, and that is what the
+     * kernel needs.  Everything was placed against the smaller map. */
+    boot.nmap = bios_e820(boot.map, E820_MAX);
+    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
+    in.map = boot.map;
+    in.nmap = boot.nmap;
+    if (mode)
+        video_set(mode, &video); /* no printing after this on success */
+    uint32_t info_phys;
+    if (mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
+        fatal("cannot build the multiboot information (%u bytes)",
+              (unsigned)size);
     boot_multiboot(plan->entry, info_phys);
 }
