@@ -6,7 +6,8 @@
 set -eu
 
 PKGS_RUN="make gcc gcc-multilib nasm binutils python3 qemu-system-x86 ipxe-qemu"
-PKGS_TEST="$PKGS_RUN libcmocka-dev clang"
+# grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py).
+PKGS_TEST="$PKGS_RUN libcmocka-dev clang grub-pc-bin grub-common xorriso mtools"
 
 case "${1:-}" in
 --run) want=$PKGS_RUN ;;
