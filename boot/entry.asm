@@ -1,12 +1,17 @@
 ; Pulsar's real-mode edge: the NBP entry, A20, the GDT, the mode switches,
 ; the one real-mode thunk and the final jump to a multiboot kernel.
 ;
+; The file is stage 1 (this code, uncompressed, at 0x7C00) followed by the
+; LZ4-compressed body (the C code and data, see scripts/lzpack.py), which
+; stage 1 unpacks to its link address BODY_BASE before calling C.
+;
 ; Memory while Pulsar runs (all below 1 MiB):
 ;   0x00000-0x004FF  IVT and BIOS data area (left alone)
 ;   0x00500-0x07BFF  Pulsar's one stack, shared by protected and real mode
-;   0x07C00-...      this image (text16/data16 first, so the thunk and
-;                    everything it touches lie below 64 KiB), then .bss,
-;                    then the heap (set up by loader/main.c)
+;   0x07C00-0x0FBFF  the file as the ROM loaded it: stage 1 (the thunk and
+;                    everything it touches lie below 64 KiB), then the
+;                    compressed body (at most 32 KiB in all)
+;   0x10000-...      the unpacked body, .bss, then the heap (loader/main.c)
 ;
 ; Selectors: 0x08 flat 32-bit code, 0x10 flat 32-bit data,
 ;            0x18 16-bit code (base 0, limit 64 KiB), 0x20 16-bit data.
@@ -32,15 +37,29 @@ RM_FS     equ 36
 RM_GS     equ 38
 RM_SIZE   equ 40
 
+PACK_MAGIC  equ 0x345A4C50              ; "PLZ4": scripts/lzpack.py's header
+PACK_HEADER equ 12                      ; magic, unpacked size, packed size
+
+; LOAD_SEGS sel: load DS, ES, FS, GS and SS with one selector (via AX).
+%macro LOAD_SEGS 1
+        mov     ax, %1
+        mov     ds, ax
+        mov     es, ax
+        mov     fs, ax
+        mov     gs, ax
+        mov     ss, ax
+%endmacro
+
 extern pulsar_main
 extern __bss_start, __bss_end
+extern __body_start, __body_end, __packed_start
 
 global _start
 global rm_int, rm_farcall
 global boot_multiboot
 global boot_pxenv_ptr, boot_bangpxe_ptr, boot_rom_ss, boot_rom_sp
 
-section .text16 progbits alloc exec nowrite align=1
+section .stage1 progbits alloc exec write align=16
 bits 16
 
 ; _start: the NBP entry point.
@@ -66,10 +85,13 @@ _start:
         mov     sp, STACK_TOP           ; our own stack below the image
         cld
 
+        mov     si, msg_packed
+        cmp     dword [__packed_start], PACK_MAGIC
+        jne     .fail                   ; a build without a packed body
         call    a20_enable
         jnc     .a20_on
         mov     si, msg_a20
-        call    bios_puts
+.fail:  call    bios_puts
 .halt:  hlt
         jmp     .halt
 .a20_on:
@@ -212,18 +234,12 @@ rm_thunk_rm:
 ;   In:  16-bit protected mode (CS = CODE16), interrupts off.
 ;   Out: jumps to rm_thunk_rm in real mode with CS = 0.
 pm16_to_rm:
-        mov     ax, DATA16              ; 64 KiB limits in the hidden caches
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA16                ; 64 KiB limits in the hidden caches
         mov     eax, cr0
         and     eax, 0x7FFFFFFE         ; PE off (paging is never on)
         mov     cr0, eax
         jmp     0:rm_thunk_rm
 
-section .data16 progbits alloc write align=16
 align 16
 gdt:    dq 0
         dq 0x00CF9A000000FFFF           ; 0x08: code, base 0, 4 GiB, 32-bit
@@ -250,21 +266,21 @@ thunk_is_int:     db 0
 align 4
 thunk_regs:       times RM_SIZE db 0    ; the register image in low memory
 msg_a20: db "Pulsar: cannot enable the A20 line", 13, 10, 0
+msg_packed: db "Pulsar: damaged image (no packed body)", 13, 10, 0
 
-section .text
 bits 32
 
 ; pm_entry: first 32-bit code.
 ;   In:  protected mode, CS = CODE32, interrupts off.
-;   Out: never returns; calls pulsar_main() with .bss zeroed.
+;   Out: never returns; unpacks the body, zeroes .bss, calls pulsar_main().
 pm_entry:
-        mov     ax, DATA32
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32
         mov     esp, STACK_TOP
+        mov     esi, __packed_start + PACK_HEADER
+        mov     edi, __body_start
+        mov     edx, [__packed_start + 4] ; unpacked size, checked by lzpack
+        add     edx, edi
+        call    unlz4
         mov     edi, __bss_start
         mov     ecx, __bss_end
         sub     ecx, edi
@@ -274,6 +290,47 @@ pm_entry:
 .halt:  cli
         hlt
         jmp     .halt
+
+; unlz4: unpack an LZ4 block (lz4's block format: token, literal run,
+; 16-bit offset, match run) produced by scripts/lzpack.py.
+;   In:  32-bit mode, ESI = packed data, EDI = destination, EDX = end of
+;        destination (unpacking stops when EDI reaches it), DF clear.
+;   Out: EDI = EDX.  Clobbers: EAX, EBX, ECX, ESI.
+unlz4:
+.seq:   cmp     edi, edx
+        jae     .done
+        movzx   ebx, byte [esi]         ; token: literals << 4 | match - 4
+        inc     esi
+        mov     ecx, ebx
+        shr     ecx, 4
+        call    .length                 ; ECX = literal run
+        rep     movsb
+        cmp     edi, edx                ; the last sequence has no match
+        jae     .done
+        mov     ecx, ebx
+        and     ecx, 15                 ; the token is done with: reuse EBX
+        movzx   ebx, word [esi]         ; match offset back from EDI
+        add     esi, 2
+        call    .length
+        add     ecx, 4                  ; matches are at least 4 bytes
+        push    esi
+        mov     esi, edi
+        sub     esi, ebx
+        rep     movsb                   ; byte-wise: overlapping runs repeat
+        pop     esi
+        jmp     .seq
+.done:  ret
+; .length: ECX = a 4-bit run length; 15 means more bytes follow, each
+; added, until one below 255.  Advances ESI.  Clobbers: EAX.
+.length:
+        cmp     ecx, 15
+        jne     .lend
+.lmore: movzx   eax, byte [esi]
+        inc     esi
+        add     ecx, eax
+        cmp     eax, 255
+        je      .lmore
+.lend:  ret
 
 ; rm_int: void rm_int(uint8_t vec, struct rm_regs *regs)
 ;   In:  32-bit mode, cdecl.  Calls real-mode INT vec with *regs loaded.
@@ -325,12 +382,7 @@ rm_common:
 
 ; rm_back32: the thunk's return into 32-bit mode.
 rm_back32:
-        mov     ax, DATA32
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32
         mov     esp, [thunk_pm_esp]
         mov     esi, thunk_regs
         mov     edi, [thunk_regs_ptr]
@@ -349,11 +401,6 @@ boot_multiboot:
         cli
         mov     ecx, [esp + 4]
         mov     ebx, [esp + 8]
-        mov     ax, DATA32              ; flat data segments, reloaded
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32                ; flat data segments, reloaded
         mov     eax, 0x2BADB002
         jmp     ecx
