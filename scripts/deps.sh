@@ -6,7 +6,8 @@
 set -eu
 
 PKGS_RUN="make gcc gcc-multilib nasm binutils python3 qemu-system-x86 ipxe-qemu"
-PKGS_TEST="$PKGS_RUN libcmocka-dev clang"
+# pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests chain.
+PKGS_TEST="$PKGS_RUN libcmocka-dev clang pxelinux syslinux-common ipxe"
 
 case "${1:-}" in
 --run) want=$PKGS_RUN ;;
