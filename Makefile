@@ -1,6 +1,8 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
 #   make            build build/pulsar (prints its size, fails over budget)
-#   make check      host unit tests (cmocka, ASan + UBSan)
+#                   and build/pulsar-check (the offline config checker)
+#   make check      host unit tests (cmocka, ASan + UBSan), then
+#                   pulsar-check against tests/check/cases
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #   make run        boot the bundled demo over PXE under QEMU
 #   make deps       install what the build and tests need (apt-get)
@@ -87,8 +89,10 @@ $(CHECKER): tools/pulsar-check.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(CHECKER_CFLAGS) -o $@ tools/pulsar-check.c $(PURE_SRCS)
 
-check: $(UNIT_TESTS)
+check: $(UNIT_TESTS) $(CHECKER)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@echo "== tests/check: pulsar-check against good and bad configs"
+	$(PYTHON) tests/check/run.py --checker $(CHECKER)
 
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk

@@ -109,17 +109,14 @@ int plan_kernel(struct placer *p, const struct cfg_item *it,
                                    len - n)) != 0)
         return rc;
     for (i = 0; i < plan->nseg; i++) {
-        /* The placer keeps the label: it lives as long as the plan. */
-        size_t wlen = strlen(it->name) + 24;
-        char *what = malloc(wlen);
+        /* The placer keeps the label: one kernel is planned per boot (per
+         * check), so static storage outlives every use of it. */
+        static char what[IMAGE_MAX_SEGS][56];
 
-        if (!what) {
-            snprintf(err + n, len - n, "out of memory");
-            return -PE_NOMEM;
-        }
-        snprintf(what, wlen, "%s segment %u", it->name, i + 1);
+        snprintf(what[i], sizeof(what[i]), "%.32s segment %u", it->name,
+                 i + 1);
         if ((rc = plan_claim(p, it, plan->seg[i].dest, plan->seg[i].memsz,
-                             what, err, len)) != 0)
+                             what[i], err, len)) != 0)
             return rc;
     }
     return 0;

@@ -58,7 +58,8 @@ void plan_no_exec(char *err, size_t len, const char *cfgname);
 /**
  * Plan the kernel of @it from the first @have bytes of the file (@prefix;
  * all of it when shorter than IMAGE_PREFIX) and its @size, then claim each
- * segment in @p.  Returns 0 or a negative pulsar_err with "file:line:
+ * segment in @p (labelled "name segment N" in static storage that the next
+ * call reuses).  Returns 0 or a negative pulsar_err with "file:line:
  * exec: path: reason" in @err.
  */
 int plan_kernel(struct placer *p, const struct cfg_item *it,

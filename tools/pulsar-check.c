@@ -329,6 +329,7 @@ static uint32_t check_kernel(struct check *c, const struct cfg_item *it)
     free(prefix);
     plan_kernel_str(err, sizeof(err), it, size, &plan);
     say(NULL, err);
+    printf("%s:     cmdline: %s\n", PROG, it->cmdline);
     return plan.highest;
 }
 
@@ -361,6 +362,7 @@ static void check_modules(struct check *c, const struct cfg *cfg,
         }
         plan_module_str(err, sizeof(err), it, size, dest);
         say(NULL, err);
+        printf("%s:     cmdline: %s\n", PROG, it->cmdline);
     }
 }
 
@@ -395,6 +397,22 @@ static unsigned typical_map(struct e820_entry *map, uint32_t mib)
     map[4] = (struct e820_entry){ top - 0x20000, 0x20000, E820_ACPI };
     map[5] = (struct e820_entry){ 0xFFFC0000, 0x40000, E820_RESERVED };
     return 6;
+}
+
+/** Print the summary line; returns the exit status (see the top). */
+static int finish(const struct check *c)
+{
+    if (c->errors) {
+        printf("%s: %u error%s\n", PROG, c->errors, c->errors == 1 ? "" : "s");
+        return 1;
+    }
+    if (c->unchecked) {
+        printf("%s: no errors, but %u file%s could not be checked\n", PROG,
+               c->unchecked, c->unchecked == 1 ? "" : "s");
+        return 2;
+    }
+    printf("%s: ok\n", PROG);
+    return 0;
 }
 
 /* ------------------------------------------------------------ options */
@@ -528,7 +546,7 @@ int main(int argc, char **argv)
     if (cfg_lookup_fetch(&names, &st, fetch_text, &c, say, NULL, &text, &len,
                          path, err) != 0) {
         error(&c, "%s", err);
-        return 1;
+        return finish(&c);
     }
     memset(&cfg, 0, sizeof(cfg));
     if ((rc = cfg_parse(&cfg, &st, path, text, len, fetch_text, &c, err)) !=
@@ -537,12 +555,11 @@ int main(int argc, char **argv)
         cfg_free(&cfg);
         if (rc == -PE_UNSUPP && c.unchecked) {
             /* A `conf` on a server without --map: not an error, unknown. */
-            printf("%s: note: %s\n%s: the rest of the config could not be "
-                   "checked\n", PROG, err, PROG);
-            return 2;
+            printf("%s: note: %s\n", PROG, err);
+            return finish(&c);
         }
         error(&c, "%s", err);
-        return 1;
+        return finish(&c);
     }
     free(text);
 
@@ -558,15 +575,5 @@ int main(int argc, char **argv)
     cfg_free(&cfg);
     place_fini(&c.placer);
 
-    if (c.errors) {
-        printf("%s: %u error%s\n", PROG, c.errors, c.errors == 1 ? "" : "s");
-        return 1;
-    }
-    if (c.unchecked) {
-        printf("%s: no errors, but %u file%s could not be checked\n", PROG,
-               c.unchecked, c.unchecked == 1 ? "" : "s");
-        return 2;
-    }
-    printf("%s: ok\n", PROG);
-    return 0;
+    return finish(&c);
 }
