@@ -98,7 +98,7 @@ check: $(UNIT_TESTS) $(CHECKER)
 -include tests/kernel/kernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(TEST_KERNEL)
+e2e: $(NBP) $(CHECKER) $(TEST_KERNEL)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 
