@@ -59,8 +59,16 @@ $(BUILD)/nbp/%.o: %.asm
 $(BUILD)/pulsar.elf: $(NBP_OBJS) linker.ld
 	$(LD) $(NBP_LDFLAGS) -Map $(BUILD)/pulsar.map -o $@ $(NBP_OBJS) $(LIBGCC)
 
-$(NBP): $(BUILD)/pulsar.elf
-	$(OBJCOPY) -O binary $< $@
+# The file is stage 1 as linked, then the body packed by scripts/lzpack.py
+# (see linker.ld); the symbols tell lzpack where the body starts and ends.
+$(NBP): $(BUILD)/pulsar.elf scripts/lzpack.py
+	$(OBJCOPY) -O binary -j .stage1 $< $(BUILD)/stage1.bin
+	$(OBJCOPY) -O binary -j .text -j .rodata -j .data $< $(BUILD)/body.bin
+	@sym() { nm $< | awk -v s=$$1 '$$3 == s { print "0x" $$1 }'; }; \
+	pad=$$(( $$(sym __packed_start) - 0x7C00 )); \
+	body=$$(( $$(sym __body_end) - $$(sym __body_start) )); \
+	$(PYTHON) scripts/lzpack.py $(BUILD)/stage1.bin $(BUILD)/body.bin $@ \
+		--pad-to $$pad --body-size $$body
 	@size=$$(stat -c %s $@); \
 	echo "build/pulsar: $$size bytes (budget $(NBP_MAX))"; \
 	if [ $$size -gt $(NBP_MAX) ]; then \
@@ -91,6 +99,7 @@ $(CHECKER): tools/pulsar-check.c $(PURE_SRCS) $(wildcard */*.h)
 
 check: $(UNIT_TESTS) $(CHECKER)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@echo "== tests/unit/test_lzpack.py"; $(PYTHON) tests/unit/test_lzpack.py
 	@echo "== tests/check: pulsar-check against good and bad configs"
 	$(PYTHON) tests/check/run.py --checker $(CHECKER)
 

@@ -1,12 +1,17 @@
 ; Pulsar's real-mode edge: the NBP entry, A20, the GDT, the mode switches,
 ; the one real-mode thunk and the final jump to a multiboot kernel.
 ;
+; The file is stage 1 (this code, uncompressed, at 0x7C00) followed by the
+; LZ4-compressed body (the C code and data, see scripts/lzpack.py), which
+; stage 1 unpacks to its link address BODY_BASE before calling C.
+;
 ; Memory while Pulsar runs (all below 1 MiB):
 ;   0x00000-0x004FF  IVT and BIOS data area (left alone)
 ;   0x00500-0x07BFF  Pulsar's one stack, shared by protected and real mode
-;   0x07C00-...      this image (text16/data16 first, so the thunk and
-;                    everything it touches lie below 64 KiB), then .bss,
-;                    then the heap (set up by loader/main.c)
+;   0x07C00-0x0FBFF  the file as the ROM loaded it: stage 1 (the thunk and
+;                    everything it touches lie below 64 KiB), then the
+;                    compressed body (at most 32 KiB in all)
+;   0x10000-...      the unpacked body, .bss, then the heap (loader/main.c)
 ;
 ; Selectors: 0x08 flat 32-bit code, 0x10 flat 32-bit data,
 ;            0x18 16-bit code (base 0, limit 64 KiB), 0x20 16-bit data.
@@ -32,8 +37,22 @@ RM_FS     equ 36
 RM_GS     equ 38
 RM_SIZE   equ 40
 
+PACK_MAGIC  equ 0x345A4C50              ; "PLZ4": scripts/lzpack.py's header
+PACK_HEADER equ 12                      ; magic, unpacked size, packed size
+
+; LOAD_SEGS sel: load DS, ES, FS, GS and SS with one selector (via AX).
+%macro LOAD_SEGS 1
+        mov     ax, %1
+        mov     ds, ax
+        mov     es, ax
+        mov     fs, ax
+        mov     gs, ax
+        mov     ss, ax
+%endmacro
+
 extern pulsar_main
 extern __bss_start, __bss_end
+extern __body_start, __body_end, __packed_start
 
 global _start
 global rm_int, rm_farcall
@@ -41,7 +60,7 @@ global boot_multiboot
 global boot_pxenv_ptr, boot_bangpxe_ptr, boot_rom_ss, boot_rom_sp, boot_rom_ret
 global chain_stub, chain_stub_end
 
-section .text16 progbits alloc exec nowrite align=1
+section .stage1 progbits alloc exec write align=16
 bits 16
 
 ; _start: the NBP entry point.
@@ -69,10 +88,13 @@ _start:
         mov     sp, STACK_TOP           ; our own stack below the image
         cld
 
+        mov     si, msg_packed
+        cmp     dword [__packed_start], PACK_MAGIC
+        jne     .fail                   ; a build without a packed body
         call    a20_enable
         jnc     .a20_on
         mov     si, msg_a20
-        call    bios_puts
+.fail:  call    bios_puts
 .halt:  hlt
         jmp     .halt
 .a20_on:
@@ -215,16 +237,180 @@ rm_thunk_rm:
 ;   In:  16-bit protected mode (CS = CODE16), interrupts off.
 ;   Out: jumps to rm_thunk_rm in real mode with CS = 0.
 pm16_to_rm:
-        mov     ax, DATA16              ; 64 KiB limits in the hidden caches
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA16                ; 64 KiB limits in the hidden caches
         mov     eax, cr0
         and     eax, 0x7FFFFFFE         ; PE off (paging is never on)
         mov     cr0, eax
         jmp     0:rm_thunk_rm
+
+align 16
+gdt:    dq 0
+        dq 0x00CF9A000000FFFF           ; 0x08: code, base 0, 4 GiB, 32-bit
+        dq 0x00CF92000000FFFF           ; 0x10: data, base 0, 4 GiB, 32-bit
+        dq 0x00009A000000FFFF           ; 0x18: code, base 0, 64 KiB, 16-bit
+        dq 0x000092000000FFFF           ; 0x20: data, base 0, 64 KiB, 16-bit
+gdt_end:
+gdtr:   dw gdt_end - gdt - 1
+        dd gdt
+rm_idtr:
+        dw 0x3FF                        ; the real-mode IVT: 256 vectors at 0
+        dd 0
+align 4
+boot_pxenv_ptr:   dd 0                  ; seg:off of PXENV+ from ES:BX
+boot_bangpxe_ptr: dd 0                  ; seg:off of !PXE from SS:SP+4
+boot_rom_ss:      dw 0                  ; the ROM's stack at entry
+boot_rom_sp:      dw 0
+boot_rom_ret:     dd 0                  ; seg:off the ROM's far call returns to
+thunk_target:     dd 0                  ; seg:off to call
+thunk_pm_esp:     dd 0                  ; ESP to return to in 32-bit mode
+thunk_regs_ptr:   dd 0                  ; the caller's struct rm_regs
+thunk_args:       dd 0                  ; stack arguments to copy ...
+thunk_args_len:   dd 0                  ; ... and their length in bytes
+thunk_is_int:     db 0
+align 4
+thunk_regs:       times RM_SIZE db 0    ; the register image in low memory
+msg_a20: db "Pulsar: cannot enable the A20 line", 13, 10, 0
+msg_packed: db "Pulsar: damaged image (no packed body)", 13, 10, 0
+
+bits 32
+
+; pm_entry: first 32-bit code.
+;   In:  protected mode, CS = CODE32, interrupts off.
+;   Out: never returns; unpacks the body, zeroes .bss, calls pulsar_main().
+pm_entry:
+        LOAD_SEGS DATA32
+        mov     esp, STACK_TOP
+        mov     esi, __packed_start + PACK_HEADER
+        mov     edi, __body_start
+        mov     edx, [__packed_start + 4] ; unpacked size, checked by lzpack
+        add     edx, edi
+        call    unlz4
+        mov     edi, __bss_start
+        mov     ecx, __bss_end
+        sub     ecx, edi
+        xor     eax, eax
+        rep     stosb
+        call    pulsar_main
+.halt:  cli
+        hlt
+        jmp     .halt
+
+; unlz4: unpack an LZ4 block (lz4's block format: token, literal run,
+; 16-bit offset, match run) produced by scripts/lzpack.py.
+;   In:  32-bit mode, ESI = packed data, EDI = destination, EDX = end of
+;        destination (unpacking stops when EDI reaches it), DF clear.
+;   Out: EDI = EDX.  Clobbers: EAX, EBX, ECX, ESI.
+unlz4:
+.seq:   cmp     edi, edx
+        jae     .done
+        movzx   ebx, byte [esi]         ; token: literals << 4 | match - 4
+        inc     esi
+        mov     ecx, ebx
+        shr     ecx, 4
+        call    .length                 ; ECX = literal run
+        rep     movsb
+        cmp     edi, edx                ; the last sequence has no match
+        jae     .done
+        mov     ecx, ebx
+        and     ecx, 15                 ; the token is done with: reuse EBX
+        movzx   ebx, word [esi]         ; match offset back from EDI
+        add     esi, 2
+        call    .length
+        add     ecx, 4                  ; matches are at least 4 bytes
+        push    esi
+        mov     esi, edi
+        sub     esi, ebx
+        rep     movsb                   ; byte-wise: overlapping runs repeat
+        pop     esi
+        jmp     .seq
+.done:  ret
+; .length: ECX = a 4-bit run length; 15 means more bytes follow, each
+; added, until one below 255.  Advances ESI.  Clobbers: EAX.
+.length:
+        cmp     ecx, 15
+        jne     .lend
+.lmore: movzx   eax, byte [esi]
+        inc     esi
+        add     ecx, eax
+        cmp     eax, 255
+        je      .lmore
+.lend:  ret
+
+; rm_int: void rm_int(uint8_t vec, struct rm_regs *regs)
+;   In:  32-bit mode, cdecl.  Calls real-mode INT vec with *regs loaded.
+;   Out: *regs = the registers the handler returned (EFLAGS incl. CF).
+;   Clobbers: nothing the C ABI keeps (all GPRs restored); runs with
+;   interrupts enabled while in real mode, off again on return.
+rm_int:
+        pushad
+        movzx   eax, byte [esp + 36]
+        mov     eax, [eax * 4]          ; the vector from the IVT
+        mov     byte [thunk_is_int], 1
+        mov     dword [thunk_args_len], 0
+        jmp     rm_common
+
+; rm_farcall: void rm_farcall(uint32_t segoff, struct rm_regs *regs,
+;                             const void *args, uint32_t args_len)
+;   In:  32-bit mode, cdecl.  Copies args_len bytes of args onto the
+;        real-mode stack (so the callee sees them at SS:SP+4, after the
+;        return address, as the !PXE API wants), then far-calls segoff.
+;   Out: *regs = the registers after the call.  Clobbers: as rm_int.
+rm_farcall:
+        pushad
+        mov     eax, [esp + 36]
+        mov     byte [thunk_is_int], 0
+        mov     ecx, [esp + 44]
+        mov     [thunk_args], ecx
+        mov     ecx, [esp + 48]
+        mov     [thunk_args_len], ecx
+        ; fall through
+
+; rm_common: the shared body of the one thunk.
+;   In:  EAX = seg:off target, [esp+40] = struct rm_regs *, after PUSHAD.
+rm_common:
+        mov     [thunk_target], eax
+        mov     [thunk_pm_esp], esp
+        mov     esi, [esp + 40]
+        mov     [thunk_regs_ptr], esi
+        mov     edi, thunk_regs
+        mov     ecx, RM_SIZE / 4
+        cld
+        rep     movsd
+        and     esp, ~15
+        mov     ecx, [thunk_args_len]
+        sub     esp, ecx
+        mov     edi, esp
+        mov     esi, [thunk_args]
+        rep     movsb                   ; stack arguments at SS:SP
+        jmp     CODE16:pm16_to_rm
+
+; rm_back32: the thunk's return into 32-bit mode.
+rm_back32:
+        LOAD_SEGS DATA32
+        mov     esp, [thunk_pm_esp]
+        mov     esi, thunk_regs
+        mov     edi, [thunk_regs_ptr]
+        mov     ecx, RM_SIZE / 4
+        cld
+        rep     movsd
+        popad
+        ret
+
+; boot_multiboot: void boot_multiboot(uint32_t entry, uint32_t info)
+;   In:  32-bit mode, cdecl; the PXE stack already shut down.
+;   Out: never returns.  Jumps to entry as Multiboot 0.6.96 requires:
+;        EAX = 0x2BADB002, EBX = info, flat 4 GiB CS/DS/ES/FS/GS/SS,
+;        A20 on, paging off, interrupts off.
+boot_multiboot:
+        cli
+        mov     ecx, [esp + 4]
+        mov     ebx, [esp + 8]
+        LOAD_SEGS DATA32                ; flat data segments, reloaded
+        mov     eax, 0x2BADB002
+        jmp     ecx
+
+section .rodata.chain_stub progbits alloc noexec nowrite align=16
+bits 16
 
 ; chain_stub: copy a staged PXE boot program to 0:7C00 and start it there
 ; as a PXE ROM starts an NBP, with the PXE stack still alive (`chld`).
@@ -232,6 +418,8 @@ pm16_to_rm:
 ; to CHAIN_STUB_SEG:0 (below 0x7C00, so the copy cannot overwrite it) and
 ; far-calls that copy through rm_farcall.  Position-independent: it only
 ; addresses its own data through CS and offsets from chain_stub.
+; It lives in the packed body (read-only data: it never runs where it is
+; linked), so it costs stage 1 nothing.
 ; The copy uses the BIOS (INT 15h AH=87h, 64 KiB per call) because real
 ; mode cannot reach the staging buffer above 1 MiB and the GDT and
 ; mode-switch code at 0x7C00.. are about to be overwritten.
@@ -326,139 +514,3 @@ cs_gdt: dq 0, 0                         ; INT 15h/87h table: the BIOS fills
         dq 0x000093000000FFFF           ; 3 = destination (64 KiB, data)
         dq 0, 0
 chain_stub_end:
-
-section .data16 progbits alloc write align=16
-align 16
-gdt:    dq 0
-        dq 0x00CF9A000000FFFF           ; 0x08: code, base 0, 4 GiB, 32-bit
-        dq 0x00CF92000000FFFF           ; 0x10: data, base 0, 4 GiB, 32-bit
-        dq 0x00009A000000FFFF           ; 0x18: code, base 0, 64 KiB, 16-bit
-        dq 0x000092000000FFFF           ; 0x20: data, base 0, 64 KiB, 16-bit
-gdt_end:
-gdtr:   dw gdt_end - gdt - 1
-        dd gdt
-rm_idtr:
-        dw 0x3FF                        ; the real-mode IVT: 256 vectors at 0
-        dd 0
-align 4
-boot_pxenv_ptr:   dd 0                  ; seg:off of PXENV+ from ES:BX
-boot_bangpxe_ptr: dd 0                  ; seg:off of !PXE from SS:SP+4
-boot_rom_ss:      dw 0                  ; the ROM's stack at entry
-boot_rom_sp:      dw 0
-boot_rom_ret:     dd 0                  ; seg:off the ROM's far call returns to
-thunk_target:     dd 0                  ; seg:off to call
-thunk_pm_esp:     dd 0                  ; ESP to return to in 32-bit mode
-thunk_regs_ptr:   dd 0                  ; the caller's struct rm_regs
-thunk_args:       dd 0                  ; stack arguments to copy ...
-thunk_args_len:   dd 0                  ; ... and their length in bytes
-thunk_is_int:     db 0
-align 4
-thunk_regs:       times RM_SIZE db 0    ; the register image in low memory
-msg_a20: db "Pulsar: cannot enable the A20 line", 13, 10, 0
-
-section .text
-bits 32
-
-; pm_entry: first 32-bit code.
-;   In:  protected mode, CS = CODE32, interrupts off.
-;   Out: never returns; calls pulsar_main() with .bss zeroed.
-pm_entry:
-        mov     ax, DATA32
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
-        mov     esp, STACK_TOP
-        mov     edi, __bss_start
-        mov     ecx, __bss_end
-        sub     ecx, edi
-        xor     eax, eax
-        rep     stosb
-        call    pulsar_main
-.halt:  cli
-        hlt
-        jmp     .halt
-
-; rm_int: void rm_int(uint8_t vec, struct rm_regs *regs)
-;   In:  32-bit mode, cdecl.  Calls real-mode INT vec with *regs loaded.
-;   Out: *regs = the registers the handler returned (EFLAGS incl. CF).
-;   Clobbers: nothing the C ABI keeps (all GPRs restored); runs with
-;   interrupts enabled while in real mode, off again on return.
-rm_int:
-        pushad
-        movzx   eax, byte [esp + 36]
-        mov     eax, [eax * 4]          ; the vector from the IVT
-        mov     byte [thunk_is_int], 1
-        mov     dword [thunk_args_len], 0
-        jmp     rm_common
-
-; rm_farcall: void rm_farcall(uint32_t segoff, struct rm_regs *regs,
-;                             const void *args, uint32_t args_len)
-;   In:  32-bit mode, cdecl.  Copies args_len bytes of args onto the
-;        real-mode stack (so the callee sees them at SS:SP+4, after the
-;        return address, as the !PXE API wants), then far-calls segoff.
-;   Out: *regs = the registers after the call.  Clobbers: as rm_int.
-rm_farcall:
-        pushad
-        mov     eax, [esp + 36]
-        mov     byte [thunk_is_int], 0
-        mov     ecx, [esp + 44]
-        mov     [thunk_args], ecx
-        mov     ecx, [esp + 48]
-        mov     [thunk_args_len], ecx
-        ; fall through
-
-; rm_common: the shared body of the one thunk.
-;   In:  EAX = seg:off target, [esp+40] = struct rm_regs *, after PUSHAD.
-rm_common:
-        mov     [thunk_target], eax
-        mov     [thunk_pm_esp], esp
-        mov     esi, [esp + 40]
-        mov     [thunk_regs_ptr], esi
-        mov     edi, thunk_regs
-        mov     ecx, RM_SIZE / 4
-        cld
-        rep     movsd
-        and     esp, ~15
-        mov     ecx, [thunk_args_len]
-        sub     esp, ecx
-        mov     edi, esp
-        mov     esi, [thunk_args]
-        rep     movsb                   ; stack arguments at SS:SP
-        jmp     CODE16:pm16_to_rm
-
-; rm_back32: the thunk's return into 32-bit mode.
-rm_back32:
-        mov     ax, DATA32
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
-        mov     esp, [thunk_pm_esp]
-        mov     esi, thunk_regs
-        mov     edi, [thunk_regs_ptr]
-        mov     ecx, RM_SIZE / 4
-        cld
-        rep     movsd
-        popad
-        ret
-
-; boot_multiboot: void boot_multiboot(uint32_t entry, uint32_t info)
-;   In:  32-bit mode, cdecl; the PXE stack already shut down.
-;   Out: never returns.  Jumps to entry as Multiboot 0.6.96 requires:
-;        EAX = 0x2BADB002, EBX = info, flat 4 GiB CS/DS/ES/FS/GS/SS,
-;        A20 on, paging off, interrupts off.
-boot_multiboot:
-        cli
-        mov     ecx, [esp + 4]
-        mov     ebx, [esp + 8]
-        mov     ax, DATA32              ; flat data segments, reloaded
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
-        mov     eax, 0x2BADB002
-        jmp     ecx

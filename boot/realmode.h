@@ -51,6 +51,6 @@ static inline uint32_t lin_to_segoff(uint32_t lin)
 }
 
 /** Linker symbols bounding Pulsar's image and .bss. */
-extern char __image_start[], __image_end[], __bss_start[], __bss_end[];
+extern char __bss_start[], __bss_end[];
 
 #endif
