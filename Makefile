@@ -1,6 +1,8 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
 #   make            build build/pulsar (prints its size, fails over budget)
-#   make check      host unit tests (cmocka, ASan + UBSan)
+#                   and build/pulsar-check (the offline config checker)
+#   make check      host unit tests (cmocka, ASan + UBSan), then
+#                   pulsar-check against tests/check/cases
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #   make run        boot the bundled demo over PXE under QEMU
 #   make deps       install what the build and tests need (apt-get)
@@ -30,17 +32,21 @@ NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack -
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
-PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c mb/mbinfo.c net/dhcp.c
+PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/image.c \
+	loader/vbe.c loader/plan.c mb/mbinfo.c net/dhcp.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
-EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c) lib/console.c
+EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c loader/chain.c) \
+	loader/video.c lib/console.c
 NBP_ASM   := boot/entry.asm
 
 NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \
 	$(patsubst %.c,$(BUILD)/nbp/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) $(EDGE_SRCS)))
 
-all: $(NBP)
+CHECKER  := $(BUILD)/pulsar-check
+
+all: $(NBP) $(CHECKER)
 
 $(BUILD)/nbp/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -84,15 +90,24 @@ $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)
 
-check: $(UNIT_TESTS)
+# ------------------------------------------------- the offline checker
+CHECKER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
+
+$(CHECKER): tools/pulsar-check.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(CHECKER_CFLAGS) -o $@ tools/pulsar-check.c $(PURE_SRCS)
+
+check: $(UNIT_TESTS) $(CHECKER)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 	@echo "== tests/unit/test_lzpack.py"; $(PYTHON) tests/unit/test_lzpack.py
+	@echo "== tests/check: pulsar-check against good and bad configs"
+	$(PYTHON) tests/check/run.py --checker $(CHECKER)
 
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(TEST_KERNEL)
+e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 
@@ -101,7 +116,7 @@ test:
 	$(MAKE) check
 	$(MAKE) e2e
 
-run: $(NBP) $(TEST_KERNEL)
+run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	sh scripts/deps.sh --run
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
 
