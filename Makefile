@@ -130,9 +130,16 @@ e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 
+# The NBP must build with clang too (STYLE.md); one boot proves the result.
+clang-nbp: $(TEST_KERNEL)
+	$(MAKE) BUILD=$(BUILD)/clang CC=clang $(BUILD)/clang/pulsar
+	$(PYTHON) tests/e2e/run.py --nbp $(BUILD)/clang/pulsar --kernel $(TEST_KERNEL) \
+		--case two-modules
+
 test:
 	sh scripts/deps.sh
 	$(MAKE) check
+	$(MAKE) clang-nbp
 	$(MAKE) e2e
 
 run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
@@ -145,5 +152,5 @@ deps:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check e2e test run deps clean
+.PHONY: all check clang-nbp e2e test run deps clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
