@@ -17,8 +17,8 @@ PKGS_RUN="make gcc gcc-multilib nasm binutils python3 qemu-system-x86 ipxe-qemu"
 # pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests
 # chain and the PXELINUX boot path (cases_servers.py); iproute2, dnsmasq-base
 # and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers.
-PKGS_TEST="$PKGS_RUN libcmocka-dev clang grub-pc-bin grub-common xorriso mtools \
-    pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0"
+PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common \
+    xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0"
 SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd"
 
 case "${1:-}" in
