@@ -257,10 +257,13 @@ def pxelinux_layout(case, tmp, server):
 
 # -------------------------------------------------------------- checks
 
-def expect_line(ck, lines, want, what=None):
-    """Some serial line must be exactly @want."""
-    ck.expect(want in lines, "no serial line %r%s"
-              % (want, " (%s)" % what if what else ""))
+def expect_line(ck, lines, want, what=None, prefix=False):
+    """Some serial line must be exactly @want (or start with it)."""
+    found = (any(ln.startswith(want) for ln in lines) if prefix
+             else want in lines)
+    ck.expect(found, "no serial line %s%r%s"
+              % ("starting with " if prefix else "", want,
+                 " (%s)" % what if what else ""))
 
 
 def check_dnsmasq(case, res, lines, ck):
@@ -286,8 +289,9 @@ def check_isc(tftp_ip, tftp_log=None):
     def check(case, res, lines, ck):
         expect_line(ck, lines, facts_line(run.MAC, netboot.GUEST_IP,
                                           tftp_ip, "nova"))
-        expect_line(ck, lines, "pulsar: config nova/%s from %s"
-                    % (run.CONFIG_NAME, tftp_ip), "root-path honoured")
+        expect_line(ck, lines, "pulsar: config nova/%s from %s: %d bytes"
+                    % (run.CONFIG_NAME, tftp_ip, len(NOVA_CONFIG)),
+                    "root-path honoured")
         ck.expect("DHCPACK on %s to %s via ptap0" % (netboot.GUEST_IP,
                                                       run.MAC)
                   in case.log("dhcpd.out"),
