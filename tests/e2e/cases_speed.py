@@ -6,15 +6,15 @@ Each case runs dnsmasq (DHCP only) and atftpd in a private network
 namespace (netns.NetNS) with QEMU attached to its tap device, boots the
 demo config and checks the test kernel's full report (module sizes and
 CRC-32s included) plus the line in which Pulsar names the window it got.
-Needs root (network namespaces) and the atftpd and dnsmasq-base packages.
+Needs root (network namespaces), atftpd and dnsmasq (scripts/deps.sh).
 """
 
 import os
-import shutil
 import subprocess
 import time
 
 import run
+from cases_servers import netboot
 from netns import NetNS
 
 SERVER = "10.77.0.1"
@@ -32,10 +32,11 @@ class AtftpdCase(run.Case):
     def run(self, tmp):
         if os.geteuid() != 0:
             raise run.CheckFailed(["needs root for a network namespace"])
-        for tool in ("atftpd", "dnsmasq"):
-            if not shutil.which(tool):
-                raise run.CheckFailed(["%s is not installed "
-                                       "(scripts/deps.sh)" % tool])
+        try:
+            atftpd = netboot.find_program("atftpd")
+            dnsmasq = netboot.find_program("dnsmasq")
+        except netboot.SetupError as e:
+            raise run.CheckFailed([str(e)])
         config = run.DEMO_CONFIG
         modules = run.demo_modules()
         files = {"demo/kernel.elf": self.kernel()}
@@ -60,13 +61,13 @@ class AtftpdCase(run.Case):
         }
         log = os.path.join(tmp, "serial.log")
         with NetNS(addrs=[SERVER]) as ns:
-            tftpd = ["atftpd", "--daemon", "--no-fork", "--port", "69",
+            tftpd = [atftpd, "--daemon", "--no-fork", "--port", "69",
                      "--bind-address", SERVER, "--logfile", "/dev/null"]
             if not self.window:
                 tftpd.append("--no-windowsize")
             ns.popen(tftpd + [root], stdout=subprocess.DEVNULL,
                      stderr=subprocess.DEVNULL)
-            ns.popen(["dnsmasq", "--no-daemon", "--port=0",
+            ns.popen([dnsmasq, "--no-daemon", "--port=0",
                       "--conf-file=/dev/null", "--interface=" + ns.tap,
                       "--bind-interfaces", "--no-ping",
                       "--dhcp-range=10.77.0.10,10.77.0.50,1h",
