@@ -150,6 +150,17 @@ run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 deps:
 	sh scripts/deps.sh
 
+# libFuzzer target for the TFTP client's packet handling (clang).
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/fuzz_tftp_proto: tests/fuzz/fuzz_tftp_proto.c net/tftp_proto.c \
+		net/tftp_proto.h
+	@mkdir -p $(dir $@)
+	clang -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ \
+		tests/fuzz/fuzz_tftp_proto.c net/tftp_proto.c
+
+fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+
 bench: $(NBP) $(TEST_KERNEL)
 	sh scripts/deps.sh --bench
 	$(PYTHON) scripts/bench $(BENCH_ARGS)
@@ -157,5 +168,5 @@ bench: $(NBP) $(TEST_KERNEL)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check clang-nbp e2e test run deps bench clean
+.PHONY: all check clang-nbp e2e test run deps bench fuzz-tftp-proto clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
