@@ -109,12 +109,6 @@ int printf(const char *fmt, ...)
 static struct progress prog;
 static int prog_on, prog_drawn;
 
-/** The BIOS tick count (BDA 40:6C); it advances in real-mode calls. */
-static uint32_t bios_ticks(void)
-{
-    return peek16(0x46C) | ((uint32_t)peek16(0x46E) << 16);
-}
-
 /** Print @s without the '\n' translation (the line is CR-updated). */
 static void console_puts_raw(const char *s)
 {

@@ -25,4 +25,14 @@ static inline uint16_t peek16(uint32_t addr)
     __asm__ volatile("movw (%1), %0" : "=r"(v) : "r"(addr) : "memory");
     return v;
 }
+
+/**
+ * The BIOS tick count (BDA 40:6C, 18.2 Hz, back to 0 at midnight).  It
+ * advances only while interrupts are on in real mode, which each PXE call
+ * through the thunk allows.
+ */
+static inline uint32_t bios_ticks(void)
+{
+    return peek16(0x46C) | ((uint32_t)peek16(0x46E) << 16);
+}
 #endif

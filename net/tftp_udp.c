@@ -53,12 +53,6 @@ static uint16_t net16(uint16_t v)
     return (uint16_t)(v >> 8 | v << 8);
 }
 
-/** The BIOS tick count (it advances during the real-mode PXE calls). */
-static uint32_t ticks(void)
-{
-    return peek16(0x46C) | ((uint32_t)peek16(0x46E) << 16);
-}
-
 /** Send @len bytes at @pkt from our @port to @server:@dport. */
 static int udp_send(uint32_t server, uint16_t port, uint16_t dport,
                     const uint8_t *pkt, size_t len)
@@ -86,7 +80,7 @@ static int udp_send(uint32_t server, uint16_t port, uint16_t dport,
 static size_t udp_wait(uint32_t server, uint16_t port, uint16_t *sport)
 {
     struct udp_rw_params r;
-    uint32_t start = ticks();
+    uint32_t start = bios_ticks();
 
     for (;;) {
         memset(&r, 0, sizeof(r));
@@ -98,7 +92,7 @@ static size_t udp_wait(uint32_t server, uint16_t port, uint16_t *sport)
             *sport = net16(r.port1);
             return r.buffer_size;
         }
-        uint32_t now = ticks();
+        uint32_t now = bios_ticks();
         if (now - start >= TFTP_UDP_WAIT_TICKS || now < start)
             return 0; /* (now < start: midnight; one short wait) */
     }
@@ -125,7 +119,7 @@ int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
         return -PE_UNSUPP;
     }
     if (!next_port)
-        next_port = (uint16_t)(0xC000 | (ticks() & 0x1FFF));
+        next_port = (uint16_t)(0xC000 | (bios_ticks() & 0x1FFF));
     port = next_port++;
     if (next_port < 0xC000)
         next_port = 0xC000;
