@@ -405,6 +405,68 @@ int place_find(const struct placer *p, uint64_t len, uint64_t align,
     return 0;
 }
 
+/**
+ * Consider the range that ends at @end_point (rounded down to @align) as
+ * a place_find_top answer: keep it in *@best when it is valid and higher
+ * than what *@best holds.
+ */
+static void top_try(const struct placer *p, uint64_t end_point, uint64_t len,
+                    uint64_t align, uint64_t from, uint64_t last, bool *found,
+                    uint64_t *best)
+{
+    uint64_t a;
+
+    if (end_point < len)
+        return;
+    a = end_point - len;
+    if (a > last)
+        a = last;
+    a &= ~(align - 1);
+    if (a < from || (*found && a <= *best))
+        return;
+    if (place_check(p, a, len, NULL) != 0)
+        return;
+    *found = true;
+    *best = a;
+}
+
+/** Find the highest fitting aligned address; see place.h. */
+int place_find_top(const struct placer *p, uint64_t len, uint64_t align,
+                   uint64_t from, uint64_t limit, uint64_t *out)
+{
+    bool found = false;
+    uint64_t best = 0;
+    unsigned i;
+
+    if (align == 0)
+        align = 1;
+    if (align & (align - 1))
+        return -PE_INVAL;
+    if (limit > PLACE_LIMIT)
+        limit = PLACE_LIMIT;
+    if (len > limit)
+        return -PE_NORAM;
+
+    /*
+     * Mirror of place_find: the highest valid start is either the limit's
+     * (aligned down), or the one just above it failed, so its range ran
+     * into the end of a RAM range or the start of a used one; rounding
+     * down from those points gives every candidate worth checking.
+     */
+    top_try(p, limit, len, align, from, limit - len, &found, &best);
+    for (i = 0; i < p->nram; i++)
+        top_try(p, p->ram[i].end, len, align, from, limit - len, &found,
+                &best);
+    for (i = 0; i < p->nused; i++)
+        top_try(p, p->used[i].start, len, align, from, limit - len, &found,
+                &best);
+
+    if (!found)
+        return -PE_NORAM;
+    *out = best;
+    return 0;
+}
+
 /** mem_lower / mem_upper in KiB from the sanitised map; see place.h. */
 void place_mem_info(const struct e820_entry *map, unsigned n,
                     uint32_t *mem_lower, uint32_t *mem_upper)
