@@ -30,7 +30,8 @@ NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack -
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
-PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c mb/mbinfo.c net/dhcp.c
+PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c loader/linux.c mb/mbinfo.c \
+	net/dhcp.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
@@ -81,9 +82,10 @@ check: $(UNIT_TESTS)
 
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk
+-include tests/linuxkernel/linuxkernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(TEST_KERNEL)
+e2e: $(NBP) $(TEST_KERNEL) $(TEST_BZIMAGES)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 

@@ -3,6 +3,8 @@
  *   find PXE -> read the DHCP facts -> fetch the config -> parse it ->
  *   load the kernel (planned from its headers, streamed into place) ->
  *   load the modules -> build the multiboot info -> shut PXE down -> jump.
+ * A Linux bzImage instead takes the `load`s before it as its initrd and
+ * is entered in real mode (boot_linux_kernel).
  * Every write into guest memory goes through the placer first.  Library
  * code returns rc; only this file decides what is fatal.
  */
@@ -12,6 +14,7 @@
 #include "lib/errno.h"
 #include "loader/bios.h"
 #include "loader/image.h"
+#include "loader/linux.h"
 #include "loader/place.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
@@ -36,6 +39,9 @@ struct boot {
     struct placer placer;
     struct cfg cfg;
     struct cfg_state st;
+    uint32_t heap_end, low_end; /* [heap_end, low_end): kept free, below */
+    int is_linux;               /* the exec is a bzImage ... */
+    struct linux_plan lx;       /* ... planned here */
     char cfgname[64];
     char msg[CFG_ERR_LEN + 128];
 };
@@ -77,7 +83,11 @@ static const char *tftp_why(int rc)
 
 /* ------------------------------------------------------------ the heap */
 
-/** Give malloc the low memory between .bss and the PXE stack. */
+/**
+ * Give malloc the low memory between .bss and the PXE stack, less its top
+ * LINUX_LOW_SIZE bytes: that stays free for a Linux kernel's real-mode
+ * setup, which must lie below the EBDA and must not overlap Pulsar.
+ */
 static void heap_setup(const struct pxe_api *pxe)
 {
     uint32_t start = ((uint32_t)__bss_end + 15) & ~15u;
@@ -85,11 +95,13 @@ static void heap_setup(const struct pxe_api *pxe)
     for (unsigned i = 0; i < pxe->nregion; i++)
         if (pxe->region[i].start >= start && pxe->region[i].start < end)
             end = pxe->region[i].start;
-    if (end < start + 64 * 1024)
+    if (end < start + 64 * 1024 + LINUX_LOW_SIZE)
         fatal("only %u bytes of base memory free for Pulsar's heap",
               end > start ? end - start : 0);
-    heap_init((void *)start, (void *)end);
-    DBG("heap", "%08x-%08x\n", start, end);
+    boot.low_end = end;
+    boot.heap_end = (end - LINUX_LOW_SIZE) & ~15u;
+    heap_init((void *)start, (void *)boot.heap_end);
+    DBG("heap", "%08x-%08x\n", start, boot.heap_end);
 }
 
 /* ------------------------------------------------------ the DHCP facts */
@@ -238,8 +250,15 @@ struct kernel_sink {
 /** Plan the kernel from its buffered prefix, claim, zero, and copy it. */
 static void kernel_plan(struct kernel_sink *k)
 {
-    char err[160];
-    int rc = image_plan_multiboot(k->prefix, k->have, k->size, &k->plan,
+    char err[256];
+    int rc;
+
+    if ((boot.is_linux = linux_probe(k->prefix, k->have)))
+        rc = linux_plan_image(k->prefix, k->have, k->size, k->it->args,
+                              &boot.placer, bios_base_memory(), &boot.lx,
+                              &k->plan, err, sizeof(err));
+    else
+        rc = image_plan_multiboot(k->prefix, k->have, k->size, &k->plan,
                                   err, sizeof(err));
     if (rc != 0)
         fatal("%s:%u: exec: %s: %s", k->it->src_file, k->it->src_line,
@@ -252,6 +271,10 @@ static void kernel_plan(struct kernel_sink *k)
                  k->it->name, i + 1); /* numbered from 1, as image.c does */
         claim_or_die(k->it, k->plan.seg[i].dest, k->plan.seg[i].memsz, what);
     }
+    if (boot.is_linux) /* what it unpacks into must stay free as well */
+        claim_or_die(k->it, boot.lx.run_start,
+                     boot.lx.run_end - boot.lx.run_start,
+                     "bzImage unpack area (init_size)");
     image_zero_bss(&k->plan, guest_zero, NULL);
     image_feed(&k->plan, 0, k->prefix, k->have, guest_write, NULL);
     k->planned = 1;
@@ -335,6 +358,24 @@ static int module_sink(void *ctx, uint32_t off, const uint8_t *data,
     return 0;
 }
 
+/** Fetch @it's file of @size bytes into [dest, dest+size), claimed before. */
+static void fetch_into(const struct cfg_item *it, uint32_t dest, uint32_t size)
+{
+    struct module_sink m = { dest, size };
+    uint32_t got;
+    int rc = tftp_fetch(it->server, it->path, size, module_sink, &m, &got,
+                        NULL);
+    if (rc != 0)
+        fatal("%s:%u: load: %s: transfer from %s failed after %u bytes (%s)",
+              it->src_file, it->src_line, it->path, ip_str(it->server), got,
+              tftp_why(rc));
+    if (got != size)
+        fatal("%s:%u: load: %s: got %u bytes but the server announced %u",
+              it->src_file, it->src_line, it->path, got, size);
+    printf("pulsar: %s: %u bytes at %08x-%08x\n", it->path, size, dest,
+           dest + size - (size ? 1 : 0));
+}
+
 /** Load every module in config order, after the kernel unless `addr`. */
 static struct mbi_module *load_modules(uint32_t after, unsigned *count)
 {
@@ -368,20 +409,7 @@ static struct mbi_module *load_modules(uint32_t after, unsigned *count)
                   it->src_file, it->src_line, it->path,
                   (unsigned long long)dest);
         claim_or_die(it, dest, size, it->name);
-
-        struct module_sink m = { (uint32_t)dest, size };
-        uint32_t got;
-        int rc = tftp_fetch(it->server, it->path, size, module_sink, &m, &got,
-                            NULL);
-        if (rc != 0)
-            fatal("%s:%u: load: %s: transfer from %s failed after %u bytes "
-                  "(%s)", it->src_file, it->src_line, it->path,
-                  ip_str(it->server), got, tftp_why(rc));
-        if (got != size)
-            fatal("%s:%u: load: %s: got %u bytes but the server announced %u",
-                  it->src_file, it->src_line, it->path, got, size);
-        printf("pulsar: %s: %u bytes at %08x-%08x\n", it->path, size,
-               (uint32_t)dest, (uint32_t)(dest + size - (size ? 1 : 0)));
+        fetch_into(it, (uint32_t)dest, size);
         mods[n].start = (uint32_t)dest;
         mods[n].end = (uint32_t)(dest + size);
         mods[n].cmdline = it->cmdline;
@@ -392,19 +420,96 @@ static struct mbi_module *load_modules(uint32_t after, unsigned *count)
     return mods;
 }
 
+/* ---------------------------------------------------------------- Linux */
+
+/**
+ * Load the `load`s before the Linux kernel's exec as its initrd: parts
+ * concatenated 4-byte aligned (one part as it is), placed as high as the
+ * kernel allows from the sizes the server announces, then fetched
+ * straight into place.  A `load` after the exec is an error.
+ */
+static void load_initrd(const struct cfg_item *exec)
+{
+    const struct cfg_item *it, *first = NULL;
+    unsigned n = 0, i = 0;
+    uint32_t *size, *off, total, end = 0;
+    int after = 0;
+    char err[256];
+
+    for (it = boot.cfg.items; it; it = it->next) {
+        after |= it == exec;
+        if (it->kind != CFG_LOAD)
+            continue;
+        if (after)
+            fatal("%s:%u: load: %s: comes after the Linux kernel's exec "
+                  "(%s:%u); initrd parts must come before it", it->src_file,
+                  it->src_line, it->path, exec->src_file, exec->src_line);
+        first = first ? first : it;
+        n++;
+    }
+    if (!n)
+        return;
+    if (!(size = calloc(2 * n, sizeof(*size))))
+        fatal("out of memory for %u initrd parts", n);
+    off = size + n;
+    for (it = first; it != exec; it = it->next)
+        if (it->kind == CFG_LOAD)
+            size[i++] = file_size_or_die(it, "load");
+    if (linux_initrd_layout(size, n, off, &total) != 0)
+        fatal("%s:%u: load: %s: the initrd parts add up to 4 GiB or more",
+              first->src_file, first->src_line, first->path);
+    if (linux_place_initrd(&boot.lx, &boot.placer, total, err,
+                           sizeof(err)) != 0)
+        fatal("%s:%u: load: %s: %s", first->src_file, first->src_line,
+              first->path, err);
+    claim_or_die(first, boot.lx.initrd_addr, total, "initrd");
+    for (i = 0, it = first; it != exec; it = it->next) {
+        if (it->kind != CFG_LOAD)
+            continue;
+        memset((void *)(boot.lx.initrd_addr + end), 0, off[i] - end);
+        fetch_into(it, boot.lx.initrd_addr + off[i], size[i]);
+        end = off[i] + size[i];
+        i++;
+    }
+    free(size);
+}
+
+/** Load the initrd, fill in the setup header, shut PXE down, enter Linux. */
+static void __attribute__((noreturn))
+boot_linux_kernel(const struct cfg_item *exec)
+{
+    const struct linux_plan *lp = &boot.lx;
+
+    load_initrd(exec);
+    linux_finish((uint8_t *)lp->setup_addr, lp);
+    printf("pulsar: starting %s: Linux boot protocol %u.%02u, setup at "
+           "%04x:0000, kernel at %08x, initrd %u bytes at %08x, "
+           "cmdline '%s'\n", exec->path, lp->hdr.version >> 8,
+           lp->hdr.version & 0xFF, lp->setup_addr >> 4, lp->kernel_addr,
+           lp->initrd_size, lp->initrd_addr, lp->cmdline);
+    if (pxe_shutdown() != 0)
+        printf("pulsar: warning: PXE shutdown: %s\n",
+               pxe_status_str(pxe_last_status));
+    boot_linux(lp->setup_addr, LINUX_HEAP_END);
+}
+
 /* ------------------------------------------------------------ placement */
 
-/** Build the placer: E820 RAM minus Pulsar, the BIOS and the PXE stack. */
+/**
+ * Build the placer: E820 RAM minus Pulsar, the BIOS and the PXE stack.
+ * [heap_end, low_end) is left free for a Linux setup (heap_setup).
+ */
 static void placer_setup(void)
 {
-    uint32_t heap_end = bios_base_memory();
+    uint32_t base = bios_base_memory();
     if (place_init(&boot.placer, boot.map, boot.nmap) != 0)
         fatal("the BIOS memory map shows no usable RAM");
     place_reserve(&boot.placer, 0, 0x500, "IVT and BIOS data area");
     place_reserve(&boot.placer, 0x500, 0x7C00, "Pulsar stack");
-    place_reserve(&boot.placer, 0x7C00, heap_end, "Pulsar image and heap");
-    place_reserve(&boot.placer, heap_end, 0x100000,
-                  "EBDA, PXE stack and BIOS");
+    place_reserve(&boot.placer, 0x7C00, boot.heap_end,
+                  "Pulsar image and heap");
+    place_reserve(&boot.placer, boot.low_end, base, "PXE stack");
+    place_reserve(&boot.placer, base, 0x100000, "EBDA, PXE stack and BIOS");
     for (unsigned i = 0; i < boot.pxe.nregion; i++)
         place_reserve(&boot.placer, boot.pxe.region[i].start,
                       boot.pxe.region[i].end, boot.pxe.region[i].what);
@@ -445,6 +550,8 @@ void pulsar_main(void)
 
     const struct cfg_item *exec = boot.cfg.exec;
     struct image_plan *plan = load_kernel(exec);
+    if (boot.is_linux)
+        boot_linux_kernel(exec);
     unsigned nmods;
     struct mbi_module *mods = load_modules(plan->highest, &nmods);
 
