@@ -16,6 +16,8 @@
 #define INITRD_MAX_OLD 0x37FFFFFFu
 /** The protocol's default before 2.06 (cmdline_size appeared). */
 #define CMDLINE_SIZE_OLD 255u
+/** One message for a header or file that ends too soon. */
+#define TRUNCATED "truncated: %u bytes where its header needs %u"
 
 /** Little-endian 16-bit value at @p. */
 static uint16_t get16(const uint8_t *p)
@@ -51,7 +53,7 @@ bool linux_probe(const uint8_t *prefix, size_t len)
 }
 
 /** The end of the last header field Pulsar reads for @version. */
-static size_t header_need(uint16_t version)
+static uint32_t header_need(uint16_t version)
 {
     if (version >= 0x020A)
         return LX_INIT_SIZE + 4;
@@ -62,12 +64,6 @@ static size_t header_need(uint16_t version)
     if (version >= 0x0203)
         return LX_INITRD_ADDR_MAX + 4;
     return LX_CMD_LINE_PTR + 4;
-}
-
-/** @x rounded up to the power of two @align, in 64 bits. */
-static uint64_t align_up(uint64_t x, uint64_t align)
-{
-    return (x + align - 1) & ~(align - 1);
 }
 
 /** Write a message into @err (@errlen bytes) and return @rc. */
@@ -95,9 +91,9 @@ int linux_parse_header(const uint8_t *prefix, size_t len, uint32_t file_size,
     if (v && v < 0x0202)
         return fail(err, errlen, -PE_UNSUPP, "Linux boot protocol %u.%02u "
                     "is older than 2.02", v >> 8, v & 0xFF);
-    if (!v || len < header_need((uint16_t)v))
-        return fail(err, errlen, -PE_INVAL, "Linux header truncated at %u "
-                    "bytes", (unsigned)len);
+    need = v ? header_need((uint16_t)v) : LX_VERSION + 2;
+    if (len < need)
+        return fail(err, errlen, -PE_INVAL, TRUNCATED, (unsigned)len, need);
     h->version = (uint16_t)v;
     if (get16(prefix + LX_BOOT_FLAG) != 0xAA55)
         return fail(err, errlen, -PE_INVAL, "boot flag 0x%04x is not 0xaa55",
@@ -116,9 +112,7 @@ int linux_parse_header(const uint8_t *prefix, size_t len, uint32_t file_size,
     else if (v > 1)
         need = h->setup_len + v * 16 - 15;
     if (file_size < need)
-        return fail(err, errlen, -PE_INVAL, "file truncated: %u bytes, its "
-                    "header (setup_sects %u, syssize) says %u", file_size,
-                    sects, need);
+        return fail(err, errlen, -PE_INVAL, TRUNCATED, file_size, need);
     h->kernel_len = file_size - h->setup_len;
 
     h->loadflags = prefix[LX_LOADFLAGS];
@@ -185,7 +179,7 @@ int linux_plan_image(const uint8_t *prefix, size_t len, uint32_t file_size,
 {
     struct linux_header *h = &lp->hdr;
     size_t cmdlen = strlen(args);
-    uint64_t low, run, run_end;
+    uint64_t low;
     int rc;
 
     memset(lp, 0, sizeof(*lp));
@@ -215,22 +209,24 @@ int linux_plan_image(const uint8_t *prefix, size_t len, uint32_t file_size,
      * pref_address; otherwise pref_address.  Keep that free as well.
      */
     if (h->init_size) {
+        uint32_t k = lp->kernel_addr, run = k, run_end;
+
         if (h->relocatable) {
-            run = align_up(lp->kernel_addr, h->kernel_alignment);
+            run = (k + h->kernel_alignment - 1) & ~(h->kernel_alignment - 1);
             if (run < h->pref_address)
                 run = h->pref_address;
-        } else {
-            run = h->pref_address ? h->pref_address : lp->kernel_addr;
+        } else if (h->pref_address) {
+            run = h->pref_address;
         }
         run_end = run + h->init_size;
-        if (run_end > GIB4)
-            return fail(err, errlen, -PE_UNSUPP, "init_size 0x%x at 0x%x "
-                        "goes past 4 GiB", h->init_size, (uint32_t)run);
-        if (run < lp->kernel_addr + (uint64_t)h->kernel_len)
-            run = lp->kernel_addr + (uint64_t)h->kernel_len;
+        if (run < k || run_end < run) /* wrapped round 4 GiB */
+            return fail(err, errlen, -PE_UNSUPP, "init_size 0x%x past "
+                        "4 GiB", h->init_size);
+        if (run < (uint64_t)k + h->kernel_len)
+            run = k + h->kernel_len;
         if (run_end > run) {
-            lp->run_start = (uint32_t)run;
-            lp->run_end = (uint32_t)run_end;
+            lp->run_start = run;
+            lp->run_end = run_end;
         }
     }
 
@@ -266,13 +262,13 @@ static unsigned digit_value(char c)
 /**
  * Linux's memparse on @s: a number in base 16 (0x), 8 (leading 0) or 10
  * with an optional binary suffix (K, M, G, T, P, E), saturating at
- * LINUX_MEM_HUGE.  Returns 0 when @s does not start with a digit.
+ * UINT32_MAX.  Returns 0 when @s does not start with a digit.
  */
-static uint64_t memparse(const char *s)
+static uint32_t memparse(const char *s)
 {
     static const char suffixes[] = "kmgtpe";
     unsigned base = 10, d, n;
-    uint64_t v = 0;
+    uint32_t v = 0;
     const char *suf;
 
     if (*s == '0') {
@@ -283,19 +279,17 @@ static uint64_t memparse(const char *s)
         }
     }
     for (; (d = digit_value(*s)) < base; s++)
-        if ((v = v * base + d) > LINUX_MEM_HUGE)
-            v = LINUX_MEM_HUGE; /* stays small enough not to overflow */
+        v = v > (UINT32_MAX - d) / base ? UINT32_MAX : v * base + d;
     suf = *s ? strchr(suffixes, *s | 0x20) : NULL;
     for (n = suf ? (unsigned)(suf - suffixes) + 1 : 0; n; n--)
-        if ((v <<= 10) > LINUX_MEM_HUGE)
-            v = LINUX_MEM_HUGE;
+        v = v >> 22 ? UINT32_MAX : v << 10;
     return v;
 }
 
 /** The lowest mem= limit on @cmdline, 0 for none; see linux.h. */
-uint64_t linux_mem_limit(const char *cmdline)
+uint32_t linux_mem_limit(const char *cmdline)
 {
-    uint64_t best = 0, v;
+    uint32_t best = 0, v;
     const char *s = cmdline;
 
     while (*s) {
@@ -320,7 +314,7 @@ int linux_initrd_layout(const uint32_t *sizes, unsigned n, uint32_t *offsets,
 
     *total = 0;
     for (i = 0; i < n; i++) {
-        off = align_up(off, 4);
+        off = (off + 3) & ~3ull;
         if (off + sizes[i] > UINT32_MAX)
             return -PE_RANGE;
         offsets[i] = (uint32_t)off;
@@ -334,8 +328,8 @@ int linux_initrd_layout(const uint32_t *sizes, unsigned n, uint32_t *offsets,
 int linux_place_initrd(struct linux_plan *lp, const struct placer *p,
                        uint32_t total, char *err, size_t errlen)
 {
-    uint64_t limit = (uint64_t)lp->hdr.initrd_addr_max + 1;
-    uint64_t mem = linux_mem_limit(lp->cmdline), a;
+    uint64_t limit = (uint64_t)lp->hdr.initrd_addr_max + 1, a;
+    uint32_t mem = linux_mem_limit(lp->cmdline);
     const char *why = "initrd_addr_max";
 
     lp->initrd_addr = lp->initrd_size = 0;

@@ -134,16 +134,14 @@ int linux_plan_image(const uint8_t *prefix, size_t len, uint32_t file_size,
                      uint32_t low_end, struct linux_plan *lp,
                      struct image_plan *plan, char *err, size_t errlen);
 
-/** Where mem= values saturate: far above anything a 32-bit loader uses. */
-#define LINUX_MEM_HUGE (1ull << 40)
-
 /**
  * The lowest `mem=` limit on @cmdline in bytes (Linux's memparse: decimal,
- * 0x hex or 0 octal, with an optional K/M/G/T/P/E suffix, saturating at
- * LINUX_MEM_HUGE), or 0 when there is none.  Values that are not numbers
- * (mem=nopentium) and mem=0 are skipped.
+ * 0x hex or 0 octal, with an optional K/M/G/T/P/E suffix; 4 GiB and more
+ * count as UINT32_MAX, which is no limit for a 32-bit loader), or 0 when
+ * there is none.  Values that are not numbers (mem=nopentium) and mem=0
+ * are skipped.
  */
-uint64_t linux_mem_limit(const char *cmdline);
+uint32_t linux_mem_limit(const char *cmdline);
 
 /**
  * Lay out @n initrd parts of @sizes: each starts 4-byte aligned after the

@@ -274,7 +274,7 @@ static void kernel_plan(struct kernel_sink *k)
     if (boot.is_linux) /* what it unpacks into must stay free as well */
         claim_or_die(k->it, boot.lx.run_start,
                      boot.lx.run_end - boot.lx.run_start,
-                     "bzImage unpack area (init_size)");
+                     "bzImage unpack area");
     image_zero_bss(&k->plan, guest_zero, NULL);
     image_feed(&k->plan, 0, k->prefix, k->have, guest_write, NULL);
     k->planned = 1;
@@ -431,30 +431,25 @@ static struct mbi_module *load_modules(uint32_t after, unsigned *count)
 static void load_initrd(const struct cfg_item *exec)
 {
     const struct cfg_item *it, *first = NULL;
-    unsigned n = 0, i = 0;
+    unsigned n = 0, i;
     uint32_t *size, *off, total, end = 0;
     int after = 0;
     char err[256];
 
+    if (!(size = calloc(2 * boot.cfg.nloads + 1, sizeof(*size))))
+        fatal("out of memory for %u initrd parts", boot.cfg.nloads);
+    off = size + boot.cfg.nloads;
     for (it = boot.cfg.items; it; it = it->next) {
         after |= it == exec;
         if (it->kind != CFG_LOAD)
             continue;
         if (after)
             fatal("%s:%u: load: %s: comes after the Linux kernel's exec "
-                  "(%s:%u); initrd parts must come before it", it->src_file,
+                  "(%s:%u); initrd parts go before it", it->src_file,
                   it->src_line, it->path, exec->src_file, exec->src_line);
         first = first ? first : it;
-        n++;
+        size[n++] = file_size_or_die(it, "load");
     }
-    if (!n)
-        return;
-    if (!(size = calloc(2 * n, sizeof(*size))))
-        fatal("out of memory for %u initrd parts", n);
-    off = size + n;
-    for (it = first; it != exec; it = it->next)
-        if (it->kind == CFG_LOAD)
-            size[i++] = file_size_or_die(it, "load");
     if (linux_initrd_layout(size, n, off, &total) != 0)
         fatal("%s:%u: load: %s: the initrd parts add up to 4 GiB or more",
               first->src_file, first->src_line, first->path);
@@ -463,7 +458,7 @@ static void load_initrd(const struct cfg_item *exec)
         fatal("%s:%u: load: %s: %s", first->src_file, first->src_line,
               first->path, err);
     claim_or_die(first, boot.lx.initrd_addr, total, "initrd");
-    for (i = 0, it = first; it != exec; it = it->next) {
+    for (i = 0, it = first; i < n; it = it->next) {
         if (it->kind != CFG_LOAD)
             continue;
         memset((void *)(boot.lx.initrd_addr + end), 0, off[i] - end);
@@ -482,11 +477,10 @@ boot_linux_kernel(const struct cfg_item *exec)
 
     load_initrd(exec);
     linux_finish((uint8_t *)lp->setup_addr, lp);
-    printf("pulsar: starting %s: Linux boot protocol %u.%02u, setup at "
-           "%04x:0000, kernel at %08x, initrd %u bytes at %08x, "
-           "cmdline '%s'\n", exec->path, lp->hdr.version >> 8,
-           lp->hdr.version & 0xFF, lp->setup_addr >> 4, lp->kernel_addr,
-           lp->initrd_size, lp->initrd_addr, lp->cmdline);
+    printf("pulsar: starting %s (Linux boot protocol %x.%02x) at %04x:0000, "
+           "initrd %u bytes at %08x\n", exec->path, lp->hdr.version >> 8,
+           lp->hdr.version & 0xFF, lp->setup_addr >> 4, lp->initrd_size,
+           lp->initrd_addr);
     if (pxe_shutdown() != 0)
         printf("pulsar: warning: PXE shutdown: %s\n",
                pxe_status_str(pxe_last_status));

@@ -19,7 +19,6 @@ import glob
 import hashlib
 import os
 import re
-import shutil
 import struct
 import subprocess
 import tarfile
@@ -419,22 +418,35 @@ def bz_error_cases(opts):
 
 # ------------------------------------------------------- Debian's kernel
 
+_APT_UPDATED = []
+
+
+def apt_update_once():
+    """Refresh the package lists once per run, when allowed (as root):
+    a fresh machine has none and a stale one names a kernel that is gone.
+    Returns True if it ran."""
+    if _APT_UPDATED or os.geteuid() != 0:
+        return False
+    _APT_UPDATED.append(True)
+    subprocess.run(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return True
+
+
 def apt_download(pkg, debs):
     """The cached .deb of @pkg (exact name), downloaded if missing."""
-    found = sorted(glob.glob(os.path.join(debs, pkg + "_*.deb")))
-    if found:
-        return found[-1]
-    os.makedirs(debs, exist_ok=True)
-    proc = subprocess.run(["apt-get", "download", pkg], cwd=debs,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    found = sorted(glob.glob(os.path.join(debs, pkg + "_*.deb")))
-    if proc.returncode != 0 or not found:
-        out = proc.stdout.decode("utf-8", "replace").strip().splitlines()
-        raise CheckFailed(["apt-get download %s failed (exit %d): %s; run "
-                           "`apt-get update` first?" % (
-                               pkg, proc.returncode,
-                               " / ".join(out[-3:]))])
-    return found[-1]
+    pattern = os.path.join(debs, pkg + "_*.deb")
+    if not glob.glob(pattern):
+        os.makedirs(debs, exist_ok=True)
+        proc = subprocess.run(["apt-get", "download", pkg], cwd=debs,
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        if proc.returncode != 0 or not glob.glob(pattern):
+            out = proc.stdout.decode("utf-8", "replace").strip().splitlines()
+            raise CheckFailed(["apt-get download %s failed (exit %d): %s"
+                               % (pkg, proc.returncode,
+                                  " / ".join(out[-3:]))])
+    return sorted(glob.glob(pattern))[-1]
 
 
 def kernel_package(debs):
@@ -451,7 +463,7 @@ def kernel_package(debs):
         return os.path.basename(cached[-1]).split("_")[0]
     raise CheckFailed(["cannot tell which Debian kernel to use: "
                        "`apt-cache depends linux-image-amd64` names none "
-                       "(run `apt-get update`) and cache/debs has none"])
+                       "and cache/debs has none"])
 
 
 def extract_member(deb, pattern, dest):
@@ -459,8 +471,11 @@ def extract_member(deb, pattern, dest):
     to @dest (reused when present).  Returns @dest."""
     if os.path.isfile(dest):
         return dest
+    # Stop reading once the file is found: dpkg-deb then dies of a broken
+    # pipe, which is expected, so its complaint is not shown.
     proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb],
-                            stdout=subprocess.PIPE)
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
     found = False
     with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
         for member in tar:
@@ -481,11 +496,22 @@ def extract_member(deb, pattern, dest):
 def debian_assets():
     """(vmlinuz path, busybox path, kernel package name), from cache/."""
     debs = os.path.join(CACHE, "debs")
-    pkg = kernel_package(debs)
-    kdeb = apt_download(pkg, debs)
+    try:
+        pkg = kernel_package(debs)
+        kdeb = apt_download(pkg, debs)
+    except CheckFailed:
+        if not apt_update_once():
+            raise
+        pkg = kernel_package(debs)  # the lists may name a newer kernel
+        kdeb = apt_download(pkg, debs)
     vmlinuz = extract_member(kdeb, r"^\./boot/vmlinuz-",
                              os.path.join(CACHE, "vmlinuz-" + pkg))
-    bdeb = apt_download("busybox-static", debs)
+    try:
+        bdeb = apt_download("busybox-static", debs)
+    except CheckFailed:
+        if not apt_update_once():
+            raise
+        bdeb = apt_download("busybox-static", debs)
     busybox = extract_member(bdeb, r"^\./bin/busybox$",
                              os.path.join(CACHE, "busybox-" +
                                           os.path.basename(bdeb)[:-4]))
