@@ -1,6 +1,8 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
 #   make            build build/pulsar (prints its size, fails over budget)
-#   make check      host unit tests (cmocka, ASan + UBSan)
+#                   and build/pulsar-check (the offline config checker)
+#   make check      host unit tests (cmocka, ASan + UBSan), then
+#                   pulsar-check against tests/check/cases
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #   make run        boot the bundled demo over PXE under QEMU
 #   make deps       install what the build and tests need (apt-get)
@@ -30,18 +32,21 @@ NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack -
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
-PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c loader/linux.c mb/mbinfo.c \
-	net/dhcp.c
+PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/image.c \
+	loader/linux.c loader/vbe.c loader/plan.c mb/mbinfo.c net/dhcp.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
-EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c) lib/console.c
+EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c loader/chain.c) \
+	loader/video.c lib/console.c
 NBP_ASM   := boot/entry.asm
 
 NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \
 	$(patsubst %.c,$(BUILD)/nbp/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) $(EDGE_SRCS)))
 
-all: $(NBP)
+CHECKER  := $(BUILD)/pulsar-check
+
+all: $(NBP) $(CHECKER)
 
 $(BUILD)/nbp/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,8 +59,16 @@ $(BUILD)/nbp/%.o: %.asm
 $(BUILD)/pulsar.elf: $(NBP_OBJS) linker.ld
 	$(LD) $(NBP_LDFLAGS) -Map $(BUILD)/pulsar.map -o $@ $(NBP_OBJS) $(LIBGCC)
 
-$(NBP): $(BUILD)/pulsar.elf
-	$(OBJCOPY) -O binary $< $@
+# The file is stage 1 as linked, then the body packed by scripts/lzpack.py
+# (see linker.ld); the symbols tell lzpack where the body starts and ends.
+$(NBP): $(BUILD)/pulsar.elf scripts/lzpack.py
+	$(OBJCOPY) -O binary -j .stage1 $< $(BUILD)/stage1.bin
+	$(OBJCOPY) -O binary -j .text -j .rodata -j .data $< $(BUILD)/body.bin
+	@sym() { nm $< | awk -v s=$$1 '$$3 == s { print "0x" $$1 }'; }; \
+	pad=$$(( $$(sym __packed_start) - 0x7C00 )); \
+	body=$$(( $$(sym __body_end) - $$(sym __body_start) )); \
+	$(PYTHON) scripts/lzpack.py $(BUILD)/stage1.bin $(BUILD)/body.bin $@ \
+		--pad-to $$pad --body-size $$body
 	@size=$$(stat -c %s $@); \
 	echo "build/pulsar: $$size bytes (budget $(NBP_MAX))"; \
 	if [ $$size -gt $(NBP_MAX) ]; then \
@@ -77,15 +90,25 @@ $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)
 
-check: $(UNIT_TESTS)
+# ------------------------------------------------- the offline checker
+CHECKER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
+
+$(CHECKER): tools/pulsar-check.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(CHECKER_CFLAGS) -o $@ tools/pulsar-check.c $(PURE_SRCS)
+
+check: $(UNIT_TESTS) $(CHECKER)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@echo "== tests/unit/test_lzpack.py"; $(PYTHON) tests/unit/test_lzpack.py
+	@echo "== tests/check: pulsar-check against good and bad configs"
+	$(PYTHON) tests/check/run.py --checker $(CHECKER)
 
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk
 -include tests/linuxkernel/linuxkernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(TEST_KERNEL) $(TEST_BZIMAGES)
+e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 
@@ -94,7 +117,7 @@ test:
 	$(MAKE) check
 	$(MAKE) e2e
 
-run: $(NBP) $(TEST_KERNEL)
+run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	sh scripts/deps.sh --run
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
 

@@ -81,3 +81,16 @@ uint32_t bios_base_memory(void)
     uint32_t bytes = (uint32_t)peek16(0x413) * 1024;
     return bytes > 0xA0000 ? 0xA0000 : bytes;
 }
+
+uint32_t bios_config_table(void)
+{
+    struct rm_regs r;
+
+    memset(&r, 0, sizeof(r));
+    r.eax = 0xC000;
+    rm_int(0x15, &r);
+    /* CF clear and AH 0: ES:BX is the table (AH 86h: not supported). */
+    if ((r.eflags & RM_CF) || (r.eax & 0xFF00))
+        return 0;
+    return ((uint32_t)r.es << 4) + (r.ebx & 0xFFFF);
+}

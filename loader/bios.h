@@ -14,4 +14,10 @@ unsigned bios_e820(struct e820_entry *map, unsigned max);
 
 /** Base memory below the EBDA and the PXE stack, in bytes (BDA 40:13). */
 uint32_t bios_base_memory(void);
+
+/**
+ * The linear address of the BIOS ROM configuration table (INT 15h
+ * AH=C0h), or 0 when the BIOS does not offer one.
+ */
+uint32_t bios_config_table(void);
 #endif

@@ -1,21 +1,29 @@
 /*
  * Pulsar's boot flow, top to bottom:
- *   find PXE -> read the DHCP facts -> fetch the config -> parse it ->
- *   load the kernel (planned from its headers, streamed into place) ->
- *   load the modules -> build the multiboot info -> shut PXE down -> jump.
- * A Linux bzImage instead takes the `load`s before it as its initrd and
- * is entered in real mode (boot_linux_kernel).
- * Every write into guest memory goes through the placer first.  Library
- * code returns rc; only this file decides what is fatal.
+ *   find PXE -> read the DHCP facts -> find and fetch the config (lookup
+ *   order in config/lookup.c) -> parse it -> [`chld`: stage the other boot
+ *   program and start it at 0:7C00 with PXE alive] -> load the kernel
+ *   (planned from its headers, streamed into place) -> load the modules ->
+ *   build the multiboot info -> shut PXE down -> jump.  A Linux bzImage
+ *   instead takes the `load`s as its initrd and is entered in real mode
+ *   (boot_linux_kernel).
+ * Every write into guest memory goes through the placer first; where files
+ * go and every message about it come from loader/plan.c, which the offline
+ * checker (tools/pulsar-check.c) shares.  Library code returns rc; only
+ * this file decides what is fatal.
  */
 #include "boot/realmode.h"
 #include "config/config.h"
+#include "config/lookup.h"
 #include "lib/console.h"
 #include "lib/errno.h"
 #include "loader/bios.h"
+#include "loader/chain.h"
 #include "loader/image.h"
 #include "loader/linux.h"
 #include "loader/place.h"
+#include "loader/plan.h"
+#include "loader/video.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
 #include "net/pxe.h"
@@ -28,7 +36,6 @@
 #define LOADER_NAME "Pulsar " PULSAR_VERSION
 /** Largest config file Pulsar reads. */
 #define CONFIG_MAX (1u << 20)
-#define PAGE 4096u
 
 /** Everything one boot attempt knows. */
 struct boot {
@@ -37,13 +44,15 @@ struct boot {
     struct e820_entry map[E820_MAX];
     unsigned nmap;
     struct placer placer;
+    uint32_t low_end; /* free base memory's end, PXE below it; Pulsar's
+                         heap ends 64 KiB lower (plan_heap_end) */
+    int is_linux;     /* the exec is a bzImage ... */
+    struct linux_plan lx; /* ... planned here */
     struct cfg cfg;
     struct cfg_state st;
-    uint32_t heap_end, low_end; /* [heap_end, low_end): kept free, below */
-    int is_linux;               /* the exec is a bzImage ... */
-    struct linux_plan lx;       /* ... planned here */
-    char cfgname[64];
-    char msg[CFG_ERR_LEN + 128];
+    struct cfg_lookup names;
+    char cfgname[CFG_MAX_PATH + 1];
+    char msg[PLAN_ERR_LEN];
 };
 
 static struct boot boot;
@@ -83,11 +92,8 @@ static const char *tftp_why(int rc)
 
 /* ------------------------------------------------------------ the heap */
 
-/**
- * Give malloc the low memory between .bss and the PXE stack, less its top
- * LINUX_LOW_SIZE bytes: that stays free for a Linux kernel's real-mode
- * setup, which must lie below the EBDA and must not overlap Pulsar.
- */
+/** Give malloc the low memory between .bss and the PXE stack, less the
+ *  64 KiB kept for a Linux setup (plan_heap_end). */
 static void heap_setup(const struct pxe_api *pxe)
 {
     uint32_t start = ((uint32_t)__bss_end + 15) & ~15u;
@@ -98,10 +104,9 @@ static void heap_setup(const struct pxe_api *pxe)
     if (end < start + 64 * 1024 + LINUX_LOW_SIZE)
         fatal("only %u bytes of base memory free for Pulsar's heap",
               end > start ? end - start : 0);
+    heap_init((void *)start, (void *)plan_heap_end(end));
     boot.low_end = end;
-    boot.heap_end = (end - LINUX_LOW_SIZE) & ~15u;
-    heap_init((void *)start, (void *)boot.heap_end);
-    DBG("heap", "%08x-%08x\n", start, boot.heap_end);
+    DBG("heap", "%08x-%08x\n", start, plan_heap_end(end));
 }
 
 /* ------------------------------------------------------ the DHCP facts */
@@ -173,9 +178,7 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
     if (rc != 0) {
         free(t.buf);
         if (why)
-            snprintf(why, CFG_ERR_LEN, "%s on %s (%s)",
-                     rc == -PE_NOENT ? "not found" : "cannot fetch",
-                     ip_str(st->server), tftp_why(rc));
+            plan_fetch_why(why, CFG_ERR_LEN, rc, st->server, tftp_why(rc));
         return rc;
     }
     if (!t.buf && !(t.buf = malloc(1)))
@@ -186,24 +189,30 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
     return 0;
 }
 
-/** Fetch and parse config-<mac> into boot.cfg. */
+/** Print one line of the config lookup. */
+static void say(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("pulsar: %s\n", line);
+}
+
+/** Find the config (config-<mac>, config-<IP>..., config-default or DHCP
+ *  option 209), fetch it and parse it into boot.cfg. */
 static void read_config(void)
 {
-    char mac[48], path[CFG_MAX_PATH + 1], why[CFG_ERR_LEN];
     char *text;
     size_t len;
     int rc;
 
-    dhcp_format_mac(boot.dhcp.mac, boot.dhcp.mac_len, '-', mac);
-    snprintf(boot.cfgname, sizeof(boot.cfgname), "config-%s", mac);
-    if (cfg_join_path(boot.st.root, boot.cfgname, path) != 0)
-        fatal("root-path '%s' is too long for %s", boot.st.root,
-              boot.cfgname);
-    printf("pulsar: config %s from %s\n", path, ip_str(boot.st.server));
-    if ((rc = fetch_text(NULL, &boot.st, path, &text, &len, why)) != 0)
-        fatal("%s: %s", path, why);
-    rc = cfg_parse(&boot.cfg, &boot.st, path, text, len, fetch_text, NULL,
-                   boot.msg);
+    cfg_lookup_names(&boot.names, boot.dhcp.mac, boot.dhcp.mac_len,
+                     boot.dhcp.client_ip,
+                     boot.dhcp.has_config ? boot.dhcp.config : NULL);
+    if ((rc = cfg_lookup_fetch(&boot.names, &boot.st, fetch_text, NULL, say,
+                               NULL, &text, &len, boot.cfgname,
+                               boot.msg)) != 0)
+        fatal("%s", boot.msg);
+    rc = cfg_parse(&boot.cfg, &boot.st, boot.cfgname, text, len, fetch_text,
+                   NULL, boot.msg);
     free(text);
     if (rc != 0)
         fatal("%s", boot.msg);
@@ -225,18 +234,6 @@ static void guest_zero(void *ctx, uint32_t dest, size_t n)
     memset((void *)dest, 0, n);
 }
 
-/** Claim a range or stop with both ranges printed. */
-static void claim_or_die(const struct cfg_item *it, uint64_t start,
-                         uint64_t len, const char *what)
-{
-    struct place_conflict why;
-    char text[160];
-    if (place_claim(&boot.placer, start, len, what, &why) == 0)
-        return;
-    place_conflict_str(&why, text, sizeof(text));
-    fatal("%s:%u: %s: %s", it->src_file, it->src_line, it->path, text);
-}
-
 /** Place the prefix-planned kernel, fed by tftp_fetch. */
 struct kernel_sink {
     const struct cfg_item *it;
@@ -245,36 +242,23 @@ struct kernel_sink {
     uint32_t have; /* prefix bytes buffered */
     int planned;
     struct image_plan plan;
+    uint32_t syms_table;
 };
 
 /** Plan the kernel from its buffered prefix, claim, zero, and copy it. */
 static void kernel_plan(struct kernel_sink *k)
 {
-    char err[256];
     int rc;
 
     if ((boot.is_linux = linux_probe(k->prefix, k->have)))
-        rc = linux_plan_image(k->prefix, k->have, k->size, k->it->args,
-                              &boot.placer, bios_base_memory(), &boot.lx,
-                              &k->plan, err, sizeof(err));
+        rc = plan_linux_kernel(&boot.placer, k->it, k->prefix, k->have,
+                               k->size, &boot.lx, &k->plan, boot.msg,
+                               sizeof(boot.msg));
     else
-        rc = image_plan_multiboot(k->prefix, k->have, k->size, &k->plan,
-                                  err, sizeof(err));
+        rc = plan_kernel(&boot.placer, k->it, k->prefix, k->have, k->size,
+                         &k->plan, boot.msg, sizeof(boot.msg));
     if (rc != 0)
-        fatal("%s:%u: exec: %s: %s", k->it->src_file, k->it->src_line,
-              k->it->path, err);
-    for (unsigned i = 0; i < k->plan.nseg; i++) {
-        char *what = malloc(strlen(k->it->name) + 16);
-        if (!what)
-            fatal("out of memory");
-        snprintf(what, strlen(k->it->name) + 16, "%s segment %u",
-                 k->it->name, i + 1); /* numbered from 1, as image.c does */
-        claim_or_die(k->it, k->plan.seg[i].dest, k->plan.seg[i].memsz, what);
-    }
-    if (boot.is_linux) /* what it unpacks into must stay free as well */
-        claim_or_die(k->it, boot.lx.run_start,
-                     boot.lx.run_end - boot.lx.run_start,
-                     "bzImage unpack area");
+        fatal("%s", boot.msg);
     image_zero_bss(&k->plan, guest_zero, NULL);
     image_feed(&k->plan, 0, k->prefix, k->have, guest_write, NULL);
     k->planned = 1;
@@ -304,19 +288,21 @@ static int kernel_sink(void *ctx, uint32_t off, const uint8_t *data,
 }
 
 /** Size of @it's file from the server, or stop with a clear message. */
-static uint32_t file_size_or_die(const struct cfg_item *it, const char *verb)
+static uint32_t file_size_or_die(const struct cfg_item *it)
 {
     uint32_t size;
     int rc = tftp_size(it->server, it->path, &size);
-    if (rc != 0)
-        fatal("%s:%u: %s: %s: %s on %s (%s)", it->src_file, it->src_line,
-              verb, it->path, rc == -PE_NOENT ? "not found" : "cannot fetch",
-              ip_str(it->server), tftp_why(rc));
+    if (rc != 0) {
+        plan_file_error(boot.msg, sizeof(boot.msg), it, rc, tftp_why(rc));
+        fatal("%s", boot.msg);
+    }
     return size;
 }
 
-/** Load the kernel named by the last exec. */
-static struct image_plan *load_kernel(const struct cfg_item *it)
+/** Load the kernel named by the last exec; *@syms_table: where its
+ * section header table went (when plan->has_syms). */
+static struct image_plan *load_kernel(const struct cfg_item *it,
+                                      uint32_t *syms_table)
 {
     static struct kernel_sink k;
     uint32_t got;
@@ -325,7 +311,7 @@ static struct image_plan *load_kernel(const struct cfg_item *it)
 
     memset(&k, 0, sizeof(k));
     k.it = it;
-    k.size = file_size_or_die(it, "exec");
+    k.size = file_size_or_die(it);
     rc = tftp_fetch(it->server, it->path, k.size, kernel_sink, &k, &got, &bs);
     if (rc != 0)
         fatal("%s:%u: exec: %s: transfer from %s failed after %u bytes (%s)",
@@ -336,9 +322,17 @@ static struct image_plan *load_kernel(const struct cfg_item *it)
               it->src_file, it->src_line, it->path, got, k.size);
     if (!k.planned)
         kernel_plan(&k); /* a file shorter than the prefix */
-    printf("pulsar: %s: %u bytes, %s, %08x-%08x, entry %08x\n", it->path,
-           got, k.plan.format, k.plan.lowest, k.plan.highest - 1,
-           k.plan.entry);
+    plan_kernel_str(boot.msg, sizeof(boot.msg), it, got, &k.plan);
+    printf("pulsar: %s\n", boot.msg);
+    if (k.plan.has_syms) {
+        struct load_seg *cap = &k.plan.syms.cap;
+        unsigned n = image_syms_fixup(&k.plan, (uint8_t *)cap->dest,
+                                      &k.syms_table);
+        printf("pulsar: %s: %u section headers, %u sections loaded, at "
+               "%08x-%08x\n", it->path, k.plan.syms.num, n, cap->dest,
+               cap->dest + cap->filesz - 1);
+    }
+    *syms_table = k.syms_table;
     return &k.plan;
 }
 
@@ -358,7 +352,8 @@ static int module_sink(void *ctx, uint32_t off, const uint8_t *data,
     return 0;
 }
 
-/** Fetch @it's file of @size bytes into [dest, dest+size), claimed before. */
+/** Fetch @it's file of @size bytes straight into [dest, dest+size),
+ *  claimed before, or stop with the reason. */
 static void fetch_into(const struct cfg_item *it, uint32_t dest, uint32_t size)
 {
     struct module_sink m = { dest, size };
@@ -366,103 +361,100 @@ static void fetch_into(const struct cfg_item *it, uint32_t dest, uint32_t size)
     int rc = tftp_fetch(it->server, it->path, size, module_sink, &m, &got,
                         NULL);
     if (rc != 0)
-        fatal("%s:%u: load: %s: transfer from %s failed after %u bytes (%s)",
-              it->src_file, it->src_line, it->path, ip_str(it->server), got,
-              tftp_why(rc));
+        fatal("%s:%u: %s: %s: transfer from %s failed after %u bytes (%s)",
+              it->src_file, it->src_line, plan_verb(it), it->path,
+              ip_str(it->server), got, tftp_why(rc));
     if (got != size)
-        fatal("%s:%u: load: %s: got %u bytes but the server announced %u",
-              it->src_file, it->src_line, it->path, got, size);
-    printf("pulsar: %s: %u bytes at %08x-%08x\n", it->path, size, dest,
-           dest + size - (size ? 1 : 0));
+        fatal("%s:%u: %s: %s: got %u bytes but the server announced %u",
+              it->src_file, it->src_line, plan_verb(it), it->path, got, size);
 }
 
 /** Load every module in config order, after the kernel unless `addr`. */
 static struct mbi_module *load_modules(uint32_t after, unsigned *count)
 {
     struct mbi_module *mods = calloc(boot.cfg.nloads + 1, sizeof(*mods));
-    uint64_t cursor = ((uint64_t)after + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-    unsigned last_seq = 0; /* cfg_state.addr_seq starts at 0: no addr */
+    struct plan_mods where;
     unsigned n = 0;
 
     if (!mods)
         fatal("out of memory for %u modules", boot.cfg.nloads);
+    plan_mods_init(&where, after);
     for (const struct cfg_item *it = boot.cfg.items; it; it = it->next) {
         if (it->kind != CFG_LOAD)
             continue;
-        uint32_t size = file_size_or_die(it, "load");
+        uint32_t size = file_size_or_die(it);
         uint64_t dest;
-        if (it->has_addr && it->addr_seq != last_seq) {
-            /* A new `addr` line: modules go one after another from there. */
-            last_seq = it->addr_seq;
-            cursor = it->addr;
-        }
-        if (it->has_addr) {
-            dest = cursor;
-        } else if (place_find(&boot.placer, size, PAGE, cursor, 1ull << 32,
-                              &dest) != 0) {
-            fatal("%s:%u: load: %s: %u bytes do not fit in free RAM above "
-                  "0x%08llx", it->src_file, it->src_line, it->path, size,
-                  (unsigned long long)cursor);
-        }
-        if (dest & (PAGE - 1))
-            fatal("%s:%u: load: %s: address 0x%08llx is not page-aligned",
-                  it->src_file, it->src_line, it->path,
-                  (unsigned long long)dest);
-        claim_or_die(it, dest, size, it->name);
+        if (plan_module(&where, &boot.placer, it, size, &dest, boot.msg,
+                        sizeof(boot.msg)) != 0)
+            fatal("%s", boot.msg);
         fetch_into(it, (uint32_t)dest, size);
+        plan_module_str(boot.msg, sizeof(boot.msg), it, size, dest);
+        printf("pulsar: %s\n", boot.msg);
         mods[n].start = (uint32_t)dest;
         mods[n].end = (uint32_t)(dest + size);
         mods[n].cmdline = it->cmdline;
         n++;
-        cursor = (dest + size + PAGE - 1) & ~(uint64_t)(PAGE - 1);
     }
     *count = n;
     return mods;
 }
 
+/** `chld`: fetch another PXE boot program and start it at 0:7C00 with the
+ *  PXE stack alive.  The rest of the config is moot.  Never returns. */
+static void __attribute__((noreturn)) chainload(const struct cfg_item *it)
+{
+    uint32_t size = file_size_or_die(it);
+    uint64_t staged;
+
+    if (plan_chld(it, size, boot.low_end, boot.msg, sizeof(boot.msg)) != 0)
+        fatal("%s", boot.msg);
+    /* Real mode reaches the staging buffer through the BIOS copy service:
+     * stay below 16 MiB, which every BIOS's INT 15h/87h can address. */
+    if (place_find(&boot.placer, size + 1, PLAN_PAGE, 0x100000, 0x1000000,
+                   &staged) != 0 ||
+        place_claim(&boot.placer, staged, size + 1, "chld staging buffer",
+                    NULL) != 0)
+        fatal("%s:%u: chld: %s: no room below 16 MiB to stage %u bytes",
+              it->src_file, it->src_line, it->path, size);
+    fetch_into(it, (uint32_t)staged, size);
+    printf("pulsar: chainloading %s: %u bytes to 0000:7c00, PXE stack kept\n",
+           it->path, size);
+    chain_start((uint32_t)staged, size, boot.low_end);
+}
+
 /* ---------------------------------------------------------------- Linux */
 
 /**
- * Load the `load`s before the Linux kernel's exec as its initrd: parts
- * concatenated 4-byte aligned (one part as it is), placed as high as the
- * kernel allows from the sizes the server announces, then fetched
- * straight into place.  A `load` after the exec is an error.
+ * Load the config's `load`s as the Linux kernel's initrd: parts in config
+ * order, concatenated 4-byte aligned (one part as it is), placed as high
+ * as the kernel allows from the sizes the server announces, then fetched
+ * straight into place.
  */
-static void load_initrd(const struct cfg_item *exec)
+static void load_initrd(void)
 {
     const struct cfg_item *it, *first = NULL;
     unsigned n = 0, i;
-    uint32_t *size, *off, total, end = 0;
-    int after = 0;
-    char err[256];
+    uint32_t *size, *off, end = 0;
 
     if (!(size = calloc(2 * boot.cfg.nloads + 1, sizeof(*size))))
         fatal("out of memory for %u initrd parts", boot.cfg.nloads);
     off = size + boot.cfg.nloads;
-    for (it = boot.cfg.items; it; it = it->next) {
-        after |= it == exec;
-        if (it->kind != CFG_LOAD)
-            continue;
-        if (after)
-            fatal("%s:%u: load: %s: comes after the Linux kernel's exec "
-                  "(%s:%u); initrd parts go before it", it->src_file,
-                  it->src_line, it->path, exec->src_file, exec->src_line);
-        first = first ? first : it;
-        size[n++] = file_size_or_die(it, "load");
-    }
-    if (linux_initrd_layout(size, n, off, &total) != 0)
-        fatal("%s:%u: load: %s: the initrd parts add up to 4 GiB or more",
-              first->src_file, first->src_line, first->path);
-    if (linux_place_initrd(&boot.lx, &boot.placer, total, err,
-                           sizeof(err)) != 0)
-        fatal("%s:%u: load: %s: %s", first->src_file, first->src_line,
-              first->path, err);
-    claim_or_die(first, boot.lx.initrd_addr, total, "initrd");
+    for (it = boot.cfg.items; it; it = it->next)
+        if (it->kind == CFG_LOAD) {
+            first = first ? first : it;
+            size[n++] = file_size_or_die(it);
+        }
+    if (plan_initrd(&boot.placer, &boot.lx, first, size, n, off, boot.msg,
+                    sizeof(boot.msg)) != 0)
+        fatal("%s", boot.msg);
     for (i = 0, it = first; i < n; it = it->next) {
         if (it->kind != CFG_LOAD)
             continue;
         memset((void *)(boot.lx.initrd_addr + end), 0, off[i] - end);
         fetch_into(it, boot.lx.initrd_addr + off[i], size[i]);
+        plan_module_str(boot.msg, sizeof(boot.msg), it, size[i],
+                        boot.lx.initrd_addr + off[i]);
+        printf("pulsar: %s\n", boot.msg);
         end = off[i] + size[i];
         i++;
     }
@@ -475,7 +467,7 @@ boot_linux_kernel(const struct cfg_item *exec)
 {
     const struct linux_plan *lp = &boot.lx;
 
-    load_initrd(exec);
+    load_initrd();
     linux_finish((uint8_t *)lp->setup_addr, lp);
     printf("pulsar: starting %s (Linux boot protocol %x.%02x) at %04x:0000, "
            "initrd %u bytes at %08x\n", exec->path, lp->hdr.version >> 8,
@@ -489,21 +481,12 @@ boot_linux_kernel(const struct cfg_item *exec)
 
 /* ------------------------------------------------------------ placement */
 
-/**
- * Build the placer: E820 RAM minus Pulsar, the BIOS and the PXE stack.
- * [heap_end, low_end) is left free for a Linux setup (heap_setup).
- */
+/** Build the placer: E820 RAM minus Pulsar, the BIOS and the PXE stack. */
 static void placer_setup(void)
 {
-    uint32_t base = bios_base_memory();
-    if (place_init(&boot.placer, boot.map, boot.nmap) != 0)
+    if (plan_placer_init(&boot.placer, boot.map, boot.nmap, boot.low_end) !=
+        0)
         fatal("the BIOS memory map shows no usable RAM");
-    place_reserve(&boot.placer, 0, 0x500, "IVT and BIOS data area");
-    place_reserve(&boot.placer, 0x500, 0x7C00, "Pulsar stack");
-    place_reserve(&boot.placer, 0x7C00, boot.heap_end,
-                  "Pulsar image and heap");
-    place_reserve(&boot.placer, boot.low_end, base, "PXE stack");
-    place_reserve(&boot.placer, base, 0x100000, "EBDA, PXE stack and BIOS");
     for (unsigned i = 0; i < boot.pxe.nregion; i++)
         place_reserve(&boot.placer, boot.pxe.region[i].start,
                       boot.pxe.region[i].end, boot.pxe.region[i].what);
@@ -537,38 +520,61 @@ void pulsar_main(void)
 
     read_config();
     if (boot.cfg.chld)
-        fatal("%s:%u: chld: chainloading is not supported yet",
-              boot.cfg.chld->src_file, boot.cfg.chld->src_line);
-    if (!boot.cfg.exec)
-        fatal("%s: no exec line: nothing to boot", boot.cfgname);
+        chainload(boot.cfg.chld);
+    if (!boot.cfg.exec) {
+        plan_no_exec(boot.msg, sizeof(boot.msg), boot.cfgname);
+        fatal("%s", boot.msg);
+    }
 
     const struct cfg_item *exec = boot.cfg.exec;
-    struct image_plan *plan = load_kernel(exec);
-    if (boot.is_linux)
-        boot_linux_kernel(exec);
-    unsigned nmods;
-    struct mbi_module *mods = load_modules(plan->highest, &nmods);
-
     struct mbi_input in;
     memset(&in, 0, sizeof(in));
-    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
-    in.map = boot.map;
-    in.nmap = boot.nmap;
+    struct image_plan *plan = load_kernel(exec, &in.syms[2]);
+    if (boot.is_linux)
+        boot_linux_kernel(exec);
+    uint32_t kernel_end = plan->highest;
+    if (plan->has_syms) {
+        in.has_syms = true;
+        in.syms[0] = plan->syms.num;
+        in.syms[1] = plan->syms.size;
+        in.syms[3] = plan->syms.shndx;
+        kernel_end = plan->syms.cap.dest + plan->syms.cap.filesz;
+    }
+    unsigned nmods;
+    struct mbi_module *mods = load_modules(kernel_end, &nmods);
+
+    static struct mbi_video video;
+    uint16_t mode = video_prepare(&plan->mb, &video);
+    in.video = &video;
+    in.config_table = bios_config_table();
     in.cmdline = exec->cmdline;
     in.mods = mods;
     in.nmods = nmods;
     in.loader_name = LOADER_NAME;
+    in.nmap = E820_MAX; /* room for the map re-read below */
     size_t size = mbi_size(&in);
     void *info = malloc(size); /* in Pulsar's reserved low memory */
-    uint32_t info_phys;
-    if (!info || mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
+    if (!info)
         fatal("out of memory for the multiboot information (%u bytes)",
               (unsigned)size);
-
     printf("pulsar: starting %s at %08x, multiboot info at %08x\n",
-           exec->path, plan->entry, info_phys);
+           exec->path, plan->entry, (uint32_t)info);
     if ((rc = pxe_shutdown()) != 0)
         printf("pulsar: warning: PXE shutdown: %s\n",
                pxe_status_str(pxe_last_status));
+
+    /* iPXE hides its own memory from E820 while it is loaded; with the
+     * stack unloaded the BIOS map is whole again, and that is what the
+     * kernel needs.  Everything was placed against the smaller map. */
+    boot.nmap = bios_e820(boot.map, E820_MAX);
+    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
+    in.map = boot.map;
+    in.nmap = boot.nmap;
+    if (mode)
+        video_set(mode, &video); /* no printing after this on success */
+    uint32_t info_phys;
+    if (mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
+        fatal("cannot build the multiboot information (%u bytes)",
+              (unsigned)size);
     boot_multiboot(plan->entry, info_phys);
 }
