@@ -3,8 +3,8 @@
 ; a Linux kernel's real-mode setup.
 ;
 ; The file is stage 1 (this code, uncompressed, at 0x7C00) followed by the
-; LZ4-compressed body (the C code and data, see scripts/lzpack.py), which
-; stage 1 unpacks to its link address BODY_BASE before calling C.
+; deflated body (the C code and data, see scripts/pack.py), which stage 1
+; unpacks (boot/inflate.c) to its link address before calling C.
 ;
 ; Memory while Pulsar runs (all below 1 MiB):
 ;   0x00000-0x004FF  IVT and BIOS data area (left alone)
@@ -38,7 +38,7 @@ RM_FS     equ 36
 RM_GS     equ 38
 RM_SIZE   equ 40
 
-PACK_MAGIC  equ 0x345A4C50              ; "PLZ4": scripts/lzpack.py's header
+PACK_MAGIC  equ 0x46454450              ; "PDEF": scripts/pack.py's header
 PACK_HEADER equ 12                      ; magic, unpacked size, packed size
 
 ; LOAD_SEGS sel: load DS, ES, FS, GS and SS with one selector (via AX).
@@ -51,7 +51,7 @@ PACK_HEADER equ 12                      ; magic, unpacked size, packed size
         mov     ss, ax
 %endmacro
 
-extern pulsar_main
+extern pulsar_main, stage1_inflate
 extern __bss_start, __bss_end
 extern __body_start, __body_end, __packed_start
 
@@ -309,11 +309,20 @@ bits 32
 pm_entry:
         LOAD_SEGS DATA32
         mov     esp, STACK_TOP
-        mov     esi, __packed_start + PACK_HEADER
-        mov     edi, __body_start
-        mov     edx, [__packed_start + 4] ; unpacked size, checked by lzpack
-        add     edx, edi
-        call    unlz4
+        mov     eax, __body_start
+        mov     edx, [__packed_start + 4] ; unpacked size, checked by pack.py
+        add     edx, eax
+        push    edx                     ; stage1_inflate(src, dst, end)
+        push    eax
+        push    __packed_start + PACK_HEADER
+        call    stage1_inflate
+        add     esp, 12
+        test    eax, eax
+        jz      .unpacked
+        mov     dword [0xB8000], 0x4F5A4F50 ; "PZ" in white on red: the
+.dead:  hlt                             ; body did not unpack (no BIOS here)
+        jmp     .dead
+.unpacked:
         mov     edi, __bss_start
         mov     ecx, __bss_end
         sub     ecx, edi
@@ -323,47 +332,6 @@ pm_entry:
 .halt:  cli
         hlt
         jmp     .halt
-
-; unlz4: unpack an LZ4 block (lz4's block format: token, literal run,
-; 16-bit offset, match run) produced by scripts/lzpack.py.
-;   In:  32-bit mode, ESI = packed data, EDI = destination, EDX = end of
-;        destination (unpacking stops when EDI reaches it), DF clear.
-;   Out: EDI = EDX.  Clobbers: EAX, EBX, ECX, ESI.
-unlz4:
-.seq:   cmp     edi, edx
-        jae     .done
-        movzx   ebx, byte [esi]         ; token: literals << 4 | match - 4
-        inc     esi
-        mov     ecx, ebx
-        shr     ecx, 4
-        call    .length                 ; ECX = literal run
-        rep     movsb
-        cmp     edi, edx                ; the last sequence has no match
-        jae     .done
-        mov     ecx, ebx
-        and     ecx, 15                 ; the token is done with: reuse EBX
-        movzx   ebx, word [esi]         ; match offset back from EDI
-        add     esi, 2
-        call    .length
-        add     ecx, 4                  ; matches are at least 4 bytes
-        push    esi
-        mov     esi, edi
-        sub     esi, ebx
-        rep     movsb                   ; byte-wise: overlapping runs repeat
-        pop     esi
-        jmp     .seq
-.done:  ret
-; .length: ECX = a 4-bit run length; 15 means more bytes follow, each
-; added, until one below 255.  Advances ESI.  Clobbers: EAX.
-.length:
-        cmp     ecx, 15
-        jne     .lend
-.lmore: movzx   eax, byte [esi]
-        inc     esi
-        add     ecx, eax
-        cmp     eax, 255
-        je      .lmore
-.lend:  ret
 
 ; rm_int: void rm_int(uint8_t vec, struct rm_regs *regs)
 ;   In:  32-bit mode, cdecl.  Calls real-mode INT vec with *regs loaded.

@@ -8,7 +8,7 @@ set -eu
 PKGS_RUN="make gcc gcc-multilib nasm binutils python3 qemu-system-x86 ipxe-qemu"
 # grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py);
 # pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests chain.
-PKGS_TEST="$PKGS_RUN libcmocka-dev clang grub-pc-bin grub-common xorriso mtools \
+PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common xorriso mtools \
     pxelinux syslinux-common ipxe"
 
 case "${1:-}" in

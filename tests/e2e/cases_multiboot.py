@@ -254,7 +254,7 @@ def cases(opts):
     def addr_patterns(text):
         line = [it for it in run.config_items(text)
                 if it["kind"] == "load"][0]["line"]
-        prefix = "pulsar: error: %s:%d: demo/module1.bin: " % (
+        prefix = "pulsar: error: %s:%d: load: demo/module1.bin: " % (
             run.CONFIG_NAME, line)
         want = "[0x00100000, 0x00300000) module1.bin overlaps [0x00100000, "
         return [("`%s%s... kernel.elf segment 1`" % (prefix, want),
