@@ -88,7 +88,7 @@ int linux_parse_header(const uint8_t *prefix, size_t len, uint32_t file_size,
     if (!linux_probe(prefix, len))
         return fail(err, errlen, -PE_NOEXEC, "no HdrS: not a bzImage");
     v = len >= LX_VERSION + 2 ? get16(prefix + LX_VERSION) : 0;
-    if (v && v < 0x0202)
+    if (len >= LX_VERSION + 2 && v < 0x0202)
         return fail(err, errlen, -PE_UNSUPP, "Linux boot protocol %u.%02u "
                     "is older than 2.02", v >> 8, v & 0xFF);
     need = v ? header_need((uint16_t)v) : LX_VERSION + 2;

@@ -36,8 +36,6 @@
 #include "loader/image.h"
 #include "loader/place.h"
 
-/** Bytes of the file the header needs (the setup header ends before). */
-#define LINUX_HDR_END 0x268
 /** Largest real-mode part (boot sector + setup) the layout allows. */
 #define LINUX_SETUP_MAX 0x8000u
 /** Offset of the heap's end and stack top in the setup segment. */

@@ -469,7 +469,7 @@ boot_linux_kernel(const struct cfg_item *exec)
 
     load_initrd();
     linux_finish((uint8_t *)lp->setup_addr, lp);
-    printf("pulsar: starting %s (Linux boot protocol %x.%02x) at %04x:0000, "
+    printf("pulsar: starting %s (Linux boot protocol %u.%02u) at %04x:0000, "
            "initrd %u bytes at %08x\n", exec->path, lp->hdr.version >> 8,
            lp->hdr.version & 0xFF, lp->setup_addr >> 4, lp->initrd_size,
            lp->initrd_addr);

@@ -177,6 +177,10 @@ static void test_old_protocol(void **state)
     assert_int_equal(linux_parse_header(img, sizeof(img), 0x100000, &h, err,
                                         sizeof(err)), -PE_UNSUPP);
     assert_non_null(strstr(err, "2.00"));
+    make_header(0x0000, 4, 0x100000); /* a zero version is old too */
+    assert_int_equal(linux_parse_header(img, sizeof(img), 0x100000, &h, err,
+                                        sizeof(err)), -PE_UNSUPP);
+    assert_non_null(strstr(err, "protocol 0.00 is older than 2.02"));
 }
 
 /** setup_sects 0 means 4. */
