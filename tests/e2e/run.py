@@ -796,6 +796,16 @@ def print_failure(case, tmp, reasons):
         print("    --- QEMU's own output ---")
         for line in err.splitlines()[-20:]:
             print("    | " + line)
+    # Cases with servers name their logs: (title, path) pairs.
+    for title, path in getattr(case, "extra_logs", []):
+        try:
+            with open(path, "rb") as f:
+                log = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            continue
+        print("    --- %s, last 20 lines ---" % title)
+        for line in log[-20:]:
+            print("    | " + line)
     sys.stdout.flush()
 
 
