@@ -436,6 +436,8 @@ static void load_initrd(void)
     unsigned n = 0, i;
     uint32_t *size, *off, end = 0;
 
+    if (plan_initrd_order(&boot.cfg, boot.msg, sizeof(boot.msg)) != 0)
+        fatal("%s", boot.msg);
     if (!(size = calloc(2 * boot.cfg.nloads + 1, sizeof(*size))))
         fatal("out of memory for %u initrd parts", boot.cfg.nloads);
     off = size + boot.cfg.nloads;

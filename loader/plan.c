@@ -170,6 +170,22 @@ int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
                       "bzImage unpack area (init_size)", err, len);
 }
 
+/** Refuse a `load` after a Linux `exec`; see plan.h. */
+int plan_initrd_order(const struct cfg *cfg, char *err, size_t len)
+{
+    const struct cfg_item *it = cfg->exec;
+
+    for (it = it ? it->next : NULL; it; it = it->next)
+        if (it->kind == CFG_LOAD) {
+            size_t k = plan_prefix(err, len, it);
+            snprintf(err + k, len - k, "comes after the Linux exec on line "
+                     "%u: only the loads before it are initrd parts",
+                     cfg->exec->src_line);
+            return -PE_INVAL;
+        }
+    return 0;
+}
+
 /** Lay out, place and claim the initrd; see plan.h. */
 int plan_initrd(struct placer *p, struct linux_plan *lp,
                 const struct cfg_item *first, const uint32_t *sizes,

@@ -88,8 +88,17 @@ int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
                       char *err, size_t len);
 
 /**
+ * Linux takes the `load`s before its `exec` as initrd parts, as the
+ * original Pulsar documents ("the ramdisk must precede the kernel
+ * image"); a `load` after it would silently be lost or misread, so it is
+ * an error: "file:line: load: path: comes after the Linux exec on line N".
+ * Returns 0 or -PE_INVAL with the message in @err.
+ */
+int plan_initrd_order(const struct cfg *cfg, char *err, size_t len);
+
+/**
  * Lay out the @n initrd parts of @sizes (the config's `load`s in order,
- * wherever they stand against the `exec`; linux_initrd_layout: @offsets
+ * all before the `exec`, see plan_initrd_order; linux_initrd_layout: @offsets
  * out), place the whole as linux_place_initrd does and claim it.  @first:
  * the first part, named in messages.  Returns 0 or a negative pulsar_err
  * with "file:line: load: path: reason" in @err.

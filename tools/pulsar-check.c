@@ -345,6 +345,11 @@ static void check_initrd(struct check *c, const struct cfg *cfg)
     unsigned n = 0, i = 0;
     char *file;
 
+    if (plan_initrd_order(cfg, err, sizeof(err)) != 0) {
+        error(c, "%s", err);
+        free(size);
+        return;
+    }
     if (!size) {
         error(c, "out of memory");
         return;

@@ -144,15 +144,13 @@ class BzCase(run.Case):
     """Pulsar boots the bzImage test kernel with initrd parts; every value
     the kernel reports is checked against what was written here."""
 
-    def __init__(self, opts, name, image, parts, args, exact_limit=None,
-                 after_exec=0):
+    def __init__(self, opts, name, image, parts, args, exact_limit=None):
         super().__init__(opts)
         self.name = name
         self.image_name = image
         self.parts = parts              # [(name, bytes)] in config order
         self.args = args
         self.exact_limit = exact_limit  # mem= the placement must reach
-        self.after_exec = after_exec    # how many parts follow the exec
 
     def image(self):
         """The test kernel's bytes (built by make)."""
@@ -166,10 +164,8 @@ class BzCase(run.Case):
     def run(self, tmp):
         image = self.image()
         config = "# Kitten-shaped bzImage\nroot kitten\n"
-        split = len(self.parts) - self.after_exec
-        config += "".join("load %s\n" % n for n, _ in self.parts[:split])
+        config += "".join("load %s\n" % n for n, _ in self.parts)
         config += "exec bzImage %s\n" % self.args
-        config += "".join("load %s\n" % n for n, _ in self.parts[split:])
         files = {"kitten/bzImage": image}
         files.update(("kitten/" + n, d) for n, d in self.parts)
         root = self.write_tftp(tmp, config, files)
@@ -392,7 +388,24 @@ def bz_error_cases(opts):
                                  "command line of 300 bytes, over "
                                  "cmdline_size 255"]])))
 
-    # 3. An initrd larger than RAM: refused before its download starts.
+    # 3. A load after the exec: Linux takes only the loads before it.
+    late = "root kitten\nload init_task\nexec bzImage console=serial\n" \
+           "load late.img\n"
+
+    def late_files(case):
+        need_image(case)
+        return {"kitten/bzImage": image,
+                "kitten/init_task": run.random_bytes(55, 4096),
+                "kitten/late.img": run.random_bytes(56, 4096)}
+    cases.append(BzErrorCase(opts, "bzimage-load-after-exec", late,
+                             late_files, expect(lambda c: [[
+                                 "%s:%d: load: kitten/late.img: comes after "
+                                 "the Linux exec on line %d" % (
+                                     run.CONFIG_NAME,
+                                     error_line(c, "load", "late.img"),
+                                     error_line(c, "exec", "bzImage"))]])))
+
+    # 4. An initrd larger than RAM: refused before its download starts.
     huge = "root kitten\nload huge.img\nexec bzImage console=serial\n"
     cases.append(BzErrorCase(
         opts, "bzimage-initrd-too-big", huge, plain_files,
@@ -643,7 +656,7 @@ def cases(opts):
         BzCase(opts, "kitten-206", "testbzimage-206", [("init_task", one)],
                KITTEN_ARGS),
         BzCase(opts, "bzimage-three-parts-mem", "testbzimage", parts,
-               KITTEN_ARGS + " mem=64M", exact_limit=64 * MIB, after_exec=1),
+               KITTEN_ARGS + " mem=64M", exact_limit=64 * MIB),
         BzCase(opts, "bzimage-no-initrd", "testbzimage", [], ""),
     ] + bz_error_cases(opts) + [
         LinuxCase(opts, "linux-cmdline"),

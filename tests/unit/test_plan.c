@@ -347,6 +347,32 @@ static void test_linux_plan(void **state)
 }
 
 /** chld: the 0x90400-byte limit and the free base memory. */
+/** Only the loads before a Linux exec are initrd parts. */
+static void test_initrd_order(void **state)
+{
+    static const char good[] = "load a\nload b\nexec bz x\n";
+    static const char late[] = "load a\nexec bz x\n# c\nload late\n";
+    struct cfg cfg;
+    struct cfg_state st;
+    char err[PLAN_ERR_LEN];
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg_state_init(&st, "k", 0x0202000a);
+    assert_int_equal(cfg_parse(&cfg, &st, "c.cfg", good, strlen(good), NULL,
+                               NULL, err), 0);
+    assert_int_equal(plan_initrd_order(&cfg, err, sizeof(err)), 0);
+    cfg_free(&cfg);
+    cfg_state_init(&st, "k", 0x0202000a);
+    assert_int_equal(cfg_parse(&cfg, &st, "c.cfg", late, strlen(late), NULL,
+                               NULL, err), 0);
+    assert_int_equal(plan_initrd_order(&cfg, err, sizeof(err)), -PE_INVAL);
+    assert_string_equal(err, "c.cfg:4: load: k/late: comes after the Linux "
+                             "exec on line 2: only the loads before it are "
+                             "initrd parts");
+    cfg_free(&cfg);
+}
+
 static void test_chld_limits(void **state)
 {
     struct cfg_item c = item(CFG_CHLD, "big.0", 5);
@@ -401,6 +427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kernel_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kernel_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_linux_plan, setup, teardown),
+        cmocka_unit_test(test_initrd_order),
         cmocka_unit_test(test_chld_limits),
         cmocka_unit_test(test_chld_rom_stack),
     };
