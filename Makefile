@@ -34,7 +34,8 @@ LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
 PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/image.c \
-	loader/vbe.c loader/plan.c mb/mbinfo.c net/dhcp.c lib/progress.c net/tftp_proto.c
+	loader/linux.c loader/vbe.c loader/plan.c mb/mbinfo.c net/dhcp.c lib/progress.c \
+	net/tftp_proto.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
@@ -125,9 +126,10 @@ check: $(UNIT_TESTS) $(CHECKER)
 
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk
+-include tests/linuxkernel/linuxkernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS)
+e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 
