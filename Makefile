@@ -30,11 +30,13 @@ NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack -
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
-PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c mb/mbinfo.c net/dhcp.c
+PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c \
+	loader/plan.c loader/retry.c mb/mbinfo.c net/dhcp.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
-EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c) lib/console.c
+EDGE_SRCS := $(wildcard net/*.c) loader/main.c loader/bios.c loader/fetch.c \
+	lib/console.c
 NBP_ASM   := boot/entry.asm
 
 NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \

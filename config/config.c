@@ -388,6 +388,15 @@ static int cfg_add_item(struct cfg_run *r, const struct cfg_frame *f,
 
     if (cfg_join_path(r->st->root, a->word, path) != 0)
         return cfg_fail_path(r, f, line, a->kw);
+    if (r->cfg->nitems >= CFG_MAX_FILES) {
+        struct cfg_msg m = msg_start(r, f, line);
+
+        msg_puts(&m, a->kw);
+        msg_puts(&m, ": too many files (over ");
+        msg_putu(&m, CFG_MAX_FILES);
+        msg_puts(&m, ")");
+        return -PE_RANGE;
+    }
 
     item = calloc(1, sizeof(*item));
     if (!item)
@@ -417,6 +426,7 @@ static int cfg_add_item(struct cfg_run *r, const struct cfg_frame *f,
 
     *r->tail = item;
     r->tail = &item->next;
+    r->cfg->nitems++;
     *out = item;
     return 0;
 

@@ -9,6 +9,8 @@
 
 /** Set up COM1 and clear the VGA screen. */
 void console_init(void);
+/** True if a byte arrived on COM1; every pending byte is read and dropped. */
+int console_serial_input(void);
 /** Print one character on both outputs ('\n' becomes CR LF on serial). */
 void console_putc(char c);
 /** printf to the console; returns the number of characters printed. */

@@ -25,4 +25,12 @@ static inline uint16_t peek16(uint32_t addr)
     __asm__ volatile("movw (%1), %0" : "=r"(v) : "r"(addr) : "memory");
     return v;
 }
+
+/** Read a 32-bit value from low physical memory (see peek16). */
+static inline uint32_t peek32(uint32_t addr)
+{
+    uint32_t v;
+    __asm__ volatile("movl (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+    return v;
+}
 #endif

@@ -1,18 +1,25 @@
 /*
  * Pulsar's boot flow, top to bottom:
- *   find PXE -> read the DHCP facts -> fetch the config -> parse it ->
- *   load the kernel (planned from its headers, streamed into place) ->
- *   load the modules -> build the multiboot info -> shut PXE down -> jump.
+ *   find PXE, then one boot attempt after another until one starts a
+ *   kernel.  An attempt: read the DHCP facts -> fetch the config -> parse
+ *   it -> load the kernel (planned from its headers, streamed into place)
+ *   -> load the modules -> build the multiboot info -> shut PXE down ->
+ *   jump.  A failed attempt says why, waits (a key skips the wait) and the
+ *   next one starts from scratch: fresh heap, placer and config
+ *   (loader/retry.h has the policy, loader/fetch.c retries each file).
  * Every write into guest memory goes through the placer first.  Library
- * code returns rc; only this file decides what is fatal.
+ * code returns rc; only this file decides what ends an attempt.
  */
 #include "boot/realmode.h"
 #include "config/config.h"
 #include "lib/console.h"
 #include "lib/errno.h"
 #include "loader/bios.h"
+#include "loader/fetch.h"
 #include "loader/image.h"
 #include "loader/place.h"
+#include "loader/plan.h"
+#include "loader/retry.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
 #include "net/pxe.h"
@@ -23,13 +30,17 @@
 
 #define PULSAR_VERSION "0.1"
 #define LOADER_NAME "Pulsar " PULSAR_VERSION
-/** Largest config file Pulsar reads. */
-#define CONFIG_MAX (1u << 20)
-#define PAGE 4096u
+/** Largest config file Pulsar reads (it must fit in Pulsar's heap). */
+#define CONFIG_MAX (64u * 1024)
+/** Pulsar's heap must have at least this much room. */
+#define HEAP_MIN (64u * 1024)
 
-/** Everything one boot attempt knows. */
+/** Found once: the PXE API and the low memory left for the heap. */
+static struct pxe_api pxe;
+static uint32_t heap_start, heap_end;
+
+/** Everything one boot attempt knows; zeroed when an attempt starts. */
 struct boot {
-    struct pxe_api pxe;
     struct dhcp_facts dhcp;
     struct e820_entry map[E820_MAX];
     unsigned nmap;
@@ -37,13 +48,25 @@ struct boot {
     struct cfg cfg;
     struct cfg_state st;
     char cfgname[64];
-    char msg[CFG_ERR_LEN + 128];
+    char msg[PLAN_MSG_LEN];
 };
 
 static struct boot boot;
 
-/** Report a fatal error and stop.  (Issue 8 will retry instead.) */
-static void __attribute__((noreturn)) fatal(const char *fmt, ...)
+/** Say why this boot attempt fails; returns @rc for the caller to return. */
+static int fail(int rc, const char *fmt, ...)
+{
+    va_list ap;
+    printf("pulsar: error: ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    return rc < 0 ? rc : -PE_INVAL;
+}
+
+/** Report an error no retry can cure (no PXE, no memory) and stop. */
+static void __attribute__((noreturn)) halt(const char *fmt, ...)
 {
     va_list ap;
     printf("pulsar: error: ");
@@ -65,37 +88,27 @@ static const char *ip_str(uint32_t ip)
     return b;
 }
 
-/** Why a TFTP transfer failed, for a person: the PXE status when known. */
-static const char *tftp_why(int rc)
-{
-    if (rc == -PE_NOENT)
-        return "not found";
-    if (rc == -PE_NOPXE)
-        return pxe_status_str(pxe_last_status);
-    return pulsar_strerror(rc);
-}
-
 /* ------------------------------------------------------------ the heap */
 
-/** Give malloc the low memory between .bss and the PXE stack. */
-static void heap_setup(const struct pxe_api *pxe)
+/** Find the low memory between .bss and the PXE stack for malloc. */
+static void heap_find(void)
 {
-    uint32_t start = ((uint32_t)__bss_end + 15) & ~15u;
-    uint32_t end = bios_base_memory();
-    for (unsigned i = 0; i < pxe->nregion; i++)
-        if (pxe->region[i].start >= start && pxe->region[i].start < end)
-            end = pxe->region[i].start;
-    if (end < start + 64 * 1024)
-        fatal("only %u bytes of base memory free for Pulsar's heap",
-              end > start ? end - start : 0);
-    heap_init((void *)start, (void *)end);
-    DBG("heap", "%08x-%08x\n", start, end);
+    heap_start = ((uint32_t)__bss_end + 15) & ~15u;
+    heap_end = bios_base_memory();
+    for (unsigned i = 0; i < pxe.nregion; i++)
+        if (pxe.region[i].start >= heap_start &&
+            pxe.region[i].start < heap_end)
+            heap_end = pxe.region[i].start;
+    if (heap_end < heap_start + HEAP_MIN)
+        halt("only %u bytes of base memory free for Pulsar's heap",
+             heap_end > heap_start ? heap_end - heap_start : 0);
+    DBG("heap", "%08x-%08x\n", heap_start, heap_end);
 }
 
 /* ------------------------------------------------------ the DHCP facts */
 
-/** Read the DHCP reply the ROM cached and parse it into boot.dhcp. */
-static void read_dhcp(void)
+/** Read the DHCP reply the ROM cached and check it into boot.dhcp. */
+static int read_dhcp(void)
 {
     struct {
         uint16_t status, packet_type, buffer_size;
@@ -109,16 +122,14 @@ static void read_dhcp(void)
     p.buffer_size = PXE_BOUNCE_SIZE;
     p.buffer = lin_to_segoff((uint32_t)pxe_bounce);
     if ((rc = pxe_call(PXENV_GET_CACHED_INFO, &p, sizeof(p))) != 0)
-        fatal("PXE GET_CACHED_INFO failed (%s)",
-              pxe_status_str(pxe_last_status));
+        return fail(rc, "PXE GET_CACHED_INFO failed (%s)",
+                    pxe_status_str(pxe_last_status));
     size_t len = p.buffer_size < PXE_BOUNCE_SIZE ? p.buffer_size
                                                  : PXE_BOUNCE_SIZE;
-    if ((rc = dhcp_parse(pxe_bounce, len, &boot.dhcp)) != 0)
-        fatal("the cached DHCP reply is malformed (%u bytes)",
-              (unsigned)len);
-    if (!boot.dhcp.server_ip)
-        fatal("the DHCP reply names no TFTP server (next-server / siaddr "
-              "is 0.0.0.0)");
+    if ((rc = dhcp_validate(pxe_bounce, len, &boot.dhcp, boot.msg,
+                            sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
+    return 0;
 }
 
 /* ------------------------------------------------------- fetching text */
@@ -129,7 +140,7 @@ struct text_sink {
     size_t size, cap;
 };
 
-/** TFTP sink that appends to a text_sink. */
+/** TFTP sink that appends to a text_sink (a new try restarts at 0). */
 static int text_sink(void *ctx, uint32_t off, const uint8_t *data, size_t len)
 {
     struct text_sink *t = ctx;
@@ -153,17 +164,17 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
                       char **text, size_t *len, char *why)
 {
     struct text_sink t = { 0, 0, 0 };
+    struct fetch_failure ff;
     uint32_t got;
     int rc;
 
     (void)ctx;
-    rc = tftp_fetch(st->server, path, CONFIG_MAX, text_sink, &t, &got, NULL);
+    rc = fetch_file(st->server, path, 0, CONFIG_MAX, text_sink, &t, &got,
+                    &ff);
     if (rc != 0) {
         free(t.buf);
         if (why)
-            snprintf(why, CFG_ERR_LEN, "%s on %s (%s)",
-                     rc == -PE_NOENT ? "not found" : "cannot fetch",
-                     ip_str(st->server), tftp_why(rc));
+            retry_describe(rc, &ff, why, CFG_ERR_LEN);
         return rc;
     }
     if (!t.buf && !(t.buf = malloc(1)))
@@ -175,7 +186,7 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
 }
 
 /** Fetch and parse config-<mac> into boot.cfg. */
-static void read_config(void)
+static int read_config(void)
 {
     char mac[48], path[CFG_MAX_PATH + 1], why[CFG_ERR_LEN];
     char *text;
@@ -184,17 +195,18 @@ static void read_config(void)
 
     dhcp_format_mac(boot.dhcp.mac, boot.dhcp.mac_len, '-', mac);
     snprintf(boot.cfgname, sizeof(boot.cfgname), "config-%s", mac);
-    if (cfg_join_path(boot.st.root, boot.cfgname, path) != 0)
-        fatal("root-path '%s' is too long for %s", boot.st.root,
-              boot.cfgname);
+    if ((rc = cfg_join_path(boot.st.root, boot.cfgname, path)) != 0)
+        return fail(rc, "root-path '%s' is too long for %s", boot.st.root,
+                    boot.cfgname);
     printf("pulsar: config %s from %s\n", path, ip_str(boot.st.server));
     if ((rc = fetch_text(NULL, &boot.st, path, &text, &len, why)) != 0)
-        fatal("%s: %s", path, why);
+        return fail(rc, "%s: %s", path, why);
     rc = cfg_parse(&boot.cfg, &boot.st, path, text, len, fetch_text, NULL,
                    boot.msg);
     free(text);
     if (rc != 0)
-        fatal("%s", boot.msg);
+        return fail(rc, "%s", boot.msg);
+    return 0;
 }
 
 /* --------------------------------------------------------- guest memory */
@@ -213,19 +225,7 @@ static void guest_zero(void *ctx, uint32_t dest, size_t n)
     memset((void *)dest, 0, n);
 }
 
-/** Claim a range or stop with both ranges printed. */
-static void claim_or_die(const struct cfg_item *it, uint64_t start,
-                         uint64_t len, const char *what)
-{
-    struct place_conflict why;
-    char text[160];
-    if (place_claim(&boot.placer, start, len, what, &why) == 0)
-        return;
-    place_conflict_str(&why, text, sizeof(text));
-    fatal("%s:%u: %s: %s", it->src_file, it->src_line, it->path, text);
-}
-
-/** Place the prefix-planned kernel, fed by tftp_fetch. */
+/** The kernel on its way in: its prefix is buffered to plan the load. */
 struct kernel_sink {
     const struct cfg_item *it;
     uint32_t size; /* from tsize */
@@ -233,90 +233,98 @@ struct kernel_sink {
     uint32_t have; /* prefix bytes buffered */
     int planned;
     struct image_plan plan;
+    char msg[PLAN_MSG_LEN]; /* why planning failed */
 };
 
 /** Plan the kernel from its buffered prefix, claim, zero, and copy it. */
-static void kernel_plan(struct kernel_sink *k)
+static int kernel_plan(struct kernel_sink *k)
 {
-    char err[160];
-    int rc = image_plan_multiboot(k->prefix, k->have, k->size, &k->plan,
-                                  err, sizeof(err));
+    int rc = plan_kernel(&boot.placer, k->it, k->prefix, k->have, k->size,
+                         &k->plan, k->msg, sizeof(k->msg));
     if (rc != 0)
-        fatal("%s:%u: exec: %s: %s", k->it->src_file, k->it->src_line,
-              k->it->path, err);
-    for (unsigned i = 0; i < k->plan.nseg; i++) {
-        char *what = malloc(strlen(k->it->name) + 16);
-        if (!what)
-            fatal("out of memory");
-        snprintf(what, strlen(k->it->name) + 16, "%s segment %u",
-                 k->it->name, i + 1); /* numbered from 1, as image.c does */
-        claim_or_die(k->it, k->plan.seg[i].dest, k->plan.seg[i].memsz, what);
-    }
+        return rc;
     image_zero_bss(&k->plan, guest_zero, NULL);
     image_feed(&k->plan, 0, k->prefix, k->have, guest_write, NULL);
     k->planned = 1;
+    return 0;
 }
 
-/** TFTP sink for the kernel: buffer the prefix, then stream into place. */
+/**
+ * TFTP sink for the kernel: buffer the prefix, plan, then stream into
+ * place.  A later try starts at 0 again and keeps the plan and the claims
+ * of the first; its prefix must match the one the plan came from.
+ */
 static int kernel_sink(void *ctx, uint32_t off, const uint8_t *data,
                        size_t len)
 {
     struct kernel_sink *k = ctx;
-    if (!k->planned) {
-        uint32_t want = k->size < IMAGE_PREFIX ? k->size : IMAGE_PREFIX;
-        size_t take = len;
-        if (off + take > IMAGE_PREFIX)
-            take = IMAGE_PREFIX - off;
-        memcpy(k->prefix + off, data, take);
-        k->have = off + take;
-        if (k->have < want)
-            return 0;
-        kernel_plan(k);
-        off += take;
-        data += take;
-        len -= take;
+    int rc;
+
+    if (k->planned) {
+        if (off < k->have) {
+            size_t n = k->have - off < len ? k->have - off : len;
+            if (memcmp(k->prefix + off, data, n) != 0)
+                return -PE_CHANGED;
+        }
+        image_feed(&k->plan, off, data, len, guest_write, NULL);
+        return 0;
     }
-    image_feed(&k->plan, off, data, len, guest_write, NULL);
+    uint32_t want = k->size < IMAGE_PREFIX ? k->size : IMAGE_PREFIX;
+    size_t take = len;
+    if (off + take > IMAGE_PREFIX)
+        take = IMAGE_PREFIX - off;
+    memcpy(k->prefix + off, data, take);
+    k->have = off + take;
+    if (k->have < want)
+        return 0;
+    if ((rc = kernel_plan(k)) != 0)
+        return rc;
+    image_feed(&k->plan, off + take, data + take, len - take, guest_write,
+               NULL);
     return 0;
 }
 
-/** Size of @it's file from the server, or stop with a clear message. */
-static uint32_t file_size_or_die(const struct cfg_item *it, const char *verb)
+/** Size of @it's file from the server, or why not. */
+static int file_size(const struct cfg_item *it, const char *verb,
+                     uint32_t *size)
 {
-    uint32_t size;
-    int rc = tftp_size(it->server, it->path, &size);
+    struct fetch_failure ff;
+    char why[160];
+    int rc = fetch_size(it->server, it->path, size, &ff);
     if (rc != 0)
-        fatal("%s:%u: %s: %s: %s on %s (%s)", it->src_file, it->src_line,
-              verb, it->path, rc == -PE_NOENT ? "not found" : "cannot fetch",
-              ip_str(it->server), tftp_why(rc));
-    return size;
+        return fail(rc, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
+                    verb, it->path, retry_describe(rc, &ff, why,
+                                                   sizeof(why)));
+    return 0;
 }
 
-/** Load the kernel named by the last exec. */
-static struct image_plan *load_kernel(const struct cfg_item *it)
+/** Load the kernel named by the last exec; @plan: out. */
+static int load_kernel(const struct cfg_item *it, struct image_plan **plan)
 {
     static struct kernel_sink k;
+    struct fetch_failure ff;
+    char why[160];
     uint32_t got;
-    uint16_t bs;
     int rc;
 
     memset(&k, 0, sizeof(k));
     k.it = it;
-    k.size = file_size_or_die(it, "exec");
-    rc = tftp_fetch(it->server, it->path, k.size, kernel_sink, &k, &got, &bs);
+    if ((rc = file_size(it, "exec", &k.size)) != 0)
+        return rc;
+    rc = fetch_file(it->server, it->path, k.size, k.size, kernel_sink, &k,
+                    &got, &ff);
+    if (rc == 0 && !k.planned)
+        rc = kernel_plan(&k); /* an empty file */
+    if (rc != 0 && k.msg[0])
+        return fail(rc, "%s", k.msg);
     if (rc != 0)
-        fatal("%s:%u: exec: %s: transfer from %s failed after %u bytes (%s)",
-              it->src_file, it->src_line, it->path, ip_str(it->server), got,
-              tftp_why(rc));
-    if (got != k.size)
-        fatal("%s:%u: exec: %s: got %u bytes but the server announced %u",
-              it->src_file, it->src_line, it->path, got, k.size);
-    if (!k.planned)
-        kernel_plan(&k); /* a file shorter than the prefix */
+        return fail(rc, "%s:%u: exec: %s: %s", it->src_file, it->src_line,
+                    it->path, retry_describe(rc, &ff, why, sizeof(why)));
     printf("pulsar: %s: %u bytes, %s, %08x-%08x, entry %08x\n", it->path,
            got, k.plan.format, k.plan.lowest, k.plan.highest - 1,
            k.plan.entry);
-    return &k.plan;
+    *plan = &k.plan;
+    return 0;
 }
 
 /** Where a module's bytes go. */
@@ -336,96 +344,87 @@ static int module_sink(void *ctx, uint32_t off, const uint8_t *data,
 }
 
 /** Load every module in config order, after the kernel unless `addr`. */
-static struct mbi_module *load_modules(uint32_t after, unsigned *count)
+static int load_modules(uint32_t after, struct mbi_module **out,
+                        unsigned *count)
 {
     struct mbi_module *mods = calloc(boot.cfg.nloads + 1, sizeof(*mods));
-    uint64_t cursor = ((uint64_t)after + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-    unsigned last_seq = 0; /* cfg_state.addr_seq starts at 0: no addr */
+    struct module_cursor cursor;
     unsigned n = 0;
+    int rc;
 
     if (!mods)
-        fatal("out of memory for %u modules", boot.cfg.nloads);
+        return fail(-PE_NOMEM, "out of memory for %u modules",
+                    boot.cfg.nloads);
+    plan_modules_start(&cursor, after);
     for (const struct cfg_item *it = boot.cfg.items; it; it = it->next) {
+        struct fetch_failure ff;
+        uint32_t size, dest, got;
+        char why[160];
+
         if (it->kind != CFG_LOAD)
             continue;
-        uint32_t size = file_size_or_die(it, "load");
-        uint64_t dest;
-        if (it->has_addr && it->addr_seq != last_seq) {
-            /* A new `addr` line: modules go one after another from there. */
-            last_seq = it->addr_seq;
-            cursor = it->addr;
-        }
-        if (it->has_addr) {
-            dest = cursor;
-        } else if (place_find(&boot.placer, size, PAGE, cursor, 1ull << 32,
-                              &dest) != 0) {
-            fatal("%s:%u: load: %s: %u bytes do not fit in free RAM above "
-                  "0x%08llx", it->src_file, it->src_line, it->path, size,
-                  (unsigned long long)cursor);
-        }
-        if (dest & (PAGE - 1))
-            fatal("%s:%u: load: %s: address 0x%08llx is not page-aligned",
-                  it->src_file, it->src_line, it->path,
-                  (unsigned long long)dest);
-        claim_or_die(it, dest, size, it->name);
-
-        struct module_sink m = { (uint32_t)dest, size };
-        uint32_t got;
-        int rc = tftp_fetch(it->server, it->path, size, module_sink, &m, &got,
-                            NULL);
+        if ((rc = file_size(it, "load", &size)) != 0)
+            return rc;
+        if ((rc = plan_module(&boot.placer, &cursor, it, size, &dest,
+                              boot.msg, sizeof(boot.msg))) != 0)
+            return fail(rc, "%s", boot.msg);
+        struct module_sink m = { dest, size };
+        rc = fetch_file(it->server, it->path, size, size, module_sink, &m,
+                        &got, &ff);
         if (rc != 0)
-            fatal("%s:%u: load: %s: transfer from %s failed after %u bytes "
-                  "(%s)", it->src_file, it->src_line, it->path,
-                  ip_str(it->server), got, tftp_why(rc));
-        if (got != size)
-            fatal("%s:%u: load: %s: got %u bytes but the server announced %u",
-                  it->src_file, it->src_line, it->path, got, size);
-        printf("pulsar: %s: %u bytes at %08x-%08x\n", it->path, size,
-               (uint32_t)dest, (uint32_t)(dest + size - (size ? 1 : 0)));
-        mods[n].start = (uint32_t)dest;
-        mods[n].end = (uint32_t)(dest + size);
+            return fail(rc, "%s:%u: load: %s: %s", it->src_file,
+                        it->src_line, it->path,
+                        retry_describe(rc, &ff, why, sizeof(why)));
+        printf("pulsar: %s: %u bytes at %08x-%08x\n", it->path, size, dest,
+               dest + size - (size ? 1 : 0));
+        mods[n].start = dest;
+        mods[n].end = dest + size;
         mods[n].cmdline = it->cmdline;
         n++;
-        cursor = (dest + size + PAGE - 1) & ~(uint64_t)(PAGE - 1);
     }
+    *out = mods;
     *count = n;
-    return mods;
+    return 0;
 }
 
 /* ------------------------------------------------------------ placement */
 
 /** Build the placer: E820 RAM minus Pulsar, the BIOS and the PXE stack. */
-static void placer_setup(void)
+static int placer_setup(void)
 {
-    uint32_t heap_end = bios_base_memory();
-    if (place_init(&boot.placer, boot.map, boot.nmap) != 0)
-        fatal("the BIOS memory map shows no usable RAM");
-    place_reserve(&boot.placer, 0, 0x500, "IVT and BIOS data area");
-    place_reserve(&boot.placer, 0x500, 0x7C00, "Pulsar stack");
-    place_reserve(&boot.placer, 0x7C00, heap_end, "Pulsar image and heap");
-    place_reserve(&boot.placer, heap_end, 0x100000,
-                  "EBDA, PXE stack and BIOS");
-    for (unsigned i = 0; i < boot.pxe.nregion; i++)
-        place_reserve(&boot.placer, boot.pxe.region[i].start,
-                      boot.pxe.region[i].end, boot.pxe.region[i].what);
+    struct mem_range extra[8];
+    struct pulsar_layout l = { 0x7C00, bios_base_memory(), extra, 0 };
+    int rc;
+
+    for (unsigned i = 0; i < pxe.nregion && i < 8; i++) {
+        extra[i].start = pxe.region[i].start;
+        extra[i].end = pxe.region[i].end;
+        extra[i].what = pxe.region[i].what;
+        l.nextra++;
+    }
+    if ((rc = plan_placer(&boot.placer, boot.map, boot.nmap, &l)) != 0)
+        return fail(rc, "the BIOS memory map shows no usable RAM (%s)",
+                    pulsar_strerror(rc));
+    return 0;
 }
 
-/** The C entry point, called by boot/entry.asm in 32-bit mode. */
-void pulsar_main(void)
+/* ------------------------------------------------------- one boot attempt */
+
+/**
+ * Boot once: from the DHCP facts to the jump.  Returns only on failure,
+ * with the reason printed; everything it allocated is on the heap that
+ * the next attempt starts afresh.
+ */
+static int boot_attempt(void)
 {
     char mac[48];
     int rc;
 
-    console_init();
-    printf("Pulsar " PULSAR_VERSION ": multiboot PXE loader\n");
+    memset(&boot, 0, sizeof(boot));
+    heap_init((void *)heap_start, (void *)heap_end);
 
-    if ((rc = pxe_find(&boot.pxe)) != 0)
-        fatal("no PXE API found (!PXE, PXENV+ and INT 1Ah all failed)");
-    printf("pulsar: PXE API via %s at %04x:%04x\n", boot.pxe.how,
-           boot.pxe.entry >> 16, boot.pxe.entry & 0xFFFF);
-    heap_setup(&boot.pxe);
-
-    read_dhcp();
+    if ((rc = read_dhcp()) != 0)
+        return rc;
     dhcp_format_mac(boot.dhcp.mac, boot.dhcp.mac_len, ':', mac);
     printf("pulsar: mac %s ip %s tftp %s root-path '%s'\n", mac,
            ip_str(boot.dhcp.client_ip), ip_str(boot.dhcp.server_ip),
@@ -434,19 +433,27 @@ void pulsar_main(void)
                    boot.dhcp.server_ip);
 
     boot.nmap = bios_e820(boot.map, E820_MAX);
-    placer_setup();
+    if ((rc = placer_setup()) != 0)
+        return rc;
 
-    read_config();
+    if ((rc = read_config()) != 0)
+        return rc;
     if (boot.cfg.chld)
-        fatal("%s:%u: chld: chainloading is not supported yet",
-              boot.cfg.chld->src_file, boot.cfg.chld->src_line);
+        return fail(-PE_UNSUPP, "%s:%u: chld: chainloading is not "
+                    "supported yet", boot.cfg.chld->src_file,
+                    boot.cfg.chld->src_line);
     if (!boot.cfg.exec)
-        fatal("%s: no exec line: nothing to boot", boot.cfgname);
+        return fail(-PE_NOKERNEL, "%s: no exec line: nothing to boot",
+                    boot.cfgname);
 
     const struct cfg_item *exec = boot.cfg.exec;
-    struct image_plan *plan = load_kernel(exec);
-    unsigned nmods;
-    struct mbi_module *mods = load_modules(plan->highest, &nmods);
+    struct image_plan *plan;
+    if ((rc = load_kernel(exec, &plan)) != 0)
+        return rc;
+    unsigned nmods = 0;
+    struct mbi_module *mods = NULL;
+    if ((rc = load_modules(plan->highest, &mods, &nmods)) != 0)
+        return rc;
 
     struct mbi_input in;
     memset(&in, 0, sizeof(in));
@@ -461,8 +468,8 @@ void pulsar_main(void)
     void *info = malloc(size); /* in Pulsar's reserved low memory */
     uint32_t info_phys;
     if (!info || mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
-        fatal("out of memory for the multiboot information (%u bytes)",
-              (unsigned)size);
+        return fail(-PE_NOMEM, "out of memory for the multiboot "
+                    "information (%u bytes)", (unsigned)size);
 
     printf("pulsar: starting %s at %08x, multiboot info at %08x\n",
            exec->path, plan->entry, info_phys);
@@ -470,4 +477,28 @@ void pulsar_main(void)
         printf("pulsar: warning: PXE shutdown: %s\n",
                pxe_status_str(pxe_last_status));
     boot_multiboot(plan->entry, info_phys);
+}
+
+/** The C entry point, called by boot/entry.asm in 32-bit mode. */
+void pulsar_main(void)
+{
+    console_init();
+    printf("Pulsar " PULSAR_VERSION ": multiboot PXE loader\n");
+
+    if (pxe_find(&pxe) != 0)
+        halt("no PXE API found (!PXE, PXENV+ and INT 1Ah all failed)");
+    printf("pulsar: PXE API via %s at %04x:%04x\n", pxe.how,
+           pxe.entry >> 16, pxe.entry & 0xFFFF);
+    heap_find();
+
+    for (unsigned failed = 1;; failed++) {
+        boot_attempt(); /* returns only when this attempt failed */
+        unsigned secs = retry_boot_wait_s(failed);
+        printf("pulsar: boot failed (attempt %u); starting over in %u s "
+               "(press a key or send a byte on COM1 to start now)\n",
+               failed, secs);
+        if (bios_wait_key(secs * 1000))
+            printf("pulsar: key pressed\n");
+        printf("pulsar: starting over (attempt %u)\n", failed + 1);
+    }
 }
