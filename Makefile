@@ -78,8 +78,15 @@ $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)
 
-check: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+# The malformed-input table: gen.py writes each case and its exact error.
+$(BUILD)/malformed/index: tests/malformed/gen.py
+	rm -rf $(BUILD)/malformed
+	$(PYTHON) tests/malformed/gen.py $(BUILD)/malformed
+
+check: $(UNIT_TESTS) $(BUILD)/malformed/index
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \
+		PULSAR_MALFORMED=$(BUILD)/malformed $$t; done
+	$(PYTHON) tests/test_faultserver.py
 
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk

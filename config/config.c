@@ -156,11 +156,26 @@ static void msg_putu(struct cfg_msg *m, unsigned v)
     msg_puts(m, digits);
 }
 
-/** Append the first @n bytes of @s in quotes, shortened if very long. */
+/**
+ * Append the first @n bytes of @s in quotes, shortened if very long.  A
+ * byte that is not printable ASCII is shown as \xNN: a config full of
+ * binary junk must not send control characters to the console.
+ */
 static void msg_quoten(struct cfg_msg *m, const char *s, size_t n)
 {
+    static const char hex[] = "0123456789abcdef";
+    size_t i, show = n < CFG_QUOTE_MAX ? n : CFG_QUOTE_MAX;
+
     msg_puts(m, "'");
-    msg_putn(m, s, n < CFG_QUOTE_MAX ? n : CFG_QUOTE_MAX);
+    for (i = 0; i < show && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[5] = { '\\', 'x', hex[c >> 4], hex[c & 15], '\0' };
+
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            msg_putn(m, s + i, 1);
+        else
+            msg_puts(m, esc);
+    }
     if (n > CFG_QUOTE_MAX)
         msg_puts(m, "...");
     msg_puts(m, "'");

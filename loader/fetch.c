@@ -31,12 +31,14 @@ static void failure_detail(struct fetch_failure *why, int rc)
 /** Say that try @tries failed and when the next one comes; then wait. */
 static void backoff(const char *path, int rc, struct fetch_failure *why)
 {
+    struct fetch_failure this_try = *why;
     char text[160];
     unsigned ms = retry_backoff_ms(why->tries);
 
+    this_try.tries = 1; /* the count is in "try N of M" */
     printf("pulsar: %s: %s; try %u of %u in %u s\n", path,
-           retry_describe(rc, why, text, sizeof(text)), why->tries + 1,
-           RETRY_TRANSFER_TRIES, ms / 1000);
+           retry_describe(rc, &this_try, text, sizeof(text)),
+           why->tries + 1, RETRY_TRANSFER_TRIES, ms / 1000);
     bios_sleep_ms(ms);
 }
 

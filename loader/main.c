@@ -47,7 +47,8 @@ struct boot {
     struct placer placer;
     struct cfg cfg;
     struct cfg_state st;
-    char cfgname[64];
+    char cfgname[64];               /* config-<mac> */
+    char cfgpath[CFG_MAX_PATH + 1]; /* ... joined to the DHCP root-path */
     char msg[PLAN_MSG_LEN];
 };
 
@@ -188,7 +189,8 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
 /** Fetch and parse config-<mac> into boot.cfg. */
 static int read_config(void)
 {
-    char mac[48], path[CFG_MAX_PATH + 1], why[CFG_ERR_LEN];
+    char mac[48], why[CFG_ERR_LEN];
+    char *path = boot.cfgpath;
     char *text;
     size_t len;
     int rc;
@@ -438,13 +440,9 @@ static int boot_attempt(void)
 
     if ((rc = read_config()) != 0)
         return rc;
-    if (boot.cfg.chld)
-        return fail(-PE_UNSUPP, "%s:%u: chld: chainloading is not "
-                    "supported yet", boot.cfg.chld->src_file,
-                    boot.cfg.chld->src_line);
-    if (!boot.cfg.exec)
-        return fail(-PE_NOKERNEL, "%s: no exec line: nothing to boot",
-                    boot.cfgname);
+    if ((rc = plan_config_check(&boot.cfg, boot.cfgpath, boot.msg,
+                                sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
 
     const struct cfg_item *exec = boot.cfg.exec;
     struct image_plan *plan;

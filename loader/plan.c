@@ -10,6 +10,22 @@
 #define IVT_BDA_END 0x500u
 #define LOW_END 0x100000u
 
+/** Check that a parsed config can boot; see plan.h. */
+int plan_config_check(const struct cfg *cfg, const char *cfgpath, char *msg,
+                      size_t msglen)
+{
+    if (cfg->chld) {
+        snprintf(msg, msglen, "%s:%u: chld: chainloading is not supported "
+                 "yet", cfg->chld->src_file, cfg->chld->src_line);
+        return -PE_UNSUPP;
+    }
+    if (!cfg->exec) {
+        snprintf(msg, msglen, "%s: no exec line: nothing to boot", cfgpath);
+        return -PE_NOKERNEL;
+    }
+    return 0;
+}
+
 /** Build the placer with Pulsar's own areas reserved; see plan.h. */
 int plan_placer(struct placer *p, const struct e820_entry *map, unsigned n,
                 const struct pulsar_layout *l)
@@ -85,8 +101,10 @@ int plan_kernel(struct placer *p, const struct cfg_item *it,
         snprintf(what, wlen, "%s segment %u", it->name, i + 1);
         rc = claim(p, it, "exec", plan->seg[i].dest, plan->seg[i].memsz,
                    what, msg, msglen);
-        if (rc != 0)
+        if (rc != 0) {
+            free(what); /* not recorded: the message has its own copy */
             return rc;
+        }
     }
     msg[0] = '\0';
     return 0;

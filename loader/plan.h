@@ -27,6 +27,14 @@ struct pulsar_layout {
 #define PLAN_MSG_LEN 320
 
 /**
+ * Check that a parsed config can boot: it names a kernel (`exec`) and
+ * asks for nothing Pulsar cannot do yet (`chld`).  @cfgpath: the config's
+ * TFTP path, for the message.  Returns 0, -PE_NOKERNEL or -PE_UNSUPP.
+ */
+int plan_config_check(const struct cfg *cfg, const char *cfgpath, char *msg,
+                      size_t msglen);
+
+/**
  * Build @p from the E820 map and reserve the IVT and BIOS data area,
  * Pulsar's stack, image and heap, the EBDA and BIOS up to 1 MiB and the
  * @l->extra areas.  Returns 0, -PE_NORAM (no usable RAM) or -PE_NOMEM.

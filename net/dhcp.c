@@ -152,8 +152,8 @@ static int check_options(const struct opt_area *a, unsigned *roots,
         olen = a->p[i + 1];
         if (code == OPT_OVERLOAD && (olen != 1 || a->p[i + 2] < 1 ||
                                      a->p[i + 2] > 3)) {
-            snprintf(msg, msglen, "DHCP option 52 (overload) is malformed "
-                     "(%u bytes, value %u)", (unsigned)olen,
+            snprintf(msg, msglen, "DHCP option 52 (overload) is malformed: "
+                     "length %u, value %u", (unsigned)olen,
                      olen ? a->p[i + 2] : 0);
             return -PE_INVAL;
         }
