@@ -31,7 +31,7 @@ LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
 PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c \
-	loader/plan.c loader/retry.c mb/mbinfo.c net/dhcp.c
+	loader/kload.c loader/plan.c loader/retry.c mb/mbinfo.c net/dhcp.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.

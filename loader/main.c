@@ -17,6 +17,7 @@
 #include "loader/bios.h"
 #include "loader/fetch.h"
 #include "loader/image.h"
+#include "loader/kload.h"
 #include "loader/place.h"
 #include "loader/plan.h"
 #include "loader/retry.h"
@@ -227,65 +228,6 @@ static void guest_zero(void *ctx, uint32_t dest, size_t n)
     memset((void *)dest, 0, n);
 }
 
-/** The kernel on its way in: its prefix is buffered to plan the load. */
-struct kernel_sink {
-    const struct cfg_item *it;
-    uint32_t size; /* from tsize */
-    uint8_t prefix[IMAGE_PREFIX];
-    uint32_t have; /* prefix bytes buffered */
-    int planned;
-    struct image_plan plan;
-    char msg[PLAN_MSG_LEN]; /* why planning failed */
-};
-
-/** Plan the kernel from its buffered prefix, claim, zero, and copy it. */
-static int kernel_plan(struct kernel_sink *k)
-{
-    int rc = plan_kernel(&boot.placer, k->it, k->prefix, k->have, k->size,
-                         &k->plan, k->msg, sizeof(k->msg));
-    if (rc != 0)
-        return rc;
-    image_zero_bss(&k->plan, guest_zero, NULL);
-    image_feed(&k->plan, 0, k->prefix, k->have, guest_write, NULL);
-    k->planned = 1;
-    return 0;
-}
-
-/**
- * TFTP sink for the kernel: buffer the prefix, plan, then stream into
- * place.  A later try starts at 0 again and keeps the plan and the claims
- * of the first; its prefix must match the one the plan came from.
- */
-static int kernel_sink(void *ctx, uint32_t off, const uint8_t *data,
-                       size_t len)
-{
-    struct kernel_sink *k = ctx;
-    int rc;
-
-    if (k->planned) {
-        if (off < k->have) {
-            size_t n = k->have - off < len ? k->have - off : len;
-            if (memcmp(k->prefix + off, data, n) != 0)
-                return -PE_CHANGED;
-        }
-        image_feed(&k->plan, off, data, len, guest_write, NULL);
-        return 0;
-    }
-    uint32_t want = k->size < IMAGE_PREFIX ? k->size : IMAGE_PREFIX;
-    size_t take = len;
-    if (off + take > IMAGE_PREFIX)
-        take = IMAGE_PREFIX - off;
-    memcpy(k->prefix + off, data, take);
-    k->have = off + take;
-    if (k->have < want)
-        return 0;
-    if ((rc = kernel_plan(k)) != 0)
-        return rc;
-    image_feed(&k->plan, off + take, data + take, len - take, guest_write,
-               NULL);
-    return 0;
-}
-
 /** Size of @it's file from the server, or why not. */
 static int file_size(const struct cfg_item *it, const char *verb,
                      uint32_t *size)
@@ -303,20 +245,19 @@ static int file_size(const struct cfg_item *it, const char *verb,
 /** Load the kernel named by the last exec; @plan: out. */
 static int load_kernel(const struct cfg_item *it, struct image_plan **plan)
 {
-    static struct kernel_sink k;
+    static struct kernel_load k;
     struct fetch_failure ff;
+    uint32_t size, got;
     char why[160];
-    uint32_t got;
     int rc;
 
-    memset(&k, 0, sizeof(k));
-    k.it = it;
-    if ((rc = file_size(it, "exec", &k.size)) != 0)
+    if ((rc = file_size(it, "exec", &size)) != 0)
         return rc;
-    rc = fetch_file(it->server, it->path, k.size, k.size, kernel_sink, &k,
-                    &got, &ff);
-    if (rc == 0 && !k.planned)
-        rc = kernel_plan(&k); /* an empty file */
+    kload_init(&k, &boot.placer, it, size, guest_write, guest_zero, NULL);
+    rc = fetch_file(it->server, it->path, size, size, kload_sink, &k, &got,
+                    &ff);
+    if (rc == 0)
+        rc = kload_finish(&k); /* a file shorter than the prefix */
     if (rc != 0 && k.msg[0])
         return fail(rc, "%s", k.msg);
     if (rc != 0)

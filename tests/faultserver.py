@@ -28,17 +28,18 @@ break or repair the server while a boot is under way.  Faults:
                    send a TFTP ERROR instead of block N (default code 0,
                    message "injected fault"; no white space in it)
     stop=N         send blocks before N, then never answer this transfer
-    short=N        serve only the first N bytes but announce the real
-                   size in tsize (a half-copied file)
+    short=N        end the file after its first N bytes but announce the
+                   real size in tsize (a half-copied file)
     oversize=N[:X] make DATA block N carry X (default 512) bytes more than
                    the negotiated block size
     silent         never answer a request for this file at all
     missing        answer every request for this file with ERROR 1
                    (file not found) even if it exists
-    times=K        apply the data faults above only to the first K data
-                   transfers of this file (a transfer counts once the
-                   server is about to send its block 1; size probes that
-                   stop after the OACK do not count).  Default: all.
+    times=K        the faults above act in at most K transfers of this
+                   file, then it is served correctly (a transfer counts
+                   once a fault acts in it, so a size probe that stops
+                   after block 1 does not use one up unless a fault is at
+                   block 1).  Default: every transfer.
 
 Blocks are numbered from 1 as on the wire, without wrap-around (files of
 more than 65535 blocks roll the wire number over, the fault numbers do not).
@@ -99,9 +100,6 @@ class Faults:
         self.missing = False
         self.times = None
 
-    def data_faults_for(self, transfer_no):
-        """True if the data faults apply to data transfer @transfer_no."""
-        return self.times is None or transfer_no <= self.times
 
 
 def parse_fault(f, word):
@@ -224,7 +222,7 @@ class Transfer:
         self.server = server
         self.peer = peer
         self.filename = filename
-        self.data = data          # what is really sent (maybe short)
+        self.data = data          # the file
         self.size = size          # what tsize announces
         self.faults = faults
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -233,7 +231,8 @@ class Transfer:
         self.window = 1
         self.oack = None
         self.transfer_no = None   # set when block 1 is first due
-        self.active = False       # the data faults apply to this transfer
+        self.hit = False          # a fault has acted in this transfer
+        self.end = len(data)      # where the data ends (short=N)
         self.acked = 0            # highest block acknowledged
         self.sent_upto = 0        # highest block sent in this window
         self.tries = 0
@@ -291,14 +290,32 @@ class Transfer:
         self.server.data_transfers[self.filename] = \
             self.server.data_transfers.get(self.filename, 0) + 1
         self.transfer_no = self.server.data_transfers[self.filename]
-        self.active = self.faults.data_faults_for(self.transfer_no)
+        f = self.faults
+        if f.short is not None and f.short < len(self.data) and \
+                self.may_fault():
+            self.end = f.short
+            self.nblocks = self.end // self.blksize + 1
         self.server.log("%s: data transfer %d of %s (%d blocks of %d, "
-                        "%d bytes sent, %d announced)%s"
+                        "%d bytes, %d announced)%s"
                         % (self.tag(), self.transfer_no, self.filename,
-                           self.nblocks, self.blksize, len(self.data),
-                           self.size, "" if self.active else
-                           " -- faults off (times)"))
+                           self.nblocks, self.blksize, self.end, self.size,
+                           "" if self.may_fault() else
+                           " -- faults used up (times)"))
         self.send_window()
+
+    def may_fault(self):
+        """May a fault act in this transfer (times=K not used up)?"""
+        times = self.faults.times
+        return self.hit or times is None or \
+            self.server.hits.get(self.filename, 0) < times
+
+    def fires(self, what):
+        """A fault acts now: count the transfer against times=K, log."""
+        if not self.hit:
+            self.hit = True
+            self.server.hits[self.filename] = \
+                self.server.hits.get(self.filename, 0) + 1
+        self.server.log("%s: FAULT %s" % (self.tag(), what))
 
     def raw_send(self, pkt):
         """Send @pkt to the client, counting it against --max-packets."""
@@ -308,9 +325,9 @@ class Transfer:
     def block_payload(self, block):
         """The bytes of @block (1-based) as the faults shape them."""
         start = (block - 1) * self.blksize
-        end = start + self.blksize
-        if self.active and block in self.faults.oversize:
-            end += self.faults.oversize[block]
+        end = min(start + self.blksize, self.end)
+        if block in self.faults.oversize and self.may_fault():
+            end = start + self.blksize + self.faults.oversize[block]
         return self.data[start:end]
 
     def send_block(self, block, retransmit=False):
@@ -318,50 +335,47 @@ class Transfer:
         f = self.faults
         first = block not in self.first_tx
         self.first_tx.add(block)
-        if self.active:
-            if f.stop is not None and block >= f.stop:
-                if not self.stopped:
-                    self.server.log("%s: FAULT stop at block %d: no more "
-                                    "answers" % (self.tag(), block))
-                self.stopped = True
-                return
-            if block in f.error:
-                code, msg = f.error[block]
-                self.server.log("%s: FAULT error instead of block %d: "
-                                "code %d %r" % (self.tag(), block, code, msg))
-                self.raw_send(error_packet(code, msg))
-                self.done = True
-                return
-            if first and block in f.delay:
-                due = time.monotonic() + f.delay[block]
-                self.server.log("%s: FAULT delay block %d by %.1f s"
-                                % (self.tag(), block, f.delay[block]))
-                self.held.append((due, block))
-                return
-            if any(b == block for _, b in self.held):
-                return  # still held back: no retransmission meanwhile
-            self.tx_count += 1
-            if first and block in f.drop:
-                self.server.log("%s: FAULT drop block %d"
-                                % (self.tag(), block))
-                return
-            if f.drop_every and self.tx_count % f.drop_every == 0:
-                self.server.log("%s: FAULT drop transmission %d (block %d)"
-                                % (self.tag(), self.tx_count, block))
-                return
+        if any(b == block for _, b in self.held):
+            return  # still held back: no retransmission meanwhile
+        if f.stop is not None and block >= f.stop and self.may_fault():
+            if not self.stopped:
+                self.fires("stop at block %d: no more answers" % block)
+            self.stopped = True
+            return
+        if block in f.error and self.may_fault():
+            code, msg = f.error[block]
+            self.fires("error instead of block %d: code %d %r"
+                       % (block, code, msg))
+            self.raw_send(error_packet(code, msg))
+            self.done = True
+            return
+        if first and block in f.delay and self.may_fault():
+            self.fires("delay block %d by %.1f s" % (block, f.delay[block]))
+            self.held.append((time.monotonic() + f.delay[block], block))
+            return
+        self.tx_count += 1
+        if first and block in f.drop and self.may_fault():
+            self.fires("drop block %d" % block)
+            return
+        if f.drop_every and self.tx_count % f.drop_every == 0 and \
+                self.may_fault():
+            self.fires("drop transmission %d (block %d)"
+                       % (self.tx_count, block))
+            return
         payload = self.block_payload(block)
         pkt = struct.pack("!HH", OP_DATA, block & 0xFFFF) + payload
         self.sent_upto = max(self.sent_upto, block)
-        if self.active and block in f.oversize:
-            self.server.log("%s: FAULT oversize block %d: %d data bytes, "
-                            "blksize %d" % (self.tag(), block, len(payload),
-                                            self.blksize))
+        if len(payload) > self.blksize:
+            self.fires("oversize block %d: %d data bytes, blksize %d"
+                       % (block, len(payload), self.blksize))
+        if block == self.nblocks and self.end < len(self.data):
+            self.fires("short: block %d ends the file at %d of %d bytes"
+                       % (block, self.end, self.size))
         if retransmit:
             self.server.log("%s: retransmit block %d" % (self.tag(), block))
         self.raw_send(pkt)
-        if self.active and first and block in f.dup:
-            self.server.log("%s: FAULT duplicate block %d"
-                            % (self.tag(), block))
+        if first and block in f.dup and self.may_fault():
+            self.fires("duplicate block %d" % block)
             self.raw_send(pkt)
 
     def send_window(self, retransmit=False):
@@ -369,12 +383,10 @@ class Transfer:
         last = min(self.acked + self.window, self.nblocks)
         block = self.acked + 1
         while block <= last and not self.done and not self.stopped:
-            if (self.active and not retransmit and
-                    block in self.faults.reorder and
+            if (not retransmit and block in self.faults.reorder and
                     block + 1 <= self.nblocks and
-                    block not in self.first_tx):
-                self.server.log("%s: FAULT reorder: block %d before %d"
-                                % (self.tag(), block + 1, block))
+                    block not in self.first_tx and self.may_fault()):
+                self.fires("reorder: block %d before %d" % (block + 1, block))
                 self.send_block(block + 1)
                 self.send_block(block)
                 block += 2
@@ -419,7 +431,7 @@ class Transfer:
         self.tries = 0
         if self.acked >= self.nblocks:
             self.server.log("%s: complete, %d bytes in %d blocks"
-                            % (self.tag(), len(self.data), self.nblocks))
+                            % (self.tag(), self.end, self.nblocks))
             self.done = True
             return
         self.send_window()
@@ -606,7 +618,8 @@ class Server:
         self.rules = RuleBook(args.rules, args.fault or [], self.log)
         self.packets = 0
         self.transfers = {}      # socket -> Transfer
-        self.data_transfers = {}  # filename -> count
+        self.data_transfers = {}  # filename -> transfers that sent data
+        self.hits = {}            # filename -> transfers a fault acted in
         self.listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.listen.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listen.bind((self.addr, args.port))
@@ -693,12 +706,7 @@ class Server:
             self.count_packet()
             self.listen.sendto(error_packet(1, "file not found"), peer)
             return
-        size = len(data)
-        if faults.short is not None and faults.short < size:
-            self.log("%s: FAULT short: sending %d of %d bytes"
-                     % (filename, faults.short, size))
-            data = data[:faults.short]
-        t = Transfer(self, peer, filename, data, size, opts, faults)
+        t = Transfer(self, peer, filename, data, len(data), opts, faults)
         self.transfers[t.sock] = t
         t.start()
 

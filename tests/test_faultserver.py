@@ -107,6 +107,11 @@ class Client:
                 self.sock.sendto(last, peer)
 
 
+def error_packet_for_test():
+    """The ERROR a client sends to abort (iPXE: "TFTP Aborted")."""
+    return struct.pack("!HH", 5, 0) + b"TFTP Aborted\0"
+
+
 class FaultServerTest(unittest.TestCase):
     """Each fault does exactly what the rules say."""
 
@@ -266,7 +271,28 @@ class FaultServerTest(unittest.TestCase):
         self.assertEqual(err, (0, "injected fault"))
         data, err, _ = Client(self.port).get("f.bin", {"tsize": 0})
         self.assertEqual(data, self.content)
-        self.assertIn("faults off (times)", self.log_text())
+        self.assertIn("faults used up (times)", self.log_text())
+
+    def test_times_counts_transfers_the_fault_hit(self):
+        """A probe that reads block 1 and aborts (as iPXE's size query
+        does) does not use up times=1 for a fault at block 3."""
+        self.start("f.bin dup=3 times=1")
+        c = Client(self.port)
+        req = struct.pack("!H", 1) + b"f.bin\0octet\0tsize\x000\0"
+        c.sock.sendto(req, ("127.0.0.1", self.port))
+        op, _, _, peer = c.recv()
+        self.assertEqual(op, 6)
+        c.sock.sendto(struct.pack("!HH", 4, 0), peer)
+        op, num, _, _ = c.recv()
+        self.assertEqual((op, num), (3, 1))
+        c.sock.sendto(error_packet_for_test(), peer)
+        c = Client(self.port)
+        data, err, _ = c.get("f.bin", {"tsize": 0})
+        self.assertEqual(data, self.content)
+        self.assertEqual(self.data_blocks(c)[:4], [1, 2, 3, 3])
+        c = Client(self.port)
+        data, err, _ = c.get("f.bin", {"tsize": 0})
+        self.assertEqual(self.data_blocks(c)[:4], [1, 2, 3, 4])
 
     def test_rules_reload(self):
         self.start("f.bin missing")
