@@ -1,6 +1,7 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
 #   make            build build/pulsar (prints its size, fails over budget)
-#   make check      host unit tests (cmocka, ASan + UBSan)
+#   make check      host unit tests (cmocka, ASan + UBSan), the malformed table
+#   make fuzz       libFuzzer targets, 5 minutes each (fuzz-ci: 20 s each)
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #   make run        boot the bundled demo over PXE under QEMU
 #   make deps       install what the build and tests need (apt-get)
@@ -88,6 +89,61 @@ check: $(UNIT_TESTS) $(BUILD)/malformed/index
 		PULSAR_MALFORMED=$(BUILD)/malformed $$t; done
 	$(PYTHON) tests/test_faultserver.py
 
+# -------------------------------------------------------------- fuzzing
+# clang libFuzzer targets with ASan + UBSan (tests/fuzz/fuzz_<t>.c), each
+# with a seed corpus in tests/fuzz/corpus/<t>/; what they find goes to
+# build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
+#   make fuzz        each target for FUZZ_SECONDS (default 300)
+#   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
+FUZZ_TARGETS := config elf dhcp tftp
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_CI_SECONDS ?= 20
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+# The TFTP target runs net/tftp.c and the retry loop against a fake ROM;
+# tftp.c's real-mode address casts are 32-bit, harmless on the host.
+FUZZ_TFTP_SRCS := net/tftp.c loader/fetch.c
+FUZZ_MAX_LEN_config := 70000
+FUZZ_MAX_LEN_elf := 20000
+FUZZ_MAX_LEN_dhcp := 2048
+FUZZ_MAX_LEN_tftp := 4096
+
+$(BUILD)/fuzz/fuzz_tftp: tests/fuzz/fuzz_tftp.c $(PURE_SRCS) $(FUZZ_TFTP_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-pointer-to-int-cast \
+		-Dprintf=fuzz_quiet_printf -o $@ $< $(PURE_SRCS) $(FUZZ_TFTP_SRCS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRCS)
+
+# Run every target for $(1) seconds; stop at the first finding.
+define run_fuzzers
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+		echo "== fuzz_$$t: $(1) s"; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -print_final_stats=1 \
+			-max_len=$$(case $$t in config) echo $(FUZZ_MAX_LEN_config);; \
+				elf) echo $(FUZZ_MAX_LEN_elf);; dhcp) echo \
+				$(FUZZ_MAX_LEN_dhcp);; *) echo $(FUZZ_MAX_LEN_tftp);; esac) \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- \
+			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|INFO: seed corpus|==[0-9]+==|SUMMARY|Done)' \
+			|| true; \
+		test -z "$$(ls $(BUILD)/fuzz/$$t-crash-* $(BUILD)/fuzz/$$t-leak-* \
+			$(BUILD)/fuzz/$$t-timeout-* $(BUILD)/fuzz/$$t-oom-* 2>/dev/null)" \
+			|| { echo "fuzz_$$t: finding in $(BUILD)/fuzz/" >&2; exit 1; }; \
+	done
+endef
+
+fuzz: $(FUZZ_BINS)
+	$(call run_fuzzers,$(FUZZ_SECONDS))
+
+fuzz-ci: $(FUZZ_BINS)
+	$(call run_fuzzers,$(FUZZ_CI_SECONDS))
+
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk
 
@@ -99,6 +155,7 @@ e2e: $(NBP) $(TEST_KERNEL)
 test:
 	sh scripts/deps.sh
 	$(MAKE) check
+	$(MAKE) fuzz-ci
 	$(MAKE) e2e
 
 run: $(NBP) $(TEST_KERNEL)
@@ -111,5 +168,5 @@ deps:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check e2e test run deps clean
+.PHONY: all check e2e test run deps clean fuzz fuzz-ci
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

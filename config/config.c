@@ -399,8 +399,21 @@ static int cfg_add_item(struct cfg_run *r, const struct cfg_frame *f,
 {
     char path[CFG_MAX_PATH + 1];
     struct cfg_item *item;
+    const char *name;
     size_t nlen, alen;
 
+    for (name = a->word; *name == '/'; name++)
+        ;
+    if (!*name) {
+        /* Joined to the root it would name the directory itself. */
+        struct cfg_msg m = msg_start(r, f, line);
+
+        msg_puts(&m, a->kw);
+        msg_puts(&m, ": ");
+        msg_quote(&m, a->word);
+        msg_puts(&m, " names no file");
+        return -PE_INVAL;
+    }
     if (cfg_join_path(r->st->root, a->word, path) != 0)
         return cfg_fail_path(r, f, line, a->kw);
     if (r->cfg->nitems >= CFG_MAX_FILES) {

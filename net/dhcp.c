@@ -198,6 +198,8 @@ int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
     char ip[16];
     int rc;
 
+    if (msglen)
+        msg[0] = '\0';
     if (dhcp_parse(pkt, len, f) != 0) {
         if (!pkt || len < BOOTP_OPTIONS)
             snprintf(msg, msglen, "the cached DHCP reply is %u bytes, "

@@ -39,8 +39,8 @@ int dhcp_parse(const uint8_t *pkt, size_t len, struct dhcp_facts *f);
  * that are well-formed where Pulsar reads them: none runs past its area,
  * option 52 (overload) is one byte of 1 to 3, option 17 (root-path)
  * appears once, holds at most DHCP_MAX_ROOT bytes and no NUL before its
- * end (trailing NULs are allowed).  On failure @msg gets the reason.
- * Returns 0 or -PE_INVAL.
+ * end (trailing NULs are allowed).  On failure @msg gets the reason (on
+ * success it is empty).  Returns 0 or -PE_INVAL.
  */
 int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
                   char *msg, size_t msglen);

@@ -117,6 +117,9 @@ def config_cases():
         cfg("root-plus-name-too-long", "root %s\nload %s\n"
             % ("r" * 100, "m" * 27), ":2: load: path too long (over 127 "
             "bytes)", why="each fits alone, joined they do not"),
+        cfg("name-only-slashes", "root demo\nexec k\nload ///\n",
+            ":3: load: '///' names no file",
+            why="joined to the root it would be the directory"),
         cfg("conf-self-loop", "conf config-test\n",
             ":1: conf: loop: config-test -> config-test"),
         cfg("conf-loop", "exec k\nconf a.cfg\n",
