@@ -1,6 +1,8 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
 #   make            build build/pulsar (prints its size, fails over budget)
-#   make check      host unit tests (cmocka, ASan + UBSan), the malformed table
+#                   and build/pulsar-check (the offline config checker)
+#   make check      host unit tests (cmocka, ASan + UBSan), the malformed-input
+#                   table, pulsar-check against tests/check/cases
 #   make fuzz       libFuzzer targets, 5 minutes each (fuzz-ci: 20 s each)
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #   make run        boot the bundled demo over PXE under QEMU
@@ -31,23 +33,41 @@ NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack -
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
-PURE_SRCS := lib/errno.c config/config.c loader/place.c loader/image.c \
-	loader/kload.c loader/plan.c loader/retry.c mb/mbinfo.c net/dhcp.c
+PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/image.c \
+	loader/vbe.c loader/plan.c loader/kload.c loader/retry.c mb/mbinfo.c net/dhcp.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
-EDGE_SRCS := $(wildcard net/*.c) loader/main.c loader/bios.c loader/fetch.c \
-	lib/console.c
+EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c loader/chain.c) \
+	loader/video.c loader/fetch.c lib/console.c
 NBP_ASM   := boot/entry.asm
+# Stage 1's unpacker: runs before the body (and its libc) exists.
+STAGE1_SRCS := boot/inflate.c
 
 NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \
-	$(patsubst %.c,$(BUILD)/nbp/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) $(EDGE_SRCS)))
+	$(patsubst %.c,$(BUILD)/nbp/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) $(EDGE_SRCS) \
+	$(STAGE1_SRCS)))
 
-all: $(NBP)
+STAGE1_CFLAGS := $(shell $(CC) -fno-tree-loop-distribute-patterns -E -x c /dev/null \
+	>/dev/null 2>&1 && echo -fno-tree-loop-distribute-patterns)
+
+CHECKER  := $(BUILD)/pulsar-check
+
+all: $(NBP) $(CHECKER)
 
 $(BUILD)/nbp/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NBP_CFLAGS) -c $< -o $@
+
+# The unpacker may call nothing: the body holding memcpy is still packed
+# when it runs.  gcc turns byte loops into memcpy calls unless told not to,
+# so its object is checked for undefined symbols.
+$(BUILD)/nbp/boot/inflate.o: boot/inflate.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NBP_CFLAGS) $(STAGE1_CFLAGS) -c $< -o $@
+	@if nm -u $@ | grep -q .; then \
+		echo "error: $@ calls out of stage 1:" >&2; nm -u $@ >&2; \
+		rm -f $@; exit 1; fi
 
 $(BUILD)/nbp/%.o: %.asm
 	@mkdir -p $(dir $@)
@@ -56,8 +76,16 @@ $(BUILD)/nbp/%.o: %.asm
 $(BUILD)/pulsar.elf: $(NBP_OBJS) linker.ld
 	$(LD) $(NBP_LDFLAGS) -Map $(BUILD)/pulsar.map -o $@ $(NBP_OBJS) $(LIBGCC)
 
-$(NBP): $(BUILD)/pulsar.elf
-	$(OBJCOPY) -O binary $< $@
+# The file is stage 1 as linked, then the body packed by scripts/pack.py
+# (see linker.ld); the symbols tell pack.py where the body starts and ends.
+$(NBP): $(BUILD)/pulsar.elf scripts/pack.py
+	$(OBJCOPY) -O binary -j .stage1 $< $(BUILD)/stage1.bin
+	$(OBJCOPY) -O binary -j .text -j .rodata -j .data $< $(BUILD)/body.bin
+	@sym() { nm $< | awk -v s=$$1 '$$3 == s { print "0x" $$1 }'; }; \
+	pad=$$(( $$(sym __packed_start) - 0x7C00 )); \
+	body=$$(( $$(sym __body_end) - $$(sym __body_start) )); \
+	$(PYTHON) scripts/pack.py $(BUILD)/stage1.bin $(BUILD)/body.bin $@ \
+		--pad-to $$pad --body-size $$body
 	@size=$$(stat -c %s $@); \
 	echo "build/pulsar: $$size bytes (budget $(NBP_MAX))"; \
 	if [ $$size -gt $(NBP_MAX) ]; then \
@@ -75,18 +103,32 @@ $(BUILD)/host/test_libc: tests/unit/test_libc.c $(LIBC_SRCS) tests/unit/libc_ren
 	$(HOSTCC) $(HOST_CFLAGS) -fno-builtin -include tests/unit/libc_rename.h \
 		-o $@ tests/unit/test_libc.c $(LIBC_SRCS) $(HOST_LIBS)
 
+$(BUILD)/host/test_inflate: tests/unit/test_inflate.c boot/inflate.c boot/inflate.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -DINFLATE_SECTION= -o $@ $< boot/inflate.c $(HOST_LIBS) -lz
+
 $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)
+
+# ------------------------------------------------- the offline checker
+CHECKER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
+
+$(CHECKER): tools/pulsar-check.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(CHECKER_CFLAGS) -o $@ tools/pulsar-check.c $(PURE_SRCS)
 
 # The malformed-input table: gen.py writes each case and its exact error.
 $(BUILD)/malformed/index: tests/malformed/gen.py
 	rm -rf $(BUILD)/malformed
 	$(PYTHON) tests/malformed/gen.py $(BUILD)/malformed
 
-check: $(UNIT_TESTS) $(BUILD)/malformed/index
+check: $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \
 		PULSAR_MALFORMED=$(BUILD)/malformed $$t; done
+	@echo "== tests/check: pulsar-check against good and bad configs"
+	$(PYTHON) tests/check/run.py --checker $(CHECKER)
+	@echo "== tests/test_faultserver.py: the fault-injecting server"
 	$(PYTHON) tests/test_faultserver.py
 
 # -------------------------------------------------------------- fuzzing
@@ -148,17 +190,24 @@ fuzz-ci: $(FUZZ_BINS)
 -include tests/kernel/kernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(TEST_KERNEL)
+e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
+
+# The NBP must build with clang too (STYLE.md); one boot proves the result.
+clang-nbp: $(TEST_KERNEL)
+	$(MAKE) BUILD=$(BUILD)/clang CC=clang $(BUILD)/clang/pulsar
+	$(PYTHON) tests/e2e/run.py --nbp $(BUILD)/clang/pulsar --kernel $(TEST_KERNEL) \
+		--case two-modules
 
 test:
 	sh scripts/deps.sh
 	$(MAKE) check
 	$(MAKE) fuzz-ci
+	$(MAKE) clang-nbp
 	$(MAKE) e2e
 
-run: $(NBP) $(TEST_KERNEL)
+run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	sh scripts/deps.sh --run
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
 
@@ -168,5 +217,5 @@ deps:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check e2e test run deps clean fuzz fuzz-ci
+.PHONY: all check clang-nbp e2e test run deps clean fuzz fuzz-ci
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

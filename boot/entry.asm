@@ -1,12 +1,17 @@
 ; Pulsar's real-mode edge: the NBP entry, A20, the GDT, the mode switches,
 ; the one real-mode thunk and the final jump to a multiboot kernel.
 ;
+; The file is stage 1 (this code, uncompressed, at 0x7C00) followed by the
+; deflated body (the C code and data, see scripts/pack.py), which stage 1
+; unpacks (boot/inflate.c) to its link address before calling C.
+;
 ; Memory while Pulsar runs (all below 1 MiB):
 ;   0x00000-0x004FF  IVT and BIOS data area (left alone)
 ;   0x00500-0x07BFF  Pulsar's one stack, shared by protected and real mode
-;   0x07C00-...      this image (text16/data16 first, so the thunk and
-;                    everything it touches lie below 64 KiB), then .bss,
-;                    then the heap (set up by loader/main.c)
+;   0x07C00-0x0FBFF  the file as the ROM loaded it: stage 1 (the thunk and
+;                    everything it touches lie below 64 KiB), then the
+;                    compressed body (at most 32 KiB in all)
+;   0x10000-...      the unpacked body, .bss, then the heap (loader/main.c)
 ;
 ; Selectors: 0x08 flat 32-bit code, 0x10 flat 32-bit data,
 ;            0x18 16-bit code (base 0, limit 64 KiB), 0x20 16-bit data.
@@ -32,15 +37,30 @@ RM_FS     equ 36
 RM_GS     equ 38
 RM_SIZE   equ 40
 
-extern pulsar_main
+PACK_MAGIC  equ 0x46454450              ; "PDEF": scripts/pack.py's header
+PACK_HEADER equ 12                      ; magic, unpacked size, packed size
+
+; LOAD_SEGS sel: load DS, ES, FS, GS and SS with one selector (via AX).
+%macro LOAD_SEGS 1
+        mov     ax, %1
+        mov     ds, ax
+        mov     es, ax
+        mov     fs, ax
+        mov     gs, ax
+        mov     ss, ax
+%endmacro
+
+extern pulsar_main, stage1_inflate
 extern __bss_start, __bss_end
+extern __body_start, __body_end, __packed_start
 
 global _start
 global rm_int, rm_farcall
 global boot_multiboot
-global boot_pxenv_ptr, boot_bangpxe_ptr, boot_rom_ss, boot_rom_sp
+global boot_pxenv_ptr, boot_bangpxe_ptr, boot_rom_ss, boot_rom_sp, boot_rom_ret
+global chain_stub, chain_stub_end
 
-section .text16 progbits alloc exec nowrite align=1
+section .stage1 progbits alloc exec write align=16
 bits 16
 
 ; _start: the NBP entry point.
@@ -57,6 +77,8 @@ _start:
         mov     [cs:boot_rom_sp], sp    ; the ROM's stack, kept for chainloading
         mov     [cs:boot_rom_ss], ss
         mov     bp, sp
+        mov     eax, [ss:bp]            ; the ROM's far return address ...
+        mov     [cs:boot_rom_ret], eax  ; ... handed on to a chained NBP
         mov     eax, [ss:bp + 4]        ; !PXE far pointer pushed by the ROM
         mov     [cs:boot_bangpxe_ptr], eax
         xor     ax, ax
@@ -66,10 +88,13 @@ _start:
         mov     sp, STACK_TOP           ; our own stack below the image
         cld
 
+        mov     si, msg_packed
+        cmp     dword [__packed_start], PACK_MAGIC
+        jne     .fail                   ; a build without a packed body
         call    a20_enable
         jnc     .a20_on
         mov     si, msg_a20
-        call    bios_puts
+.fail:  call    bios_puts
 .halt:  hlt
         jmp     .halt
 .a20_on:
@@ -212,18 +237,12 @@ rm_thunk_rm:
 ;   In:  16-bit protected mode (CS = CODE16), interrupts off.
 ;   Out: jumps to rm_thunk_rm in real mode with CS = 0.
 pm16_to_rm:
-        mov     ax, DATA16              ; 64 KiB limits in the hidden caches
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA16                ; 64 KiB limits in the hidden caches
         mov     eax, cr0
         and     eax, 0x7FFFFFFE         ; PE off (paging is never on)
         mov     cr0, eax
         jmp     0:rm_thunk_rm
 
-section .data16 progbits alloc write align=16
 align 16
 gdt:    dq 0
         dq 0x00CF9A000000FFFF           ; 0x08: code, base 0, 4 GiB, 32-bit
@@ -241,6 +260,7 @@ boot_pxenv_ptr:   dd 0                  ; seg:off of PXENV+ from ES:BX
 boot_bangpxe_ptr: dd 0                  ; seg:off of !PXE from SS:SP+4
 boot_rom_ss:      dw 0                  ; the ROM's stack at entry
 boot_rom_sp:      dw 0
+boot_rom_ret:     dd 0                  ; seg:off the ROM's far call returns to
 thunk_target:     dd 0                  ; seg:off to call
 thunk_pm_esp:     dd 0                  ; ESP to return to in 32-bit mode
 thunk_regs_ptr:   dd 0                  ; the caller's struct rm_regs
@@ -250,21 +270,30 @@ thunk_is_int:     db 0
 align 4
 thunk_regs:       times RM_SIZE db 0    ; the register image in low memory
 msg_a20: db "Pulsar: cannot enable the A20 line", 13, 10, 0
+msg_packed: db "Pulsar: damaged image (no packed body)", 13, 10, 0
 
-section .text
 bits 32
 
 ; pm_entry: first 32-bit code.
 ;   In:  protected mode, CS = CODE32, interrupts off.
-;   Out: never returns; calls pulsar_main() with .bss zeroed.
+;   Out: never returns; unpacks the body, zeroes .bss, calls pulsar_main().
 pm_entry:
-        mov     ax, DATA32
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32
         mov     esp, STACK_TOP
+        mov     eax, __body_start
+        mov     edx, [__packed_start + 4] ; unpacked size, checked by pack.py
+        add     edx, eax
+        push    edx                     ; stage1_inflate(src, dst, end)
+        push    eax
+        push    __packed_start + PACK_HEADER
+        call    stage1_inflate
+        add     esp, 12
+        test    eax, eax
+        jz      .unpacked
+        mov     dword [0xB8000], 0x4F5A4F50 ; "PZ" in white on red: the
+.dead:  hlt                             ; body did not unpack (no BIOS here)
+        jmp     .dead
+.unpacked:
         mov     edi, __bss_start
         mov     ecx, __bss_end
         sub     ecx, edi
@@ -325,12 +354,7 @@ rm_common:
 
 ; rm_back32: the thunk's return into 32-bit mode.
 rm_back32:
-        mov     ax, DATA32
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32
         mov     esp, [thunk_pm_esp]
         mov     esi, thunk_regs
         mov     edi, [thunk_regs_ptr]
@@ -349,11 +373,112 @@ boot_multiboot:
         cli
         mov     ecx, [esp + 4]
         mov     ebx, [esp + 8]
-        mov     ax, DATA32              ; flat data segments, reloaded
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        LOAD_SEGS DATA32                ; flat data segments, reloaded
         mov     eax, 0x2BADB002
         jmp     ecx
+
+section .rodata.chain_stub progbits alloc noexec nowrite align=16
+bits 16
+
+; chain_stub: copy a staged PXE boot program to 0:7C00 and start it there
+; as a PXE ROM starts an NBP, with the PXE stack still alive (`chld`).
+; It never runs in place: loader/chain.c copies chain_stub..chain_stub_end
+; to CHAIN_STUB_SEG:0 (below 0x7C00, so the copy cannot overwrite it) and
+; far-calls that copy through rm_farcall.  Position-independent: it only
+; addresses its own data through CS and offsets from chain_stub.
+; It lives in the packed body (read-only data: it never runs where it is
+; linked), so it costs stage 1 nothing.
+; The copy uses the BIOS (INT 15h AH=87h, 64 KiB per call) because real
+; mode cannot reach the staging buffer above 1 MiB and the GDT and
+; mode-switch code at 0x7C00.. are about to be overwritten.
+;   In:  real mode, CS = CHAIN_STUB_SEG, IP = 0, SS:SP = Pulsar's stack
+;        (below 0x7C00, above the stub), interrupts as the thunk left them
+;        ESI = linear address of the staged file (any 32-bit address)
+;        ECX = its length in bytes (at most 0x98000 - 0x7C00)
+;        EBX = PXENV+ seg:off, EDX = !PXE seg:off (as the ROM gave them)
+;        EBP = the child's SS:SP (segment in the high word)
+;        EDI = far return address to leave at the child's SS:SP, or 0 for
+;              one that lands on INT 18h (boot failed) in this stub
+;   Out: never returns.  At 0:7C00: CS = DS = FS = GS = 0, ES:BX = PXENV+,
+;        SS:SP = EBP, [SS:SP] = the return address, [SS:SP+4] = !PXE,
+;        direction flag clear, interrupts enabled (as iPXE starts NBPs).
+;        If the BIOS refuses a copy: INT 18h, as a failed boot does.
+%define STUB(x) ((x) - chain_stub)
+chain_stub:
+        push    cs
+        pop     ds                      ; DS = the stub, for its own data
+        mov     [STUB(cs_src)], esi
+        mov     [STUB(cs_left)], ecx
+        mov     [STUB(cs_pxenv)], ebx
+        mov     [STUB(cs_bangpxe)], edx
+        mov     [STUB(cs_stack)], ebp
+        test    edi, edi
+        jnz     .have_ret
+        mov     di, cs                  ; no return address given: ours
+        shl     edi, 16
+        mov     di, STUB(.returned)
+.have_ret:
+        mov     [STUB(cs_ret)], edi
+        mov     dword [STUB(cs_dst)], 0x7C00
+.copy:  mov     ecx, [STUB(cs_left)]
+        test    ecx, ecx
+        jz      .copied
+        cmp     ecx, 0x10000            ; INT 15h/87h moves at most 64 KiB
+        jbe     .chunk
+        mov     ecx, 0x10000
+.chunk: sub     [STUB(cs_left)], ecx
+        mov     eax, [STUB(cs_src)]
+        mov     [STUB(cs_gdt) + 16 + 2], eax ; source base bits 0-23 ...
+        shr     eax, 24
+        mov     [STUB(cs_gdt) + 16 + 7], al  ; ... and 24-31
+        mov     eax, [STUB(cs_dst)]
+        mov     [STUB(cs_gdt) + 24 + 2], eax ; destination base, likewise
+        shr     eax, 24
+        mov     [STUB(cs_gdt) + 24 + 7], al
+        mov     byte [STUB(cs_gdt) + 16 + 5], 0x93 ; access bytes, which the
+        mov     byte [STUB(cs_gdt) + 24 + 5], 0x93 ; base writes overlapped
+        add     [STUB(cs_src)], ecx
+        add     [STUB(cs_dst)], ecx
+        inc     ecx
+        shr     ecx, 1                  ; words, an odd byte rounded up
+        push    ds
+        pop     es
+        mov     si, STUB(cs_gdt)        ; ES:SI = the descriptor table
+        mov     ah, 0x87
+        int     0x15
+        jc      .returned
+        jmp     .copy
+.copied:
+        cli
+        cld
+        lss     sp, [STUB(cs_stack)]    ; SP = low word, SS = high word
+        mov     bp, sp
+        mov     eax, [STUB(cs_ret)]
+        mov     [bp], eax               ; [SS:SP] = far return address
+        mov     eax, [STUB(cs_bangpxe)]
+        mov     [bp + 4], eax           ; [SS:SP+4] = !PXE, as the spec says
+        les     bx, [STUB(cs_pxenv)]    ; ES:BX = PXENV+
+        xor     ax, ax
+        mov     ds, ax
+        mov     fs, ax
+        mov     gs, ax
+        sti
+        jmp     0:0x7C00
+.returned:
+        int     0x18                    ; copy failed or the child returned:
+.halt:  hlt                             ; the BIOS's "boot failed" path
+        jmp     .halt
+align 4
+cs_src:     dd 0                        ; next source byte (linear)
+cs_dst:     dd 0                        ; next destination byte (linear)
+cs_left:    dd 0                        ; bytes still to copy
+cs_pxenv:   dd 0                        ; PXENV+ seg:off for ES:BX
+cs_bangpxe: dd 0                        ; !PXE seg:off for SS:SP+4
+cs_stack:   dd 0                        ; the child's SS:SP
+cs_ret:     dd 0                        ; far return address for SS:SP
+align 8
+cs_gdt: dq 0, 0                         ; INT 15h/87h table: the BIOS fills
+        dq 0x000093000000FFFF           ; entries 1, 4 and 5; 2 = source,
+        dq 0x000093000000FFFF           ; 3 = destination (64 KiB, data)
+        dq 0, 0
+chain_stub_end:

@@ -32,6 +32,11 @@ void boot_multiboot(uint32_t entry, uint32_t info) __attribute__((noreturn));
 /** What the PXE ROM handed the NBP at entry (seg:off pointers). */
 extern uint32_t boot_pxenv_ptr, boot_bangpxe_ptr;
 extern uint16_t boot_rom_ss, boot_rom_sp;
+/** The far return address the ROM's call left at its SS:SP. */
+extern uint32_t boot_rom_ret;
+
+/** The real-mode chainload stub (entry.asm), copied low before use. */
+extern const uint8_t chain_stub[], chain_stub_end[];
 
 /** Linear address of a seg:off far pointer. */
 static inline uint32_t segoff_to_lin(uint32_t segoff)
@@ -46,6 +51,6 @@ static inline uint32_t lin_to_segoff(uint32_t lin)
 }
 
 /** Linker symbols bounding Pulsar's image and .bss. */
-extern char __image_start[], __image_end[], __bss_start[], __bss_end[];
+extern char __bss_start[], __bss_end[];
 
 #endif

@@ -83,6 +83,19 @@ uint32_t bios_base_memory(void)
     return bytes > 0xA0000 ? 0xA0000 : bytes;
 }
 
+uint32_t bios_config_table(void)
+{
+    struct rm_regs r;
+
+    memset(&r, 0, sizeof(r));
+    r.eax = 0xC000;
+    rm_int(0x15, &r);
+    /* CF clear and AH 0: ES:BX is the table (AH 86h: not supported). */
+    if ((r.eflags & RM_CF) || (r.eax & 0xFF00))
+        return 0;
+    return ((uint32_t)r.es << 4) + (r.ebx & 0xFFFF);
+}
+
 #define BDA_TICKS 0x46C       /* timer ticks since midnight (18.2065 Hz) */
 #define RM_ZF 0x40u           /* EFLAGS.ZF in rm_regs.eflags */
 #define IDLE_US 20000         /* one INT 15h AH=86h wait */
@@ -111,9 +124,10 @@ static int bios_wait(unsigned ms, int keys)
     uint32_t last = peek32(BDA_TICKS), elapsed = 0;
     struct rm_regs r;
 
-    if (keys)
-        while (bios_key() || console_serial_input())
-            ; /* only keys pressed from now on count */
+    /* Only keys pressed from now on count (bounded: a stuck source). */
+    for (unsigned n = 0; keys && n < 64; n++)
+        if (!bios_key() && !console_serial_input())
+            break;
     while (elapsed < need) {
         if (keys && (bios_key() || console_serial_input()))
             return 1;

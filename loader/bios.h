@@ -16,6 +16,12 @@ unsigned bios_e820(struct e820_entry *map, unsigned max);
 uint32_t bios_base_memory(void);
 
 /**
+ * The linear address of the BIOS ROM configuration table (INT 15h
+ * AH=C0h), or 0 when the BIOS does not offer one.
+ */
+uint32_t bios_config_table(void);
+
+/**
  * Wait @ms milliseconds by the BIOS timer tick (BDA 0x46C, 18.2 Hz, so
  * the wait is rounded up to a whole tick).  Real-mode INT 15h AH=86h
  * waits do the idling; the tick count is what ends the wait.

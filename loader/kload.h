@@ -28,7 +28,7 @@ struct kernel_load {
     image_write_fn write;         /* copy into (claimed) guest memory */
     image_zero_fn zero;           /* zero (claimed) guest memory */
     void *ctx;
-    char msg[PLAN_MSG_LEN];       /* why planning failed, if it did */
+    char msg[PLAN_ERR_LEN];       /* why planning failed, if it did */
 };
 
 /** Start loading kernel @it of @size bytes; claims go to @p. */

@@ -1,26 +1,33 @@
 /*
  * Pulsar's boot flow, top to bottom:
  *   find PXE, then one boot attempt after another until one starts a
- *   kernel.  An attempt: read the DHCP facts -> fetch the config -> parse
- *   it -> load the kernel (planned from its headers, streamed into place)
- *   -> load the modules -> build the multiboot info -> shut PXE down ->
- *   jump.  A failed attempt says why, waits (a key skips the wait) and the
- *   next one starts from scratch: fresh heap, placer and config
- *   (loader/retry.h has the policy, loader/fetch.c retries each file).
- * Every write into guest memory goes through the placer first.  Library
- * code returns rc; only this file decides what ends an attempt.
+ *   kernel.  An attempt: read the DHCP facts -> find and fetch the config
+ *   (lookup order in config/lookup.c) -> parse it -> [`chld`: stage the
+ *   other boot program and start it at 0:7C00 with PXE alive] -> load the
+ *   kernel (planned from its headers, streamed into place) -> load the
+ *   modules -> build the multiboot info -> shut PXE down -> jump.
+ * A failed attempt says why, waits (a key skips the wait) and the next one
+ * starts from scratch: fresh heap, placer and config (loader/retry.h has
+ * the policy; loader/fetch.c retries each file from its first byte).
+ * Every write into guest memory goes through the placer first; where files
+ * go and every message about it come from loader/plan.c, which the offline
+ * checker (tools/pulsar-check.c) shares.  Library code returns rc; only
+ * this file decides what ends an attempt.
  */
 #include "boot/realmode.h"
 #include "config/config.h"
+#include "config/lookup.h"
 #include "lib/console.h"
 #include "lib/errno.h"
 #include "loader/bios.h"
+#include "loader/chain.h"
 #include "loader/fetch.h"
 #include "loader/image.h"
 #include "loader/kload.h"
 #include "loader/place.h"
 #include "loader/plan.h"
 #include "loader/retry.h"
+#include "loader/video.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
 #include "net/pxe.h"
@@ -46,11 +53,12 @@ struct boot {
     struct e820_entry map[E820_MAX];
     unsigned nmap;
     struct placer placer;
+    uint32_t low_end; /* end of Pulsar's heap: base memory, PXE below it */
     struct cfg cfg;
     struct cfg_state st;
-    char cfgname[64];               /* config-<mac> */
-    char cfgpath[CFG_MAX_PATH + 1]; /* ... joined to the DHCP root-path */
-    char msg[PLAN_MSG_LEN];
+    struct cfg_lookup names;
+    char cfgname[CFG_MAX_PATH + 1];
+    char msg[PLAN_ERR_LEN];
 };
 
 static struct boot boot;
@@ -187,25 +195,30 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
     return 0;
 }
 
-/** Fetch and parse config-<mac> into boot.cfg. */
+/** Print one line of the config lookup. */
+static void say(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("pulsar: %s\n", line);
+}
+
+/** Find the config (config-<mac>, config-<IP>..., config-default or DHCP
+ *  option 209), fetch it and parse it into boot.cfg. */
 static int read_config(void)
 {
-    char mac[48], why[CFG_ERR_LEN];
-    char *path = boot.cfgpath;
     char *text;
     size_t len;
     int rc;
 
-    dhcp_format_mac(boot.dhcp.mac, boot.dhcp.mac_len, '-', mac);
-    snprintf(boot.cfgname, sizeof(boot.cfgname), "config-%s", mac);
-    if ((rc = cfg_join_path(boot.st.root, boot.cfgname, path)) != 0)
-        return fail(rc, "root-path '%s' is too long for %s", boot.st.root,
-                    boot.cfgname);
-    printf("pulsar: config %s from %s\n", path, ip_str(boot.st.server));
-    if ((rc = fetch_text(NULL, &boot.st, path, &text, &len, why)) != 0)
-        return fail(rc, "%s: %s", path, why);
-    rc = cfg_parse(&boot.cfg, &boot.st, path, text, len, fetch_text, NULL,
-                   boot.msg);
+    cfg_lookup_names(&boot.names, boot.dhcp.mac, boot.dhcp.mac_len,
+                     boot.dhcp.client_ip,
+                     boot.dhcp.has_config ? boot.dhcp.config : NULL);
+    if ((rc = cfg_lookup_fetch(&boot.names, &boot.st, fetch_text, NULL, say,
+                               NULL, &text, &len, boot.cfgname,
+                               boot.msg)) != 0)
+        return fail(rc, "%s", boot.msg);
+    rc = cfg_parse(&boot.cfg, &boot.st, boot.cfgname, text, len, fetch_text,
+                   NULL, boot.msg);
     free(text);
     if (rc != 0)
         return fail(rc, "%s", boot.msg);
@@ -229,21 +242,38 @@ static void guest_zero(void *ctx, uint32_t dest, size_t n)
 }
 
 /** Size of @it's file from the server, or why not. */
-static int file_size(const struct cfg_item *it, const char *verb,
-                     uint32_t *size)
+static int file_size(const struct cfg_item *it, uint32_t *size)
 {
     struct fetch_failure ff;
     char why[160];
     int rc = fetch_size(it->server, it->path, size, &ff);
     if (rc != 0)
         return fail(rc, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
-                    verb, it->path, retry_describe(rc, &ff, why,
-                                                   sizeof(why)));
+                    plan_verb(it), it->path,
+                    retry_describe(rc, &ff, why, sizeof(why)));
     return 0;
 }
 
-/** Load the kernel named by the last exec; @plan: out. */
-static int load_kernel(const struct cfg_item *it, struct image_plan **plan)
+/** Fetch @it's @size bytes into @sink (retried as loader/retry.h says). */
+static int file_fetch(const struct cfg_item *it, uint32_t size,
+                      tftp_sink_fn sink, void *ctx)
+{
+    struct fetch_failure ff;
+    char why[160];
+    uint32_t got;
+    int rc = fetch_file(it->server, it->path, size, size, sink, ctx, &got,
+                        &ff);
+    if (rc != 0)
+        return fail(rc, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
+                    plan_verb(it), it->path,
+                    retry_describe(rc, &ff, why, sizeof(why)));
+    return 0;
+}
+
+/** Load the kernel named by the last exec; @plan: out; *@syms_table:
+ * where its section header table went (when plan->has_syms). */
+static int load_kernel(const struct cfg_item *it, struct image_plan **plan,
+                       uint32_t *syms_table)
 {
     static struct kernel_load k;
     struct fetch_failure ff;
@@ -251,7 +281,7 @@ static int load_kernel(const struct cfg_item *it, struct image_plan **plan)
     char why[160];
     int rc;
 
-    if ((rc = file_size(it, "exec", &size)) != 0)
+    if ((rc = file_size(it, &size)) != 0)
         return rc;
     kload_init(&k, &boot.placer, it, size, guest_write, guest_zero, NULL);
     rc = fetch_file(it->server, it->path, size, size, kload_sink, &k, &got,
@@ -263,9 +293,17 @@ static int load_kernel(const struct cfg_item *it, struct image_plan **plan)
     if (rc != 0)
         return fail(rc, "%s:%u: exec: %s: %s", it->src_file, it->src_line,
                     it->path, retry_describe(rc, &ff, why, sizeof(why)));
-    printf("pulsar: %s: %u bytes, %s, %08x-%08x, entry %08x\n", it->path,
-           got, k.plan.format, k.plan.lowest, k.plan.highest - 1,
-           k.plan.entry);
+    plan_kernel_str(boot.msg, sizeof(boot.msg), it, got, &k.plan);
+    printf("pulsar: %s\n", boot.msg);
+    *syms_table = 0;
+    if (k.plan.has_syms) {
+        struct load_seg *cap = &k.plan.syms.cap;
+        unsigned n = image_syms_fixup(&k.plan, (uint8_t *)cap->dest,
+                                      syms_table);
+        printf("pulsar: %s: %u section headers, %u sections loaded, at "
+               "%08x-%08x\n", it->path, k.plan.syms.num, n, cap->dest,
+               cap->dest + cap->filesz - 1);
+    }
     *plan = &k.plan;
     return 0;
 }
@@ -291,37 +329,32 @@ static int load_modules(uint32_t after, struct mbi_module **out,
                         unsigned *count)
 {
     struct mbi_module *mods = calloc(boot.cfg.nloads + 1, sizeof(*mods));
-    struct module_cursor cursor;
+    struct plan_mods where;
     unsigned n = 0;
     int rc;
 
     if (!mods)
         return fail(-PE_NOMEM, "out of memory for %u modules",
                     boot.cfg.nloads);
-    plan_modules_start(&cursor, after);
+    plan_mods_init(&where, after);
     for (const struct cfg_item *it = boot.cfg.items; it; it = it->next) {
-        struct fetch_failure ff;
-        uint32_t size, dest, got;
-        char why[160];
+        uint32_t size;
+        uint64_t dest;
 
         if (it->kind != CFG_LOAD)
             continue;
-        if ((rc = file_size(it, "load", &size)) != 0)
+        if ((rc = file_size(it, &size)) != 0)
             return rc;
-        if ((rc = plan_module(&boot.placer, &cursor, it, size, &dest,
+        if ((rc = plan_module(&where, &boot.placer, it, size, &dest,
                               boot.msg, sizeof(boot.msg))) != 0)
             return fail(rc, "%s", boot.msg);
-        struct module_sink m = { dest, size };
-        rc = fetch_file(it->server, it->path, size, size, module_sink, &m,
-                        &got, &ff);
-        if (rc != 0)
-            return fail(rc, "%s:%u: load: %s: %s", it->src_file,
-                        it->src_line, it->path,
-                        retry_describe(rc, &ff, why, sizeof(why)));
-        printf("pulsar: %s: %u bytes at %08x-%08x\n", it->path, size, dest,
-               dest + size - (size ? 1 : 0));
-        mods[n].start = dest;
-        mods[n].end = dest + size;
+        struct module_sink m = { (uint32_t)dest, size };
+        if ((rc = file_fetch(it, size, module_sink, &m)) != 0)
+            return rc;
+        plan_module_str(boot.msg, sizeof(boot.msg), it, size, dest);
+        printf("pulsar: %s\n", boot.msg);
+        mods[n].start = (uint32_t)dest;
+        mods[n].end = (uint32_t)(dest + size);
         mods[n].cmdline = it->cmdline;
         n++;
     }
@@ -330,24 +363,52 @@ static int load_modules(uint32_t after, struct mbi_module **out,
     return 0;
 }
 
+/** `chld`: fetch another PXE boot program and start it at 0:7C00 with the
+ *  PXE stack alive.  The rest of the config is moot.  Returns only when
+ *  that fails. */
+static int chainload(const struct cfg_item *it)
+{
+    uint32_t size;
+    uint64_t staged;
+    int rc;
+
+    if ((rc = file_size(it, &size)) != 0)
+        return rc;
+    if ((rc = plan_chld(it, size, boot.low_end, boot.msg,
+                        sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
+    /* Real mode reaches the staging buffer through the BIOS copy service:
+     * stay below 16 MiB, which every BIOS's INT 15h/87h can address. */
+    if (place_find(&boot.placer, size + 1, PLAN_PAGE, 0x100000, 0x1000000,
+                   &staged) != 0 ||
+        place_claim(&boot.placer, staged, size + 1, "chld staging buffer",
+                    NULL) != 0)
+        return fail(-PE_NORAM, "%s:%u: chld: %s: no room below 16 MiB to "
+                    "stage %u bytes", it->src_file, it->src_line, it->path,
+                    size);
+    struct module_sink m = { (uint32_t)staged, size };
+    if ((rc = file_fetch(it, size, module_sink, &m)) != 0)
+        return rc;
+    printf("pulsar: chainloading %s: %u bytes to 0000:7c00, PXE stack kept\n",
+           it->path, size);
+    chain_start((uint32_t)staged, size, boot.low_end);
+}
+
 /* ------------------------------------------------------------ placement */
 
 /** Build the placer: E820 RAM minus Pulsar, the BIOS and the PXE stack. */
 static int placer_setup(void)
 {
-    struct mem_range extra[8];
-    struct pulsar_layout l = { 0x7C00, bios_base_memory(), extra, 0 };
     int rc;
 
-    for (unsigned i = 0; i < pxe.nregion && i < 8; i++) {
-        extra[i].start = pxe.region[i].start;
-        extra[i].end = pxe.region[i].end;
-        extra[i].what = pxe.region[i].what;
-        l.nextra++;
-    }
-    if ((rc = plan_placer(&boot.placer, boot.map, boot.nmap, &l)) != 0)
+    if ((rc = plan_placer_init(&boot.placer, boot.map, boot.nmap,
+                               boot.low_end)) != 0)
         return fail(rc, "the BIOS memory map shows no usable RAM (%s)",
                     pulsar_strerror(rc));
+    for (unsigned i = 0; i < pxe.nregion; i++)
+        if ((rc = place_reserve(&boot.placer, pxe.region[i].start,
+                                pxe.region[i].end, pxe.region[i].what)) != 0)
+            return fail(rc, "out of memory for the placer");
     return 0;
 }
 
@@ -365,6 +426,7 @@ static int boot_attempt(void)
 
     memset(&boot, 0, sizeof(boot));
     heap_init((void *)heap_start, (void *)heap_end);
+    boot.low_end = heap_end;
 
     if ((rc = read_dhcp()) != 0)
         return rc;
@@ -381,40 +443,66 @@ static int boot_attempt(void)
 
     if ((rc = read_config()) != 0)
         return rc;
-    if ((rc = plan_config_check(&boot.cfg, boot.cfgpath, boot.msg,
-                                sizeof(boot.msg))) != 0)
-        return fail(rc, "%s", boot.msg);
+    if (boot.cfg.chld)
+        return chainload(boot.cfg.chld);
+    if (!boot.cfg.exec) {
+        plan_no_exec(boot.msg, sizeof(boot.msg), boot.cfgname);
+        return fail(-PE_NOKERNEL, "%s", boot.msg);
+    }
 
     const struct cfg_item *exec = boot.cfg.exec;
-    struct image_plan *plan;
-    if ((rc = load_kernel(exec, &plan)) != 0)
-        return rc;
-    unsigned nmods = 0;
-    struct mbi_module *mods = NULL;
-    if ((rc = load_modules(plan->highest, &mods, &nmods)) != 0)
-        return rc;
-
     struct mbi_input in;
     memset(&in, 0, sizeof(in));
-    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
-    in.map = boot.map;
-    in.nmap = boot.nmap;
+    struct image_plan *plan;
+    if ((rc = load_kernel(exec, &plan, &in.syms[2])) != 0)
+        return rc;
+    uint32_t kernel_end = plan->highest;
+    if (plan->has_syms) {
+        in.has_syms = true;
+        in.syms[0] = plan->syms.num;
+        in.syms[1] = plan->syms.size;
+        in.syms[3] = plan->syms.shndx;
+        kernel_end = plan->syms.cap.dest + plan->syms.cap.filesz;
+    }
+    unsigned nmods = 0;
+    struct mbi_module *mods = NULL;
+    if ((rc = load_modules(kernel_end, &mods, &nmods)) != 0)
+        return rc;
+
+    static struct mbi_video video;
+    uint16_t mode = video_prepare(&plan->mb, &video);
+    in.video = &video;
+    in.config_table = bios_config_table();
     in.cmdline = exec->cmdline;
     in.mods = mods;
     in.nmods = nmods;
     in.loader_name = LOADER_NAME;
+    in.nmap = E820_MAX; /* room for the map re-read below */
     size_t size = mbi_size(&in);
     void *info = malloc(size); /* in Pulsar's reserved low memory */
-    uint32_t info_phys;
-    if (!info || mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
+    if (!info)
         return fail(-PE_NOMEM, "out of memory for the multiboot "
                     "information (%u bytes)", (unsigned)size);
-
     printf("pulsar: starting %s at %08x, multiboot info at %08x\n",
-           exec->path, plan->entry, info_phys);
+           exec->path, plan->entry, (uint32_t)info);
     if ((rc = pxe_shutdown()) != 0)
         printf("pulsar: warning: PXE shutdown: %s\n",
                pxe_status_str(pxe_last_status));
+
+    /* iPXE hides its own memory from E820 while it is loaded; with the
+     * stack unloaded the BIOS map is whole again, and that is what the
+     * kernel needs.  Everything was placed against the smaller map. */
+    boot.nmap = bios_e820(boot.map, E820_MAX);
+    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
+    in.map = boot.map;
+    in.nmap = boot.nmap;
+    if (mode)
+        video_set(mode, &video); /* no printing after this on success */
+    uint32_t info_phys;
+    /* PXE is gone: no way back to the network, so no retry from here. */
+    if (mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
+        halt("cannot build the multiboot information (%u bytes)",
+             (unsigned)size);
     boot_multiboot(plan->entry, info_phys);
 }
 

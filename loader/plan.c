@@ -1,154 +1,229 @@
-/* Placement decisions and their messages; see plan.h. */
+/* The boot plan's decisions and messages; see plan.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/errno.h"
 #include "loader/plan.h"
+#include "net/dhcp.h"
 
-#define PAGE 4096u
-#define IVT_BDA_END 0x500u
-#define LOW_END 0x100000u
-
-/** Check that a parsed config can boot; see plan.h. */
-int plan_config_check(const struct cfg *cfg, const char *cfgpath, char *msg,
-                      size_t msglen)
-{
-    if (cfg->chld) {
-        snprintf(msg, msglen, "%s:%u: chld: chainloading is not supported "
-                 "yet", cfg->chld->src_file, cfg->chld->src_line);
-        return -PE_UNSUPP;
-    }
-    if (!cfg->exec) {
-        snprintf(msg, msglen, "%s: no exec line: nothing to boot", cfgpath);
-        return -PE_NOKERNEL;
-    }
-    return 0;
-}
-
-/** Build the placer with Pulsar's own areas reserved; see plan.h. */
-int plan_placer(struct placer *p, const struct e820_entry *map, unsigned n,
-                const struct pulsar_layout *l)
+/** Build the placer and reserve Pulsar's own memory; see plan.h. */
+int plan_placer_init(struct placer *p, const struct e820_entry *map,
+                     unsigned n, uint32_t low_end)
 {
     int rc;
-    unsigned i;
 
     if ((rc = place_init(p, map, n)) != 0)
         return rc;
-    if ((rc = place_reserve(p, 0, IVT_BDA_END, "IVT and BIOS data area")) ||
-        (rc = place_reserve(p, IVT_BDA_END, l->image_start,
-                            "Pulsar stack")) ||
-        (rc = place_reserve(p, l->image_start, l->heap_end,
-                            "Pulsar image and heap")) ||
-        (rc = place_reserve(p, l->heap_end, LOW_END,
-                            "EBDA, PXE stack and BIOS")))
+    if ((rc = place_reserve(p, 0, 0x500, "IVT and BIOS data area")) != 0 ||
+        (rc = place_reserve(p, 0x500, 0x7C00, "Pulsar stack")) != 0 ||
+        (rc = place_reserve(p, 0x7C00, low_end, "Pulsar image and heap")) !=
+            0 ||
+        (rc = place_reserve(p, low_end, 0x100000,
+                            "EBDA, PXE stack and BIOS")) != 0) {
+        place_fini(p);
         return rc;
-    for (i = 0; i < l->nextra; i++)
-        if ((rc = place_reserve(p, l->extra[i].start, l->extra[i].end,
-                                l->extra[i].what)) != 0)
-            return rc;
+    }
     return 0;
 }
 
-/** "<config>:<line>: <verb>: <path>: " at the start of @msg; its length. */
-static size_t msg_prefix(const struct cfg_item *it, const char *verb,
-                         char *msg, size_t msglen)
+/** The directive of @it; see plan.h. */
+const char *plan_verb(const struct cfg_item *it)
 {
-    int n = snprintf(msg, msglen, "%s:%u: %s: %s: ", it->src_file,
-                     it->src_line, verb, it->path);
-    if (n < 0)
-        return 0;
-    return (size_t)n < msglen ? (size_t)n : msglen - 1;
+    switch (it->kind) {
+    case CFG_EXEC:
+        return "exec";
+    case CFG_LOAD:
+        return "load";
+    case CFG_CHLD:
+        return "chld";
+    }
+    return "file";
 }
 
-/** Claim [start, start+len) for @it as @what, or explain why not. */
-static int claim(struct placer *p, const struct cfg_item *it,
-                 const char *verb, uint64_t start, uint64_t len,
-                 const char *what, char *msg, size_t msglen)
+/** Why a file could not be had; see plan.h. */
+void plan_fetch_why(char *why, size_t len, int rc, uint32_t server,
+                    const char *detail)
+{
+    char ip[16];
+
+    dhcp_format_ip(server, ip);
+    if (rc == -PE_NOENT)
+        snprintf(why, len, "not found on %s", ip);
+    else
+        snprintf(why, len, "cannot fetch from %s (%s)", ip,
+                 detail ? detail : pulsar_strerror(rc));
+}
+
+/** "file:line: verb: path: why"; see plan.h. */
+void plan_file_error(char *err, size_t len, const struct cfg_item *it,
+                     int rc, const char *detail)
+{
+    char why[96];
+
+    plan_fetch_why(why, sizeof(why), rc, it->server, detail);
+    snprintf(err, len, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
+             plan_verb(it), it->path, why);
+}
+
+/** The message for a config without a kernel; see plan.h. */
+void plan_no_exec(char *err, size_t len, const char *cfgname)
+{
+    snprintf(err, len, "%s: no exec line: nothing to boot", cfgname);
+}
+
+/** "file:line: verb: path: " into @err; returns its length. */
+static size_t plan_prefix(char *err, size_t len, const struct cfg_item *it)
+{
+    int n = snprintf(err, len, "%s:%u: %s: %s: ", it->src_file, it->src_line,
+                     plan_verb(it), it->path);
+    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/** Claim [start, start+size) for @it or explain the conflict in @err. */
+static int plan_claim(struct placer *p, const struct cfg_item *it,
+                      uint64_t start, uint64_t size, const char *what,
+                      char *err, size_t len)
 {
     struct place_conflict why;
     size_t n;
     int rc;
 
-    if ((rc = place_claim(p, start, len, what, &why)) == 0)
+    if ((rc = place_claim(p, start, size, what, &why)) == 0)
         return 0;
-    n = msg_prefix(it, verb, msg, msglen);
-    place_conflict_str(&why, msg + n, msglen - n);
+    n = plan_prefix(err, len, it);
+    place_conflict_str(&why, err + n, len - n);
     return rc;
 }
 
-/** Plan the kernel and claim its segments; see plan.h. */
+/** Plan and claim the kernel; see plan.h. */
 int plan_kernel(struct placer *p, const struct cfg_item *it,
-                const uint8_t *prefix, size_t len, uint32_t size,
-                struct image_plan *plan, char *msg, size_t msglen)
+                const uint8_t *prefix, size_t have, uint32_t size,
+                struct image_plan *plan, char *err, size_t len)
 {
-    size_t n = msg_prefix(it, "exec", msg, msglen);
-    size_t wlen = strlen(it->name) + 20;
+    size_t n = plan_prefix(err, len, it);
     unsigned i;
     int rc;
 
-    rc = image_plan_multiboot(prefix, len, size, plan, msg + n, msglen - n);
-    if (rc != 0)
+    if ((rc = image_plan(prefix, have, size, plan, err + n, len - n)) != 0)
         return rc;
     for (i = 0; i < plan->nseg; i++) {
-        /* The placer keeps the label: it lives on Pulsar's heap, which
-         * the next boot attempt starts afresh. */
-        char *what = malloc(wlen);
-        if (!what) {
-            snprintf(msg + n, msglen - n, "out of memory");
-            return -PE_NOMEM;
-        }
-        snprintf(what, wlen, "%s segment %u", it->name, i + 1);
-        rc = claim(p, it, "exec", plan->seg[i].dest, plan->seg[i].memsz,
-                   what, msg, msglen);
-        if (rc != 0) {
-            free(what); /* not recorded: the message has its own copy */
+        /* The placer keeps the label: one kernel is planned per boot (per
+         * check), so static storage outlives every use of it. */
+        static char what[IMAGE_MAX_SEGS][56];
+
+        snprintf(what[i], sizeof(what[i]), "%.32s segment %u", it->name,
+                 i + 1);
+        if ((rc = plan_claim(p, it, plan->seg[i].dest, plan->seg[i].memsz,
+                             what[i], err, len)) != 0)
             return rc;
-        }
     }
-    msg[0] = '\0';
+    if (plan->has_syms) {
+        /* The section headers and symbols go after the kernel (flag 5). */
+        struct load_seg *cap = &plan->syms.cap;
+        uint64_t at;
+
+        if (place_find(p, cap->filesz, PLAN_PAGE, plan->highest, 1ull << 32,
+                       &at) != 0) {
+            snprintf(err + n, len - n, "no room for its %u bytes of section "
+                     "headers and symbols", cap->filesz);
+            return -PE_NORAM;
+        }
+        cap->dest = (uint32_t)at;
+        if ((rc = plan_claim(p, it, at, cap->filesz, "kernel section headers",
+                             err, len)) != 0)
+            return rc;
+    }
     return 0;
+}
+
+/** The kernel's plan line; see plan.h. */
+void plan_kernel_str(char *buf, size_t len, const struct cfg_item *it,
+                     uint32_t size, const struct image_plan *plan)
+{
+    snprintf(buf, len, "%s: %u bytes, %s, %08x-%08x, entry %08x", it->path,
+             size, plan->format, plan->lowest, plan->highest - 1,
+             plan->entry);
+}
+
+/** A module's plan line; see plan.h. */
+void plan_module_str(char *buf, size_t len, const struct cfg_item *it,
+                     uint32_t size, uint64_t dest)
+{
+    snprintf(buf, len, "%s: %u bytes at %08x-%08x", it->path, size,
+             (uint32_t)dest, (uint32_t)(dest + size - (size ? 1 : 0)));
 }
 
 /** Start placing modules after the kernel; see plan.h. */
-void plan_modules_start(struct module_cursor *c, uint32_t kernel_end)
+void plan_mods_init(struct plan_mods *m, uint32_t kernel_end)
 {
-    c->next = ((uint64_t)kernel_end + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-    c->addr_seq = 0;
+    m->cursor = ((uint64_t)kernel_end + PLAN_PAGE - 1) &
+                ~(uint64_t)(PLAN_PAGE - 1);
+    m->last_seq = 0; /* cfg_state.addr_seq starts at 0: no addr */
 }
 
 /** Place and claim one module; see plan.h. */
-int plan_module(struct placer *p, struct module_cursor *c,
-                const struct cfg_item *it, uint32_t size, uint32_t *dest,
-                char *msg, size_t msglen)
+int plan_module(struct plan_mods *m, struct placer *p,
+                const struct cfg_item *it, uint32_t size, uint64_t *dest,
+                char *err, size_t len)
 {
-    uint64_t at;
     size_t n;
     int rc;
 
-    if (it->has_addr && it->addr_seq != c->addr_seq) {
+    if (it->has_addr && it->addr_seq != m->last_seq) {
         /* A new `addr` line: modules go one after another from there. */
-        c->addr_seq = it->addr_seq;
-        c->next = it->addr;
+        m->last_seq = it->addr_seq;
+        m->cursor = it->addr;
     }
     if (it->has_addr) {
-        at = c->next;
-        if (at & (PAGE - 1)) {
-            n = msg_prefix(it, "load", msg, msglen);
-            snprintf(msg + n, msglen - n, "address 0x%08llx is not "
-                     "page-aligned", (unsigned long long)at);
-            return -PE_INVAL;
-        }
-    } else if (place_find(p, size, PAGE, c->next, 1ull << 32, &at) != 0) {
-        n = msg_prefix(it, "load", msg, msglen);
-        snprintf(msg + n, msglen - n, "%u bytes do not fit in free RAM "
-                 "above 0x%08llx", size, (unsigned long long)c->next);
+        *dest = m->cursor;
+    } else if (place_find(p, size, PLAN_PAGE, m->cursor, 1ull << 32, dest) !=
+               0) {
+        n = plan_prefix(err, len, it);
+        snprintf(err + n, len - n, "%u bytes do not fit in free RAM above "
+                 "0x%08llx", size, (unsigned long long)m->cursor);
         return -PE_NORAM;
     }
-    if ((rc = claim(p, it, "load", at, size, it->name, msg, msglen)) != 0)
+    if (*dest & (PLAN_PAGE - 1)) {
+        n = plan_prefix(err, len, it);
+        snprintf(err + n, len - n, "address 0x%08llx is not page-aligned",
+                 (unsigned long long)*dest);
+        return -PE_INVAL;
+    }
+    if ((rc = plan_claim(p, it, *dest, size, it->name, err, len)) != 0)
         return rc;
-    *dest = (uint32_t)at;
-    c->next = (at + size + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-    msg[0] = '\0';
+    m->cursor = (*dest + size + PLAN_PAGE - 1) & ~(uint64_t)(PLAN_PAGE - 1);
     return 0;
+}
+
+/** Check a chainloaded program's size and room; see plan.h. */
+int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
+              char *err, size_t len)
+{
+    size_t n;
+
+    if (size > CHLD_MAX) {
+        n = plan_prefix(err, len, it);
+        snprintf(err + n, len - n, "%u bytes is over the %u bytes a PXE "
+                 "boot program may have (0x%05x-0x%05x)", size, CHLD_MAX,
+                 CHLD_LOAD, CHLD_END);
+        return -PE_RANGE;
+    }
+    /* The copy moves whole 16-bit words: an odd size writes one more. */
+    if (CHLD_LOAD + size + (size & 1) > low_end) {
+        n = plan_prefix(err, len, it);
+        snprintf(err + n, len - n, "%u bytes at 0x%05x would reach 0x%05x, "
+                 "but free base memory ends at 0x%05x", size, CHLD_LOAD,
+                 CHLD_LOAD + size, low_end);
+        return -PE_RANGE;
+    }
+    return 0;
+}
+
+/** Can the ROM's stack be handed on; see plan.h. */
+bool plan_chld_keep_rom_stack(uint16_t ss, uint16_t sp, uint32_t low_end)
+{
+    uint32_t top = ((uint32_t)ss << 4) + sp;
+
+    return top >= low_end + CHLD_STACK_MIN && top + 8 <= 0x100000;
 }

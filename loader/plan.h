@@ -1,73 +1,113 @@
 /*
- * Deciding where things go, with the message a person reads when a file
- * does not fit: the placer's picture of Pulsar itself, the kernel's plan
- * and claims, and each module's place.  Pure C (the boot flow does the
- * transfers and the copies), so every refusal is unit-tested on the host
- * with the exact text Pulsar prints.
+ * The boot plan's decisions and messages, shared by Pulsar's boot flow
+ * (loader/main.c) and the offline checker (tools/pulsar-check.c), so both
+ * place files the same way and report every problem with the same text.
+ * Pure C: the callers fetch (TFTP or the local disk) and hand over sizes
+ * and the first bytes of the kernel.
  */
 #ifndef PULSAR_PLAN_H
 #define PULSAR_PLAN_H
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include "config/config.h"
 #include "loader/image.h"
 #include "loader/place.h"
 
-/** Where Pulsar and the firmware live while Pulsar runs. */
-struct pulsar_layout {
-    uint32_t image_start;          /* Pulsar's image (0x7C00); its stack
-                                      lies below, from 0x500 */
-    uint32_t heap_end;             /* end of its .bss and heap: the base
-                                      memory the BIOS reports */
-    const struct mem_range *extra; /* more areas to keep (the PXE stack) */
-    unsigned nextra;
-};
+/** Longest plan message (a config error plus a placement conflict). */
+#define PLAN_ERR_LEN (CFG_ERR_LEN + 192)
+#define PLAN_PAGE 4096u
 
-/** Longest message plan_* writes. */
-#define PLAN_MSG_LEN 320
+/** Where a PXE boot program runs, and the highest byte it may reach. */
+#define CHLD_LOAD 0x7C00u
+#define CHLD_END 0x98000u
+#define CHLD_MAX (CHLD_END - CHLD_LOAD)
+/** Free stack a PXE ROM promises an NBP (PXE 2.1: at least 1.5 KiB). */
+#define CHLD_STACK_MIN 1536u
 
 /**
- * Check that a parsed config can boot: it names a kernel (`exec`) and
- * asks for nothing Pulsar cannot do yet (`chld`).  @cfgpath: the config's
- * TFTP path, for the message.  Returns 0, -PE_NOKERNEL or -PE_UNSUPP.
+ * Build the placer from the memory map and reserve what is Pulsar's own:
+ * the IVT and BIOS data area, Pulsar's stack below 0x7C00, its image and
+ * heap up to @low_end (free base memory as the BIOS reports it), and
+ * everything from there to 1 MiB (EBDA, PXE stack, option ROMs, BIOS).
+ * Returns 0, -PE_NORAM (no usable RAM) or -PE_NOMEM.
  */
-int plan_config_check(const struct cfg *cfg, const char *cfgpath, char *msg,
-                      size_t msglen);
+int plan_placer_init(struct placer *p, const struct e820_entry *map,
+                     unsigned n, uint32_t low_end);
+
+/** The directive that asked for @it: "exec", "load" or "chld". */
+const char *plan_verb(const struct cfg_item *it);
 
 /**
- * Build @p from the E820 map and reserve the IVT and BIOS data area,
- * Pulsar's stack, image and heap, the EBDA and BIOS up to 1 MiB and the
- * @l->extra areas.  Returns 0, -PE_NORAM (no usable RAM) or -PE_NOMEM.
+ * Why a file could not be had, for a person: "not found on <server>" for
+ * -PE_NOENT, else "cannot fetch from <server> (<detail>)" (@detail NULL:
+ * the error code's text).  @why gets at most @len bytes.
  */
-int plan_placer(struct placer *p, const struct e820_entry *map, unsigned n,
-                const struct pulsar_layout *l);
+void plan_fetch_why(char *why, size_t len, int rc, uint32_t server,
+                    const char *detail);
+
+/** "file:line: verb: path: <plan_fetch_why>" for the file of @it. */
+void plan_file_error(char *err, size_t len, const struct cfg_item *it,
+                     int rc, const char *detail);
+
+/** "<config>: no exec line: nothing to boot". */
+void plan_no_exec(char *err, size_t len, const char *cfgname);
 
 /**
- * Plan kernel @it from the first @len bytes of its file (@size bytes in
- * all, 0 if unknown) and claim every segment in @p, labelled "<name>
- * segment <n>".  Nothing is written.  On failure @msg gets
- * "<config>:<line>: exec: <path>: <reason>".  Returns 0 or a pulsar_err.
+ * Plan the kernel of @it from the first @have bytes of the file (@prefix;
+ * all of it when shorter than IMAGE_PREFIX) and its @size, then claim each
+ * segment in @p (labelled "name segment N" in static storage that the next
+ * call reuses).  Returns 0 or a negative pulsar_err with "file:line:
+ * exec: path: reason" in @err.
  */
 int plan_kernel(struct placer *p, const struct cfg_item *it,
-                const uint8_t *prefix, size_t len, uint32_t size,
-                struct image_plan *plan, char *msg, size_t msglen);
+                const uint8_t *prefix, size_t have, uint32_t size,
+                struct image_plan *plan, char *err, size_t len);
 
-/** Where the next module goes, carried from one module to the next. */
-struct module_cursor {
-    uint64_t next;     /* the first address the next module may use */
-    unsigned addr_seq; /* the `addr` line in force (0: none yet) */
+/** Where the next module goes: state carried from one module to the next. */
+struct plan_mods {
+    uint64_t cursor;   /* the lowest address for the next module */
+    unsigned last_seq; /* the `addr` line (cfg_state.addr_seq) in force */
 };
 
-/** Start placing modules after the kernel, which ends at @kernel_end. */
-void plan_modules_start(struct module_cursor *c, uint32_t kernel_end);
+/** "path: N bytes, format, start-end, entry E": the kernel's plan line. */
+void plan_kernel_str(char *buf, size_t len, const struct cfg_item *it,
+                     uint32_t size, const struct image_plan *plan);
+
+/** "path: N bytes at start-end": a module's plan line. */
+void plan_module_str(char *buf, size_t len, const struct cfg_item *it,
+                     uint32_t size, uint64_t dest);
+
+/** Start placing modules after a kernel that ends at @kernel_end. */
+void plan_mods_init(struct plan_mods *m, uint32_t kernel_end);
 
 /**
- * Place module @it of @size bytes: at the `addr` in force (each new
- * `addr` line restarts there) or in the lowest free RAM after the
- * previous one, page-aligned, then claim it.  @dest: out.  On failure
- * @msg gets "<config>:<line>: load: <path>: <reason>".
+ * Place the module @it of @size bytes: at the `addr` in force (each new
+ * `addr` line restarts there, later modules follow page-aligned), or in
+ * the lowest free RAM above the previous one.  Claims it in @p.
+ * @dest: out: the address.  Returns 0 or a negative pulsar_err with
+ * "file:line: load: path: reason" in @err.
  */
-int plan_module(struct placer *p, struct module_cursor *c,
-                const struct cfg_item *it, uint32_t size, uint32_t *dest,
-                char *msg, size_t msglen);
+int plan_module(struct plan_mods *m, struct placer *p,
+                const struct cfg_item *it, uint32_t size, uint64_t *dest,
+                char *err, size_t len);
+
+/**
+ * Check a chainloaded boot program of @size bytes: at most CHLD_MAX, and
+ * [CHLD_LOAD, CHLD_LOAD + size) below @low_end (where the PXE stack, EBDA
+ * or BIOS begin).  Returns 0 or -PE_RANGE with a message in @err.
+ */
+int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
+              char *err, size_t len);
+
+/**
+ * May a chained program be started on the stack the PXE ROM gave Pulsar
+ * (@ss:@sp)?  Yes when that stack and CHLD_STACK_MIN bytes below it lie
+ * between @low_end and 1 MiB, i.e. where neither Pulsar nor the child
+ * wrote; otherwise the caller builds a fresh stack below 0x7C00.
+ */
+bool plan_chld_keep_rom_stack(uint16_t ss, uint16_t sp, uint32_t low_end);
+
 #endif

@@ -4,11 +4,13 @@
  * Layout of the one buffer, every part at a fixed offset computed by
  * mbi_layout() so mbi_size() and mbi_build() cannot disagree:
  *
- *   struct mb_info | mb_module[nmods] | mb_mmap_entry[...] | strings
+ *   struct mb_info | mb_module[nmods] | mb_mmap_entry[...] |
+ *   VBE controller info (512) + mode info (256), with video | strings
  *
  * The module array and the mmap start 4-byte aligned (struct mb_info is
- * 88 bytes and a module 16, so no padding is needed today; the layout
+ * 116 bytes and a module 16, so no padding is needed today; the layout
  * aligns anyway so a change to the structures cannot misalign them).
+ * The empty drive list points at the strings: valid, and 0 bytes long.
  */
 #include <string.h>
 
@@ -18,7 +20,7 @@
 
 /** Offsets of each part of the info, relative to the buffer start. */
 struct mbi_layout {
-    size_t mods, mmap, strings, total;
+    size_t mods, mmap, vbe, strings, total;
     size_t mmap_len; /* bytes of mmap entries */
 };
 
@@ -79,6 +81,9 @@ static bool mbi_layout(const struct mbi_input *in, struct mbi_layout *l)
     l->mmap_len = nmmap * sizeof(struct mb_mmap_entry);
     if (!add_size(&pos, l->mmap_len))
         return false;
+    l->vbe = pos;
+    if (in->video && in->video->has_vbe && !add_size(&pos, 512 + 256))
+        return false;
     l->strings = pos;
     if (!add_size(&pos, str_bytes(in->cmdline)))
         return false;
@@ -118,6 +123,36 @@ static uint32_t put_str(uint8_t *buf, uint32_t phys, size_t *pos,
         buf[*pos] = '\0';
     *pos += n;
     return addr;
+}
+
+/**
+ * Fill the VBE (bit 11) and framebuffer (bit 12) fields of @info from
+ * @v; the two VBE blocks go to @at (physical @at_phys, 768 bytes).
+ */
+static void mbi_put_video(struct mb_info *info, const struct mbi_video *v,
+                          uint8_t *at, uint32_t at_phys)
+{
+    if (v->has_vbe) {
+        info->flags |= MB_INFO_VBE;
+        memcpy(at, v->control, 512);
+        memcpy(at + 512, v->mode, 256);
+        info->vbe_control_info = at_phys;
+        info->vbe_mode_info = at_phys + 512;
+        info->vbe_mode = v->mode_nr;
+        info->vbe_interface_seg = v->if_seg;
+        info->vbe_interface_off = v->if_off;
+        info->vbe_interface_len = v->if_len;
+    }
+    if (v->has_fb) {
+        info->flags |= MB_INFO_FRAMEBUFFER;
+        info->framebuffer_addr = v->fb_addr;
+        info->framebuffer_pitch = v->fb_pitch;
+        info->framebuffer_width = v->fb_width;
+        info->framebuffer_height = v->fb_height;
+        info->framebuffer_bpp = v->fb_bpp;
+        info->framebuffer_type = v->fb_type;
+        memcpy(info->color_info, v->fb_color, 6);
+    }
 }
 
 /** Build the info into @buf at physical @phys; see mbinfo.h. */
@@ -185,6 +220,22 @@ int mbi_build(const struct mbi_input *in, void *buf, uint32_t phys,
     }
 
     info.boot_loader_name = put_str(b, phys, &pos, in->loader_name);
+
+    /* No BIOS drives are reported (Pulsar booted from the network), but
+     * the list is valid: 0 bytes at an address inside the info. */
+    info.flags |= MB_INFO_DRIVES;
+    info.drives_addr = phys + (uint32_t)l.strings;
+    info.drives_length = 0;
+    if (in->has_syms) {
+        info.flags |= MB_INFO_ELF_SHDR;
+        memcpy(info.syms, in->syms, sizeof(info.syms));
+    }
+    if (in->config_table) {
+        info.flags |= MB_INFO_CONFIG_TABLE;
+        info.config_table = in->config_table;
+    }
+    if (in->video)
+        mbi_put_video(&info, in->video, b + l.vbe, phys + (uint32_t)l.vbe);
     memcpy(b, &info, sizeof(info));
     if (info_phys)
         *info_phys = phys;

@@ -16,6 +16,20 @@ struct mbi_module {
     const char *cmdline;
 };
 
+/** VBE and framebuffer facts (flags bits 11 and 12); see loader/video.h. */
+struct mbi_video {
+    bool has_vbe;               /* bit 11: the VBE blocks below are valid */
+    uint8_t control[512];       /* INT 10h 4F00 controller info */
+    uint8_t mode[256];          /* INT 10h 4F01 mode info */
+    uint16_t mode_nr;           /* the VBE mode number (3: text) */
+    uint16_t if_seg, if_off, if_len; /* 4F0A protected-mode interface */
+    bool has_fb;                /* bit 12 */
+    uint64_t fb_addr;
+    uint32_t fb_pitch, fb_width, fb_height;
+    uint8_t fb_bpp, fb_type;    /* MB_FB_* */
+    uint8_t fb_color[6];
+};
+
 /** Everything the builder needs to know. */
 struct mbi_input {
     uint32_t mem_lower, mem_upper; /* KiB */
@@ -25,6 +39,10 @@ struct mbi_input {
     const struct mbi_module *mods;
     unsigned nmods;
     const char *loader_name;
+    bool has_syms;                 /* flags bit 5: ELF section headers */
+    uint32_t syms[4];              /* num, size, addr, shndx */
+    uint32_t config_table;         /* INT 15h C0h table; 0 = none */
+    const struct mbi_video *video; /* NULL: no bits 11/12 */
 };
 
 /**
@@ -35,7 +53,9 @@ size_t mbi_size(const struct mbi_input *in);
 
 /**
  * Build the info into @buf (@size bytes, at physical address @phys).
- * Every pointer in it is a physical address inside [phys, phys+size).
+ * Every pointer it creates is a physical address inside [phys,
+ * phys+size); the ones handed in (syms, config_table, the framebuffer)
+ * are copied as they are.  The drive list is empty but valid (flags bit 7).
  * @info_phys: out: the address to pass in EBX.
  * Returns 0, -PE_NOMEM when @size is too small, or -PE_RANGE when the
  * info would not end at or below 4 GiB.

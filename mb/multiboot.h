@@ -18,6 +18,12 @@
 #define MB_INFO_DRIVES (1u << 7)
 #define MB_INFO_CONFIG_TABLE (1u << 8)
 #define MB_INFO_LOADER_NAME (1u << 9)
+#define MB_INFO_VBE (1u << 11)
+#define MB_INFO_FRAMEBUFFER (1u << 12)
+
+#define MB_FB_INDEXED 0
+#define MB_FB_RGB 1
+#define MB_FB_EGA_TEXT 2
 
 struct mb_info {
     uint32_t flags;
@@ -34,6 +40,11 @@ struct mb_info {
     uint32_t vbe_control_info, vbe_mode_info;
     uint16_t vbe_mode, vbe_interface_seg, vbe_interface_off,
         vbe_interface_len;
+    /* Offsets 88..115: the framebuffer (flags bit 12). */
+    uint64_t framebuffer_addr;
+    uint32_t framebuffer_pitch, framebuffer_width, framebuffer_height;
+    uint8_t framebuffer_bpp, framebuffer_type;
+    uint8_t color_info[6]; /* RGB: position and size of red, green, blue */
 } __attribute__((packed));
 
 struct mb_module {

@@ -21,6 +21,7 @@
 #define OPT_OVERLOAD 52
 #define OPT_SERVER_ID 54
 #define OPT_BOOTFILE 67
+#define OPT_CONFIG_FILE 209 /* RFC 5071 (PXELINUX) */
 
 /** Read a 32-bit value as it lies in the packet (network order kept). */
 static uint32_t get_ip(const uint8_t *p)
@@ -74,6 +75,11 @@ static unsigned walk_options(const uint8_t *p, size_t len,
         case OPT_BOOTFILE:
             opt_string(f->bootfile, sizeof(f->bootfile), val, olen);
             f->has_bootfile = true;
+            break;
+        case OPT_CONFIG_FILE:
+            /* An empty name would make "config-default" unreachable. */
+            opt_string(f->config, sizeof(f->config), val, olen);
+            f->has_config = f->config[0] != '\0';
             break;
         case OPT_OVERLOAD:
             if (olen == 1)

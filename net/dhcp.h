@@ -1,6 +1,7 @@
 /*
  * DHCP facts from the reply the PXE ROM cached: the NIC's MAC, our IP, the
- * TFTP server (siaddr, the DHCP "next-server") and option 17 (root-path).
+ * TFTP server (siaddr, the DHCP "next-server"), option 17 (root-path) and
+ * option 209 (the config file, as PXELINUX defines it in RFC 5071).
  * Pure C: the packet is untrusted input and is parsed with bounds checks;
  * unit-tested and fuzzed on the host.
  */
@@ -22,6 +23,8 @@ struct dhcp_facts {
     char root[DHCP_MAX_ROOT + 1]; /* option 17, NUL-terminated */
     bool has_bootfile;
     char bootfile[128];  /* option 67 or the `file` field */
+    bool has_config;     /* option 209 present and not empty */
+    char config[256];    /* option 209: the config file to use (whole) */
 };
 
 /**

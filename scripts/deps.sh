@@ -1,35 +1,69 @@
 #!/bin/sh
 # Install what Pulsar's build and tests need on Debian 12, and only what
 # is missing.  Used by `make deps`, `make run`, `make test` and .ci/run.
-#   scripts/deps.sh          build + test packages
+#   scripts/deps.sh          build + test packages, server programs
 #   scripts/deps.sh --run    just what `make run` needs
+#
+# The DHCP/TFTP servers of the end-to-end cases (ISC dhcpd, tftpd-hpa,
+# atftpd) are not installed but unpacked from their Debian packages into
+# cache/servers/PACKAGE/ (scripts/netboot runs them from there): tftpd-hpa
+# and atftpd conflict as packages, and installing either would start a
+# system service serving the machine's network.  dnsmasq-base has no
+# service and is installed normally.
 set -eu
 
 PKGS_RUN="make gcc gcc-multilib nasm binutils python3 qemu-system-x86 ipxe-qemu"
-PKGS_TEST="$PKGS_RUN libcmocka-dev clang"
+# grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py);
+# pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests
+# chain and the PXELINUX boot path (cases_servers.py); iproute2, dnsmasq-base
+# and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers.
+PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common \
+    xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0"
+SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd"
 
 case "${1:-}" in
---run) want=$PKGS_RUN ;;
-*) want=$PKGS_TEST ;;
+--run) want=$PKGS_RUN; servers="" ;;
+*) want=$PKGS_TEST; servers=$SERVER_DEBS ;;
 esac
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
 
 missing=""
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
 
-echo "scripts/deps.sh: installing:$missing"
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || {
+if [ -n "$missing" ]; then
+    echo "scripts/deps.sh: installing:$missing"
+    if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
         echo "scripts/deps.sh: need root (or sudo) to install:$missing" >&2
         exit 1
-    }
-    SUDO=sudo
+    fi
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+
+# Unpack the server programs (see the top of this file).
+cache="$(cd "$(dirname "$0")/.." && pwd)/cache"
+sandbox=""
+[ "$(id -u)" = 0 ] && sandbox="-o APT::Sandbox::User=root"
+for p in $servers; do
+    dest="$cache/servers/$p"
+    [ -e "$dest/.unpacked" ] && continue
+    echo "scripts/deps.sh: unpacking $p into $dest"
+    mkdir -p "$cache/debs"
+    rm -f "$cache/debs/${p}"_*.deb
+    # shellcheck disable=SC2086
+    (cd "$cache/debs" && { apt-get download -qq $sandbox "$p" ||
+        { $SUDO apt-get update -qq && apt-get download -qq $sandbox "$p"; }; })
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    dpkg-deb -x "$cache/debs/${p}"_*.deb "$dest"
+    touch "$dest/.unpacked"
+done

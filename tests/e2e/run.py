@@ -55,10 +55,12 @@ BOOT_FAILED = "pulsar: boot failed"
 POLL_S = 0.1
 
 # flags bit -> the `TK` key that is printed only when the bit is set
-FLAG_KEYS = {0: "mem_lower", 2: "cmdline", 3: "mods_count", 6: "mmap_count",
-             9: "loader"}
-ABSENT_KEYS = {0: "no_mem", 2: "no_cmdline", 3: "no_mods", 6: "no_mmap",
-               9: "no_loader"}
+FLAG_KEYS = {0: "mem_lower", 2: "cmdline", 3: "mods_count", 5: "syms_num",
+             6: "mmap_count", 7: "drives_length", 8: "config_table",
+             9: "loader", 11: "vbe_mode", 12: "fb_type"}
+ABSENT_KEYS = {0: "no_mem", 2: "no_cmdline", 3: "no_mods", 5: "no_syms",
+               6: "no_mmap", 7: "no_drives", 8: "no_config_table",
+               9: "no_loader", 11: "no_vbe", 12: "no_fb"}
 
 
 class CheckFailed(Exception):
@@ -797,6 +799,16 @@ def print_failure(case, tmp, reasons):
     if err:
         print("    --- QEMU's own output ---")
         for line in err.splitlines()[-20:]:
+            print("    | " + line)
+    # Cases with servers name their logs: (title, path) pairs.
+    for title, path in getattr(case, "extra_logs", []):
+        try:
+            with open(path, "rb") as f:
+                log = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            continue
+        print("    --- %s, last 20 lines ---" % title)
+        for line in log[-20:]:
             print("    | " + line)
     sys.stdout.flush()
 

@@ -10,7 +10,28 @@ bits 32
 MB_HEADER_MAGIC equ 0x1badb002
 MB_FLAG_PAGE_ALIGN equ 1 << 0           ; modules on 4 KiB boundaries
 MB_FLAG_MEMINFO equ 1 << 1              ; we want mem_* and the memory map
-MB_HEADER_FLAGS equ MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMINFO
+MB_FLAG_VIDEO equ 1 << 2                ; we want a graphics mode
+MB_FLAG_AOUT_KLUDGE equ 1 << 16         ; load by the address fields below
+
+; Variants (kernel.mk): -DTK_AOUT sets bit 16 (the flat-binary build),
+; -DTK_VIDEO sets bit 2 and asks for TK_VIDEO_W x TK_VIDEO_H x TK_VIDEO_D.
+%ifdef TK_AOUT
+  %define TK_EXTRA_FLAGS MB_FLAG_AOUT_KLUDGE
+%elifdef TK_VIDEO
+  %define TK_EXTRA_FLAGS MB_FLAG_VIDEO
+%else
+  %define TK_EXTRA_FLAGS 0
+%endif
+%ifndef TK_VIDEO_W
+  %define TK_VIDEO_W 800
+%endif
+%ifndef TK_VIDEO_H
+  %define TK_VIDEO_H 600
+%endif
+%ifndef TK_VIDEO_D
+  %define TK_VIDEO_D 32
+%endif
+MB_HEADER_FLAGS equ MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMINFO | TK_EXTRA_FLAGS
 
 STACK_SIZE equ 16384
 
@@ -22,6 +43,18 @@ tk_mb_header:
     dd MB_HEADER_MAGIC                  ; magic
     dd MB_HEADER_FLAGS                  ; flags
     dd -(MB_HEADER_MAGIC + MB_HEADER_FLAGS) ; checksum: the three sum to 0
+%ifdef TK_AOUT
+extern _tk_start, _tk_data_end, _tk_end
+    dd tk_mb_header                     ; header_addr: where this header lands
+    dd _tk_start                        ; load_addr: file offset 0 goes here
+    dd _tk_data_end                     ; load_end_addr: end of the file part
+    dd _tk_end                          ; bss_end_addr: zeroed up to here
+    dd tk_entry                         ; entry_addr
+%elifdef TK_VIDEO
+    dd 0, 0, 0, 0, 0                    ; address fields: unused (no bit 16)
+    dd 0                                ; mode_type 0: linear graphics
+    dd TK_VIDEO_W, TK_VIDEO_H, TK_VIDEO_D ; width, height, depth wanted
+%endif
 
 section .text
 

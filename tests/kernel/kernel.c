@@ -21,10 +21,14 @@
 #define MBI_AOUT_SYMS (1u << 4)
 #define MBI_ELF_SHDR (1u << 5)
 #define MBI_MMAP (1u << 6)
+#define MBI_DRIVES (1u << 7)
+#define MBI_CONFIG_TABLE (1u << 8)
 #define MBI_LOADER_NAME (1u << 9)
+#define MBI_VBE (1u << 11)
+#define MBI_FRAMEBUFFER (1u << 12)
 
-/* The information structure, as far as the loader-name field; the full
- * 0.6.96 structure (with the VBE fields) is MBI_SIZE bytes. */
+/* The whole 0.6.96 information structure: 88 bytes up to the VBE fields,
+ * 116 with the framebuffer (valid when flags bit 11 or 12 is set). */
 struct mbi {
     uint32_t flags;
     uint32_t mem_lower, mem_upper;
@@ -36,8 +40,16 @@ struct mbi {
     uint32_t drives_length, drives_addr;
     uint32_t config_table;
     uint32_t boot_loader_name;
+    uint32_t apm_table;
+    uint32_t vbe_control_info, vbe_mode_info;
+    uint16_t vbe_mode, vbe_interface_seg, vbe_interface_off, vbe_interface_len;
+    uint64_t fb_addr;
+    uint32_t fb_pitch, fb_width, fb_height;
+    uint8_t fb_bpp, fb_type;
+    uint8_t fb_color[6];
 } __attribute__((packed));
 #define MBI_SIZE 88u
+#define MBI_SIZE_FB 116u
 
 struct mb_mod {
     uint32_t start, end; /* [start, end): end is one past the last byte */
@@ -56,7 +68,8 @@ struct mb_mmap {
 #define MAX_MMAP 128u      /* memory map entries examined */
 #define MAX_STR 4096u      /* longest string printed */
 #define MAX_CRC_LEN (1u << 30) /* modules bigger than this are not summed */
-#define MAX_RANGES (2u * MAX_MODS + 8u)
+#define MAX_SECTIONS 64u    /* ELF sections examined */
+#define MAX_RANGES (2u * MAX_MODS + MAX_SECTIONS + 16u)
 
 #define COM1 0x3f8
 #define DEBUG_EXIT_PORT 0xf4
@@ -67,6 +80,7 @@ struct mb_mmap {
 
 /* Linker-script symbols: the kernel's span; entry.asm's records. */
 extern char _tk_start[], _tk_end[], _tk_text_end[];
+void tk_main(uint32_t magic, uint32_t info);
 extern uint32_t tk_entry_eflags, tk_entry_cr0;
 
 /** A physical address range [start, end), with a name for messages. */
@@ -427,6 +441,172 @@ static uint32_t report_mods(const volatile struct mbi *mbi, bool have_mmap,
     return n;
 }
 
+/** Read a little-endian value of @n bytes (at most 8) at @addr. */
+static uint64_t peek(uint32_t addr, unsigned n)
+{
+    const volatile uint8_t *p = (const volatile uint8_t *)(uintptr_t)addr;
+    uint64_t v = 0;
+    while (n--)
+        v = (v << 8) | p[n];
+    return v;
+}
+
+/** True if the guest NUL-terminated string at @addr equals @want. */
+static bool guest_streq(uint32_t addr, const char *want)
+{
+    const volatile char *s = (const volatile char *)(uintptr_t)addr;
+    uint32_t i = 0;
+    for (; want[i]; i++)
+        if (s[i] != want[i])
+            return false;
+    return s[i] == '\0';
+}
+
+/** One ELF section header, from either class (sh_size 40 or 64). */
+struct shdr {
+    uint32_t name, type, link;
+    uint64_t addr, offset, size, entsize;
+};
+
+/** Read section header @i of the table the loader passed. */
+static void shdr_at(const volatile struct mbi *mbi, uint32_t i,
+                    struct shdr *sh)
+{
+    uint32_t at = mbi->syms[2] + i * mbi->syms[1];
+    bool is64 = mbi->syms[1] >= 64;
+
+    sh->name = (uint32_t)peek(at, 4);
+    sh->type = (uint32_t)peek(at + 4, 4);
+    sh->addr = is64 ? peek(at + 16, 8) : peek(at + 12, 4);
+    sh->offset = is64 ? peek(at + 24, 8) : peek(at + 16, 4);
+    sh->size = is64 ? peek(at + 32, 8) : peek(at + 20, 4);
+    sh->link = (uint32_t)(is64 ? peek(at + 40, 4) : peek(at + 24, 4));
+    sh->entsize = is64 ? peek(at + 56, 8) : peek(at + 36, 4);
+}
+
+/**
+ * Print the ELF section header facts (flags bit 5) and prove they work:
+ * find .symtab by name through the loader-given table and look up
+ * tk_main in it; its value must be tk_main's address.  Adds the table
+ * and every section outside the kernel to @r (for the overlap checks).
+ */
+static unsigned report_syms(const volatile struct mbi *mbi, struct range *r,
+                            unsigned n)
+{
+    uint32_t num = mbi->syms[0], size = mbi->syms[1], addr = mbi->syms[2];
+    uint32_t shndx = mbi->syms[3], found = 0;
+    struct shdr sh, strs, names;
+
+    tk_line("syms_num=%u", num);
+    tk_line("syms_size=%u", size);
+    tk_line("syms_addr=%x", addr);
+    tk_line("syms_shndx=%u", shndx);
+    if ((size != 40 && size != 64) || num > MAX_SECTIONS || shndx >= num ||
+        addr == 0) {
+        tk_error("syms: implausible section header table");
+        return n;
+    }
+    if (n < MAX_RANGES)
+        r[n++] = (struct range){addr, (uint64_t)addr + num * size,
+                                "shdr_table", -1};
+    shdr_at(mbi, shndx, &names);
+    for (uint32_t i = 0; i < num; i++) {
+        shdr_at(mbi, i, &sh);
+        if (sh.addr && sh.size && sh.type != 8 /* NOBITS */ &&
+            (sh.addr < (uintptr_t)_tk_start || sh.addr >= (uintptr_t)_tk_end)
+            && n < MAX_RANGES)
+            r[n++] = (struct range){sh.addr, sh.addr + sh.size, "section",
+                                    (int)i};
+        if (sh.type != 2 /* SYMTAB */ || !names.addr ||
+            !guest_streq((uint32_t)names.addr + sh.name, ".symtab"))
+            continue;
+        if (!sh.addr || sh.link >= num || sh.entsize < 16) {
+            tk_error("syms: .symtab has no address or no string table");
+            break;
+        }
+        shdr_at(mbi, sh.link, &strs);
+        for (uint64_t o = 0; o + sh.entsize <= sh.size; o += sh.entsize) {
+            uint32_t e = (uint32_t)(sh.addr + o);
+            uint32_t name = (uint32_t)peek(e, 4);
+            uint64_t value = size == 64 ? peek(e + 8, 8) : peek(e + 4, 4);
+            if (strs.addr && guest_streq((uint32_t)strs.addr + name,
+                                         "tk_main")) {
+                found = (uint32_t)value;
+                break;
+            }
+        }
+    }
+    tk_line("syms_tk_main=%x", found);
+    if (found != (uint32_t)(uintptr_t)tk_main)
+        tk_error("syms: tk_main found at %x, it is at %x", found,
+                 (uint32_t)(uintptr_t)tk_main);
+    return n;
+}
+
+/** Bochs/QEMU std VGA (VBE "DISPI") register @idx: the mode really set. */
+static uint16_t dispi(uint16_t idx)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(idx), "Nd"((uint16_t)0x1ce));
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"((uint16_t)0x1cf));
+    return v;
+}
+
+/** Print the VBE (bit 11) and framebuffer (bit 12) fields and check them. */
+static void report_video(const volatile struct mbi *mbi)
+{
+    uint32_t flags = mbi->flags;
+
+    if (flags & MBI_VBE) {
+        uint32_t ci = mbi->vbe_control_info, mi = mbi->vbe_mode_info;
+        tk_line("vbe_mode=%x", (uint32_t)mbi->vbe_mode);
+        tk_line("vbe_control_info=%x", ci);
+        tk_line("vbe_mode_info=%x", mi);
+        if (!ci || !mi) {
+            tk_error("vbe: a block address is 0");
+        } else {
+            bool vesa = peek(ci, 4) == 0x41534556u; /* "VESA" */
+            tk_line("vbe_signature=%s", vesa ? "VESA" : "bad");
+            tk_line("vbe_version=%x", (uint32_t)peek(ci + 4, 2));
+            if (!vesa)
+                tk_error("vbe: controller info lacks the VESA signature");
+        }
+    } else {
+        tk_line("no_vbe");
+    }
+    if (!(flags & MBI_FRAMEBUFFER)) {
+        tk_line("no_fb");
+        return;
+    }
+    tk_line("fb_addr=%X", mbi->fb_addr);
+    tk_line("fb_pitch=%u", mbi->fb_pitch);
+    tk_line("fb_width=%u", mbi->fb_width);
+    tk_line("fb_height=%u", mbi->fb_height);
+    tk_line("fb_bpp=%u", (uint32_t)mbi->fb_bpp);
+    tk_line("fb_type=%u", (uint32_t)mbi->fb_type);
+    /* What the adapter really does (QEMU std VGA's VBE registers). */
+    tk_line("dispi_enabled=%u", (uint32_t)(dispi(4) & 1));
+    if (mbi->fb_type == 1) {
+        tk_line("fb_color=%u,%u,%u,%u,%u,%u", (uint32_t)mbi->fb_color[0],
+                (uint32_t)mbi->fb_color[1], (uint32_t)mbi->fb_color[2],
+                (uint32_t)mbi->fb_color[3], (uint32_t)mbi->fb_color[4],
+                (uint32_t)mbi->fb_color[5]);
+        tk_line("dispi_mode=%ux%ux%u", (uint32_t)dispi(1),
+                (uint32_t)dispi(2), (uint32_t)dispi(3));
+        if (dispi(1) != mbi->fb_width || dispi(2) != mbi->fb_height ||
+            dispi(3) != mbi->fb_bpp || !(dispi(4) & 1))
+            tk_error("fb: the adapter is not in the mode the info says");
+        if ((flags & MBI_VBE) && mbi->vbe_mode_info &&
+            (peek(mbi->vbe_mode_info + 18, 2) != mbi->fb_width ||
+             peek(mbi->vbe_mode_info + 20, 2) != mbi->fb_height ||
+             peek(mbi->vbe_mode_info + 40, 4) != mbi->fb_addr))
+            tk_error("fb: fields disagree with the VBE mode info");
+    } else if (mbi->fb_type == 2) {
+        if (mbi->fb_addr != 0xb8000 || (dispi(4) & 1))
+            tk_error("fb: EGA text, but not at 0xb8000 or not in text mode");
+    }
+}
+
 /**
  * Add the range of the guest string at @addr (NUL included) to @r.
  * Returns the new count.
@@ -459,7 +639,12 @@ static void check_layout(const volatile struct mbi *mbi, uint32_t info,
     uint32_t flags = mbi->flags;
     unsigned n = 0;
 
-    loader[n++] = (struct range){info, (uint64_t)info + MBI_SIZE, "info", -1};
+    loader[n++] = (struct range){info, (uint64_t)info +
+                                 (flags & (MBI_VBE | MBI_FRAMEBUFFER)
+                                      ? MBI_SIZE_FB : MBI_SIZE),
+                                 "info", -1};
+    if (flags & MBI_ELF_SHDR)
+        n = report_syms(mbi, loader, n);
     if (flags & MBI_CMDLINE)
         n = add_string_range(loader, n, mbi->cmdline, "cmdline", -1);
     if (flags & MBI_LOADER_NAME)
@@ -571,6 +756,30 @@ void tk_main(uint32_t magic, uint32_t info)
 
         if ((flags & MBI_AOUT_SYMS) && (flags & MBI_ELF_SHDR))
             tk_error("flags bits 4 and 5 are both set");
+        if (!(flags & MBI_ELF_SHDR))
+            tk_line("no_syms");
+
+        if (flags & MBI_DRIVES) {
+            tk_line("drives_length=%u", mbi->drives_length);
+            tk_line("drives_addr=%x", mbi->drives_addr);
+            if (mbi->drives_length && !mbi->drives_addr)
+                tk_error("drives: a length but no address");
+        } else {
+            tk_line("no_drives");
+        }
+        if (flags & MBI_CONFIG_TABLE) {
+            tk_line("config_table=%x", mbi->config_table);
+            /* The table opens with its length: at least model, submodel,
+             * revision and feature bytes follow. */
+            uint32_t len = mbi->config_table
+                               ? (uint32_t)peek(mbi->config_table, 2) : 0;
+            tk_line("config_table_length=%u", len);
+            if (len < 8)
+                tk_error("config_table: length %u is below 8", len);
+        } else {
+            tk_line("no_config_table");
+        }
+        report_video(mbi);
     }
 
     tk_line("info=%x", info);

@@ -30,6 +30,36 @@ $(TK_OBJDIR)/%.o: tests/kernel/%.asm
 $(TEST_KERNEL): $(TK_OBJS) tests/kernel/linker.ld
 	$(LD) $(TK_LDFLAGS) -o $@ $(TK_OBJS)
 
-testkernel: $(TEST_KERNEL)
+# Variants of the same kernel (tests/kernel/README.md):
+#   testkernel64.elf      the same 32-bit code in an ELF64 (x86-64) file
+#   testkernel-aout.elf   header flag bit 16 with the address fields ...
+#   testkernel-aout.bin   ... and as a flat binary: the a.out kludge
+#   testkernel-video.elf  header flag bit 2: 800x600x32 wanted
+#   testkernel-novideo.elf  bit 2 with a mode no adapter has (text fallback)
+TK_VARIANTS := build/testkernel64.elf build/testkernel-aout.elf \
+	build/testkernel-aout.bin build/testkernel-video.elf \
+	build/testkernel-novideo.elf
+
+build/testkernel64.elf: $(TEST_KERNEL)
+	$(OBJCOPY) -O elf64-x86-64 $< $@
+
+$(TK_OBJDIR)/entry-%.o: tests/kernel/entry.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 $(TK_ASM_$*) -MD $(@:.o=.d) $< -o $@
+
+TK_ASM_aout := -DTK_AOUT
+TK_ASM_video := -DTK_VIDEO
+TK_ASM_novideo := -DTK_VIDEO -DTK_VIDEO_W=1234 -DTK_VIDEO_H=567
+
+build/testkernel-%.elf: $(TK_OBJDIR)/entry-%.o $(TK_OBJDIR)/kernel.o \
+		tests/kernel/linker.ld
+	$(LD) $(TK_LDFLAGS) -o $@ $< $(TK_OBJDIR)/kernel.o
+
+# Padded to load_end_addr, so the file holds exactly what the fields say.
+build/testkernel-aout.bin: build/testkernel-aout.elf
+	$(OBJCOPY) -O binary --pad-to=0x$$(nm $< | \
+		awk '/ _tk_data_end$$/ { print $$1 }') $< $@
+
+testkernel: $(TEST_KERNEL) $(TK_VARIANTS)
 
 .PHONY: testkernel

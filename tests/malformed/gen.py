@@ -134,8 +134,6 @@ def config_cases():
         cfg("conf-nested-error", "exec k\nconf a.cfg\n",
             "a.cfg:2: addr: '0x1000zz' is not a number",
             files={"a.cfg": "root x\naddr 0x1000zz\n"}),
-        cfg("chld", "exec k\nchld pxelinux.0\n",
-            ":2: chld: chainloading is not supported yet"),
         cfg("100000-lines", "#\n" * 99999 + "bogus\n",
             ":100000: unknown directive 'bogus'",
             why="line numbers past 65535 stay right"),
@@ -167,6 +165,7 @@ class Elf:
         self.segs = [[1, 0x1000, 0x100000, 0x100000, 0x800, 0x1000]]
         self.mb_at, self.mb_flags, self.mb_sum_delta = 0x200, 3, 0
         self.mb_addr = None  # a.out kludge fields
+        self.mb_video = None  # mode_type, width, height, depth
         self.size = None     # cut the file here
 
     def seg(self, paddr, filesz, memsz, offset=None, vaddr=None, typ=1):
@@ -199,8 +198,10 @@ class Elf:
                 img[at:at + 32] = struct.pack("<8I", *s, 5, PAGE)
         mb = le32(MB_MAGIC) + le32(self.mb_flags) + le32(
             -(MB_MAGIC + self.mb_flags) + self.mb_sum_delta)
-        if self.mb_addr:
-            mb += b"".join(le32(v) for v in self.mb_addr)
+        if self.mb_addr or self.mb_video:
+            mb += b"".join(le32(v) for v in self.mb_addr or [0] * 5)
+        if self.mb_video:
+            mb += b"".join(le32(v) for v in self.mb_video)
         if self.mb_at is not None:
             img[self.mb_at:self.mb_at + len(mb)] = mb
         if self.size is not None:
@@ -221,6 +222,17 @@ def with_(fn):
     return e
 
 
+def aout(load=0x100000, header_addr=0x100200, load_end=0x101000,
+         bss_end=0x102000, entry=0x100000):
+    """A non-ELF image with a.out kludge fields: file offset 0 loads at
+    @load, the multiboot header is at file offset 0x200."""
+    e = Elf()
+    e.ident = bytearray(16)
+    e.mb_flags = 0x10003
+    e.mb_addr = [header_addr, load, load_end, bss_end, entry]
+    return e
+
+
 def elf_cases():
     return [
         elf("empty", b"", "no multiboot header in the first 8192 bytes"),
@@ -235,16 +247,31 @@ def elf_cases():
                              e.segs[0].__setitem__(4, 0x2000),
                              e.segs[0].__setitem__(5, 0x2000))),
             "no multiboot header in the first 8192 bytes"),
-        elf("multiboot-video-required",
-            with_(lambda e: setattr(e, "mb_flags", 7)),
-            "multiboot header flag bit 2 (video mode) required by the "
+        elf("multiboot-flag-unknown",
+            with_(lambda e: setattr(e, "mb_flags", 0xB)),
+            "multiboot header flag bit 3 (unknown) required by the "
             "kernel but not supported"),
-        elf("aout-kludge", with_(lambda e: (
-            setattr(e, "ident", bytearray(16)),
-            setattr(e, "mb_flags", 0x10003),
-            setattr(e, "mb_addr", [0x100200, 0x100000, 0x101000, 0x102000,
-                                   0x100000]))),
-            "a.out kludge images are not supported yet"),
+        elf("multiboot-video-mode-bad", with_(lambda e: (
+            setattr(e, "mb_flags", 7),
+            setattr(e, "mb_video", [5, 1024, 768, 32]))),
+            "multiboot header video mode_type 5 is neither 0 (graphics) "
+            "nor 1 (text)"),
+        elf("aout-header-mismatch", aout(header_addr=0x100300),
+            "a.out kludge: header_addr 0x100300 and load_addr 0x100000 do "
+            "not match the header's file offset 0x200"),
+        elf("aout-load-end-past-file", aout(load_end=0x200000),
+            "a.out kludge: load_end_addr 0x200000 is not between the "
+            "header's end 0x100220 and the file's end 0x101800"),
+        elf("aout-bss-below-end", aout(bss_end=0x100800),
+            "a.out kludge: bss_end_addr 0x100800 is below the loaded end "
+            "0x101000"),
+        elf("aout-entry-outside", aout(entry=0x300000),
+            "a.out kludge: entry_addr 0x300000 is outside the image "
+            "[0x100000, 0x102000)"),
+        elf("aout-past-4g", aout(load=0xFFFFF000, header_addr=0xFFFFF200,
+                                 load_end=0, bss_end=0, entry=0xFFFFF000),
+            "a.out kludge: [0xfffff000, 0x100000800) is not below 4 GiB",
+            why="load_end_addr 0: the whole file, which runs past 4 GiB"),
         elf("not-elf-no-kludge",
             with_(lambda e: setattr(e, "ident", bytearray(16))),
             "not an ELF file and no a.out kludge address fields"),
@@ -261,8 +288,9 @@ def elf_cases():
             why="the file ends inside the segment"),
         elf("class-unknown", with_(lambda e: e.ident.__setitem__(4, 3)),
             "unknown ELF class 3"),
-        elf("elf64", with_(lambda e: e.ident.__setitem__(4, 2)),
-            "ELF64 kernels are not supported yet"),
+        elf("elf64-machine-i386", with_(lambda e: e.ident.__setitem__(4, 2)),
+            "ELF64 machine 3 is not x86-64",
+            why="an ELF32 kernel marked ELF64"),
         elf("big-endian", with_(lambda e: e.ident.__setitem__(5, 2)),
             "big-endian ELF (data encoding 2) is not supported"),
         elf("version-bad", with_(lambda e: e.ident.__setitem__(6, 9)),
@@ -270,7 +298,7 @@ def elf_cases():
         elf("type-dyn", with_(lambda e: setattr(e, "etype", 3)),
             "ELF type 3 is not an executable (ET_EXEC)"),
         elf("machine-x86-64", with_(lambda e: setattr(e, "machine", 62)),
-            "ELF machine 62 is not i386"),
+            "ELF32 machine 62 is not i386"),
         elf("phentsize-small", with_(lambda e: setattr(e, "phentsize", 16)),
             "ELF program header size 16 is below 32"),
         elf("phnum-huge", with_(lambda e: setattr(e, "phnum", 65535)),
@@ -290,10 +318,11 @@ def elf_cases():
             e.segs[0].__setitem__(3, 0xFFFFF000),
             e.segs[0].__setitem__(2, 0xFFFFF000),
             setattr(e, "entry", 0xFFFFF000))),
-            "segment 1: memory range 0xfffff000 + 0x1000 runs past 4 GiB"),
+            "segment 1: memory range 0xfffff000 + 0x1000 lies beyond 4 GiB"),
         elf("overlapping-segments",
             with_(lambda e: e.seg(0x100800, 0x100, 0x1000)),
-            "segments 1 and 2 overlap"),
+            "segments 1 and 2 overlap: [0x100000, 0x101000) and [0x100800, "
+            "0x101800)"),
         elf("too-many-segments", with_(lambda e: [
             e.seg(0x200000 + i * PAGE, 0x10, 0x10) for i in range(16)]),
             "more than 16 loadable ELF segments"),

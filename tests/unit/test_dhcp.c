@@ -187,6 +187,62 @@ static void test_bootfile_from_file_field(void **state)
     assert_string_equal(f.bootfile, "pulsar");
 }
 
+/** Option 209 names the config file; the name is copied as a string. */
+static void test_config_file_option(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    pkt_opt(&p, 209, "pxe/lab.cfg", 11);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_true(f.has_config);
+    assert_string_equal(f.config, "pxe/lab.cfg");
+}
+
+/** Without option 209, or with an empty one, there is no override. */
+static void test_config_file_absent_or_empty(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_false(f.has_config);
+    assert_string_equal(f.config, "");
+
+    pkt_init(&p);
+    pkt_opt(&p, 209, "", 0);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_false(f.has_config);
+
+    pkt_init(&p);
+    pkt_opt(&p, 209, "\0x", 2); /* a leading NUL leaves an empty name */
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_false(f.has_config);
+}
+
+/** A 255-byte option 209 is kept whole (the lookup then says it is too
+ * long for a TFTP path rather than fetching a cut-off name). */
+static void test_config_file_long(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    char name[255];
+    (void)state;
+    memset(name, 'c', sizeof(name));
+    pkt_init(&p);
+    pkt_opt(&p, 209, name, sizeof(name));
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_true(f.has_config);
+    assert_int_equal(strlen(f.config), sizeof(name));
+}
+
 static void test_random_packets_never_crash(void **state)
 {
     uint8_t buf[600];
@@ -288,6 +344,9 @@ int main(void)
         cmocka_unit_test(test_root_path_with_nul_and_max_length),
         cmocka_unit_test(test_overload_file_field),
         cmocka_unit_test(test_bootfile_from_file_field),
+        cmocka_unit_test(test_config_file_option),
+        cmocka_unit_test(test_config_file_absent_or_empty),
+        cmocka_unit_test(test_config_file_long),
         cmocka_unit_test(test_random_packets_never_crash),
         cmocka_unit_test(test_validate_accepts),
     };

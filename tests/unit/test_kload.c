@@ -104,11 +104,9 @@ static void placer(struct placer *p)
     assert_int_equal(place_init(p, map, 1), 0);
 }
 
-/** Free the placer and its segment labels. */
+/** Free the placer. */
 static void placer_free(struct placer *p)
 {
-    for (unsigned i = 0; i < p->nused; i++)
-        free((void *)p->used[i].what);
     place_fini(p);
 }
 

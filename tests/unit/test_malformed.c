@@ -94,7 +94,7 @@ static int case_fetch(void *ctx, const struct cfg_state *st, const char *path,
     return -PE_NOENT;
 }
 
-/** What Pulsar says about a config: the parser, then the boot check. */
+/** What Pulsar says about a config: the parser, then "no exec line". */
 static int run_config(const struct mcase *c, const char *in, size_t len,
                       char *msg)
 {
@@ -107,10 +107,13 @@ static int run_config(const struct mcase *c, const char *in, size_t len,
     cfg_state_init(&st, NULL, ip4(10, 0, 2, 2));
     rc = cfg_parse(&cfg, &st, "config-test", in, len, case_fetch,
                    (void *)c, err);
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(msg, MSG_LEN, "%s", err);
-    else
-        rc = plan_config_check(&cfg, "config-test", msg, MSG_LEN);
+    } else if (!cfg.exec && !cfg.chld) {
+        /* What the boot flow says next (loader/main.c). */
+        plan_no_exec(msg, MSG_LEN, "config-test");
+        rc = -PE_NOKERNEL;
+    }
     cfg_free(&cfg);
     return rc;
 }
@@ -129,12 +132,11 @@ static int fixture_placer(struct placer *p)
         { 0x7fe0000, 0x20000, 2 },
         { 0xfffc0000, 0x40000, 2 },
     };
-    static const struct mem_range pxe[] = {
-        { 0x9c400, 0x9fc00, "PXE stack" },
-    };
-    struct pulsar_layout l = { 0x7c00, 0x9c400, pxe, 1 };
+    int rc = plan_placer_init(p, map, sizeof(map) / sizeof(map[0]), 0x9c400);
 
-    return plan_placer(p, map, sizeof(map) / sizeof(map[0]), &l);
+    if (rc == 0) /* the PXE stack, as loader/main.c reserves it */
+        rc = place_reserve(p, 0x9c400, 0x9fc00, "PXE stack");
+    return rc;
 }
 
 /** What Pulsar says about a kernel file (`exec kernel.elf`, line 3). */
@@ -155,10 +157,6 @@ static int run_elf(const char *in, size_t len, char *msg)
     rc = plan_kernel(&p, &it, (const uint8_t *)in,
                      len < IMAGE_PREFIX ? len : IMAGE_PREFIX, (uint32_t)len,
                      &plan, msg, MSG_LEN);
-    /* The segment labels live as long as the placer: free them. */
-    for (unsigned i = 0; i < p.nused; i++)
-        if (strstr(p.used[i].what, " segment "))
-            free((void *)p.used[i].what);
     place_fini(&p);
     return rc;
 }

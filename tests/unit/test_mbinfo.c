@@ -19,7 +19,9 @@
 #define PHYS 0x10000u
 #define ALL_FLAGS                                                          \
     (MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MMAP |          \
-     MB_INFO_LOADER_NAME)
+     MB_INFO_LOADER_NAME | MB_INFO_DRIVES)
+/* The Multiboot 0.6.96 info structure, framebuffer fields included. */
+#define MBI_LEN 116
 
 /** The buffer being read back and its size: what a kernel can reach. */
 static const uint8_t *view;
@@ -65,7 +67,11 @@ static const struct e820_entry qemu_map[] = {
 static void test_struct_sizes(void **state)
 {
     (void)state;
-    assert_int_equal(sizeof(struct mb_info), 88);
+    assert_int_equal(sizeof(struct mb_info), MBI_LEN);
+    assert_int_equal(offsetof(struct mb_info, vbe_mode), 80);
+    assert_int_equal(offsetof(struct mb_info, framebuffer_addr), 88);
+    assert_int_equal(offsetof(struct mb_info, framebuffer_bpp), 108);
+    assert_int_equal(offsetof(struct mb_info, color_info), 110);
     assert_int_equal(sizeof(struct mb_module), 16);
     assert_int_equal(sizeof(struct mb_mmap_entry), 24);
 }
@@ -102,7 +108,7 @@ static void test_build_full(void **state)
     (void)state;
     need = mbi_size(&in);
     /* info + 2 modules + 6 mmap entries + 4 strings with NULs. */
-    assert_int_equal(need, 88 + 2 * 16 + 6 * 24 + 31 + 26 + 1 + 11);
+    assert_int_equal(need, MBI_LEN + 2 * 16 + 6 * 24 + 31 + 26 + 1 + 11);
     memset(buf, 0xEE, sizeof(buf));
     assert_int_equal(mbi_build(&in, buf, PHYS, sizeof(buf), &ebx), 0);
     assert_int_equal(ebx, PHYS);
@@ -152,12 +158,16 @@ static void test_build_full(void **state)
     assert_int_equal(i, 6);
     assert_int_equal(e, info.mmap_addr + info.mmap_length);
 
-    /* Everything Pulsar does not provide reads as zero. */
+    /* The drive list: empty, at a valid address inside the info. */
+    assert_int_equal(info.drives_length, 0);
+    assert_int_equal(info.drives_addr, info.cmdline);
+
+    /* Everything not asked for reads as zero. */
     assert_int_equal(info.boot_device, 0);
     for (i = 0; i < 4; i++)
         assert_int_equal(info.syms[i], 0);
-    assert_int_equal(info.drives_length, 0);
-    assert_int_equal(info.drives_addr, 0);
+    assert_int_equal(info.framebuffer_addr, 0);
+    assert_int_equal(info.framebuffer_type, 0);
     assert_int_equal(info.config_table, 0);
     assert_int_equal(info.apm_table, 0);
     assert_int_equal(info.vbe_control_info, 0);
@@ -168,9 +178,9 @@ static void test_build_full(void **state)
     assert_int_equal(info.vbe_interface_len, 0);
 
     /* The exact layout: info, modules, mmap, strings in order. */
-    assert_int_equal(info.mods_addr, PHYS + 88);
-    assert_int_equal(info.mmap_addr, PHYS + 88 + 32);
-    assert_int_equal(info.cmdline, PHYS + 88 + 32 + 144);
+    assert_int_equal(info.mods_addr, PHYS + MBI_LEN);
+    assert_int_equal(info.mmap_addr, PHYS + MBI_LEN + 32);
+    assert_int_equal(info.cmdline, PHYS + MBI_LEN + 32 + 144);
     assert_int_equal(m[0].cmdline, info.cmdline + 31);
     assert_int_equal(m[1].cmdline, m[0].cmdline + 26);
     assert_int_equal(info.boot_loader_name, m[1].cmdline + 1);
@@ -192,7 +202,7 @@ static void test_too_small(void **state)
 
     (void)state;
     need = mbi_size(&in);
-    assert_int_equal(need, 88 + 3 * 24 + 2 + 7);
+    assert_int_equal(need, MBI_LEN + 3 * 24 + 2 + 7);
     memset(buf, 0xEE, sizeof(buf));
     assert_int_equal(mbi_build(&in, buf, PHYS, need - 1, &ebx), -PE_NOMEM);
     assert_int_equal(mbi_build(&in, buf, PHYS, 0, &ebx), -PE_NOMEM);
@@ -224,7 +234,7 @@ static void test_no_modules(void **state)
 
     (void)state;
     need = mbi_size(&in);
-    assert_int_equal(need, 88 + 2); /* two empty strings */
+    assert_int_equal(need, MBI_LEN + 2); /* two empty strings */
     assert_int_equal(mbi_build(&in, buf, PHYS, sizeof(buf), &ebx), 0);
     view = buf;
     view_size = need;
@@ -278,7 +288,7 @@ static void test_many_modules(void **state)
     in.nmods = NMODS;
 
     need = mbi_size(&in);
-    assert_int_equal(need, 88 + NMODS * 16 + 2 * 24 + 7 +
+    assert_int_equal(need, MBI_LEN + NMODS * 16 + 2 * 24 + 7 +
                                NMODS * (CMDLEN + 1) + 7);
     buf = malloc(need);
     assert_non_null(buf);
@@ -322,6 +332,91 @@ static void test_crosses_4g(void **state)
     assert_int_equal(mbi_build(&in, buf, PHYS, sizeof(buf), NULL), 0);
 }
 
+/** Section headers, config table, VBE and framebuffer: bits 5, 8, 11, 12. */
+static void test_optional_fields(void **state)
+{
+    static uint8_t buf[4096];
+    static struct mbi_video v;
+    struct mbi_input in = { .cmdline = "k", .loader_name = "Pulsar 0.1" };
+    struct mb_info info;
+    const uint8_t *blk;
+    uint32_t ebx;
+    size_t need;
+    unsigned i;
+
+    (void)state;
+    in.has_syms = true;
+    in.syms[0] = 12;       /* num */
+    in.syms[1] = 40;       /* size */
+    in.syms[2] = 0x200000; /* addr: handed in, copied as is */
+    in.syms[3] = 11;       /* shndx */
+    in.config_table = 0xFE6F5;
+    memset(&v, 0, sizeof(v));
+    v.has_vbe = true;
+    for (i = 0; i < 512; i++)
+        v.control[i] = (uint8_t)i;
+    for (i = 0; i < 256; i++)
+        v.mode[i] = (uint8_t)(255 - i);
+    v.mode_nr = 0x118;
+    v.if_seg = 0xC000;
+    v.if_off = 0x1234;
+    v.if_len = 0x56;
+    v.has_fb = true;
+    v.fb_addr = 0xFD000000;
+    v.fb_pitch = 3200;
+    v.fb_width = 800;
+    v.fb_height = 600;
+    v.fb_bpp = 32;
+    v.fb_type = MB_FB_RGB;
+    memcpy(v.fb_color, "\x10\x08\x08\x08\x00\x08", 6);
+    in.video = &v;
+    need = mbi_size(&in);
+    assert_int_equal(need, MBI_LEN + 768 + 2 + 11);
+    assert_int_equal(mbi_build(&in, buf, PHYS, need, &ebx), 0);
+    view = buf;
+    view_size = need;
+    info = info_at(ebx);
+    assert_int_equal(info.flags, ALL_FLAGS | MB_INFO_ELF_SHDR |
+                                     MB_INFO_CONFIG_TABLE | MB_INFO_VBE |
+                                     MB_INFO_FRAMEBUFFER);
+    assert_int_equal(info.syms[0], 12);
+    assert_int_equal(info.syms[1], 40);
+    assert_int_equal(info.syms[2], 0x200000);
+    assert_int_equal(info.syms[3], 11);
+    assert_int_equal(info.config_table, 0xFE6F5);
+    blk = at(info.vbe_control_info, 512);
+    assert_memory_equal(blk, v.control, 512);
+    blk = at(info.vbe_mode_info, 256);
+    assert_memory_equal(blk, v.mode, 256);
+    assert_int_equal(info.vbe_mode, 0x118);
+    assert_int_equal(info.vbe_interface_seg, 0xC000);
+    assert_int_equal(info.vbe_interface_off, 0x1234);
+    assert_int_equal(info.vbe_interface_len, 0x56);
+    assert_true(info.framebuffer_addr == 0xFD000000ull);
+    assert_int_equal(info.framebuffer_pitch, 3200);
+    assert_int_equal(info.framebuffer_width, 800);
+    assert_int_equal(info.framebuffer_height, 600);
+    assert_int_equal(info.framebuffer_bpp, 32);
+    assert_int_equal(info.framebuffer_type, MB_FB_RGB);
+    assert_memory_equal(info.color_info, v.fb_color, 6);
+    assert_string_equal(str_at(info.boot_loader_name), "Pulsar 0.1");
+
+    /* Text mode: a framebuffer (EGA text) without VBE blocks. */
+    memset(&v, 0, sizeof(v));
+    v.has_fb = true;
+    v.fb_addr = 0xB8000;
+    v.fb_type = MB_FB_EGA_TEXT;
+    in.has_syms = false;
+    in.config_table = 0;
+    need = mbi_size(&in);
+    assert_int_equal(need, MBI_LEN + 2 + 11);
+    assert_int_equal(mbi_build(&in, buf, PHYS, need, &ebx), 0);
+    info = info_at(ebx);
+    assert_int_equal(info.flags, ALL_FLAGS | MB_INFO_FRAMEBUFFER);
+    assert_int_equal(info.vbe_control_info, 0);
+    assert_int_equal(info.framebuffer_type, MB_FB_EGA_TEXT);
+}
+
 /** Run every test in this file. */
 int main(void)
 {
@@ -332,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_no_modules),
         cmocka_unit_test(test_many_modules),
         cmocka_unit_test(test_crosses_4g),
+        cmocka_unit_test(test_optional_fields),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

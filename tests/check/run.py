@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Run build/pulsar-check against the good and bad configs in tests/check.
+
+Each case is a directory tests/check/cases/NAME/ with
+  case.txt   what it shows (# lines), then `args:` (the checker's options;
+             $TMP is the case's scratch directory), `file:` lines naming
+             binary files to generate, `exit:` (the expected exit status),
+             and after a `---` line the exact expected output
+  tftp/      the TFTP root's text files (configs), copied to $TMP/tftp
+  other/     (optional) another server's files, copied to $TMP/other
+Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
+  kernel ADDR MEMSZ  a multiboot ELF32 with one segment at ADDR
+  random SIZE        SIZE deterministic pseudo-random bytes
+  bzimage SIZE       SIZE bytes with a Linux "HdrS" header (protocol 2.15)
+
+The README's config examples are checked too: every ```-block of README.md
+preceded by a line `<!-- check: NAME -->` replaces cases/NAME/tftp's
+config named in that case's `readme:` line, so the examples cannot drift
+from what the checker accepts.
+
+    python3 tests/check/run.py [--checker build/pulsar-check] [NAME ...]
+
+Prints `PASS name` or `FAIL name` with a diff, then `N passed, M failed`.
+"""
+import argparse
+import difflib
+import os
+import random
+import re
+import shlex
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+MB_MAGIC = 0x1BADB002
+
+
+def kernel_image(addr, memsz):
+    """A one-segment multiboot ELF32: header at 0x1000, 0x100 bytes of
+    file, @memsz bytes in memory at @addr, entry 0x10 into it."""
+    img = bytearray(0x1100)
+    img[0:7] = b"\x7fELF\x01\x01\x01"
+    struct.pack_into("<HHIIII", img, 16, 2, 3, 1, addr + 0x10, 52, 0)
+    struct.pack_into("<HHH", img, 40, 52, 32, 1)
+    struct.pack_into("<8I", img, 52, 1, 0x1000, addr, addr, 0x100, memsz,
+                     5, 0x1000)
+    flags = 3
+    struct.pack_into("<3I", img, 0x1000, MB_MAGIC, flags,
+                     (-(MB_MAGIC + flags)) & 0xFFFFFFFF)
+    return bytes(img)
+
+
+def bzimage(size):
+    """@size bytes with the Linux boot protocol header signature."""
+    img = bytearray(random.Random(size).randbytes(size))
+    img[0x1FE:0x200] = b"\x55\xaa"
+    img[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", img, 0x206, 0x020F)
+    return bytes(img)
+
+
+def make_file(path, kind, args):
+    """Generate one file of @kind."""
+    if kind == "kernel":
+        data = kernel_image(int(args[0], 0), int(args[1], 0))
+    elif kind == "random":
+        data = random.Random(path).randbytes(int(args[0], 0))
+    elif kind == "bzimage":
+        data = bzimage(int(args[0], 0))
+    else:
+        raise ValueError("unknown file kind " + kind)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def parse_case(path):
+    """case.txt -> dict(args, files, exit, expect, readme)."""
+    with open(path) as f:
+        head, _, expect = f.read().partition("\n---\n")
+    case = {"args": "", "files": [], "exit": None, "expect": expect,
+            "readme": None}
+    for line in head.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, _, value = line.partition(":")
+        value = value.strip()
+        if key == "args":
+            case["args"] = value
+        elif key == "file":
+            case["files"].append(value.split())
+        elif key == "exit":
+            case["exit"] = int(value)
+        elif key == "readme":
+            case["readme"] = value
+        else:
+            raise ValueError("%s: unknown key %r" % (path, key))
+    return case
+
+
+def readme_blocks():
+    """NAME -> text of the code block after `<!-- check: NAME -->`."""
+    with open(os.path.join(TOP, "README.md")) as f:
+        text = f.read()
+    blocks = {}
+    for m in re.finditer(r"<!-- check: (\S+) -->\s*\n```[^\n]*\n(.*?)```",
+                         text, re.S):
+        blocks[m.group(1)] = m.group(2)
+    return blocks
+
+
+def run_case(checker, name, blocks):
+    """Run one case; returns a list of failure lines (empty: pass)."""
+    cdir = os.path.join(HERE, "cases", name)
+    case = parse_case(os.path.join(cdir, "case.txt"))
+    tmp = tempfile.mkdtemp(prefix="pulsar-check-%s-" % name)
+    try:
+        for sub in ("tftp", "other"):
+            if os.path.isdir(os.path.join(cdir, sub)):
+                shutil.copytree(os.path.join(cdir, sub),
+                                os.path.join(tmp, sub))
+        os.makedirs(os.path.join(tmp, "tftp"), exist_ok=True)
+        if case["readme"]:
+            if name not in blocks:
+                return ["README.md has no `<!-- check: %s -->` block" % name]
+            with open(os.path.join(tmp, "tftp", case["readme"]), "w") as f:
+                f.write(blocks[name])
+        for spec in case["files"]:
+            make_file(os.path.join(tmp, spec[0]), spec[1], spec[2:])
+        args = [a.replace("$TMP", tmp) for a in shlex.split(case["args"])]
+        proc = subprocess.run([checker] + args + [os.path.join(tmp, "tftp")],
+                              capture_output=True, text=True, timeout=60)
+        out = proc.stdout.replace(tmp, "$TMP")
+        fails = []
+        if proc.returncode != case["exit"]:
+            fails.append("exit status %d, expected %d"
+                         % (proc.returncode, case["exit"]))
+        if out != case["expect"]:
+            fails.append("output differs from case.txt:")
+            fails += ["  " + l.rstrip("\n") for l in difflib.unified_diff(
+                case["expect"].splitlines(True), out.splitlines(True),
+                "expected", "got")]
+        if proc.stderr:
+            fails.append("stderr: " + proc.stderr.strip())
+        return fails
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--checker", default=os.path.join(TOP, "build",
+                                                      "pulsar-check"))
+    ap.add_argument("names", nargs="*")
+    opts = ap.parse_args()
+    names = opts.names or sorted(os.listdir(os.path.join(HERE, "cases")))
+    blocks = readme_blocks()
+    passed = failed = 0
+    for name in names:
+        fails = run_case(opts.checker, name, blocks)
+        if fails:
+            print("FAIL %s: %s" % (name, fails[0]))
+            for f in fails[1:]:
+                print("    " + f)
+            failed += 1
+        else:
+            print("PASS %s" % name)
+            passed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
