@@ -539,9 +539,9 @@ def cases(opts):
         # Whole boots that fail until the server is fixed.
         NetCase(opts, "recover-missing-config", "", "boot",
                 setup=remove_config, script=add_config_after_failure(False),
-                serial=[r"pulsar: error: config-52-54-00-12-34-56: not found "
-                        r"on 10.77.0.1\r?\npulsar: boot failed \(attempt 1\)"
-                        r"; starting over in 10 s",
+                serial=[r"pulsar: error: no config file on 10.77.0.1: none "
+                        r"of the \d+ names above exists\r?\npulsar: boot "
+                        r"failed \(attempt 1\); starting over in 10 s",
                         r"pulsar: starting over \(attempt 2\)"],
                 timeout=180),
         NetCase(opts, "recover-key", "", "boot", setup=remove_config,
