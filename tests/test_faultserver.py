@@ -178,6 +178,19 @@ class FaultServerTest(unittest.TestCase):
         self.assertEqual(oack["windowsize"], "4")
         self.assertEqual(data, self.content)
 
+    def test_windowsize_with_faults(self):
+        """RFC 7440: a lost block in a window is resent from the client's
+        last in-order ACK; a reordered pair inside a window arrives."""
+        self.start("f.bin drop=3 reorder=6")
+        c = Client(self.port)
+        data, err, oack = c.get("f.bin", {"windowsize": 4})
+        self.assertIsNone(err)
+        self.assertEqual(data, self.content)
+        blocks = self.data_blocks(c)
+        self.assertEqual(blocks[:3], [1, 2, 4])  # 3 was dropped
+        self.assertIn("FAULT drop block 3", self.log_text())
+        self.assertIn("FAULT reorder: block 7 before 6", self.log_text())
+
     def test_missing(self):
         self.start("f.bin missing")
         data, err, _ = Client(self.port).get("f.bin")
