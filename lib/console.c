@@ -38,6 +38,7 @@ static void serial_putc(char c)
     outb(COM1, (uint8_t)c);
 }
 
+/** Drop what arrived on COM1; true if anything did.  See console.h. */
 int console_serial_input(void)
 {
     int seen = 0;

@@ -144,11 +144,13 @@ static int bios_wait(unsigned ms, int keys)
     return 0;
 }
 
+/** Wait by the BIOS tick; see bios.h. */
 void bios_sleep_ms(unsigned ms)
 {
     bios_wait(ms, 0);
 }
 
+/** Wait by the BIOS tick until a key or a COM1 byte; see bios.h. */
 int bios_wait_key(unsigned ms)
 {
     return bios_wait(ms, 1);

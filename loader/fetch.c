@@ -42,6 +42,7 @@ static void backoff(const char *path, int rc, struct fetch_failure *why)
     bios_sleep_ms(ms);
 }
 
+/** Ask for a file's size, retrying; see fetch.h. */
 int fetch_size(uint32_t server, const char *path, uint32_t *size,
                struct fetch_failure *why)
 {
@@ -63,6 +64,7 @@ int fetch_size(uint32_t server, const char *path, uint32_t *size,
     }
 }
 
+/** Fetch a file into a sink, retrying from its first byte; see fetch.h. */
 int fetch_file(uint32_t server, const char *path, uint32_t size,
                uint32_t max, tftp_sink_fn sink, void *ctx, uint32_t *got,
                struct fetch_failure *why)
