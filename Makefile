@@ -34,7 +34,8 @@ LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
 PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/image.c \
-	loader/vbe.c loader/plan.c loader/kload.c loader/retry.c mb/mbinfo.c net/dhcp.c
+	loader/linux.c loader/vbe.c loader/plan.c loader/kload.c loader/retry.c mb/mbinfo.c \
+	net/dhcp.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
@@ -137,7 +138,7 @@ check: $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
 # build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
 #   make fuzz        each target for FUZZ_SECONDS (default 300)
 #   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
-FUZZ_TARGETS := config elf dhcp tftp
+FUZZ_TARGETS := config elf bzimage dhcp tftp
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 20
@@ -149,6 +150,7 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_TFTP_SRCS := net/tftp.c loader/fetch.c
 FUZZ_MAX_LEN_config := 70000
 FUZZ_MAX_LEN_elf := 20000
+FUZZ_MAX_LEN_bzimage := 20000
 FUZZ_MAX_LEN_dhcp := 2048
 FUZZ_MAX_LEN_tftp := 4096
 
@@ -168,7 +170,7 @@ define run_fuzzers
 		echo "== fuzz_$$t: $(1) s"; \
 		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -print_final_stats=1 \
 			-max_len=$$(case $$t in config) echo $(FUZZ_MAX_LEN_config);; \
-				elf) echo $(FUZZ_MAX_LEN_elf);; dhcp) echo \
+				elf|bzimage) echo $(FUZZ_MAX_LEN_elf);; dhcp) echo \
 				$(FUZZ_MAX_LEN_dhcp);; *) echo $(FUZZ_MAX_LEN_tftp);; esac) \
 			-artifact_prefix=$(BUILD)/fuzz/$$t- \
 			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | \
@@ -188,9 +190,10 @@ fuzz-ci: $(FUZZ_BINS)
 
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk
+-include tests/linuxkernel/linuxkernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS)
+e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
 	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
 

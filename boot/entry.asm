@@ -1,5 +1,6 @@
 ; Pulsar's real-mode edge: the NBP entry, A20, the GDT, the mode switches,
-; the one real-mode thunk and the final jump to a multiboot kernel.
+; the one real-mode thunk and the final jumps to a multiboot kernel and to
+; a Linux kernel's real-mode setup.
 ;
 ; The file is stage 1 (this code, uncompressed, at 0x7C00) followed by the
 ; deflated body (the C code and data, see scripts/pack.py), which stage 1
@@ -56,7 +57,7 @@ extern __body_start, __body_end, __packed_start
 
 global _start
 global rm_int, rm_farcall
-global boot_multiboot
+global boot_multiboot, boot_linux16
 global boot_pxenv_ptr, boot_bangpxe_ptr, boot_rom_ss, boot_rom_sp, boot_rom_ret
 global chain_stub, chain_stub_end
 
@@ -232,6 +233,34 @@ rm_thunk_rm:
         or      al, 1
         mov     cr0, eax
         jmp     dword CODE32:rm_back32
+
+; boot_linux16: enter a Linux kernel's real-mode setup code, as the boot
+; protocol asks (and PXELINUX, iPXE and GRUB's linux16 do).  Reached
+; through rm_farcall, so the one thunk has done the switch to real mode.
+;   In:  real mode, CS = 0, DS = ES = FS = GS = the setup segment (the
+;        base of the loaded boot sector >> 4), EBX = the stack pointer to
+;        use in that segment (the top of the setup's heap).
+;   Out: does not return.  Jumps to setup segment + 0x20 : 0000 with
+;        SS = DS = ES = FS = GS = the setup segment, SP = BX, interrupts
+;        off, the direction flag clear and EAX, EBX, ECX, EDX, ESI, EDI,
+;        EBP zero.  The caller's stack (Pulsar's) is abandoned.
+boot_linux16:
+        cli                             ; the protocol wants them off
+        mov     ax, ds
+        mov     ss, ax                  ; the stack in the setup segment ...
+        mov     sp, bx                  ; ... at the top of its heap
+        add     ax, 0x20                ; the setup code follows the boot sector
+        push    ax                      ; far return address: seg+0x20:0000
+        push    word 0
+        xor     eax, eax                ; no stray values for the kernel
+        xor     ebx, ebx
+        xor     ecx, ecx
+        xor     edx, edx
+        xor     esi, esi
+        xor     edi, edi
+        xor     ebp, ebp
+        cld
+        retf                            ; "return" into the setup code
 
 ; pm16_to_rm: drop from 16-bit protected mode to real mode.
 ;   In:  16-bit protected mode (CS = CODE16), interrupts off.

@@ -29,6 +29,25 @@ void rm_farcall(uint32_t segoff, struct rm_regs *regs, const void *args,
 /** Jump to a multiboot kernel; see entry.asm for the machine state. */
 void boot_multiboot(uint32_t entry, uint32_t info) __attribute__((noreturn));
 
+/** Real-mode code that enters a Linux setup (entry.asm); see boot_linux. */
+extern char boot_linux16[];
+
+/**
+ * Enter the real-mode setup of a Linux kernel loaded at @setup_addr (16-
+ * byte aligned, below 1 MiB) with its stack at @sp in that segment: the
+ * one thunk switches to real mode and far-calls boot_linux16 (which lies
+ * below 64 KiB, so at 0000:offset), which never returns.
+ */
+static inline void __attribute__((noreturn))
+boot_linux(uint32_t setup_addr, uint16_t sp)
+{
+    struct rm_regs r = { .ebx = sp };
+    r.ds = r.es = r.fs = r.gs = (uint16_t)(setup_addr >> 4);
+    rm_farcall((uint32_t)boot_linux16, &r, 0, 0);
+    for (;;) /* not reached: boot_linux16 does not return */
+        __asm__ volatile("cli; hlt");
+}
+
 /** What the PXE ROM handed the NBP at entry (seg:off pointers). */
 extern uint32_t boot_pxenv_ptr, boot_bangpxe_ptr;
 extern uint16_t boot_rom_ss, boot_rom_sp;

@@ -7,12 +7,14 @@
 /** Start loading a kernel; see kload.h. */
 void kload_init(struct kernel_load *k, struct placer *p,
                 const struct cfg_item *it, uint32_t size,
-                image_write_fn write, image_zero_fn zero, void *ctx)
+                struct linux_plan *lx, image_write_fn write,
+                image_zero_fn zero, void *ctx)
 {
     memset(k, 0, sizeof(*k));
     k->placer = p;
     k->it = it;
     k->size = size;
+    k->lx = lx;
     k->write = write;
     k->zero = zero;
     k->ctx = ctx;
@@ -21,7 +23,13 @@ void kload_init(struct kernel_load *k, struct placer *p,
 /** Plan from the buffered prefix and claim, then zero and copy it. */
 static int kload_plan(struct kernel_load *k)
 {
-    int rc = plan_kernel(k->placer, k->it, k->prefix, k->have, k->size,
+    int rc;
+
+    if (k->lx && (k->is_linux = linux_probe(k->prefix, k->have)))
+        rc = plan_linux_kernel(k->placer, k->it, k->prefix, k->have, k->size,
+                               k->lx, &k->plan, k->msg, sizeof(k->msg));
+    else
+        rc = plan_kernel(k->placer, k->it, k->prefix, k->have, k->size,
                          &k->plan, k->msg, sizeof(k->msg));
     if (rc != 0)
         return rc;

@@ -5,7 +5,9 @@
  *   (lookup order in config/lookup.c) -> parse it -> [`chld`: stage the
  *   other boot program and start it at 0:7C00 with PXE alive] -> load the
  *   kernel (planned from its headers, streamed into place) -> load the
- *   modules -> build the multiboot info -> shut PXE down -> jump.
+ *   modules -> build the multiboot info -> shut PXE down -> jump.  A
+ *   Linux bzImage instead takes the `load`s as its initrd and is entered
+ *   in real mode (boot_linux_kernel).
  * A failed attempt says why, waits (a key skips the wait) and the next one
  * starts from scratch: fresh heap, placer and config (loader/retry.h has
  * the policy; loader/fetch.c retries each file from its first byte).
@@ -24,6 +26,7 @@
 #include "loader/fetch.h"
 #include "loader/image.h"
 #include "loader/kload.h"
+#include "loader/linux.h"
 #include "loader/place.h"
 #include "loader/plan.h"
 #include "loader/retry.h"
@@ -53,7 +56,10 @@ struct boot {
     struct e820_entry map[E820_MAX];
     unsigned nmap;
     struct placer placer;
-    uint32_t low_end; /* end of Pulsar's heap: base memory, PXE below it */
+    uint32_t low_end; /* free base memory's end, PXE below it; Pulsar's
+                         heap ends 64 KiB lower (plan_heap_end) */
+    int is_linux;     /* the exec is a bzImage ... */
+    struct linux_plan lx; /* ... planned here */
     struct cfg cfg;
     struct cfg_state st;
     struct cfg_lookup names;
@@ -100,7 +106,8 @@ static const char *ip_str(uint32_t ip)
 
 /* ------------------------------------------------------------ the heap */
 
-/** Find the low memory between .bss and the PXE stack for malloc. */
+/** Find the low memory between .bss and the PXE stack for malloc, less
+ *  the 64 KiB kept for a Linux setup (plan_heap_end). */
 static void heap_find(void)
 {
     heap_start = ((uint32_t)__bss_end + 15) & ~15u;
@@ -109,10 +116,10 @@ static void heap_find(void)
         if (pxe.region[i].start >= heap_start &&
             pxe.region[i].start < heap_end)
             heap_end = pxe.region[i].start;
-    if (heap_end < heap_start + HEAP_MIN)
+    if (heap_end < heap_start + HEAP_MIN + LINUX_LOW_SIZE)
         halt("only %u bytes of base memory free for Pulsar's heap",
              heap_end > heap_start ? heap_end - heap_start : 0);
-    DBG("heap", "%08x-%08x\n", heap_start, heap_end);
+    DBG("heap", "%08x-%08x\n", heap_start, plan_heap_end(heap_end));
 }
 
 /* ------------------------------------------------------ the DHCP facts */
@@ -283,7 +290,8 @@ static int load_kernel(const struct cfg_item *it, struct image_plan **plan,
 
     if ((rc = file_size(it, &size)) != 0)
         return rc;
-    kload_init(&k, &boot.placer, it, size, guest_write, guest_zero, NULL);
+    kload_init(&k, &boot.placer, it, size, &boot.lx, guest_write,
+               guest_zero, NULL);
     rc = fetch_file(it->server, it->path, size, size, kload_sink, &k, &got,
                     &ff);
     if (rc == 0)
@@ -293,6 +301,7 @@ static int load_kernel(const struct cfg_item *it, struct image_plan **plan,
     if (rc != 0)
         return fail(rc, "%s:%u: exec: %s: %s", it->src_file, it->src_line,
                     it->path, retry_describe(rc, &ff, why, sizeof(why)));
+    boot.is_linux = k.is_linux;
     plan_kernel_str(boot.msg, sizeof(boot.msg), it, got, &k.plan);
     printf("pulsar: %s\n", boot.msg);
     *syms_table = 0;
@@ -394,6 +403,73 @@ static int chainload(const struct cfg_item *it)
     chain_start((uint32_t)staged, size, boot.low_end);
 }
 
+/* ---------------------------------------------------------------- Linux */
+
+/**
+ * Load the config's `load`s as the Linux kernel's initrd: parts in config
+ * order, concatenated 4-byte aligned (one part as it is), placed as high
+ * as the kernel allows from the sizes the server announces, then fetched
+ * straight into place.
+ */
+static int load_initrd(void)
+{
+    const struct cfg_item *it, *first = NULL;
+    unsigned n = 0, i;
+    uint32_t *size, *off, end = 0;
+    int rc;
+
+    if ((rc = plan_initrd_order(&boot.cfg, boot.msg, sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
+    if (!(size = calloc(2 * boot.cfg.nloads + 1, sizeof(*size))))
+        return fail(-PE_NOMEM, "out of memory for %u initrd parts",
+                    boot.cfg.nloads);
+    off = size + boot.cfg.nloads;
+    for (it = boot.cfg.items; it; it = it->next)
+        if (it->kind == CFG_LOAD) {
+            first = first ? first : it;
+            if ((rc = file_size(it, &size[n++])) != 0)
+                return rc;
+        }
+    if ((rc = plan_initrd(&boot.placer, &boot.lx, first, size, n, off,
+                          boot.msg, sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
+    for (i = 0, it = first; i < n; it = it->next) {
+        if (it->kind != CFG_LOAD)
+            continue;
+        memset((void *)(boot.lx.initrd_addr + end), 0, off[i] - end);
+        struct module_sink m = { boot.lx.initrd_addr + off[i], size[i] };
+        if ((rc = file_fetch(it, size[i], module_sink, &m)) != 0)
+            return rc;
+        plan_module_str(boot.msg, sizeof(boot.msg), it, size[i],
+                        boot.lx.initrd_addr + off[i]);
+        printf("pulsar: %s\n", boot.msg);
+        end = off[i] + size[i];
+        i++;
+    }
+    free(size);
+    return 0;
+}
+
+/** Load the initrd, fill in the setup header, shut PXE down, enter Linux.
+ *  Returns only when loading the initrd failed. */
+static int boot_linux_kernel(const struct cfg_item *exec)
+{
+    const struct linux_plan *lp = &boot.lx;
+    int rc;
+
+    if ((rc = load_initrd()) != 0)
+        return rc;
+    linux_finish((uint8_t *)lp->setup_addr, lp);
+    printf("pulsar: starting %s (Linux boot protocol %u.%02u) at %04x:0000, "
+           "initrd %u bytes at %08x\n", exec->path, lp->hdr.version >> 8,
+           lp->hdr.version & 0xFF, lp->setup_addr >> 4, lp->initrd_size,
+           lp->initrd_addr);
+    if (pxe_shutdown() != 0)
+        printf("pulsar: warning: PXE shutdown: %s\n",
+               pxe_status_str(pxe_last_status));
+    boot_linux(lp->setup_addr, LINUX_HEAP_END);
+}
+
 /* ------------------------------------------------------------ placement */
 
 /** Build the placer: E820 RAM minus Pulsar, the BIOS and the PXE stack. */
@@ -425,7 +501,7 @@ static int boot_attempt(void)
     int rc;
 
     memset(&boot, 0, sizeof(boot));
-    heap_init((void *)heap_start, (void *)heap_end);
+    heap_init((void *)heap_start, (void *)plan_heap_end(heap_end));
     boot.low_end = heap_end;
 
     if ((rc = read_dhcp()) != 0)
@@ -456,6 +532,8 @@ static int boot_attempt(void)
     struct image_plan *plan;
     if ((rc = load_kernel(exec, &plan, &in.syms[2])) != 0)
         return rc;
+    if (boot.is_linux)
+        return boot_linux_kernel(exec);
     uint32_t kernel_end = plan->highest;
     if (plan->has_syms) {
         in.has_syms = true;

@@ -347,20 +347,29 @@ static bool align_up(uint64_t x, uint64_t align, uint64_t *out)
 }
 
 /**
- * Consider @cand (unaligned) as a place_find answer: align it and keep it
- * in *@best when it is valid and lower than what *@best holds.
+ * Consider one candidate for find_fit: for the lowest fit, @point is a
+ * start, aligned up and raised to @from; for the highest (@top), @point
+ * is an end, so the start is @point - @len aligned down and lowered to
+ * @last.  Keep it in *@best when it is valid and better than *@best.
  */
-static void find_try(const struct placer *p, uint64_t cand, uint64_t len,
-                     uint64_t align, uint64_t from, uint64_t last,
+static void find_try(const struct placer *p, uint64_t point, uint64_t len,
+                     uint64_t align, uint64_t from, uint64_t last, bool top,
                      bool *found, uint64_t *best)
 {
     uint64_t a;
 
-    if (cand < from)
-        cand = from;
-    if (!align_up(cand, align, &a) || a > last)
+    if (top) {
+        if (point < len)
+            return;
+        a = point - len < last ? point - len : last;
+        a &= ~(align - 1);
+        if (a < from)
+            return;
+    } else if (!align_up(point < from ? from : point, align, &a) ||
+               a > last) {
         return;
-    if (*found && a >= *best)
+    }
+    if (*found && (top ? a <= *best : a >= *best))
         return;
     if (place_check(p, a, len, NULL) != 0)
         return;
@@ -368,9 +377,12 @@ static void find_try(const struct placer *p, uint64_t cand, uint64_t len,
     *best = a;
 }
 
-/** Find the lowest fitting aligned address; see place.h. */
-int place_find(const struct placer *p, uint64_t len, uint64_t align,
-               uint64_t from, uint64_t limit, uint64_t *out)
+/**
+ * The lowest (or with @top the highest) aligned start of a fit; see
+ * place_find and place_find_top.
+ */
+static int find_fit(const struct placer *p, uint64_t len, uint64_t align,
+                    uint64_t from, uint64_t limit, bool top, uint64_t *out)
 {
     uint64_t last; /* the highest start that still ends by limit */
     bool found = false;
@@ -391,18 +403,36 @@ int place_find(const struct placer *p, uint64_t len, uint64_t align,
      * The lowest valid address a is either from aligned up, or the
      * aligned address just below it failed: then a RAM range starts or a
      * used range ends in between, and a is that point aligned up.  So
-     * those points are the only candidates worth checking.
+     * those points are the only candidates worth checking.  Mirrored for
+     * the highest: the limit, RAM ends and used starts, rounded down.
      */
-    find_try(p, from, len, align, from, last, &found, &best);
+    find_try(p, top ? limit : from, len, align, from, last, top, &found,
+             &best);
     for (i = 0; i < p->nram; i++)
-        find_try(p, p->ram[i].start, len, align, from, last, &found, &best);
+        find_try(p, top ? p->ram[i].end : p->ram[i].start, len, align, from,
+                 last, top, &found, &best);
     for (i = 0; i < p->nused; i++)
-        find_try(p, p->used[i].end, len, align, from, last, &found, &best);
+        find_try(p, top ? p->used[i].start : p->used[i].end, len, align,
+                 from, last, top, &found, &best);
 
     if (!found)
         return -PE_NORAM;
     *out = best;
     return 0;
+}
+
+/** Find the lowest fitting aligned address; see place.h. */
+int place_find(const struct placer *p, uint64_t len, uint64_t align,
+               uint64_t from, uint64_t limit, uint64_t *out)
+{
+    return find_fit(p, len, align, from, limit, false, out);
+}
+
+/** Find the highest fitting aligned address; see place.h. */
+int place_find_top(const struct placer *p, uint64_t len, uint64_t align,
+                   uint64_t from, uint64_t limit, uint64_t *out)
+{
+    return find_fit(p, len, align, from, limit, true, out);
 }
 
 /** mem_lower / mem_upper in KiB from the sanitised map; see place.h. */

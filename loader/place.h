@@ -84,6 +84,15 @@ int place_check(const struct placer *p, uint64_t start, uint64_t len,
 int place_find(const struct placer *p, uint64_t len, uint64_t align,
                uint64_t from, uint64_t limit, uint64_t *out);
 
+/**
+ * Find the highest address aligned to @align (a power of two) where @len
+ * bytes fit in RAM without overlapping anything, starting at or above
+ * @from and ending at or below @limit.  Records nothing.  Returns 0,
+ * -PE_NORAM, or -PE_INVAL when @align is not a power of two (0 counts as 1).
+ */
+int place_find_top(const struct placer *p, uint64_t len, uint64_t align,
+                   uint64_t from, uint64_t limit, uint64_t *out);
+
 /** mem_lower / mem_upper in KiB as multiboot defines them. */
 void place_mem_info(const struct e820_entry *map, unsigned n,
                     uint32_t *mem_lower, uint32_t *mem_upper);

@@ -7,6 +7,14 @@
 #include "loader/plan.h"
 #include "net/dhcp.h"
 
+/** The end of Pulsar's heap below @low_end; see plan.h. */
+uint32_t plan_heap_end(uint32_t low_end)
+{
+    if (low_end < 0x7C00 + LINUX_LOW_SIZE)
+        return low_end; /* no room to spare; the caller refuses it anyway */
+    return (low_end - LINUX_LOW_SIZE) & ~15u;
+}
+
 /** Build the placer and reserve Pulsar's own memory; see plan.h. */
 int plan_placer_init(struct placer *p, const struct e820_entry *map,
                      unsigned n, uint32_t low_end)
@@ -15,10 +23,11 @@ int plan_placer_init(struct placer *p, const struct e820_entry *map,
 
     if ((rc = place_init(p, map, n)) != 0)
         return rc;
+    /* [plan_heap_end(low_end), low_end) stays free for a Linux setup. */
     if ((rc = place_reserve(p, 0, 0x500, "IVT and BIOS data area")) != 0 ||
         (rc = place_reserve(p, 0x500, 0x7C00, "Pulsar stack")) != 0 ||
-        (rc = place_reserve(p, 0x7C00, low_end, "Pulsar image and heap")) !=
-            0 ||
+        (rc = place_reserve(p, 0x7C00, plan_heap_end(low_end),
+                            "Pulsar image and heap")) != 0 ||
         (rc = place_reserve(p, low_end, 0x100000,
                             "EBDA, PXE stack and BIOS")) != 0) {
         place_fini(p);
@@ -135,6 +144,69 @@ int plan_kernel(struct placer *p, const struct cfg_item *it,
             return rc;
     }
     return 0;
+}
+
+/** Plan and claim a Linux bzImage; see plan.h. */
+int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
+                      const uint8_t *prefix, size_t have, uint32_t size,
+                      struct linux_plan *lp, struct image_plan *plan,
+                      char *err, size_t len)
+{
+    static const char *const what[2] = { "bzImage setup, heap and cmdline",
+                                         "bzImage protected-mode part" };
+    size_t n = plan_prefix(err, len, it);
+    unsigned i;
+    int rc;
+
+    /* The placer keeps everything at and above free base memory. */
+    if ((rc = linux_plan_image(prefix, have, size, it->args, p, 0xA0000, lp,
+                               plan, err + n, len - n)) != 0)
+        return rc;
+    for (i = 0; i < 2; i++)
+        if ((rc = plan_claim(p, it, plan->seg[i].dest, plan->seg[i].memsz,
+                             what[i], err, len)) != 0)
+            return rc;
+    return plan_claim(p, it, lp->run_start, lp->run_end - lp->run_start,
+                      "bzImage unpack area (init_size)", err, len);
+}
+
+/** Refuse a `load` after a Linux `exec`; see plan.h. */
+int plan_initrd_order(const struct cfg *cfg, char *err, size_t len)
+{
+    const struct cfg_item *it = cfg->exec;
+
+    for (it = it ? it->next : NULL; it; it = it->next)
+        if (it->kind == CFG_LOAD) {
+            size_t k = plan_prefix(err, len, it);
+            snprintf(err + k, len - k, "comes after the Linux exec on line "
+                     "%u: only the loads before it are initrd parts",
+                     cfg->exec->src_line);
+            return -PE_INVAL;
+        }
+    return 0;
+}
+
+/** Lay out, place and claim the initrd; see plan.h. */
+int plan_initrd(struct placer *p, struct linux_plan *lp,
+                const struct cfg_item *first, const uint32_t *sizes,
+                unsigned n, uint32_t *offsets, char *err, size_t len)
+{
+    uint32_t total;
+    size_t k;
+    int rc;
+
+    lp->initrd_addr = lp->initrd_size = 0;
+    if (!n)
+        return 0;
+    k = plan_prefix(err, len, first);
+    if ((rc = linux_initrd_layout(sizes, n, offsets, &total)) != 0) {
+        snprintf(err + k, len - k, "the %u initrd parts add up to 4 GiB or "
+                 "more", n);
+        return rc;
+    }
+    if ((rc = linux_place_initrd(lp, p, total, err + k, len - k)) != 0)
+        return rc;
+    return plan_claim(p, first, lp->initrd_addr, total, "initrd", err, len);
 }
 
 /** The kernel's plan line; see plan.h. */

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "loader/image.h"
+#include "loader/linux.h"
 #include "loader/place.h"
 
 /** Longest plan message (a config error plus a placement conflict). */
@@ -28,11 +29,19 @@
 #define CHLD_STACK_MIN 1536u
 
 /**
+ * Where Pulsar's heap ends when free base memory ends at @low_end: the
+ * top LINUX_LOW_SIZE bytes stay free for a Linux kernel's real-mode setup
+ * (loader/linux.h), which must lie below the EBDA and outside Pulsar.
+ */
+uint32_t plan_heap_end(uint32_t low_end);
+
+/**
  * Build the placer from the memory map and reserve what is Pulsar's own:
  * the IVT and BIOS data area, Pulsar's stack below 0x7C00, its image and
- * heap up to @low_end (free base memory as the BIOS reports it), and
- * everything from there to 1 MiB (EBDA, PXE stack, option ROMs, BIOS).
- * Returns 0, -PE_NORAM (no usable RAM) or -PE_NOMEM.
+ * heap up to plan_heap_end(@low_end) (@low_end: free base memory as the
+ * BIOS reports it), and everything from @low_end to 1 MiB (EBDA, PXE
+ * stack, option ROMs, BIOS).  Returns 0, -PE_NORAM (no usable RAM) or
+ * -PE_NOMEM.
  */
 int plan_placer_init(struct placer *p, const struct e820_entry *map,
                      unsigned n, uint32_t low_end);
@@ -65,6 +74,38 @@ void plan_no_exec(char *err, size_t len, const char *cfgname);
 int plan_kernel(struct placer *p, const struct cfg_item *it,
                 const uint8_t *prefix, size_t have, uint32_t size,
                 struct image_plan *plan, char *err, size_t len);
+
+/**
+ * Plan a Linux bzImage (loader/linux.c) with the `exec` arguments of @it
+ * as its command line and claim its setup region, its protected-mode part
+ * and the memory it unpacks into.  @lp: out: the Linux side of the plan.
+ * Returns 0 or a negative pulsar_err with "file:line: exec: path: reason"
+ * in @err.
+ */
+int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
+                      const uint8_t *prefix, size_t have, uint32_t size,
+                      struct linux_plan *lp, struct image_plan *plan,
+                      char *err, size_t len);
+
+/**
+ * Linux takes the `load`s before its `exec` as initrd parts, as the
+ * original Pulsar documents ("the ramdisk must precede the kernel
+ * image"); a `load` after it would silently be lost or misread, so it is
+ * an error: "file:line: load: path: comes after the Linux exec on line N".
+ * Returns 0 or -PE_INVAL with the message in @err.
+ */
+int plan_initrd_order(const struct cfg *cfg, char *err, size_t len);
+
+/**
+ * Lay out the @n initrd parts of @sizes (the config's `load`s in order,
+ * all before the `exec`, see plan_initrd_order; linux_initrd_layout: @offsets
+ * out), place the whole as linux_place_initrd does and claim it.  @first:
+ * the first part, named in messages.  Returns 0 or a negative pulsar_err
+ * with "file:line: load: path: reason" in @err.
+ */
+int plan_initrd(struct placer *p, struct linux_plan *lp,
+                const struct cfg_item *first, const uint32_t *sizes,
+                unsigned n, uint32_t *offsets, char *err, size_t len);
 
 /** Where the next module goes: state carried from one module to the next. */
 struct plan_mods {

@@ -64,6 +64,8 @@ struct check {
     unsigned unchecked;
     struct placer placer;
     bool placing;        /* false after the first problem */
+    bool is_linux;       /* the kernel is a bzImage: loads are its initrd */
+    struct linux_plan lx;
 };
 
 /* --------------------------------------------------------- messages */
@@ -302,35 +304,81 @@ static uint32_t check_kernel(struct check *c, const struct cfg_item *it)
         struct placer scratch;
         struct e820_entry all = { 0, 1ull << 32, E820_RAM };
 
+        c->is_linux = is_bzimage(prefix, have);
         if (place_init(&scratch, &all, 1) == 0) {
-            if (plan_kernel(&scratch, it, prefix, have, size, &plan, err,
-                            sizeof(err)) != 0 &&
-                !is_bzimage(prefix, have))
+            if ((c->is_linux
+                     ? plan_linux_kernel(&scratch, it, prefix, have, size,
+                                         &c->lx, &plan, err, sizeof(err))
+                     : plan_kernel(&scratch, it, prefix, have, size, &plan,
+                                   err, sizeof(err))) != 0)
                 error(c, "%s", err);
             place_fini(&scratch);
         }
         free(prefix);
         return 0;
     }
-    if (plan_kernel(&c->placer, it, prefix, have, size, &plan, err,
-                    sizeof(err)) != 0) {
-        if (is_bzimage(prefix, have)) {
-            printf("%s: %s: %u bytes, Linux bzImage (boot protocol "
-                   "%u.%02u): note: its placement is not planned here\n",
-                   PROG, it->path, size, prefix[0x207], prefix[0x206]);
-            c->placing = false;
-            free(prefix);
-            return 0;
-        }
+    c->is_linux = is_bzimage(prefix, have);
+    rc = c->is_linux ? plan_linux_kernel(&c->placer, it, prefix, have, size,
+                                         &c->lx, &plan, err, sizeof(err))
+                     : plan_kernel(&c->placer, it, prefix, have, size, &plan,
+                                   err, sizeof(err));
+    free(prefix);
+    if (rc != 0) {
         error(c, "%s", err);
-        free(prefix);
         return 0;
     }
-    free(prefix);
     plan_kernel_str(err, sizeof(err), it, size, &plan);
     say(NULL, err);
-    printf("%s:     cmdline: %s\n", PROG, it->cmdline);
+    /* A bzImage gets the arguments only (loader/linux.h). */
+    printf("%s:     cmdline: %s\n", PROG, c->is_linux ? it->args
+                                                      : it->cmdline);
     return plan.highest;
+}
+
+/** A Linux kernel's `load`s: the initrd parts, laid out and placed as
+ *  Pulsar does (loader/plan.c), each part's line printed. */
+static void check_initrd(struct check *c, const struct cfg *cfg)
+{
+    char err[PLAN_ERR_LEN];
+    const struct cfg_item *it, *first = NULL;
+    uint32_t *size = calloc(2 * cfg->nloads + 1, sizeof(*size)), *off;
+    unsigned n = 0, i = 0;
+    char *file;
+
+    if (plan_initrd_order(cfg, err, sizeof(err)) != 0) {
+        error(c, "%s", err);
+        free(size);
+        return;
+    }
+    if (!size) {
+        error(c, "out of memory");
+        return;
+    }
+    off = size + cfg->nloads;
+    for (it = cfg->items; it; it = it->next) {
+        if (it->kind != CFG_LOAD || item_size(c, it, &file, &size[n]) != 0)
+            continue;
+        free(file);
+        first = first ? first : it;
+        n++;
+    }
+    if (n < cfg->nloads || !c->placing) {
+        printf("%s: initrd: %u of %u parts found (not placed: see above)\n",
+               PROG, n, cfg->nloads);
+    } else if (plan_initrd(&c->placer, &c->lx, first, size, n, off, err,
+                           sizeof(err)) != 0) {
+        error(c, "%s", err);
+    } else {
+        for (it = first; i < n; it = it->next) {
+            if (it->kind != CFG_LOAD)
+                continue;
+            plan_module_str(err, sizeof(err), it, size[i],
+                            c->lx.initrd_addr + off[i]);
+            printf("%s: %s (initrd part %u)\n", PROG, err, i + 1);
+            i++;
+        }
+    }
+    free(size);
 }
 
 /** Check every module: exists, and (while placing) where it goes. */
@@ -570,7 +618,10 @@ int main(int argc, char **argv)
         error(&c, "%s", err);
     } else {
         kernel_end = check_kernel(&c, cfg.exec);
-        check_modules(&c, &cfg, kernel_end);
+        if (c.is_linux)
+            check_initrd(&c, &cfg);
+        else
+            check_modules(&c, &cfg, kernel_end);
     }
     cfg_free(&cfg);
     place_fini(&c.placer);

@@ -11,7 +11,7 @@ Each case is a directory tests/check/cases/NAME/ with
 Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   kernel ADDR MEMSZ  a multiboot ELF32 with one segment at ADDR
   random SIZE        SIZE deterministic pseudo-random bytes
-  bzimage SIZE       SIZE bytes with a Linux "HdrS" header (protocol 2.15)
+  bzimage SIZE       a SIZE-byte Linux bzImage (protocol 2.15, Debian-like)
 
 The README's config examples are checked too: every ```-block of README.md
 preceded by a line `<!-- check: NAME -->` replaces cases/NAME/tftp's
@@ -55,11 +55,20 @@ def kernel_image(addr, memsz):
 
 
 def bzimage(size):
-    """@size bytes with the Linux boot protocol header signature."""
+    """@size bytes of a Linux bzImage as Debian's kernel has its header:
+    boot protocol 2.15, 4 setup sectors, LOADED_HIGH, relocatable with
+    2 MiB alignment, pref_address 16 MiB, init_size 32 MiB."""
     img = bytearray(random.Random(size).randbytes(size))
+    img[0x1F1] = 4                                  # setup_sects
+    struct.pack_into("<I", img, 0x1F4, (size - 5 * 512) // 16)  # syssize
     img[0x1FE:0x200] = b"\x55\xaa"
     img[0x202:0x206] = b"HdrS"
     struct.pack_into("<H", img, 0x206, 0x020F)
+    img[0x211] = 0x01                               # loadflags
+    struct.pack_into("<I", img, 0x214, 0x100000)    # code32_start
+    struct.pack_into("<IIB", img, 0x22C, 0x7FFFFFFF, 0x200000, 1)
+    struct.pack_into("<I", img, 0x238, 2047)        # cmdline_size
+    struct.pack_into("<QI", img, 0x258, 0x1000000, 0x2000000)
     return bytes(img)
 
 

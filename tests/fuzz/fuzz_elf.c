@@ -128,6 +128,7 @@ static int feed(struct kernel_load *k, size_t to, size_t pkt)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct kernel_load k;
+    static struct linux_plan lx;
     struct image_plan plan;
     struct cfg_item it;
     struct placer p;
@@ -159,14 +160,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&it, 0, sizeof(it));
     it.kind = CFG_EXEC;
     it.name = "kernel.elf";
+    it.args = (char *)"console=ttyS0 root=/dev/ram0"; /* a bzImage's */
+    it.cmdline = (char *)"kernel.elf console=ttyS0 root=/dev/ram0";
     it.path = "demo/kernel.elf";
     it.src_file = "config-fuzz";
     it.src_line = 3;
     if (fixture_placer(&p) != 0)
         abort();
     writes = 0;
-    kload_init(&k, &p, &it, (uint32_t)file_len, check_write, check_zero,
-               NULL);
+    kload_init(&k, &p, &it, (uint32_t)file_len, &lx, check_write,
+               check_zero, NULL);
     cur_plan = &k.plan;
     size_t first = die_after * pkt < file_len ? die_after * pkt : file_len;
     rc = die_after ? feed(&k, first, pkt) : 0;

@@ -57,6 +57,20 @@ def elf_seeds(kernel):
             write("elf", "testkernel", b"\xb3\x05" + f.read())
 
 
+def bzimage_seeds():
+    parts = struct.pack("<3I", 100000, 5000, 1)
+    def seed(args, image):
+        return bytes([len(args)]) + args + parts + image
+    for c in gen.bzimage_cases():
+        args = (c.args or "console=ttyS0").encode()
+        write("bzimage", c.name, seed(args, c.data))
+        write("elf", "bz-" + c.name, b"\xb3\x00" + c.data)
+    valid = gen.BzImage().build()
+    write("bzimage", "valid", seed(b"console=ttyS0 mem=64M", valid))
+    write("bzimage", "valid-no-args", seed(b"", valid))
+    write("elf", "bz-valid", b"\xb3\x02" + valid)
+
+
 def dhcp_seeds():
     for c in gen.dhcp_cases():
         write("dhcp", c.name, c.data)
@@ -92,12 +106,23 @@ def tftp_seeds():
     write("tftp", "open-fails", b"\x00\x3c")
 
 
+def clear():
+    """Remove the generated seeds; crash-* files (found bugs) stay."""
+    top = os.path.join(HERE, "corpus")
+    for t in os.listdir(top) if os.path.isdir(top) else []:
+        for name in os.listdir(os.path.join(top, t)):
+            if not name.startswith("crash-"):
+                os.remove(os.path.join(top, t, name))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", help="the test kernel, as an extra seed")
     args = ap.parse_args()
+    clear()
     config_seeds()
     elf_seeds(args.kernel)
+    bzimage_seeds()
     dhcp_seeds()
     tftp_seeds()
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):

@@ -20,11 +20,13 @@ Kinds and how the unit driver reads them:
   elf     plan_kernel() for `exec kernel.elf` at config-test:3 (TFTP path
           demo/kernel.elf, file size = the input's size) against the
           placer of a QEMU-like machine (unit driver: FIXTURE LAYOUT):
-          RAM 0-0x9fc00 and 1 MiB-0x7fe0000, Pulsar's image and heap at
-          0x7c00-0x9c400, the PXE stack at 0x9c400-0x9fc00.
+          RAM 0-0x9fc00 and 1 MiB-0x7fe0000, free base memory ending at
+          0x9c400 (Pulsar's image and heap at 0x7c00-0x8c400, then the
+          room kept for a Linux setup), the PXE stack at 0x9c400-0x9fc00.
   dhcp    dhcp_validate() on the cached DHCP reply.
-  bzimage (pending: the Linux bzImage loader is not on main yet; its
-          cases are listed in README "Malformed input" as pending.)
+  bzimage plan_linux_kernel() for `exec bzImage <args>` at config-test:3
+          (TFTP path linux/bzImage; the arguments are <name>.args, or
+          "console=ttyS0" without one) on the same machine.
 """
 
 import os
@@ -38,13 +40,15 @@ PAGE = 4096
 class Case:
     """One row: kind, name, input bytes, exact expected message, files."""
 
-    def __init__(self, kind, name, data, expect, files=None, why=""):
+    def __init__(self, kind, name, data, expect, files=None, why="",
+                 args=None):
         self.kind = kind
         self.name = name
         self.data = data if isinstance(data, bytes) else data.encode()
         self.expect = expect
         self.files = files or {}
         self.why = why
+        self.args = args
 
 
 # ------------------------------------------------------------- configs
@@ -339,7 +343,9 @@ def elf_cases():
         elf("segment-over-pulsar", with_(lambda e: e.seg(0x8000, 0x100,
                                                          0x100)),
             "[0x00008000, 0x00008100) kernel.elf segment 2 overlaps "
-            "[0x00007c00, 0x0009c400) Pulsar image and heap"),
+            "[0x00007c00, 0x0008c400) Pulsar image and heap",
+            why="the heap ends 64 KiB below free base memory, the room a "
+            "Linux setup needs"),
         elf("segment-over-pxe", with_(lambda e: e.seg(0x9d000, 0x100,
                                                       0x100)),
             "[0x0009d000, 0x0009d100) kernel.elf segment 2 overlaps "
@@ -360,6 +366,100 @@ def elf_cases():
             0x7FD0000, 0x100, 0x20000)),
             "[0x07fd0000, 0x07ff0000) kernel.elf segment 2 is not in usable "
             "RAM ([0x07fe0000, 0x100000000) is not RAM)"),
+    ]
+
+
+# ------------------------------------------------------------- bzImage
+
+class BzImage:
+    """A Linux bzImage to break: a valid protocol 2.10 one by default
+    (4 setup sectors, 0x3000 bytes of protected-mode kernel)."""
+
+    def __init__(self):
+        self.setup_sects = 4
+        self.version = 0x020A
+        self.boot_flag = 0xAA55
+        self.magic = b"HdrS"
+        self.loadflags = 0x01            # LOADED_HIGH
+        self.syssize = 0x3000 // 16
+        self.code32_start = 0x100000
+        self.initrd_addr_max = 0x7FFFFFFF
+        self.kernel_alignment = 0x200000
+        self.relocatable = 1
+        self.cmdline_size = 255
+        self.pref_address = 0x1000000
+        self.init_size = 0x800000
+        self.kernel_len = 0x3000
+        self.size = None
+
+    def build(self):
+        sects = self.setup_sects or 4
+        img = bytearray((sects + 1) * 512 + self.kernel_len)
+        for i in range(512, len(img)):
+            img[i] = (i * 11 + (i >> 9)) % 251
+        img[0x1F1] = self.setup_sects
+        struct.pack_into("<I", img, 0x1F4, self.syssize)
+        struct.pack_into("<H", img, 0x1FE, self.boot_flag)
+        img[0x202:0x206] = self.magic
+        struct.pack_into("<H", img, 0x206, self.version)
+        img[0x211] = self.loadflags
+        struct.pack_into("<I", img, 0x214, self.code32_start)
+        struct.pack_into("<I", img, 0x22C, self.initrd_addr_max)
+        struct.pack_into("<I", img, 0x230, self.kernel_alignment)
+        img[0x234] = self.relocatable
+        struct.pack_into("<I", img, 0x238, self.cmdline_size)
+        struct.pack_into("<Q", img, 0x258, self.pref_address)
+        struct.pack_into("<I", img, 0x260, self.init_size)
+        if self.size is not None:
+            img = img[:self.size]
+        return bytes(img)
+
+
+def bz(name, change, expect, args=None, why=""):
+    """A bzImage case: a default BzImage changed by @change; @expect after
+    "config-test:3: exec: linux/bzImage: "."""
+    b = BzImage()
+    change(b)
+    return Case("bzimage", name, b.build(),
+                "config-test:3: exec: linux/bzImage: " + expect, why=why,
+                args=args)
+
+
+def bzimage_cases():
+    return [
+        bz("old-protocol", lambda b: setattr(b, "version", 0x0201),
+           "Linux boot protocol 2.01 is older than 2.02"),
+        bz("protocol-zero", lambda b: setattr(b, "version", 0),
+           "Linux boot protocol 0.00 is older than 2.02",
+           why="a zero version is old, not missing"),
+        bz("bad-boot-flag", lambda b: setattr(b, "boot_flag", 0x1234),
+           "boot flag 0x1234 is not 0xaa55"),
+        bz("setup-sects-too-many", lambda b: setattr(b, "setup_sects", 64),
+           "setup_sects 64: the setup exceeds 32 KiB",
+           why="a bad setup_sects"),
+        bz("setup-past-file", lambda b: (setattr(b, "setup_sects", 60),
+                                         setattr(b, "kernel_len", 0),
+                                         setattr(b, "size", 0x2000),
+                                         setattr(b, "syssize", 0)),
+           "truncated: 8192 bytes where its header needs 31233",
+           why="setup_sects says more than the file holds"),
+        bz("syssize-past-file", lambda b: setattr(b, "syssize", 0x10000),
+           "truncated: 14848 bytes where its header needs 1051121"),
+        bz("zimage", lambda b: setattr(b, "loadflags", 0),
+           "loadflags lack LOADED_HIGH: a zImage, not a bzImage"),
+        bz("alignment-not-power-of-two",
+           lambda b: setattr(b, "kernel_alignment", 0x300000),
+           "kernel_alignment 0x300000 is not a power of two"),
+        bz("cmdline-too-long", lambda b: setattr(b, "cmdline_size", 20),
+           "command line of 36 bytes, over cmdline_size 20",
+           args="console=ttyS0 root=/dev/ram0 quiet x",
+           why="a command line longer than cmdline_size"),
+        bz("init-size-past-4g", lambda b: (
+            setattr(b, "relocatable", 0), setattr(b, "pref_address", 0),
+            setattr(b, "init_size", 0xFFFFF000)),
+           "init_size 0xfffff000 past 4 GiB"),
+        bz("header-truncated", lambda b: setattr(b, "size", 0x220),
+           "truncated: 544 bytes where its header needs 612"),
     ]
 
 
@@ -459,7 +559,7 @@ def dhcp_cases():
 
 def all_cases():
     """Every case of the table, in order."""
-    return config_cases() + elf_cases() + dhcp_cases()
+    return config_cases() + elf_cases() + bzimage_cases() + dhcp_cases()
 
 
 def write(outdir):
@@ -477,6 +577,9 @@ def write(outdir):
             f.write(c.data)
         with open(os.path.join(d, c.name + ".expect"), "w") as f:
             f.write(c.expect + "\n")
+        if c.args is not None:
+            with open(os.path.join(d, c.name + ".args"), "w") as f:
+                f.write(c.args)
         for rel, text in c.files.items():
             path = os.path.join(d, c.name + ".files", rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -145,7 +145,7 @@ static void test_plain(void **state)
     memset(guest, 0xAA, sizeof(guest));
     writes_outside = 0;
     placer(&p);
-    kload_init(&k, &p, &it, FILE_SIZE, sim_write, sim_zero, NULL);
+    kload_init(&k, &p, &it, FILE_SIZE, NULL, sim_write, sim_zero, NULL);
     assert_int_equal(feed(&k, 0, FILE_SIZE, 1432), 0);
     assert_int_equal(kload_finish(&k), 0);
     assert_true(k.planned);
@@ -170,7 +170,7 @@ static void test_restarts(void **state)
     memset(guest, 0xAA, sizeof(guest));
     writes_outside = 0;
     placer(&p);
-    kload_init(&k, &p, &it, FILE_SIZE, sim_write, sim_zero, NULL);
+    kload_init(&k, &p, &it, FILE_SIZE, NULL, sim_write, sim_zero, NULL);
     assert_int_equal(feed(&k, 0, 1432 * 3, 1432), 0); /* dies early */
     assert_false(k.planned);
     assert_int_equal(feed(&k, 0, 1432 * 11, 1432), 0); /* after the plan */
@@ -197,7 +197,7 @@ static void test_changed_between_tries(void **state)
     memset(guest, 0xAA, sizeof(guest));
     writes_outside = 0;
     placer(&p);
-    kload_init(&k, &p, &it, FILE_SIZE, sim_write, sim_zero, NULL);
+    kload_init(&k, &p, &it, FILE_SIZE, NULL, sim_write, sim_zero, NULL);
     assert_int_equal(feed(&k, 0, 1432 * 7, 1432), 0);
     assert_true(k.planned);
     memcpy(before, guest, sizeof(guest));
@@ -220,7 +220,7 @@ static void test_plan_fails(void **state)
     memset(guest, 0xAA, sizeof(guest));
     writes_outside = 0;
     placer(&p);
-    kload_init(&k, &p, &it, FILE_SIZE, sim_write, sim_zero, NULL);
+    kload_init(&k, &p, &it, FILE_SIZE, NULL, sim_write, sim_zero, NULL);
     assert_int_equal(feed(&k, 0, FILE_SIZE, 1432), -PE_INVAL);
     assert_string_equal(k.msg, "config-x:2: exec: demo/k.elf: multiboot "
                         "header at 0x1000: bad checksum");
@@ -244,7 +244,7 @@ static void test_small_file(void **state)
     memset(guest, 0xAA, sizeof(guest));
     writes_outside = 0;
     placer(&p);
-    kload_init(&k, &p, &it, 0x1100, sim_write, sim_zero, NULL);
+    kload_init(&k, &p, &it, 0x1100, NULL, sim_write, sim_zero, NULL);
     assert_int_equal(feed(&k, 0, 0x1000, 1432), 0);
     assert_false(k.planned);
     assert_int_equal(feed(&k, 0x1000, 0x1100, 1432), 0);
@@ -264,7 +264,7 @@ static void test_empty_file(void **state)
 
     (void)state;
     placer(&p);
-    kload_init(&k, &p, &it, 0, sim_write, sim_zero, NULL);
+    kload_init(&k, &p, &it, 0, NULL, sim_write, sim_zero, NULL);
     assert_int_equal(kload_finish(&k), -PE_NOEXEC);
     assert_string_equal(k.msg, "config-x:2: exec: demo/k.elf: no multiboot "
                         "header in the first 8192 bytes");

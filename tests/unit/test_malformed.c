@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "lib/errno.h"
+#include "loader/linux.h"
 #include "loader/plan.h"
 #include "loader/retry.h"
 #include "net/dhcp.h"
@@ -161,6 +162,37 @@ static int run_elf(const char *in, size_t len, char *msg)
     return rc;
 }
 
+/** What Pulsar says about a bzImage (`exec bzImage <args>`, line 3). */
+static int run_bzimage(const struct mcase *c, const char *in, size_t len,
+                       char *msg)
+{
+    static struct linux_plan lp;
+    struct cfg_item it;
+    struct placer p;
+    struct image_plan plan;
+    char path[1024];
+    size_t alen;
+    char *args;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s.args", c->dir, c->name);
+    args = slurp(path, &alen);
+    memset(&it, 0, sizeof(it));
+    it.kind = CFG_EXEC;
+    it.name = "bzImage";
+    it.args = args ? args : "console=ttyS0";
+    it.path = "linux/bzImage";
+    it.src_file = "config-test";
+    it.src_line = 3;
+    assert_int_equal(fixture_placer(&p), 0);
+    rc = plan_linux_kernel(&p, &it, (const uint8_t *)in,
+                           len < IMAGE_PREFIX ? len : IMAGE_PREFIX,
+                           (uint32_t)len, &lp, &plan, msg, MSG_LEN);
+    place_fini(&p);
+    free(args);
+    return rc;
+}
+
 /** What Pulsar says about a cached DHCP reply. */
 static int run_dhcp(const char *in, size_t len, char *msg)
 {
@@ -192,6 +224,8 @@ static void test_case(void **state)
         rc = run_config(c, in, len, msg);
     else if (strcmp(c->kind, "elf") == 0)
         rc = run_elf(in, len, msg);
+    else if (strcmp(c->kind, "bzimage") == 0)
+        rc = run_bzimage(c, in, len, msg);
     else if (strcmp(c->kind, "dhcp") == 0)
         rc = run_dhcp(in, len, msg);
     else

@@ -566,6 +566,40 @@ static void test_conflict_str(void **state)
 /* ------------------------------------------------------------------ */
 /* Randomized property test against a byte bitmap.                      */
 
+/** place_find_top: highest aligned fit below the limit, around used ranges. */
+static void test_find_top(void **state)
+{
+    struct placer p;
+    uint64_t a = 0;
+
+    (void)state;
+    assert_int_equal(place_init(&p, qemu_map, NENT(qemu_map)), 0);
+    /* RAM ends at 0x7fe0000: 1 MiB page-aligned goes right below it. */
+    assert_int_equal(place_find_top(&p, MB, 4096, 0, 4 * GB, &a), 0);
+    assert_int_equal(a, 0x7fe0000 - MB);
+    /* An odd length still starts page-aligned, ending below the top. */
+    assert_int_equal(place_find_top(&p, MB + 3, 4096, 0, 4 * GB, &a), 0);
+    assert_int_equal(a, (0x7fe0000 - MB - 3) & ~0xfffull);
+    /* A limit below the top of RAM wins. */
+    assert_int_equal(place_find_top(&p, MB, 4096, 0, 0x4000000, &a), 0);
+    assert_int_equal(a, 0x4000000 - MB);
+    /* A used range at the top pushes it down below that range. */
+    assert_int_equal(place_reserve(&p, 0x7000000, 0x7fe0000, "top"), 0);
+    assert_int_equal(place_find_top(&p, MB, 4096, 0, 4 * GB, &a), 0);
+    assert_int_equal(a, 0x7000000 - MB);
+    /* Below 1 MiB it finds the top of low RAM, 16-byte aligned. */
+    assert_int_equal(place_find_top(&p, 0x10000, 16, 0x10000, 0xa0000, &a),
+                     0);
+    assert_int_equal(a, 0x9fc00 - 0x10000);
+    /* Nothing fits: too big, or above @from there is no room. */
+    assert_int_equal(place_find_top(&p, 200 * MB, 4096, 0, 4 * GB, &a),
+                     -PE_NORAM);
+    assert_int_equal(place_find_top(&p, MB, 4096, 0x6f80000, 4 * GB, &a),
+                     -PE_NORAM);
+    assert_int_equal(place_find_top(&p, MB, 3, 0, 4 * GB, &a), -PE_INVAL);
+    place_fini(&p);
+}
+
 #define SPACE 32768u
 
 static uint64_t rng_state;
@@ -600,6 +634,7 @@ static void test_property_random(void **state)
     static uint32_t good_prefix[SPACE + 1], ram_prefix[SPACE + 1];
     /* Outcome counts: the test must exercise every branch, not just pass. */
     unsigned n_ok = 0, n_noram = 0, n_overlap = 0, n_found = 0, n_none = 0;
+    unsigned n_top = 0;
     unsigned iter;
 
     (void)state;
@@ -717,12 +752,27 @@ static void test_property_random(void **state)
                     assert_int_equal(rc, -PE_NORAM);
                     n_none++;
                 }
+                /* place_find_top against the brute-force highest answer:
+                 * one exists exactly when a lowest one does. */
+                rc = place_find_top(&p, len, align, from, limit, &got);
+                if (exists) {
+                    uint64_t top = limit < SPACE ? limit : SPACE;
+
+                    want = ((top - len) & ~(align - 1));
+                    while (!all_good(good_prefix, want, len))
+                        want -= align; /* terminates: a valid one exists */
+                    assert_int_equal(rc, 0);
+                    assert_int_equal(got, want);
+                    n_top++;
+                } else {
+                    assert_int_equal(rc, -PE_NORAM);
+                }
             }
         }
         place_fini(&p);
     }
     assert_true(n_ok > 100 && n_noram > 100 && n_overlap > 100);
-    assert_true(n_found > 100 && n_none > 100);
+    assert_true(n_found > 100 && n_none > 100 && n_top > 100);
 }
 
 /** Run every test in this file. */
@@ -747,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_find_alignment),
         cmocka_unit_test(test_find_many_used),
         cmocka_unit_test(test_find_failure_and_limit),
+        cmocka_unit_test(test_find_top),
         cmocka_unit_test(test_mem_info_qemu),
         cmocka_unit_test(test_mem_info_variants),
         cmocka_unit_test(test_conflict_str),

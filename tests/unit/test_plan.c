@@ -71,6 +71,15 @@ static void test_placer_reserves_pulsar(void **state)
     assert_string_equal(why.hit.what, "Pulsar stack");
     assert_int_equal(place_check(&placer, 0x20000, 0x100, &why), -PE_OVERLAP);
     assert_string_equal(why.hit.what, "Pulsar image and heap");
+    /* The top 64 KiB of free base memory stay free for a Linux setup. */
+    assert_int_equal(plan_heap_end(LOW_END), LOW_END - LINUX_LOW_SIZE);
+    assert_int_equal(plan_heap_end(LOW_END + 8), LOW_END - LINUX_LOW_SIZE);
+    assert_int_equal(plan_heap_end(0x8000), 0x8000);
+    assert_int_equal(place_check(&placer, LOW_END - LINUX_LOW_SIZE - 0x100,
+                                 0x101, &why), -PE_OVERLAP);
+    assert_string_equal(why.hit.what, "Pulsar image and heap");
+    assert_int_equal(place_check(&placer, LOW_END - LINUX_LOW_SIZE,
+                                 LINUX_LOW_SIZE, &why), 0);
     assert_int_equal(place_check(&placer, LOW_END, 0x100, &why), -PE_OVERLAP);
     place_conflict_str(&why, text, sizeof(text));
     assert_string_equal(text, "[0x0009c000, 0x0009c100) range overlaps "
@@ -254,11 +263,116 @@ static void test_kernel_errors(void **state)
                                  sizeof(err)), -PE_OVERLAP);
     assert_string_equal(err, "config-52-54-00-12-34-56:2: exec: k.elf: "
                              "[0x00020000, 0x00023000) k.elf segment 1 "
-                             "overlaps [0x00007c00, 0x0009c000) Pulsar "
+                             "overlaps [0x00007c00, 0x0008c000) Pulsar "
                              "image and heap");
 }
 
+/** A bzImage header for plan_linux_kernel: protocol 2.15, 4 setup
+ *  sectors, relocatable, pref_address 16 MiB, init_size 32 MiB. */
+static void tiny_bzimage(uint8_t *b, size_t len)
+{
+    memset(b, 0, len);
+    b[0x1F1] = 4;
+    b[0x1FE] = 0x55;
+    b[0x1FF] = 0xAA;
+    memcpy(b + 0x202, "HdrS", 4);
+    b[0x206] = 0x0F;
+    b[0x207] = 0x02;
+    b[0x211] = 1;                                     /* LOADED_HIGH */
+    memcpy(b + 0x214, "\x00\x00\x10\x00", 4);          /* code32_start */
+    memcpy(b + 0x22C, "\xff\xff\xff\x7f", 4);          /* initrd_addr_max */
+    memcpy(b + 0x230, "\x00\x00\x20\x00", 4);          /* kernel_alignment */
+    b[0x234] = 1;
+    memcpy(b + 0x238, "\xff\x07\x00\x00", 4);          /* cmdline_size */
+    memcpy(b + 0x258, "\x00\x00\x00\x01", 4);          /* pref_address */
+    memcpy(b + 0x260, "\x00\x00\x00\x02", 4);          /* init_size */
+}
+
+/** A bzImage: the setup in the free low window, the kernel at 1 MiB, the
+ *  unpack area and the initrd claimed with the names users see. */
+static void test_linux_plan(void **state)
+{
+    struct cfg_item k = item(CFG_EXEC, "bzImage", 3);
+    struct cfg_item r = item(CFG_LOAD, "initrd.img", 2);
+    static uint8_t b[0x2000];
+    struct image_plan plan;
+    struct linux_plan lp;
+    struct place_conflict why;
+    uint32_t sizes[2] = { 1001, 5000 }, offs[2];
+    char err[PLAN_ERR_LEN];
+    (void)state;
+    k.args = "console=ttyS0";
+    tiny_bzimage(b, sizeof(b));
+    assert_int_equal(plan_linux_kernel(&placer, &k, b, sizeof(b), 0x400000,
+                                       &lp, &plan, err, sizeof(err)), 0);
+    assert_int_equal(lp.setup_addr, LOW_END - LINUX_LOW_SIZE);
+    assert_int_equal(lp.kernel_addr, 0x100000);
+    assert_int_equal(place_check(&placer, lp.setup_addr, 1, &why),
+                     -PE_OVERLAP);
+    assert_string_equal(why.hit.what, "bzImage setup, heap and cmdline");
+    assert_int_equal(place_check(&placer, 0x100000, 1, &why), -PE_OVERLAP);
+    assert_string_equal(why.hit.what, "bzImage protected-mode part");
+    assert_int_equal(place_check(&placer, 0x2FFFFFF, 1, &why), -PE_OVERLAP);
+    assert_string_equal(why.hit.what, "bzImage unpack area (init_size)");
+
+    /* Two parts: 4-byte aligned, as high as RAM allows, claimed. */
+    assert_int_equal(plan_initrd(&placer, &lp, &r, sizes, 2, offs, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(offs[1], 1004);
+    assert_int_equal(lp.initrd_size, 6004);
+    assert_int_equal(lp.initrd_addr, (0x7FE0000 - 6004) & ~0xFFFu);
+    assert_int_equal(place_check(&placer, lp.initrd_addr, 1, &why),
+                     -PE_OVERLAP);
+    assert_string_equal(why.hit.what, "initrd");
+
+    /* Too big: the message names the first part's line and the limit. */
+    sizes[1] = 200u << 20;
+    assert_int_equal(plan_initrd(&placer, &lp, &r, sizes, 2, offs, err,
+                                 sizeof(err)), -PE_NORAM);
+    assert_string_equal(err, "config-52-54-00-12-34-56:2: load: initrd.img: "
+                             "initrd of 209716204 bytes does not fit in free "
+                             "RAM below 0x80000000 (initrd_addr_max)");
+    sizes[0] = sizes[1] = 0xA0000000u;
+    assert_int_equal(plan_initrd(&placer, &lp, &r, sizes, 2, offs, err,
+                                 sizeof(err)), -PE_RANGE);
+    assert_non_null(strstr(err, "initrd.img: the 2 initrd parts add up"));
+
+    /* A broken header: "file:line: exec: path: reason". */
+    b[0x206] = 0x01;
+    assert_int_equal(plan_linux_kernel(&placer, &k, b, sizeof(b), 0x400000,
+                                       &lp, &plan, err, sizeof(err)),
+                     -PE_UNSUPP);
+    assert_string_equal(err, "config-52-54-00-12-34-56:3: exec: bzImage: "
+                             "Linux boot protocol 2.01 is older than 2.02");
+}
+
 /** chld: the 0x90400-byte limit and the free base memory. */
+/** Only the loads before a Linux exec are initrd parts. */
+static void test_initrd_order(void **state)
+{
+    static const char good[] = "load a\nload b\nexec bz x\n";
+    static const char late[] = "load a\nexec bz x\n# c\nload late\n";
+    struct cfg cfg;
+    struct cfg_state st;
+    char err[PLAN_ERR_LEN];
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg_state_init(&st, "k", 0x0202000a);
+    assert_int_equal(cfg_parse(&cfg, &st, "c.cfg", good, strlen(good), NULL,
+                               NULL, err), 0);
+    assert_int_equal(plan_initrd_order(&cfg, err, sizeof(err)), 0);
+    cfg_free(&cfg);
+    cfg_state_init(&st, "k", 0x0202000a);
+    assert_int_equal(cfg_parse(&cfg, &st, "c.cfg", late, strlen(late), NULL,
+                               NULL, err), 0);
+    assert_int_equal(plan_initrd_order(&cfg, err, sizeof(err)), -PE_INVAL);
+    assert_string_equal(err, "c.cfg:4: load: k/late: comes after the Linux "
+                             "exec on line 2: only the loads before it are "
+                             "initrd parts");
+    cfg_free(&cfg);
+}
+
 static void test_chld_limits(void **state)
 {
     struct cfg_item c = item(CFG_CHLD, "big.0", 5);
@@ -312,6 +426,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_module_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kernel_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kernel_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linux_plan, setup, teardown),
+        cmocka_unit_test(test_initrd_order),
         cmocka_unit_test(test_chld_limits),
         cmocka_unit_test(test_chld_rom_stack),
     };

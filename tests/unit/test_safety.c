@@ -4,7 +4,8 @@
  * not the kernel's to have.  These tests aim a kernel segment, and a
  * module at an `addr`, at the IVT and BIOS data area, Pulsar's stack,
  * Pulsar's image and heap, the PXE stack, the BIOS hole and memory that
- * is not RAM, and check each is refused with a message naming both
+ * is not RAM (the 64 KiB below free base memory that Pulsar keeps for a
+ * Linux setup is free RAM, so a multiboot kernel may use it), and check each is refused with a message naming both
  * ranges, through loader/plan.c as the boot flow calls it.  They also
  * show why a retried kernel transfer keeps its first plan: planning the
  * same kernel twice fails against itself.
@@ -105,11 +106,14 @@ static void test_kernel_refused(void **state)
                   "k.elf segment 1 overlaps [0x00000500, 0x00007c00) "
                   "Pulsar stack" },
         { 0x10000, "config-x:3: exec: demo/k.elf: [0x00010000, 0x00011000) "
-                   "k.elf segment 1 overlaps [0x00007c00, 0x0009c400) "
+                   "k.elf segment 1 overlaps [0x00007c00, 0x0008c400) "
+                   "Pulsar image and heap" },
+        { 0x8c000, "config-x:3: exec: demo/k.elf: [0x0008c000, 0x0008d000) "
+                   "k.elf segment 1 overlaps [0x00007c00, 0x0008c400) "
                    "Pulsar image and heap" },
         { 0x9c000, "config-x:3: exec: demo/k.elf: [0x0009c000, 0x0009d000) "
-                   "k.elf segment 1 overlaps [0x00007c00, 0x0009c400) "
-                   "Pulsar image and heap" },
+                   "k.elf segment 1 overlaps [0x0009c400, 0x00100000) "
+                   "EBDA, PXE stack and BIOS" },
         { 0xa0000, "config-x:3: exec: demo/k.elf: [0x000a0000, 0x000a1000) "
                    "k.elf segment 1 is not in usable RAM ([0x0009fc00, "
                    "0x00100000) is not RAM)" },
@@ -167,9 +171,9 @@ static void test_module_refused(void **state)
         { 0x7000, "config-x:5: load: demo/m: [0x00007000, 0x00007010) m "
                   "overlaps [0x00000500, 0x00007c00) Pulsar stack" },
         { 0x8000, "config-x:5: load: demo/m: [0x00008000, 0x00008010) m "
-                  "overlaps [0x00007c00, 0x0009c400) Pulsar image and heap" },
-        { 0x9c000, "config-x:5: load: demo/m: [0x0009c000, 0x0009c010) m "
-                   "overlaps [0x00007c00, 0x0009c400) Pulsar image and "
+                  "overlaps [0x00007c00, 0x0008c400) Pulsar image and heap" },
+        { 0x8c000, "config-x:5: load: demo/m: [0x0008c000, 0x0008c010) m "
+                   "overlaps [0x00007c00, 0x0008c400) Pulsar image and "
                    "heap" },
         { 0xf0000, "config-x:5: load: demo/m: [0x000f0000, 0x000f0010) m "
                    "is not in usable RAM ([0x0009fc00, 0x00100000) is not "
