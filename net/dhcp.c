@@ -134,10 +134,11 @@ struct opt_area {
 
 /**
  * Check the options in @a strictly (see dhcp_validate); @roots counts the
- * root-path options seen so far.  Returns 0 or -PE_INVAL with @msg.
+ * root-path options seen so far; @overload gets option 52's value if it
+ * is there.  Returns 0 or -PE_INVAL with @msg.
  */
 static int check_options(const struct opt_area *a, unsigned *roots,
-                         char *msg, size_t msglen)
+                         unsigned *overload, char *msg, size_t msglen)
 {
     size_t i = 0;
 
@@ -163,6 +164,8 @@ static int check_options(const struct opt_area *a, unsigned *roots,
                      olen ? a->p[i + 2] : 0);
             return -PE_INVAL;
         }
+        if (code == OPT_OVERLOAD)
+            *overload = a->p[i + 2];
         if (code == OPT_ROOT_PATH) {
             if (++*roots > 1) {
                 snprintf(msg, msglen, "DHCP option 17 (root-path) appears "
@@ -226,26 +229,16 @@ int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
                               len - BOOTP_OPTIONS - 4, "options" };
         struct opt_area file = { pkt + BOOTP_FILE, 128, "file field" };
         struct opt_area sname = { pkt + BOOTP_SNAME, 64, "sname field" };
-        unsigned overload = 0;
-        size_t i = 0;
+        unsigned overload = 0, ignored;
 
-        if ((rc = check_options(&a, &roots, msg, msglen)) != 0)
+        if ((rc = check_options(&a, &roots, &overload, msg, msglen)) != 0)
             return rc;
-        /* The walk above proved every option fits: find 52 again. */
-        while (i < a.len && a.p[i] != OPT_END) {
-            if (a.p[i] == OPT_PAD) {
-                i++;
-                continue;
-            }
-            if (a.p[i] == OPT_OVERLOAD)
-                overload = a.p[i + 2];
-            i += 2 + (size_t)a.p[i + 1];
-        }
+        /* Option 52 counts only in the options field (RFC 2132 9.3). */
         if ((overload & 1) &&
-            (rc = check_options(&file, &roots, msg, msglen)) != 0)
+            (rc = check_options(&file, &roots, &ignored, msg, msglen)) != 0)
             return rc;
         if ((overload & 2) &&
-            (rc = check_options(&sname, &roots, msg, msglen)) != 0)
+            (rc = check_options(&sname, &roots, &ignored, msg, msglen)) != 0)
             return rc;
     }
     if (!f->client_ip) {
