@@ -508,7 +508,7 @@ def cases(opts):
                         r"bytes but sent only 100000" + RETRY]),
         NetCase(opts, "fault-oversize-once",
                 "demo/module1.bin oversize=5 times=1\n", "boot",
-                server_log=[r"FAULT oversize block 5: 1944 data bytes"]),
+                server_log=[r"FAULT oversize block 5: \d+ data bytes"]),
         NetCase(opts, "fault-server-restart", "demo/module2.bin silent\n",
                 "boot", script=repair_server_after(
                     r"demo/module2.bin: size query timed out on 10.77.0.1.*"
@@ -530,7 +530,7 @@ def cases(opts):
                 server_log=[r"FAULT short"]),
         NetCase(opts, "fault-oversize", "demo/module1.bin oversize=5\n",
                 ("error", "demo/module1.bin",
-                 r"failed after 5728 of 2097152 bytes, 3 tries \((oversize"
+                 r"failed after \d+ of 2097152 bytes, 3 tries \((oversize"
                  r"|PXE status)"),
                 server_log=[r"FAULT oversize block 5"]),
         NetCase(opts, "fault-missing", "demo/kernel.elf missing\n",
