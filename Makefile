@@ -1,8 +1,9 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
 #   make            build build/pulsar (prints its size, fails over budget)
 #                   and build/pulsar-check (the offline config checker)
-#   make check      host unit tests (cmocka, ASan + UBSan), then
-#                   pulsar-check against tests/check/cases
+#   make check      host unit tests (cmocka, ASan + UBSan), the malformed-input
+#                   table, pulsar-check against tests/check/cases
+#   make fuzz       libFuzzer targets, 5 minutes each (fuzz-ci: 20 s each)
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #   make run        boot the bundled demo over PXE under QEMU
 #   make deps       install what the build and tests need (apt-get)
@@ -41,13 +42,13 @@ LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: built for the NBP and for the host unit tests.
 PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/image.c \
-	loader/linux.c loader/vbe.c loader/plan.c mb/mbinfo.c net/dhcp.c lib/progress.c \
-	net/tftp_proto.c
+	loader/linux.c loader/vbe.c loader/plan.c loader/kload.c loader/retry.c mb/mbinfo.c \
+	net/dhcp.c lib/progress.c net/tftp_proto.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
 EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c loader/chain.c) \
-	loader/video.c lib/console.c
+	loader/video.c loader/fetch.c lib/console.c
 NBP_ASM   := boot/entry.asm
 # Stage 1's unpacker: runs before the body (and its libc) exists.
 STAGE1_SRCS := boot/inflate.c
@@ -126,10 +127,74 @@ $(CHECKER): tools/pulsar-check.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(CHECKER_CFLAGS) -o $@ tools/pulsar-check.c $(PURE_SRCS)
 
-check: $(UNIT_TESTS) $(CHECKER)
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+# The malformed-input table: gen.py writes each case and its exact error.
+$(BUILD)/malformed/index: tests/malformed/gen.py
+	rm -rf $(BUILD)/malformed
+	$(PYTHON) tests/malformed/gen.py $(BUILD)/malformed
+
+check: $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \
+		PULSAR_MALFORMED=$(BUILD)/malformed $$t; done
 	@echo "== tests/check: pulsar-check against good and bad configs"
 	$(PYTHON) tests/check/run.py --checker $(CHECKER)
+	@echo "== tests/test_faultserver.py: the fault-injecting server"
+	$(PYTHON) tests/test_faultserver.py
+
+# -------------------------------------------------------------- fuzzing
+# clang libFuzzer targets with ASan + UBSan (tests/fuzz/fuzz_<t>.c), each
+# with a seed corpus in tests/fuzz/corpus/<t>/; what they find goes to
+# build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
+#   make fuzz        each target for FUZZ_SECONDS (default 300)
+#   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
+FUZZ_TARGETS := config elf bzimage dhcp tftp
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_CI_SECONDS ?= 20
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+# The TFTP target runs net/tftp.c and the retry loop against a fake ROM;
+# tftp.c's real-mode address casts are 32-bit, harmless on the host.
+FUZZ_TFTP_SRCS := net/tftp.c loader/fetch.c
+FUZZ_MAX_LEN_config := 70000
+FUZZ_MAX_LEN_elf := 20000
+FUZZ_MAX_LEN_bzimage := 20000
+FUZZ_MAX_LEN_dhcp := 2048
+FUZZ_MAX_LEN_tftp := 4096
+
+$(BUILD)/fuzz/fuzz_tftp: tests/fuzz/fuzz_tftp.c $(PURE_SRCS) $(FUZZ_TFTP_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-pointer-to-int-cast \
+		-Dprintf=fuzz_quiet_printf -o $@ $< $(PURE_SRCS) $(FUZZ_TFTP_SRCS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRCS)
+
+# Run every target for $(1) seconds; stop at the first finding.
+define run_fuzzers
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+		echo "== fuzz_$$t: $(1) s"; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -print_final_stats=1 \
+			-max_len=$$(case $$t in config) echo $(FUZZ_MAX_LEN_config);; \
+				elf|bzimage) echo $(FUZZ_MAX_LEN_elf);; dhcp) echo \
+				$(FUZZ_MAX_LEN_dhcp);; *) echo $(FUZZ_MAX_LEN_tftp);; esac) \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- \
+			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|INFO: seed corpus|==[0-9]+==|SUMMARY|Done)' \
+			|| true; \
+		test -z "$$(ls $(BUILD)/fuzz/$$t-crash-* $(BUILD)/fuzz/$$t-leak-* \
+			$(BUILD)/fuzz/$$t-timeout-* $(BUILD)/fuzz/$$t-oom-* 2>/dev/null)" \
+			|| { echo "fuzz_$$t: finding in $(BUILD)/fuzz/" >&2; exit 1; }; \
+	done
+endef
+
+fuzz: $(FUZZ_BINS)
+	$(call run_fuzzers,$(FUZZ_SECONDS))
+
+fuzz-ci: $(FUZZ_BINS)
+	$(call run_fuzzers,$(FUZZ_CI_SECONDS))
 
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk
@@ -149,6 +214,7 @@ clang-nbp: $(TEST_KERNEL)
 test:
 	sh scripts/deps.sh
 	$(MAKE) check
+	$(MAKE) fuzz-ci
 	$(MAKE) clang-nbp
 	$(MAKE) e2e
 
@@ -177,5 +243,5 @@ bench: $(NBP) $(TEST_KERNEL)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check clang-nbp e2e test run deps bench fuzz-tftp-proto clean
+.PHONY: all check clang-nbp e2e test run deps bench fuzz fuzz-ci fuzz-tftp-proto clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -156,11 +156,26 @@ static void msg_putu(struct cfg_msg *m, unsigned v)
     msg_puts(m, digits);
 }
 
-/** Append the first @n bytes of @s in quotes, shortened if very long. */
+/**
+ * Append the first @n bytes of @s in quotes, shortened if very long.  A
+ * byte that is not printable ASCII is shown as \xNN: a config full of
+ * binary junk must not send control characters to the console.
+ */
 static void msg_quoten(struct cfg_msg *m, const char *s, size_t n)
 {
+    static const char hex[] = "0123456789abcdef";
+    size_t i, show = n < CFG_QUOTE_MAX ? n : CFG_QUOTE_MAX;
+
     msg_puts(m, "'");
-    msg_putn(m, s, n < CFG_QUOTE_MAX ? n : CFG_QUOTE_MAX);
+    for (i = 0; i < show && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[5] = { '\\', 'x', hex[c >> 4], hex[c & 15], '\0' };
+
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            msg_putn(m, s + i, 1);
+        else
+            msg_puts(m, esc);
+    }
     if (n > CFG_QUOTE_MAX)
         msg_puts(m, "...");
     msg_puts(m, "'");
@@ -384,10 +399,32 @@ static int cfg_add_item(struct cfg_run *r, const struct cfg_frame *f,
 {
     char path[CFG_MAX_PATH + 1];
     struct cfg_item *item;
+    const char *name;
     size_t nlen, alen;
 
+    for (name = a->word; *name == '/'; name++)
+        ;
+    if (!*name) {
+        /* Joined to the root it would name the directory itself. */
+        struct cfg_msg m = msg_start(r, f, line);
+
+        msg_puts(&m, a->kw);
+        msg_puts(&m, ": ");
+        msg_quote(&m, a->word);
+        msg_puts(&m, " names no file");
+        return -PE_INVAL;
+    }
     if (cfg_join_path(r->st->root, a->word, path) != 0)
         return cfg_fail_path(r, f, line, a->kw);
+    if (r->cfg->nitems >= CFG_MAX_FILES) {
+        struct cfg_msg m = msg_start(r, f, line);
+
+        msg_puts(&m, a->kw);
+        msg_puts(&m, ": too many files (over ");
+        msg_putu(&m, CFG_MAX_FILES);
+        msg_puts(&m, ")");
+        return -PE_RANGE;
+    }
 
     item = calloc(1, sizeof(*item));
     if (!item)
@@ -417,6 +454,7 @@ static int cfg_add_item(struct cfg_run *r, const struct cfg_frame *f,
 
     *r->tail = item;
     r->tail = &item->next;
+    r->cfg->nitems++;
     *out = item;
     return 0;
 

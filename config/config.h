@@ -18,6 +18,8 @@
 #define CFG_MAX_PATH 127
 /** Deepest nesting of `conf` files (the top-level file is depth 1). */
 #define CFG_MAX_DEPTH 8
+/** Most exec/load/chld lines in one config, nested files included. */
+#define CFG_MAX_FILES 1024
 /** Longest error message, file:line prefix included. */
 #define CFG_ERR_LEN 256
 
@@ -60,6 +62,7 @@ struct cfg {
     struct cfg_item *chld;  /* the first chld, or NULL: once it is seen
                                the rest of the config is moot */
     unsigned nloads;        /* number of CFG_LOAD items */
+    unsigned nitems;        /* number of items (at most CFG_MAX_FILES) */
 };
 
 /**

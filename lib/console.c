@@ -40,6 +40,21 @@ static void serial_putc(char c)
     outb(COM1, (uint8_t)c);
 }
 
+/** Drop what arrived on COM1; true if anything did.  See console.h. */
+int console_serial_input(void)
+{
+    int seen = 0;
+    if (!serial_ok)
+        return 0;
+    /* LSR bit 0: a received byte waits in RBR.  Bounded: a stuck UART
+     * must not keep Pulsar here. */
+    for (unsigned n = 0; n < 64 && (inb(COM1 + 5) & 0x01); n++) {
+        (void)inb(COM1);
+        seen = 1;
+    }
+    return seen;
+}
+
 /** Scroll the VGA screen up by one line. */
 static void vga_scroll(void)
 {

@@ -10,11 +10,13 @@
 
 /** Set up COM1 and clear the VGA screen. */
 void console_init(void);
+/** True if a byte arrived on COM1; every pending byte is read and dropped. */
+int console_serial_input(void);
 /** Print one character on both outputs ('\n' becomes CR LF on serial). */
 void console_putc(char c);
 /** printf to the console; returns the number of characters printed. */
-int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+int printf(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
+int vprintf(const char *fmt, va_list ap) __attribute__((format(__printf__, 1, 0)));
 
 /*
  * Live progress of one file transfer: a line that updates in place (CR,

@@ -15,6 +15,10 @@ static const char *const err_text[PE_MAX] = {
     [PE_NOPXE] = "PXE call failed",
     [PE_LOOP] = "config nesting loop or too deep",
     [PE_NOKERNEL] = "no kernel to start",
+    [PE_TIMEDOUT] = "timed out",
+    [PE_ACCESS] = "access denied",
+    [PE_SHORT] = "file shorter than announced",
+    [PE_CHANGED] = "file changed on the server",
 };
 
 /** Map an rc to its text; unknown codes get a generic text. */

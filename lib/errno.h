@@ -21,6 +21,10 @@ enum pulsar_err {
     PE_NOPXE,       /* no PXE API found or PXE call failed */
     PE_LOOP,        /* nested config loop or too deep */
     PE_NOKERNEL,    /* config names no exec */
+    PE_TIMEDOUT,    /* the server stopped answering */
+    PE_ACCESS,      /* the server refused the file (TFTP access violation) */
+    PE_SHORT,       /* a file ended before the size the server announced */
+    PE_CHANGED,     /* a file changed on the server between two tries */
     PE_MAX
 };
 

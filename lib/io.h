@@ -26,6 +26,14 @@ static inline uint16_t peek16(uint32_t addr)
     return v;
 }
 
+/** Read a 32-bit value from low physical memory (see peek16). */
+static inline uint32_t peek32(uint32_t addr)
+{
+    uint32_t v;
+    __asm__ volatile("movl (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+    return v;
+}
+
 /**
  * The BIOS tick count (BDA 40:6C, 18.2 Hz, back to 0 at midnight).  It
  * advances only while interrupts are on in real mode, which each PXE call
@@ -33,6 +41,6 @@ static inline uint16_t peek16(uint32_t addr)
  */
 static inline uint32_t bios_ticks(void)
 {
-    return peek16(0x46C) | ((uint32_t)peek16(0x46E) << 16);
+    return peek32(0x46C);
 }
 #endif

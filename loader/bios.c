@@ -2,6 +2,7 @@
 #include "loader/bios.h"
 #include "boot/realmode.h"
 #include "net/pxe.h"
+#include "lib/console.h"
 #include "lib/io.h"
 #include <string.h>
 
@@ -93,4 +94,64 @@ uint32_t bios_config_table(void)
     if ((r.eflags & RM_CF) || (r.eax & 0xFF00))
         return 0;
     return ((uint32_t)r.es << 4) + (r.ebx & 0xFFFF);
+}
+
+#define BDA_TICKS 0x46C       /* timer ticks since midnight (18.2065 Hz) */
+#define RM_ZF 0x40u           /* EFLAGS.ZF in rm_regs.eflags */
+#define IDLE_US 20000         /* one INT 15h AH=86h wait */
+
+/** True if a key is waiting (INT 16h AH=01h); the key is consumed. */
+static int bios_key(void)
+{
+    struct rm_regs r;
+
+    memset(&r, 0, sizeof(r));
+    r.eax = 0x0100;
+    rm_int(0x16, &r);
+    if (r.eflags & RM_ZF)
+        return 0;
+    memset(&r, 0, sizeof(r)); /* AH=00h: take it out of the buffer */
+    rm_int(0x16, &r);
+    return 1;
+}
+
+/** Wait @ms ms; with @keys, a key or COM1 byte ends it (returns 1). */
+static int bios_wait(unsigned ms, int keys)
+{
+    /* 1193182 / 65536 ticks per second, rounded up to whole ticks. */
+    uint32_t need = (uint32_t)(((uint64_t)ms * 1193182 + 65536000 - 1) /
+                               65536000);
+    uint32_t last = peek32(BDA_TICKS), elapsed = 0;
+    struct rm_regs r;
+
+    /* Only keys pressed from now on count (bounded: a stuck source). */
+    for (unsigned n = 0; keys && n < 64; n++)
+        if (!bios_key() && !console_serial_input())
+            break;
+    while (elapsed < need) {
+        if (keys && (bios_key() || console_serial_input()))
+            return 1;
+        /* Idle in real mode with interrupts on, so the tick advances. */
+        memset(&r, 0, sizeof(r));
+        r.eax = 0x8600;
+        r.ecx = IDLE_US >> 16;
+        r.edx = IDLE_US & 0xFFFF;
+        rm_int(0x15, &r);
+        uint32_t now = peek32(BDA_TICKS);
+        elapsed += now >= last ? now - last : 1; /* midnight wraps to 0 */
+        last = now;
+    }
+    return 0;
+}
+
+/** Wait by the BIOS tick; see bios.h. */
+void bios_sleep_ms(unsigned ms)
+{
+    bios_wait(ms, 0);
+}
+
+/** Wait by the BIOS tick until a key or a COM1 byte; see bios.h. */
+int bios_wait_key(unsigned ms)
+{
+    return bios_wait(ms, 1);
 }

@@ -20,4 +20,18 @@ uint32_t bios_base_memory(void);
  * AH=C0h), or 0 when the BIOS does not offer one.
  */
 uint32_t bios_config_table(void);
+
+/**
+ * Wait @ms milliseconds by the BIOS timer tick (BDA 0x46C, 18.2 Hz, so
+ * the wait is rounded up to a whole tick).  Real-mode INT 15h AH=86h
+ * waits do the idling; the tick count is what ends the wait.
+ */
+void bios_sleep_ms(unsigned ms);
+
+/**
+ * Like bios_sleep_ms(), but a key on the keyboard or a byte on COM1 ends
+ * the wait early (keys and bytes already pending are dropped first).
+ * Returns 1 if it was cut short, 0 if the time ran out.
+ */
+int bios_wait_key(unsigned ms);
 #endif

@@ -1,16 +1,20 @@
 /*
  * Pulsar's boot flow, top to bottom:
- *   find PXE -> read the DHCP facts -> find and fetch the config (lookup
- *   order in config/lookup.c) -> parse it -> [`chld`: stage the other boot
- *   program and start it at 0:7C00 with PXE alive] -> load the kernel
- *   (planned from its headers, streamed into place) -> load the modules ->
- *   build the multiboot info -> shut PXE down -> jump.  A Linux bzImage
- *   instead takes the `load`s as its initrd and is entered in real mode
- *   (boot_linux_kernel).
+ *   find PXE, then one boot attempt after another until one starts a
+ *   kernel.  An attempt: read the DHCP facts -> find and fetch the config
+ *   (lookup order in config/lookup.c) -> parse it -> [`chld`: stage the
+ *   other boot program and start it at 0:7C00 with PXE alive] -> load the
+ *   kernel (planned from its headers, streamed into place) -> load the
+ *   modules -> build the multiboot info -> shut PXE down -> jump.  A
+ *   Linux bzImage instead takes the `load`s as its initrd and is entered
+ *   in real mode (boot_linux_kernel).
+ * A failed attempt says why, waits (a key skips the wait) and the next one
+ * starts from scratch: fresh heap, placer and config (loader/retry.h has
+ * the policy; loader/fetch.c retries each file from its first byte).
  * Every write into guest memory goes through the placer first; where files
  * go and every message about it come from loader/plan.c, which the offline
  * checker (tools/pulsar-check.c) shares.  Library code returns rc; only
- * this file decides what is fatal.
+ * this file decides what ends an attempt.
  */
 #include "boot/realmode.h"
 #include "config/config.h"
@@ -19,10 +23,13 @@
 #include "lib/errno.h"
 #include "loader/bios.h"
 #include "loader/chain.h"
+#include "loader/fetch.h"
 #include "loader/image.h"
+#include "loader/kload.h"
 #include "loader/linux.h"
 #include "loader/place.h"
 #include "loader/plan.h"
+#include "loader/retry.h"
 #include "loader/video.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
@@ -34,12 +41,17 @@
 
 #define PULSAR_VERSION "0.1"
 #define LOADER_NAME "Pulsar " PULSAR_VERSION
-/** Largest config file Pulsar reads. */
-#define CONFIG_MAX (1u << 20)
+/** Largest config file Pulsar reads (it must fit in Pulsar's heap). */
+#define CONFIG_MAX (64u * 1024)
+/** Pulsar's heap must have at least this much room. */
+#define HEAP_MIN (64u * 1024)
 
-/** Everything one boot attempt knows. */
+/** Found once: the PXE API and the low memory left for the heap. */
+static struct pxe_api pxe;
+static uint32_t heap_start, heap_end;
+
+/** Everything one boot attempt knows; zeroed when an attempt starts. */
 struct boot {
-    struct pxe_api pxe;
     struct dhcp_facts dhcp;
     struct e820_entry map[E820_MAX];
     unsigned nmap;
@@ -57,8 +69,21 @@ struct boot {
 
 static struct boot boot;
 
-/** Report a fatal error and stop.  (Issue 8 will retry instead.) */
-static void __attribute__((noreturn)) fatal(const char *fmt, ...)
+/** Say why this boot attempt fails; returns @rc for the caller to return. */
+static int fail(int rc, const char *fmt, ...)
+{
+    va_list ap;
+    console_progress_abort();
+    printf("pulsar: error: ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    return rc < 0 ? rc : -PE_INVAL;
+}
+
+/** Report an error no retry can cure (no PXE, no memory) and stop. */
+static void __attribute__((noreturn)) halt(const char *fmt, ...)
 {
     va_list ap;
     console_progress_abort();
@@ -81,39 +106,28 @@ static const char *ip_str(uint32_t ip)
     return b;
 }
 
-/** Why a TFTP transfer failed, for a person: the PXE status when known. */
-static const char *tftp_why(int rc)
-{
-    if (rc == -PE_NOENT)
-        return "not found";
-    if (rc == -PE_NOPXE)
-        return pxe_status_str(pxe_last_status);
-    return pulsar_strerror(rc);
-}
-
 /* ------------------------------------------------------------ the heap */
 
-/** Give malloc the low memory between .bss and the PXE stack, less the
- *  64 KiB kept for a Linux setup (plan_heap_end). */
-static void heap_setup(const struct pxe_api *pxe)
+/** Find the low memory between .bss and the PXE stack for malloc, less
+ *  the 64 KiB kept for a Linux setup (plan_heap_end). */
+static void heap_find(void)
 {
-    uint32_t start = ((uint32_t)__bss_end + 15) & ~15u;
-    uint32_t end = bios_base_memory();
-    for (unsigned i = 0; i < pxe->nregion; i++)
-        if (pxe->region[i].start >= start && pxe->region[i].start < end)
-            end = pxe->region[i].start;
-    if (end < start + 64 * 1024 + LINUX_LOW_SIZE)
-        fatal("only %u bytes of base memory free for Pulsar's heap",
-              end > start ? end - start : 0);
-    heap_init((void *)start, (void *)plan_heap_end(end));
-    boot.low_end = end;
-    DBG("heap", "%08x-%08x\n", start, plan_heap_end(end));
+    heap_start = ((uint32_t)__bss_end + 15) & ~15u;
+    heap_end = bios_base_memory();
+    for (unsigned i = 0; i < pxe.nregion; i++)
+        if (pxe.region[i].start >= heap_start &&
+            pxe.region[i].start < heap_end)
+            heap_end = pxe.region[i].start;
+    if (heap_end < heap_start + HEAP_MIN + LINUX_LOW_SIZE)
+        halt("only %u bytes of base memory free for Pulsar's heap",
+             heap_end > heap_start ? heap_end - heap_start : 0);
+    DBG("heap", "%08x-%08x\n", heap_start, plan_heap_end(heap_end));
 }
 
 /* ------------------------------------------------------ the DHCP facts */
 
-/** Read the DHCP reply the ROM cached and parse it into boot.dhcp. */
-static void read_dhcp(void)
+/** Read the DHCP reply the ROM cached and check it into boot.dhcp. */
+static int read_dhcp(void)
 {
     struct {
         uint16_t status, packet_type, buffer_size;
@@ -127,16 +141,14 @@ static void read_dhcp(void)
     p.buffer_size = PXE_BOUNCE_SIZE;
     p.buffer = lin_to_segoff((uint32_t)pxe_bounce);
     if ((rc = pxe_call(PXENV_GET_CACHED_INFO, &p, sizeof(p))) != 0)
-        fatal("PXE GET_CACHED_INFO failed (%s)",
-              pxe_status_str(pxe_last_status));
+        return fail(rc, "PXE GET_CACHED_INFO failed (%s)",
+                    pxe_status_str(pxe_last_status));
     size_t len = p.buffer_size < PXE_BOUNCE_SIZE ? p.buffer_size
                                                  : PXE_BOUNCE_SIZE;
-    if ((rc = dhcp_parse(pxe_bounce, len, &boot.dhcp)) != 0)
-        fatal("the cached DHCP reply is malformed (%u bytes)",
-              (unsigned)len);
-    if (!boot.dhcp.server_ip)
-        fatal("the DHCP reply names no TFTP server (next-server / siaddr "
-              "is 0.0.0.0)");
+    if ((rc = dhcp_validate(pxe_bounce, len, &boot.dhcp, boot.msg,
+                            sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
+    return 0;
 }
 
 /* ------------------------------------------------------- fetching text */
@@ -147,7 +159,7 @@ struct text_sink {
     size_t size, cap;
 };
 
-/** TFTP sink that appends to a text_sink. */
+/** TFTP sink that appends to a text_sink (a new try restarts at 0). */
 static int text_sink(void *ctx, uint32_t off, const uint8_t *data, size_t len)
 {
     struct text_sink *t = ctx;
@@ -171,15 +183,17 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
                       char **text, size_t *len, char *why)
 {
     struct text_sink t = { 0, 0, 0 };
+    struct fetch_failure ff;
     uint32_t got;
     int rc;
 
     (void)ctx;
-    rc = tftp_fetch(st->server, path, CONFIG_MAX, text_sink, &t, &got, NULL);
+    rc = fetch_file(st->server, path, 0, CONFIG_MAX, text_sink, &t, &got,
+                    &ff);
     if (rc != 0) {
         free(t.buf);
         if (why)
-            plan_fetch_why(why, CFG_ERR_LEN, rc, st->server, tftp_why(rc));
+            retry_describe(rc, &ff, why, CFG_ERR_LEN);
         return rc;
     }
     if (!t.buf && !(t.buf = malloc(1)))
@@ -199,7 +213,7 @@ static void say(void *ctx, const char *line)
 
 /** Find the config (config-<mac>, config-<IP>..., config-default or DHCP
  *  option 209), fetch it and parse it into boot.cfg. */
-static void read_config(void)
+static int read_config(void)
 {
     char *text;
     size_t len;
@@ -211,12 +225,13 @@ static void read_config(void)
     if ((rc = cfg_lookup_fetch(&boot.names, &boot.st, fetch_text, NULL, say,
                                NULL, &text, &len, boot.cfgname,
                                boot.msg)) != 0)
-        fatal("%s", boot.msg);
+        return fail(rc, "%s", boot.msg);
     rc = cfg_parse(&boot.cfg, &boot.st, boot.cfgname, text, len, fetch_text,
                    NULL, boot.msg);
     free(text);
     if (rc != 0)
-        fatal("%s", boot.msg);
+        return fail(rc, "%s", boot.msg);
+    return 0;
 }
 
 /* --------------------------------------------------------- guest memory */
@@ -235,107 +250,80 @@ static void guest_zero(void *ctx, uint32_t dest, size_t n)
     memset((void *)dest, 0, n);
 }
 
-/** Place the prefix-planned kernel, fed by tftp_fetch. */
-struct kernel_sink {
-    const struct cfg_item *it;
-    uint32_t size; /* from tsize */
-    uint8_t prefix[IMAGE_PREFIX];
-    uint32_t have; /* prefix bytes buffered */
-    int planned;
-    struct image_plan plan;
-    uint32_t syms_table;
-};
-
-/** Plan the kernel from its buffered prefix, claim, zero, and copy it. */
-static void kernel_plan(struct kernel_sink *k)
+/** Size of @it's file from the server, or why not. */
+static int file_size(const struct cfg_item *it, uint32_t *size)
 {
-    int rc;
-
-    if ((boot.is_linux = linux_probe(k->prefix, k->have)))
-        rc = plan_linux_kernel(&boot.placer, k->it, k->prefix, k->have,
-                               k->size, &boot.lx, &k->plan, boot.msg,
-                               sizeof(boot.msg));
-    else
-        rc = plan_kernel(&boot.placer, k->it, k->prefix, k->have, k->size,
-                         &k->plan, boot.msg, sizeof(boot.msg));
+    struct fetch_failure ff;
+    char why[160];
+    int rc = fetch_size(it->server, it->path, size, &ff);
     if (rc != 0)
-        fatal("%s", boot.msg);
-    image_zero_bss(&k->plan, guest_zero, NULL);
-    image_feed(&k->plan, 0, k->prefix, k->have, guest_write, NULL);
-    k->planned = 1;
-}
-
-/** TFTP sink for the kernel: buffer the prefix, then stream into place. */
-static int kernel_sink(void *ctx, uint32_t off, const uint8_t *data,
-                       size_t len)
-{
-    struct kernel_sink *k = ctx;
-    if (!k->planned) {
-        uint32_t want = k->size < IMAGE_PREFIX ? k->size : IMAGE_PREFIX;
-        size_t take = len;
-        if (off + take > IMAGE_PREFIX)
-            take = IMAGE_PREFIX - off;
-        memcpy(k->prefix + off, data, take);
-        k->have = off + take;
-        if (k->have < want)
-            return 0;
-        kernel_plan(k);
-        off += take;
-        data += take;
-        len -= take;
-    }
-    image_feed(&k->plan, off, data, len, guest_write, NULL);
+        return fail(rc, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
+                    plan_verb(it), it->path,
+                    retry_describe(rc, &ff, why, sizeof(why)));
     return 0;
 }
 
-/** Size of @it's file from the server, or stop with a clear message. */
-static uint32_t file_size_or_die(const struct cfg_item *it)
+/**
+ * Fetch @it's @size bytes into @sink (retried as loader/retry.h says),
+ * showing the progress line meanwhile; *@took: how long it took, as
+ * "in 1.2 s, 51.3 MiB/s".
+ */
+static int file_fetch(const struct cfg_item *it, uint32_t size,
+                      tftp_sink_fn sink, void *ctx, const char **took)
 {
-    uint32_t size;
-    int rc = tftp_size(it->server, it->path, &size);
-    if (rc != 0) {
-        plan_file_error(boot.msg, sizeof(boot.msg), it, rc, tftp_why(rc));
-        fatal("%s", boot.msg);
-    }
-    return size;
+    struct fetch_failure ff;
+    char why[160];
+    uint32_t got;
+    console_progress_start(it->path, size);
+    int rc = fetch_file(it->server, it->path, size, size, sink, ctx, &got,
+                        &ff);
+    if (rc != 0)
+        return fail(rc, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
+                    plan_verb(it), it->path,
+                    retry_describe(rc, &ff, why, sizeof(why)));
+    *took = console_progress_end(got);
+    return 0;
 }
 
-/** Load the kernel named by the last exec; *@syms_table: where its
- * section header table went (when plan->has_syms). */
-static struct image_plan *load_kernel(const struct cfg_item *it,
-                                      uint32_t *syms_table)
+/** Load the kernel named by the last exec; @plan: out; *@syms_table:
+ * where its section header table went (when plan->has_syms). */
+static int load_kernel(const struct cfg_item *it, struct image_plan **plan,
+                       uint32_t *syms_table)
 {
-    static struct kernel_sink k;
-    uint32_t got;
-    uint16_t bs;
+    static struct kernel_load k;
+    struct fetch_failure ff;
+    uint32_t size, got;
+    char why[160];
     int rc;
 
-    memset(&k, 0, sizeof(k));
-    k.it = it;
-    k.size = file_size_or_die(it);
-    console_progress_start(it->path, k.size);
-    rc = tftp_fetch(it->server, it->path, k.size, kernel_sink, &k, &got, &bs);
+    if ((rc = file_size(it, &size)) != 0)
+        return rc;
+    kload_init(&k, &boot.placer, it, size, &boot.lx, guest_write,
+               guest_zero, NULL);
+    console_progress_start(it->path, size);
+    rc = fetch_file(it->server, it->path, size, size, kload_sink, &k, &got,
+                    &ff);
+    if (rc == 0)
+        rc = kload_finish(&k); /* a file shorter than the prefix */
+    if (rc != 0 && k.msg[0])
+        return fail(rc, "%s", k.msg);
     if (rc != 0)
-        fatal("%s:%u: exec: %s: transfer from %s failed after %u bytes (%s)",
-              it->src_file, it->src_line, it->path, ip_str(it->server), got,
-              tftp_why(rc));
-    if (got != k.size)
-        fatal("%s:%u: exec: %s: got %u bytes but the server announced %u",
-              it->src_file, it->src_line, it->path, got, k.size);
-    if (!k.planned)
-        kernel_plan(&k); /* a file shorter than the prefix */
+        return fail(rc, "%s:%u: exec: %s: %s", it->src_file, it->src_line,
+                    it->path, retry_describe(rc, &ff, why, sizeof(why)));
+    boot.is_linux = k.is_linux;
     plan_kernel_str(boot.msg, sizeof(boot.msg), it, got, &k.plan);
     printf("pulsar: %s, %s\n", boot.msg, console_progress_end(got));
+    *syms_table = 0;
     if (k.plan.has_syms) {
         struct load_seg *cap = &k.plan.syms.cap;
         unsigned n = image_syms_fixup(&k.plan, (uint8_t *)cap->dest,
-                                      &k.syms_table);
+                                      syms_table);
         printf("pulsar: %s: %u section headers, %u sections loaded, at "
                "%08x-%08x\n", it->path, k.plan.syms.num, n, cap->dest,
                cap->dest + cap->filesz - 1);
     }
-    *syms_table = k.syms_table;
-    return &k.plan;
+    *plan = &k.plan;
+    return 0;
 }
 
 /** Where a module's bytes go. */
@@ -354,46 +342,34 @@ static int module_sink(void *ctx, uint32_t off, const uint8_t *data,
     return 0;
 }
 
-/** Fetch @it's file of @size bytes straight into [dest, dest+size),
- *  claimed before, or stop with the reason.  Shows the progress line while
- *  it loads; returns how long it took ("in 1.2 s, 51.3 MiB/s"). */
-static const char *fetch_into(const struct cfg_item *it, uint32_t dest,
-                              uint32_t size)
-{
-    struct module_sink m = { dest, size };
-    uint32_t got;
-    console_progress_start(it->path, size);
-    int rc = tftp_fetch(it->server, it->path, size, module_sink, &m, &got,
-                        NULL);
-    if (rc != 0)
-        fatal("%s:%u: %s: %s: transfer from %s failed after %u bytes (%s)",
-              it->src_file, it->src_line, plan_verb(it), it->path,
-              ip_str(it->server), got, tftp_why(rc));
-    if (got != size)
-        fatal("%s:%u: %s: %s: got %u bytes but the server announced %u",
-              it->src_file, it->src_line, plan_verb(it), it->path, got, size);
-    return console_progress_end(got);
-}
-
 /** Load every module in config order, after the kernel unless `addr`. */
-static struct mbi_module *load_modules(uint32_t after, unsigned *count)
+static int load_modules(uint32_t after, struct mbi_module **out,
+                        unsigned *count)
 {
     struct mbi_module *mods = calloc(boot.cfg.nloads + 1, sizeof(*mods));
     struct plan_mods where;
     unsigned n = 0;
+    int rc;
 
     if (!mods)
-        fatal("out of memory for %u modules", boot.cfg.nloads);
+        return fail(-PE_NOMEM, "out of memory for %u modules",
+                    boot.cfg.nloads);
     plan_mods_init(&where, after);
     for (const struct cfg_item *it = boot.cfg.items; it; it = it->next) {
+        uint32_t size;
+        uint64_t dest;
+
         if (it->kind != CFG_LOAD)
             continue;
-        uint32_t size = file_size_or_die(it);
-        uint64_t dest;
-        if (plan_module(&where, &boot.placer, it, size, &dest, boot.msg,
-                        sizeof(boot.msg)) != 0)
-            fatal("%s", boot.msg);
-        const char *took = fetch_into(it, (uint32_t)dest, size);
+        if ((rc = file_size(it, &size)) != 0)
+            return rc;
+        if ((rc = plan_module(&where, &boot.placer, it, size, &dest,
+                              boot.msg, sizeof(boot.msg))) != 0)
+            return fail(rc, "%s", boot.msg);
+        struct module_sink m = { (uint32_t)dest, size };
+        const char *took;
+        if ((rc = file_fetch(it, size, module_sink, &m, &took)) != 0)
+            return rc;
         plan_module_str(boot.msg, sizeof(boot.msg), it, size, dest);
         printf("pulsar: %s, %s\n", boot.msg, took);
         mods[n].start = (uint32_t)dest;
@@ -401,30 +377,41 @@ static struct mbi_module *load_modules(uint32_t after, unsigned *count)
         mods[n].cmdline = it->cmdline;
         n++;
     }
+    *out = mods;
     *count = n;
-    return mods;
+    return 0;
 }
 
 /** `chld`: fetch another PXE boot program and start it at 0:7C00 with the
- *  PXE stack alive.  The rest of the config is moot.  Never returns. */
-static void __attribute__((noreturn)) chainload(const struct cfg_item *it)
+ *  PXE stack alive.  The rest of the config is moot.  Returns only when
+ *  that fails. */
+static int chainload(const struct cfg_item *it)
 {
-    uint32_t size = file_size_or_die(it);
+    uint32_t size;
     uint64_t staged;
+    int rc;
 
-    if (plan_chld(it, size, boot.low_end, boot.msg, sizeof(boot.msg)) != 0)
-        fatal("%s", boot.msg);
+    if ((rc = file_size(it, &size)) != 0)
+        return rc;
+    if ((rc = plan_chld(it, size, boot.low_end, boot.msg,
+                        sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
     /* Real mode reaches the staging buffer through the BIOS copy service:
      * stay below 16 MiB, which every BIOS's INT 15h/87h can address. */
     if (place_find(&boot.placer, size + 1, PLAN_PAGE, 0x100000, 0x1000000,
                    &staged) != 0 ||
         place_claim(&boot.placer, staged, size + 1, "chld staging buffer",
                     NULL) != 0)
-        fatal("%s:%u: chld: %s: no room below 16 MiB to stage %u bytes",
-              it->src_file, it->src_line, it->path, size);
-    fetch_into(it, (uint32_t)staged, size);
-    printf("pulsar: chainloading %s: %u bytes to 0000:7c00, PXE stack kept\n",
-           it->path, size);
+        return fail(-PE_NORAM, "%s:%u: chld: %s: no room below 16 MiB to "
+                    "stage %u bytes", it->src_file, it->src_line, it->path,
+                    size);
+    struct module_sink m = { (uint32_t)staged, size };
+    const char *took;
+    if ((rc = file_fetch(it, size, module_sink, &m, &took)) != 0)
+        return rc;
+    /* The same words as pulsar-check's plan line (tests match on them). */
+    printf("pulsar: %s: %s\npulsar: chainloading %s: %u bytes to 0000:7c00, "
+           "PXE stack kept\n", it->path, took, it->path, size);
     chain_start((uint32_t)staged, size, boot.low_end);
 }
 
@@ -436,31 +423,36 @@ static void __attribute__((noreturn)) chainload(const struct cfg_item *it)
  * as the kernel allows from the sizes the server announces, then fetched
  * straight into place.
  */
-static void load_initrd(void)
+static int load_initrd(void)
 {
     const struct cfg_item *it, *first = NULL;
     unsigned n = 0, i;
     uint32_t *size, *off, end = 0;
+    int rc;
 
-    if (plan_initrd_order(&boot.cfg, boot.msg, sizeof(boot.msg)) != 0)
-        fatal("%s", boot.msg);
+    if ((rc = plan_initrd_order(&boot.cfg, boot.msg, sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
     if (!(size = calloc(2 * boot.cfg.nloads + 1, sizeof(*size))))
-        fatal("out of memory for %u initrd parts", boot.cfg.nloads);
+        return fail(-PE_NOMEM, "out of memory for %u initrd parts",
+                    boot.cfg.nloads);
     off = size + boot.cfg.nloads;
     for (it = boot.cfg.items; it; it = it->next)
         if (it->kind == CFG_LOAD) {
             first = first ? first : it;
-            size[n++] = file_size_or_die(it);
+            if ((rc = file_size(it, &size[n++])) != 0)
+                return rc;
         }
-    if (plan_initrd(&boot.placer, &boot.lx, first, size, n, off, boot.msg,
-                    sizeof(boot.msg)) != 0)
-        fatal("%s", boot.msg);
+    if ((rc = plan_initrd(&boot.placer, &boot.lx, first, size, n, off,
+                          boot.msg, sizeof(boot.msg))) != 0)
+        return fail(rc, "%s", boot.msg);
     for (i = 0, it = first; i < n; it = it->next) {
         if (it->kind != CFG_LOAD)
             continue;
         memset((void *)(boot.lx.initrd_addr + end), 0, off[i] - end);
-        const char *took = fetch_into(it, boot.lx.initrd_addr + off[i],
-                                      size[i]);
+        struct module_sink m = { boot.lx.initrd_addr + off[i], size[i] };
+        const char *took;
+        if ((rc = file_fetch(it, size[i], module_sink, &m, &took)) != 0)
+            return rc;
         plan_module_str(boot.msg, sizeof(boot.msg), it, size[i],
                         boot.lx.initrd_addr + off[i]);
         printf("pulsar: %s, %s\n", boot.msg, took);
@@ -468,15 +460,18 @@ static void load_initrd(void)
         i++;
     }
     free(size);
+    return 0;
 }
 
-/** Load the initrd, fill in the setup header, shut PXE down, enter Linux. */
-static void __attribute__((noreturn))
-boot_linux_kernel(const struct cfg_item *exec)
+/** Load the initrd, fill in the setup header, shut PXE down, enter Linux.
+ *  Returns only when loading the initrd failed. */
+static int boot_linux_kernel(const struct cfg_item *exec)
 {
     const struct linux_plan *lp = &boot.lx;
+    int rc;
 
-    load_initrd();
+    if ((rc = load_initrd()) != 0)
+        return rc;
     linux_finish((uint8_t *)lp->setup_addr, lp);
     printf("pulsar: starting %s (Linux boot protocol %u.%02u) at %04x:0000, "
            "initrd %u bytes at %08x\n", exec->path, lp->hdr.version >> 8,
@@ -491,32 +486,39 @@ boot_linux_kernel(const struct cfg_item *exec)
 /* ------------------------------------------------------------ placement */
 
 /** Build the placer: E820 RAM minus Pulsar, the BIOS and the PXE stack. */
-static void placer_setup(void)
+static int placer_setup(void)
 {
-    if (plan_placer_init(&boot.placer, boot.map, boot.nmap, boot.low_end) !=
-        0)
-        fatal("the BIOS memory map shows no usable RAM");
-    for (unsigned i = 0; i < boot.pxe.nregion; i++)
-        place_reserve(&boot.placer, boot.pxe.region[i].start,
-                      boot.pxe.region[i].end, boot.pxe.region[i].what);
+    int rc;
+
+    if ((rc = plan_placer_init(&boot.placer, boot.map, boot.nmap,
+                               boot.low_end)) != 0)
+        return fail(rc, "the BIOS memory map shows no usable RAM (%s)",
+                    pulsar_strerror(rc));
+    for (unsigned i = 0; i < pxe.nregion; i++)
+        if ((rc = place_reserve(&boot.placer, pxe.region[i].start,
+                                pxe.region[i].end, pxe.region[i].what)) != 0)
+            return fail(rc, "out of memory for the placer");
+    return 0;
 }
 
-/** The C entry point, called by boot/entry.asm in 32-bit mode. */
-void pulsar_main(void)
+/* ------------------------------------------------------- one boot attempt */
+
+/**
+ * Boot once: from the DHCP facts to the jump.  Returns only on failure,
+ * with the reason printed; everything it allocated is on the heap that
+ * the next attempt starts afresh.
+ */
+static int boot_attempt(void)
 {
     char mac[48];
     int rc;
 
-    console_init();
-    printf("Pulsar " PULSAR_VERSION ": multiboot PXE loader\n");
+    memset(&boot, 0, sizeof(boot));
+    heap_init((void *)heap_start, (void *)plan_heap_end(heap_end));
+    boot.low_end = heap_end;
 
-    if ((rc = pxe_find(&boot.pxe)) != 0)
-        fatal("no PXE API found (!PXE, PXENV+ and INT 1Ah all failed)");
-    printf("pulsar: PXE API via %s at %04x:%04x\n", boot.pxe.how,
-           boot.pxe.entry >> 16, boot.pxe.entry & 0xFFFF);
-    heap_setup(&boot.pxe);
-
-    read_dhcp();
+    if ((rc = read_dhcp()) != 0)
+        return rc;
     dhcp_format_mac(boot.dhcp.mac, boot.dhcp.mac_len, ':', mac);
     printf("pulsar: mac %s ip %s tftp %s root-path '%s'\n", mac,
            ip_str(boot.dhcp.client_ip), ip_str(boot.dhcp.server_ip),
@@ -525,22 +527,26 @@ void pulsar_main(void)
                    boot.dhcp.server_ip);
 
     boot.nmap = bios_e820(boot.map, E820_MAX);
-    placer_setup();
+    if ((rc = placer_setup()) != 0)
+        return rc;
 
-    read_config();
+    if ((rc = read_config()) != 0)
+        return rc;
     if (boot.cfg.chld)
-        chainload(boot.cfg.chld);
+        return chainload(boot.cfg.chld);
     if (!boot.cfg.exec) {
         plan_no_exec(boot.msg, sizeof(boot.msg), boot.cfgname);
-        fatal("%s", boot.msg);
+        return fail(-PE_NOKERNEL, "%s", boot.msg);
     }
 
     const struct cfg_item *exec = boot.cfg.exec;
     struct mbi_input in;
     memset(&in, 0, sizeof(in));
-    struct image_plan *plan = load_kernel(exec, &in.syms[2]);
+    struct image_plan *plan;
+    if ((rc = load_kernel(exec, &plan, &in.syms[2])) != 0)
+        return rc;
     if (boot.is_linux)
-        boot_linux_kernel(exec);
+        return boot_linux_kernel(exec);
     uint32_t kernel_end = plan->highest;
     if (plan->has_syms) {
         in.has_syms = true;
@@ -549,8 +555,10 @@ void pulsar_main(void)
         in.syms[3] = plan->syms.shndx;
         kernel_end = plan->syms.cap.dest + plan->syms.cap.filesz;
     }
-    unsigned nmods;
-    struct mbi_module *mods = load_modules(kernel_end, &nmods);
+    unsigned nmods = 0;
+    struct mbi_module *mods = NULL;
+    if ((rc = load_modules(kernel_end, &mods, &nmods)) != 0)
+        return rc;
 
     static struct mbi_video video;
     uint16_t mode = video_prepare(&plan->mb, &video);
@@ -564,8 +572,8 @@ void pulsar_main(void)
     size_t size = mbi_size(&in);
     void *info = malloc(size); /* in Pulsar's reserved low memory */
     if (!info)
-        fatal("out of memory for the multiboot information (%u bytes)",
-              (unsigned)size);
+        return fail(-PE_NOMEM, "out of memory for the multiboot "
+                    "information (%u bytes)", (unsigned)size);
     printf("pulsar: starting %s at %08x, multiboot info at %08x\n",
            exec->path, plan->entry, (uint32_t)info);
     if ((rc = pxe_shutdown()) != 0)
@@ -582,8 +590,33 @@ void pulsar_main(void)
     if (mode)
         video_set(mode, &video); /* no printing after this on success */
     uint32_t info_phys;
+    /* PXE is gone: no way back to the network, so no retry from here. */
     if (mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
-        fatal("cannot build the multiboot information (%u bytes)",
-              (unsigned)size);
+        halt("cannot build the multiboot information (%u bytes)",
+             (unsigned)size);
     boot_multiboot(plan->entry, info_phys);
+}
+
+/** The C entry point, called by boot/entry.asm in 32-bit mode. */
+void pulsar_main(void)
+{
+    console_init();
+    printf("Pulsar " PULSAR_VERSION ": multiboot PXE loader\n");
+
+    if (pxe_find(&pxe) != 0)
+        halt("no PXE API found (!PXE, PXENV+ and INT 1Ah all failed)");
+    printf("pulsar: PXE API via %s at %04x:%04x\n", pxe.how,
+           pxe.entry >> 16, pxe.entry & 0xFFFF);
+    heap_find();
+
+    for (unsigned failed = 1;; failed++) {
+        boot_attempt(); /* returns only when this attempt failed */
+        unsigned secs = retry_boot_wait_s(failed);
+        printf("pulsar: boot failed (attempt %u); starting over in %u s "
+               "(press a key or send a byte on COM1 to start now)\n",
+               failed, secs);
+        if (bios_wait_key(secs * 1000))
+            printf("pulsar: key pressed\n");
+        printf("pulsar: starting over (attempt %u)\n", failed + 1);
+    }
 }

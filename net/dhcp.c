@@ -125,6 +125,141 @@ int dhcp_parse(const uint8_t *pkt, size_t len, struct dhcp_facts *f)
     return 0;
 }
 
+/** One area of options to check: where, and its name for messages. */
+struct opt_area {
+    const uint8_t *p;
+    size_t len;
+    const char *name;
+};
+
+/**
+ * Check the options in @a strictly (see dhcp_validate); @roots counts the
+ * root-path options seen so far; @overload gets option 52's value if it
+ * is there.  Returns 0 or -PE_INVAL with @msg.
+ */
+static int check_options(const struct opt_area *a, unsigned *roots,
+                         unsigned *overload, char *msg, size_t msglen)
+{
+    size_t i = 0;
+
+    while (i < a->len && a->p[i] != OPT_END) {
+        uint8_t code = a->p[i];
+        size_t olen, n;
+
+        if (code == OPT_PAD) {
+            i++;
+            continue;
+        }
+        if (i + 2 > a->len || i + 2 + a->p[i + 1] > a->len) {
+            snprintf(msg, msglen, "DHCP option %u at offset %u runs past "
+                     "the end of the %s (%u bytes)", code, (unsigned)i,
+                     a->name, (unsigned)a->len);
+            return -PE_INVAL;
+        }
+        olen = a->p[i + 1];
+        if (code == OPT_OVERLOAD && (olen != 1 || a->p[i + 2] < 1 ||
+                                     a->p[i + 2] > 3)) {
+            snprintf(msg, msglen, "DHCP option 52 (overload) is malformed: "
+                     "length %u, value %u", (unsigned)olen,
+                     olen ? a->p[i + 2] : 0);
+            return -PE_INVAL;
+        }
+        if (code == OPT_OVERLOAD)
+            *overload = a->p[i + 2];
+        if (code == OPT_ROOT_PATH) {
+            if (++*roots > 1) {
+                snprintf(msg, msglen, "DHCP option 17 (root-path) appears "
+                         "more than once (a split long option); Pulsar "
+                         "takes one of at most %u bytes", DHCP_MAX_ROOT);
+                return -PE_INVAL;
+            }
+            for (n = olen; n && a->p[i + 2 + n - 1] == 0; n--)
+                ; /* trailing NULs: some servers count the terminator */
+            if (n > DHCP_MAX_ROOT) {
+                snprintf(msg, msglen, "DHCP option 17 (root-path) is %u "
+                         "bytes; Pulsar takes at most %u", (unsigned)n,
+                         DHCP_MAX_ROOT);
+                return -PE_INVAL;
+            }
+            if (strnlen((const char *)a->p + i + 2, n) < n) {
+                snprintf(msg, msglen, "DHCP option 17 (root-path) has a NUL "
+                         "byte inside it");
+                return -PE_INVAL;
+            }
+        }
+        i += 2 + olen;
+    }
+    return 0;
+}
+
+/** True if @ip (network order) can be a TFTP server's address. */
+static bool unicast_ip(uint32_t ip)
+{
+    const uint8_t *b = (const uint8_t *)&ip;
+    return b[0] != 0 && b[0] != 127 && b[0] < 224;
+}
+
+int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
+                  char *msg, size_t msglen)
+{
+    static const uint8_t cookie[4] = { 99, 130, 83, 99 };
+    unsigned roots = 0;
+    char ip[16];
+    int rc;
+
+    if (msglen)
+        msg[0] = '\0';
+    if (dhcp_parse(pkt, len, f) != 0) {
+        if (!pkt || len < BOOTP_OPTIONS)
+            snprintf(msg, msglen, "the cached DHCP reply is %u bytes, "
+                     "shorter than a BOOTP packet (%u)", (unsigned)len,
+                     BOOTP_OPTIONS);
+        else if (pkt[BOOTP_OP] != BOOTP_REPLY)
+            snprintf(msg, msglen, "the cached DHCP reply is not a BOOTP "
+                     "reply (op %u)", pkt[BOOTP_OP]);
+        else
+            snprintf(msg, msglen, "the cached DHCP reply has a hardware "
+                     "address of %u bytes (1 to 16 expected)",
+                     pkt[BOOTP_HLEN]);
+        return -PE_INVAL;
+    }
+    if (len >= BOOTP_OPTIONS + 4 &&
+        memcmp(pkt + BOOTP_OPTIONS, cookie, 4) == 0) {
+        struct opt_area a = { pkt + BOOTP_OPTIONS + 4,
+                              len - BOOTP_OPTIONS - 4, "options" };
+        struct opt_area file = { pkt + BOOTP_FILE, 128, "file field" };
+        struct opt_area sname = { pkt + BOOTP_SNAME, 64, "sname field" };
+        unsigned overload = 0, ignored;
+
+        if ((rc = check_options(&a, &roots, &overload, msg, msglen)) != 0)
+            return rc;
+        /* Option 52 counts only in the options field (RFC 2132 9.3). */
+        if ((overload & 1) &&
+            (rc = check_options(&file, &roots, &ignored, msg, msglen)) != 0)
+            return rc;
+        if ((overload & 2) &&
+            (rc = check_options(&sname, &roots, &ignored, msg, msglen)) != 0)
+            return rc;
+    }
+    if (!f->client_ip) {
+        snprintf(msg, msglen, "the cached DHCP reply gives this machine no "
+                 "IP address (yiaddr and ciaddr are 0.0.0.0)");
+        return -PE_INVAL;
+    }
+    if (!f->server_ip) {
+        snprintf(msg, msglen, "the DHCP reply names no TFTP server "
+                 "(next-server / siaddr is 0.0.0.0)");
+        return -PE_INVAL;
+    }
+    if (!unicast_ip(f->server_ip)) {
+        dhcp_format_ip(f->server_ip, ip);
+        snprintf(msg, msglen, "the DHCP reply's next-server (siaddr) %s is "
+                 "not a unicast address", ip);
+        return -PE_INVAL;
+    }
+    return 0;
+}
+
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out)
 {
     static const char hex[] = "0123456789abcdef";

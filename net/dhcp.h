@@ -35,6 +35,19 @@ struct dhcp_facts {
  */
 int dhcp_parse(const uint8_t *pkt, size_t len, struct dhcp_facts *f);
 
+/**
+ * Parse the cached reply like dhcp_parse() and check that Pulsar can boot
+ * from it: a BOOTP reply with a hardware address of 1 to 16 bytes, an IP
+ * address for this machine, a unicast TFTP server (siaddr), and options
+ * that are well-formed where Pulsar reads them: none runs past its area,
+ * option 52 (overload) is one byte of 1 to 3, option 17 (root-path)
+ * appears once, holds at most DHCP_MAX_ROOT bytes and no NUL before its
+ * end (trailing NULs are allowed).  On failure @msg gets the reason (on
+ * success it is empty).  Returns 0 or -PE_INVAL.
+ */
+int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
+                  char *msg, size_t msglen);
+
 /** Format @mac as "aa-bb-cc-dd-ee-ff" (sep '-') into @out (>= 3*len). */
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out);
 

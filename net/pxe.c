@@ -163,9 +163,19 @@ int pxe_call(uint16_t opcode, void *params, size_t size)
 #ifdef DEBUG
     pxe_dump(opcode, params, size);
 #endif
-    if (pxe_last_status == PXENV_STATUS_TFTP_FILE_NOT_FOUND)
+    switch (pxe_last_status) {
+    case PXENV_STATUS_TFTP_FILE_NOT_FOUND:
         return -PE_NOENT;
-    return -PE_NOPXE;
+    case PXENV_STATUS_TFTP_ACCESS_VIOLATION:
+        return -PE_ACCESS;
+    case PXENV_STATUS_ARP_TIMEOUT:
+    case PXENV_STATUS_TFTP_CANNOT_ARP_ADDRESS:
+    case PXENV_STATUS_TFTP_OPEN_TIMEOUT:
+    case PXENV_STATUS_TFTP_READ_TIMEOUT:
+        return -PE_TIMEDOUT;
+    default:
+        return -PE_NOPXE;
+    }
 }
 
 const char *pxe_status_str(uint16_t status)

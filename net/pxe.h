@@ -17,6 +17,10 @@
 #define PXENV_UNLOAD_STACK 0x0070
 #define PXENV_GET_CACHED_INFO 0x0071
 
+#define PXENV_STATUS_ARP_TIMEOUT 0x11
+#define PXENV_STATUS_TFTP_CANNOT_ARP_ADDRESS 0x30
+#define PXENV_STATUS_TFTP_OPEN_TIMEOUT 0x32
+#define PXENV_STATUS_TFTP_READ_TIMEOUT 0x35
 #define PXENV_STATUS_TFTP_FILE_NOT_FOUND 0x3B
 #define PXENV_STATUS_TFTP_ACCESS_VIOLATION 0x3C
 #define PXENV_STATUS_TFTP_NO_FILESIZE 0x3E
@@ -91,8 +95,9 @@ int pxe_find(struct pxe_api *api);
 /**
  * Call PXE @opcode with the parameter block @params (@size bytes); the
  * block travels through a bounce buffer below 1 MiB and is copied back.
- * Returns 0, or -PE_NOENT for a missing TFTP file, -PE_NOPXE otherwise;
- * pxe_last_status holds the PXE status word of the last call.
+ * Returns 0, or -PE_NOENT for a missing TFTP file, -PE_ACCESS for a TFTP
+ * access violation, -PE_TIMEDOUT for an ARP or TFTP timeout, -PE_NOPXE
+ * otherwise; pxe_last_status holds the PXE status word of the last call.
  */
 int pxe_call(uint16_t opcode, void *params, size_t size);
 

@@ -21,9 +21,11 @@ PKGS_RUN="make gcc gcc-multilib nasm binutils python3 qemu-system-x86 ipxe-qemu"
 # grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py);
 # pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests
 # chain and the PXELINUX boot path (cases_servers.py); iproute2, dnsmasq-base
-# and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers.
+# and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers;
+# libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (make fuzz).
 PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common \
-    xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0"
+    xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0 \
+    libclang-rt-14-dev"
 SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd"
 PKGS_BENCH="$PKGS_RUN grub-pc-bin grub-common pxelinux syslinux-common \
     iproute2 dnsmasq-base libwrap0 gnuplot-nox"

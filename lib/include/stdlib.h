@@ -6,7 +6,8 @@ void *malloc(size_t n);
 void *calloc(size_t nmemb, size_t n);
 void *realloc(void *p, size_t n);
 void free(void *p);
-/** Hand the allocator its arena [start, end); called once at boot. */
+/** Hand the allocator its arena [start, end), dropping all it held:
+ * called at the start of every boot attempt. */
 void heap_init(void *start, void *end);
 /** Bytes of the arena not yet handed out (for diagnostics). */
 size_t heap_free_bytes(void);

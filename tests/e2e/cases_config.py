@@ -160,11 +160,11 @@ class ConfigErrorCase(run.Case):
         log = os.path.join(tmp, "serial.log")
         rc, text, secs, ended = run.run_qemu(
             qemu_args(root, log, "pulsar"), log, self.opts.timeout,
-            stop_marker="pulsar: halted")
+            stop_marker=run.BOOT_FAILED)
         self.log_text = text
         if ended == "timeout":
-            raise run.CheckFailed(["timed out after %d s without `pulsar: "
-                                   "halted`" % self.opts.timeout])
+            raise run.CheckFailed(["timed out after %d s without `%s`"
+                                   % (self.opts.timeout, run.BOOT_FAILED)])
         want = "pulsar: error: " + self.message
         run.check_error(text, [("%r" % want, lambda ln: ln == want)])
 

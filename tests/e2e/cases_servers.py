@@ -148,7 +148,7 @@ class NetbootCase(run.Case):
         if res.ended == "timeout" and "TK end" not in res.text:
             raise run.CheckFailed(["timed out after %d s" % o.timeout])
         if res.ended == "stopped":
-            raise run.CheckFailed(["Pulsar halted: %s" % next(
+            raise run.CheckFailed(["Pulsar failed: %s" % next(
                 (ln for ln in res.text.splitlines()
                  if "pulsar: error" in ln), "(no error line)")])
         exp = expected(self, lay["config"], lay["modules"])
@@ -506,7 +506,7 @@ class CleanupCase(run.Case):
         if os.geteuid() != 0:
             raise run.CheckFailed(["needs root (network namespaces)"])
 
-        # (a) Pulsar halts: netboot stops on `pulsar: halted`, exit 3.
+        # (a) Pulsar fails: netboot stops on `pulsar: boot failed`, exit 3.
         root = self.tree(tmp, "a", "root demo\nexec kernel.elf\n"
                          "load module1.bin\nload nothere.bin\n")
         proc, work, serial = self.start(
@@ -520,7 +520,7 @@ class CleanupCase(run.Case):
             rc = proc.wait()
         self.log_text = read_text(serial)
         ck.expect(rc == netboot.EXIT_STOPPED, "(a) netboot exited %s, "
-                  "expected %d (stopped on `pulsar: halted`)"
+                  "expected %d (stopped on `pulsar: boot failed`)"
                   % (rc, netboot.EXIT_STOPPED))
         ck.expect(re.search(r"pulsar: error: .*nothere\.bin",
                             self.log_text),

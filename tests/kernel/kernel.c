@@ -79,7 +79,7 @@ struct mb_mmap {
 #define PAGE_SIZE 4096u
 
 /* Linker-script symbols: the kernel's span; entry.asm's records. */
-extern char _tk_start[], _tk_end[];
+extern char _tk_start[], _tk_end[], _tk_text_end[];
 void tk_main(uint32_t magic, uint32_t info);
 extern uint32_t tk_entry_eflags, tk_entry_cr0;
 
@@ -785,6 +785,10 @@ void tk_main(uint32_t magic, uint32_t info)
     tk_line("info=%x", info);
     tk_line("kernel=%x-%x", (uint32_t)(uintptr_t)_tk_start,
             (uint32_t)(uintptr_t)_tk_end);
+    /* The code segment is never written, so this is what the loader put
+     * there: the harness compares it with the file's bytes. */
+    tk_line("text_crc32=%x", crc32((uint32_t)(uintptr_t)_tk_start,
+                                   (uint32_t)(_tk_text_end - _tk_start)));
     if (magic == MB_BOOT_MAGIC && info)
         check_layout(mbi, info, have_mmap, mods, nmods);
     check_machine_state();

@@ -1265,35 +1265,58 @@ static void test_clamped_root_fails_loudly(void **state)
 
 /* ------------------------------------------------ scale and fuzzing */
 
-/** 100000 lines parse quickly: linear in the number of lines and items. */
+/**
+ * 100000 lines parse quickly (linear in the number of lines) and up to
+ * CFG_MAX_FILES of them may name files; the next one is refused at its
+ * line.  Lines between the loads change state (root, tftp, addr) or are
+ * comments.
+ */
 static void test_large_config_is_linear(void **state)
 {
     const unsigned nlines = 100000;
+    const unsigned every = nlines / CFG_MAX_FILES; /* a load every ~97 */
     struct cfg cfg;
     struct cfg_state st;
-    char err[CFG_ERR_LEN];
+    char err[CFG_ERR_LEN], want[CFG_ERR_LEN];
     char *text = malloc((size_t)nlines * 32);
     size_t len = 0;
     clock_t start;
     double secs;
-    unsigned i;
+    unsigned i, loads = 0, extra_line = 0;
 
     (void)state;
     assert_non_null(text);
     for (i = 0; i < nlines; i++) {
-        if (i % 10 == 9)
-            len += (size_t)sprintf(text + len, "# comment %u\n", i);
-        else
+        if (i % every == 0 && loads < CFG_MAX_FILES) {
             len += (size_t)sprintf(text + len, "load m%u arg%u\n", i, i);
+            loads++;
+        } else if (i % 3 == 0) {
+            len += (size_t)sprintf(text + len, "root r%u\n", i);
+        } else if (i % 3 == 1) {
+            len += (size_t)sprintf(text + len, "tftp 10.0.%u.%u\n",
+                                   (i >> 8) & 255, i & 255);
+        } else {
+            len += (size_t)sprintf(text + len, "# comment %u\n", i);
+        }
     }
+    assert_int_equal(loads, CFG_MAX_FILES);
     start = clock();
     assert_int_equal(parse_with(&cfg, &st, text, len, NULL, err), 0);
     secs = (double)(clock() - start) / CLOCKS_PER_SEC;
-    assert_int_equal(cfg.nloads, nlines / 10 * 9);
-    assert_int_equal(item_count(&cfg), nlines / 10 * 9);
+    assert_int_equal(cfg.nloads, CFG_MAX_FILES);
+    assert_int_equal(item_count(&cfg), CFG_MAX_FILES);
     assert_string_equal(item_at(&cfg, 0)->cmdline, "m0 arg0");
-    /* A quadratic walk to the list's tail would take many seconds here. */
     assert_true(secs < 3.0);
+    cfg_free(&cfg);
+
+    /* One file more is refused, at its line. */
+    len += (size_t)sprintf(text + len, "load one-too-many\n");
+    extra_line = nlines + 1;
+    assert_int_equal(parse_with(&cfg, &st, text, len, NULL, err),
+                     -PE_RANGE);
+    snprintf(want, sizeof(want), "t.cfg:%u: load: too many files (over %u)",
+             extra_line, CFG_MAX_FILES);
+    assert_string_equal(err, want);
     cfg_free(&cfg);
     free(text);
 }

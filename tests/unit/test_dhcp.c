@@ -269,6 +269,69 @@ static void test_random_packets_never_crash(void **state)
     }
 }
 
+/**
+ * dhcp_validate accepts what a real server sends: the malformed cases are
+ * the table in tests/malformed/gen.py; here are the good ones next to
+ * each limit.
+ */
+static void test_validate_accepts(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    char msg[256], root[128];
+    (void)state;
+
+    /* Plain reply with a root-path and a server id. */
+    pkt_init(&p);
+    pkt_opt(&p, 54, "\x0a\x00\x02\x02", 4);
+    pkt_opt(&p, 17, "nova", 4);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_validate(p.b, p.len, &f, msg, sizeof(msg)), 0);
+    assert_string_equal(f.root, "nova");
+
+    /* Trailing NULs in the root-path: some servers count the NUL. */
+    pkt_init(&p);
+    pkt_opt(&p, 17, "nova\0\0", 6);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_validate(p.b, p.len, &f, msg, sizeof(msg)), 0);
+    assert_string_equal(f.root, "nova");
+
+    /* Exactly DHCP_MAX_ROOT bytes. */
+    memset(root, 'r', DHCP_MAX_ROOT);
+    pkt_init(&p);
+    pkt_opt(&p, 17, root, DHCP_MAX_ROOT);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_validate(p.b, p.len, &f, msg, sizeof(msg)), 0);
+    assert_int_equal(strlen(f.root), DHCP_MAX_ROOT);
+
+    /* No END option, padding up to the buffer's end (a ROM's cache). */
+    pkt_init(&p);
+    pkt_opt(&p, 17, "x", 1);
+    p.len += 100;
+    assert_int_equal(dhcp_validate(p.b, p.len, &f, msg, sizeof(msg)), 0);
+
+    /* Plain BOOTP: no magic cookie, no options at all. */
+    pkt_init(&p);
+    memset(p.b + 236, 0, 4);
+    assert_int_equal(dhcp_validate(p.b, p.len, &f, msg, sizeof(msg)), 0);
+    assert_false(f.has_root);
+
+    /* Options overloaded into the file field, well-formed. */
+    pkt_init(&p);
+    pkt_opt(&p, 52, "\x01", 1);
+    p.b[p.len++] = 255;
+    memcpy(p.b + 108, "\x11\x04nova\xff", 7);
+    assert_int_equal(dhcp_validate(p.b, p.len, &f, msg, sizeof(msg)), 0);
+    assert_string_equal(f.root, "nova");
+
+    /* ciaddr instead of yiaddr; a server on any unicast address. */
+    pkt_init(&p);
+    memcpy(p.b + 12, p.b + 16, 4);
+    memset(p.b + 16, 0, 4);
+    memcpy(p.b + 20, "\xdf\xff\xff\xfe", 4); /* 223.255.255.254 */
+    assert_int_equal(dhcp_validate(p.b, p.len, &f, msg, sizeof(msg)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_config_file_absent_or_empty),
         cmocka_unit_test(test_config_file_long),
         cmocka_unit_test(test_random_packets_never_crash),
+        cmocka_unit_test(test_validate_accepts),
     };
     return cmocka_run_group_tests_name("dhcp", tests, NULL, NULL);
 }

@@ -1,0 +1,81 @@
+/* The kernel's TFTP sink: plan from the prefix, then stream; see kload.h. */
+#include <string.h>
+
+#include "lib/errno.h"
+#include "loader/kload.h"
+
+/** Start loading a kernel; see kload.h. */
+void kload_init(struct kernel_load *k, struct placer *p,
+                const struct cfg_item *it, uint32_t size,
+                struct linux_plan *lx, image_write_fn write,
+                image_zero_fn zero, void *ctx)
+{
+    memset(k, 0, sizeof(*k));
+    k->placer = p;
+    k->it = it;
+    k->size = size;
+    k->lx = lx;
+    k->write = write;
+    k->zero = zero;
+    k->ctx = ctx;
+}
+
+/** Plan from the buffered prefix and claim, then zero and copy it. */
+static int kload_plan(struct kernel_load *k)
+{
+    int rc;
+
+    if (k->lx && (k->is_linux = linux_probe(k->prefix, k->have)))
+        rc = plan_linux_kernel(k->placer, k->it, k->prefix, k->have, k->size,
+                               k->lx, &k->plan, k->msg, sizeof(k->msg));
+    else
+        rc = plan_kernel(k->placer, k->it, k->prefix, k->have, k->size,
+                         &k->plan, k->msg, sizeof(k->msg));
+    if (rc != 0)
+        return rc;
+    image_zero_bss(&k->plan, k->zero, k->ctx);
+    image_feed(&k->plan, 0, k->prefix, k->have, k->write, k->ctx);
+    k->planned = true;
+    return 0;
+}
+
+/** The kernel's TFTP sink; see kload.h. */
+int kload_sink(void *ctx, uint32_t off, const uint8_t *data, size_t len)
+{
+    struct kernel_load *k = ctx;
+    uint32_t want;
+    size_t take;
+    int rc;
+
+    if (k->planned) {
+        /* A later try: what the plan came from must not have changed. */
+        if (off < k->have) {
+            size_t n = k->have - off < len ? k->have - off : len;
+            if (memcmp(k->prefix + off, data, n) != 0)
+                return -PE_CHANGED;
+        }
+        image_feed(&k->plan, off, data, len, k->write, k->ctx);
+        return 0;
+    }
+    if (off > k->have)
+        return -PE_IO; /* a client bug: the prefix must come in order */
+    want = k->size < IMAGE_PREFIX ? k->size : IMAGE_PREFIX;
+    take = len;
+    if (off + take > IMAGE_PREFIX)
+        take = IMAGE_PREFIX - off;
+    memcpy(k->prefix + off, data, take);
+    k->have = off + (uint32_t)take;
+    if (k->have < want)
+        return 0;
+    if ((rc = kload_plan(k)) != 0)
+        return rc;
+    image_feed(&k->plan, off + (uint32_t)take, data + take, len - take,
+               k->write, k->ctx);
+    return 0;
+}
+
+/** Plan a file that ended before the prefix was full; see kload.h. */
+int kload_finish(struct kernel_load *k)
+{
+    return k->planned ? 0 : kload_plan(k);
+}

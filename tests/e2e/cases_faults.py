@@ -1,0 +1,568 @@
+"""End-to-end fault cases: a misbehaving TFTP server, recovery, bad input.
+
+Each case boots Pulsar under QEMU inside a private network namespace
+(netns.NetNS) where tests/faultserver.py is the DHCP and TFTP server at
+10.77.0.1 and injects the faults the case asks for.  COM1 is a Unix
+socket, so the harness reads Pulsar's console as it comes and can type on
+it (a byte on COM1 skips Pulsar's wait before it starts over).
+
+Every case ends in one of two ways, and anything else fails it:
+- the test kernel runs and run.check_boot() checks every value, module
+  CRC-32s included, plus the CRC-32 of the kernel's own code segment
+  (`TK text_crc32=`), so a wrongly loaded byte anywhere fails the case;
+- Pulsar prints `pulsar: error: ...` naming the file, the server and the
+  fault, then `pulsar: boot failed ...`, and never starts the kernel.
+The server's log must show that the fault really happened.
+"""
+
+import os
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import zlib
+
+import netns
+import run
+
+SERVER_IP = "10.77.0.1"
+CLIENT_IP = "10.77.0.15"
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAULTSERVER = os.path.join(os.path.dirname(HERE), "faultserver.py")
+FAILED = "pulsar: boot failed"     # Pulsar gave up on this attempt
+STARTING_RE = re.compile(r"pulsar: starting \S+ at ")  # just before the jump
+ATTEMPT_RE = re.compile(r"pulsar: starting over \(attempt (\d+)")
+
+
+# ------------------------------------------------------------ the guest
+
+class Guest:
+    """QEMU PXE-booting inside @ns, COM1 on a Unix socket we hold."""
+
+    def __init__(self, ns, tmp, log_path):
+        self.ns = ns
+        self.sock_path = os.path.join(tmp, "com1.sock")
+        self.log_path = log_path
+        self.text = ""
+        self.lock = threading.Lock()
+        self.proc = None
+        self.conn = None
+        self.reader = None
+        self.t0 = time.monotonic()
+
+    def start(self):
+        """Start QEMU and connect to its COM1 before the guest runs."""
+        args = run.qemu_base(self.log_path)
+        i = args.index("-serial")
+        args[i:i + 2] = [
+            "-chardev", "socket,id=com1,path=%s,server=on,wait=on"
+            % self.sock_path, "-serial", "chardev:com1"]
+        args += ["-boot", "n", "-device", "e1000,netdev=n0,mac=" + run.MAC]
+        args += self.ns.qemu_netdev_args("n0")
+        self.err = open(self.log_path + ".stderr", "wb")
+        self.proc = self.ns.popen(args, stdin=subprocess_devnull(),
+                                  stdout=self.err, stderr=self.err)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.conn.connect(self.sock_path)
+                break
+            except OSError:
+                self.conn.close()
+                if self.proc.poll() is not None or \
+                        time.monotonic() > deadline:
+                    raise run.CheckFailed(["QEMU did not open COM1 (%s)"
+                                           % self.sock_path])
+                time.sleep(0.05)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        """Copy COM1 into self.text and the log file."""
+        decoder = __import__("codecs").getincrementaldecoder("utf-8")(
+            errors="replace")
+        with open(self.log_path, "wb") as log:
+            while True:
+                try:
+                    chunk = self.conn.recv(4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                log.write(chunk)
+                log.flush()
+                with self.lock:
+                    self.text += decoder.decode(chunk)
+
+    def output(self):
+        """Everything COM1 has said so far."""
+        with self.lock:
+            return self.text
+
+    def wait_for(self, pred, timeout):
+        """Wait until pred(output) is true or QEMU exits; returns it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.output()
+            if pred(out):
+                return True
+            if self.proc.poll() is not None:
+                time.sleep(0.3)  # let the reader drain
+                return pred(self.output())
+            time.sleep(0.1)
+        return False
+
+    def send(self, data):
+        """Type @data on COM1."""
+        self.conn.sendall(data)
+
+    def wait_exit(self, timeout):
+        """QEMU's exit status, or None if it is still running."""
+        try:
+            rc = self.proc.wait(timeout)
+        except Exception:
+            return None
+        if self.reader:
+            self.reader.join(5)
+        return rc
+
+    def stop(self):
+        """Stop QEMU (NetNS.close would do it too)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except Exception:
+                self.proc.kill()
+        if self.conn:
+            self.conn.close()
+        if self.reader:
+            self.reader.join(5)
+        self.err.close()
+
+
+def subprocess_devnull():
+    """/dev/null for QEMU's stdin."""
+    return open(os.devnull, "rb")
+
+
+# ----------------------------------------------------------- the checks
+
+def text_crc(kernel):
+    """CRC-32 of the kernel file's first loadable segment's file bytes."""
+    phoff, = struct.unpack_from("<I", kernel, 0x1C)
+    phentsize, phnum = struct.unpack_from("<HH", kernel, 0x2A)
+    for i in range(phnum):
+        p_type, off, _v, _p, filesz = struct.unpack_from(
+            "<5I", kernel, phoff + i * phentsize)
+        if p_type == 1 and filesz:
+            return zlib.crc32(kernel[off:off + filesz]) & 0xFFFFFFFF
+    raise ValueError("no file-backed segment")
+
+
+def check_text_crc(text, kernel):
+    """The kernel's code arrived byte for byte (`TK text_crc32=`)."""
+    values = run.parse_report(text)["values"]
+    got = values.get("text_crc32")
+    want = "0x%08x" % text_crc(kernel)
+    if got != want:
+        raise run.CheckFailed(["TK text_crc32=%s, the kernel file's code "
+                               "segment has %s" % (got, want)])
+
+
+def error_lines(text):
+    """Pulsar's `pulsar: error: ` lines."""
+    return [ln.rstrip("\r") for ln in text.splitlines()
+            if ln.startswith("pulsar: error: ")]
+
+
+def check_refused(text, file_path, fault_re, attempts=1):
+    """Pulsar refused: @attempts error lines naming @file_path, the server
+    and the fault (@fault_re), each followed by the boot-failed marker, and
+    the kernel never ran."""
+    ck = run.Checker()
+    errs = error_lines(text)
+    ck.expect(errs, "no `pulsar: error: ` line")
+    for ln in errs[:attempts]:
+        ck.expect(file_path in ln, "the error does not name %s: %r"
+                  % (file_path, ln))
+        ck.expect(SERVER_IP in ln, "the error does not name the server "
+                  "%s: %r" % (SERVER_IP, ln))
+        ck.expect(re.search(fault_re, ln), "the error does not name the "
+                  "fault (/%s/): %r" % (fault_re, ln))
+    ck.expect(text.count(FAILED) >= attempts, "`%s` seen %d times, expected "
+              "%d" % (FAILED, text.count(FAILED), attempts))
+    ck.expect(not STARTING_RE.search(text), "Pulsar started the kernel")
+    ck.expect(not any(ln.startswith("TK ") for ln in text.splitlines()),
+              "the test kernel ran")
+    ck.done()
+
+
+def check_server_log(log_text, wanted):
+    """Each regex in @wanted occurs in the fault server's log."""
+    ck = run.Checker()
+    for pattern in wanted:
+        ck.expect(re.search(pattern, log_text), "the fault server's log "
+                  "has no /%s/: the fault did not happen" % pattern)
+    ck.done()
+
+
+# ------------------------------------------------------------ the cases
+
+CONFIG = """\
+# Pulsar fault case
+root demo
+exec kernel.elf console=serial
+load module1.bin first module
+load module2.bin second module
+"""
+
+
+def demo_files(case):
+    """The kernel and two modules (2 MiB and 300 KiB + 123 bytes)."""
+    return {"demo/kernel.elf": case.kernel(),
+            "demo/module1.bin": run.random_bytes(11, 2 * run.MIB),
+            "demo/module2.bin": run.random_bytes(12, 300 * 1024 + 123)}
+
+
+class NetCase(run.Case):
+    """A boot over the namespace with the fault server; see the module doc.
+
+    @rules: the server's rules text at the start.
+    @expect: "boot"; ("error", file path, fault regex[, attempts]): Pulsar
+    refuses, naming the file, the server and the fault; or ("exact",
+    line): Pulsar refuses with exactly `pulsar: error: <line>`.
+    @server_log, @serial: regexes the server's log / COM1 must show.
+    @setup: optional callable(case, tftp_root) before QEMU starts.
+    @script: optional callable(case, guest, rules_path) run while the
+    guest boots (it may rewrite the rules, add files or type on COM1)."""
+
+    def __init__(self, opts, name, rules, expect, server_log=(), serial=(),
+                 config=CONFIG, files=demo_files, setup=None, script=None,
+                 dhcp_args=(), timeout=None):
+        super().__init__(opts)
+        self.name = name
+        self.rules = rules
+        self.expect = expect
+        self.server_log = server_log
+        self.serial = serial
+        self.config_text = config
+        self.files = files
+        self.setup = setup
+        self.script = script
+        self.dhcp_args = list(dhcp_args)
+        self.timeout = timeout or max(opts.timeout, 120)
+
+    def run(self, tmp):
+        files = self.files(self)
+        root = self.write_tftp(tmp, self.config_text, files)
+        self.root = root
+        if self.setup:
+            self.setup(self, root)
+        rules_path = os.path.join(tmp, "rules")
+        with open(rules_path, "w") as f:
+            f.write(self.rules)
+        server_log = os.path.join(tmp, "server.log")
+        log = os.path.join(tmp, "serial.log")
+        t0 = time.monotonic()
+        with netns.NetNS(addrs=[SERVER_IP]) as ns:
+            ns.popen([sys.executable, FAULTSERVER, "--root", root,
+                      "--addr", SERVER_IP, "--rules", rules_path,
+                      "--log", server_log, "--dhcp", CLIENT_IP,
+                      "--max-seconds", str(self.timeout + 60)]
+                     + self.dhcp_args)
+            guest = Guest(ns, tmp, log)
+            try:
+                guest.start()
+                if self.script:
+                    self.script(self, guest, rules_path)
+                result = self.finish(guest, files)
+            finally:
+                guest.stop()
+                self.log_text = guest.output()
+        with open(server_log) as f:
+            self.server_text = f.read()
+        ck = run.Checker()
+        for pattern in self.serial:
+            ck.expect(re.search(pattern, self.log_text), "COM1 shows no "
+                      "/%s/" % pattern)
+        for pattern in self.server_log:
+            ck.expect(re.search(pattern, self.server_text), "the fault "
+                      "server's log has no /%s/: the fault did not happen"
+                      % pattern)
+        if ck.failures:
+            ck.failures.append("server log tail: " + " | ".join(
+                self.server_text.splitlines()[-8:]))
+        ck.done()
+        result["secs"] = time.monotonic() - t0
+        return result
+
+    def finish(self, guest, files):
+        """Wait for the outcome the case expects and check it."""
+        if self.expect == "boot":
+            rc = guest.wait_exit(self.timeout)
+            text = guest.output()
+            if rc is None:
+                raise run.CheckFailed(["no outcome after %d s (QEMU still "
+                                       "running)" % self.timeout])
+            exp = boot_expectation(self, files)
+            rep = run.check_boot(text, rc, exp)
+            check_text_crc(text, self.kernel())
+            return {"report": rep, "rc": rc}
+        attempts = self.expect[3] if len(self.expect) > 3 else 1
+        ok = guest.wait_for(lambda t: t.count(FAILED) >= attempts,
+                            self.timeout)
+        text = guest.output()
+        if not ok:
+            raise run.CheckFailed(["no `%s` after %d s" % (FAILED,
+                                                          self.timeout)])
+        if self.expect[0] == "exact":
+            check_exact(text, self.expect[1])
+        elif self.expect[0] == "match":
+            check_exact(text, self.expect[1], regex=True)
+        else:
+            check_refused(text, self.expect[1], self.expect[2], attempts)
+        return {}
+
+
+def check_exact(text, line, regex=False):
+    """Pulsar refused with exactly `pulsar: error: @line` (with @regex:
+    a line that @line, a regular expression, matches in full)."""
+    ck = run.Checker()
+    errs = error_lines(text)
+    want = "pulsar: error: " + line
+    got = errs[0] if errs else None
+    ok = got is not None and (re.fullmatch("pulsar: error: " + line, got)
+                              if regex else got == want)
+    ck.expect(ok, "the error is %r, expected %r" % (got, want))
+    ck.expect(not STARTING_RE.search(text), "Pulsar started the kernel")
+    ck.expect(not any(ln.startswith("TK ") for ln in text.splitlines()),
+              "the test kernel ran")
+    ck.done()
+
+
+def boot_expectation(case, files):
+    """run.check_boot's expectations for @case's config and @files."""
+    items = run.config_items(case.config_text)
+    execs = [it for it in items if it["kind"] == "exec"]
+    root = "demo/"
+    return {
+        "kernel_cmdline": execs[-1]["cmdline"],
+        "cmdline_exact": True,
+        "loader_prefix": "Pulsar",
+        "modules": [(it["cmdline"], files[root + it["name"]])
+                    for it in items if it["kind"] == "load"],
+        "addr": None,
+        "kernel_span": run.elf_span(case.kernel()),
+        "required_flags": sorted(run.FLAG_KEYS),
+    }
+
+
+# ----------------------------------------------------- recovery scripts
+
+def config_path(case):
+    """Where the case's config-<mac> lies in its TFTP root."""
+    return os.path.join(case.root, run.CONFIG_NAME)
+
+
+def remove_config(case, root):
+    """setup: the config is missing when the machine boots."""
+    os.remove(os.path.join(root, run.CONFIG_NAME))
+
+
+def add_config_after_failure(type_key):
+    """script: once Pulsar gives up, put the config in place (and type a
+    key on COM1 if @type_key), as an admin fixing the server would."""
+    def script(case, guest, _rules):
+        if not guest.wait_for(lambda t: FAILED in t, case.timeout):
+            raise run.CheckFailed(["no `%s` while the config is missing"
+                                   % FAILED])
+        with open(config_path(case) + ".tmp", "w") as f:
+            f.write(case.config_text)
+        os.rename(config_path(case) + ".tmp", config_path(case))
+        if type_key:
+            time.sleep(0.5)  # let the wait begin; earlier bytes are dropped
+            guest.send(b"\r")
+    return script
+
+
+def repair_server_after(pattern):
+    """script: once COM1 shows @pattern, empty the rules (the server is
+    back to normal), as when a crashed TFTP server is restarted."""
+    def script(case, guest, rules_path):
+        if not guest.wait_for(lambda t: re.search(pattern, t),
+                              case.timeout):
+            raise run.CheckFailed(["COM1 never showed /%s/" % pattern])
+        with open(rules_path + ".tmp", "w") as f:
+            f.write("# repaired\n")
+        os.rename(rules_path + ".tmp", rules_path)
+    return script
+
+
+# ------------------------------------------------------ malformed input
+
+def malformed(kind, name):
+    """The input and exact message of a row of tests/malformed/gen.py."""
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "malformed"))
+    import gen
+    for c in gen.all_cases():
+        if (c.kind, c.name) == (kind, name):
+            return c
+    raise KeyError("%s/%s is not in tests/malformed/gen.py" % (kind, name))
+
+
+def config_case(opts, name, row):
+    """Boot a malformed config from the table; the message must be the
+    table's, with this machine's config name."""
+    c = malformed("config", row)
+    text = c.data.decode("latin-1")
+
+    def files(case):
+        f = demo_files(case)
+        f.update((k, v.encode()) for k, v in c.files.items())
+        return f
+
+    def setup(case, root):
+        with open(os.path.join(root, run.CONFIG_NAME), "wb") as f:
+            f.write(c.data)
+    return NetCase(opts, name, "", ("exact", c.expect.replace(
+        "config-test", run.CONFIG_NAME)), config=text, files=files,
+        setup=setup)
+
+
+def elf_case(opts, name, row, exact=True, contains=()):
+    """Boot a malformed kernel from the table as demo/kernel.elf: the
+    message must be the table's, or (not @exact: it holds addresses of
+    this machine's layout) hold each of @contains in order."""
+    c = malformed("elf", row)
+
+    def files(case):
+        f = demo_files(case)
+        f["demo/kernel.elf"] = c.data
+        return f
+    want = c.expect.replace("config-test", run.CONFIG_NAME)
+    if exact:
+        return NetCase(opts, name, "", ("exact", want), files=files)
+    return NetCase(opts, name, "", ("match", ".*".join(
+        map(re.escape, contains))), files=files)
+
+
+def dhcp_case(opts, name, row, dhcp_args):
+    """A DHCP reply with a malformed part, as the table's row has it."""
+    return NetCase(opts, name, "", ("exact", malformed("dhcp", row).expect),
+                   dhcp_args=dhcp_args)
+
+
+# ------------------------------------------------------------ the cases
+
+RETRY = r"; try 2 of 3 in 1 s"
+
+
+def cases(opts):
+    """The fault cases, the recovery cases and a few malformed inputs."""
+    return [
+        NetCase(opts, "net-plain", "", "boot",
+                server_log=[r"complete, 2097152 bytes"]),
+        # Faults the client rides out (or Pulsar retries past).
+        NetCase(opts, "fault-drop",
+                "demo/kernel.elf drop=3\ndemo/module1.bin drop=7\n", "boot",
+                server_log=[r"kernel.elf #\d+ .*FAULT drop block 3",
+                            r"module1.bin #\d+ .*FAULT drop block 7"]),
+        NetCase(opts, "fault-drop-every", "demo/module2.bin drop-every=20\n",
+                "boot", server_log=[r"FAULT drop transmission 20 ",
+                                    r"FAULT drop transmission 200 "]),
+        NetCase(opts, "fault-dup",
+                "demo/kernel.elf dup=2\ndemo/module1.bin dup=5\n", "boot",
+                server_log=[r"kernel.elf #\d+ .*FAULT duplicate block 2",
+                            r"module1.bin #\d+ .*FAULT duplicate block 5"]),
+        NetCase(opts, "fault-reorder",
+                "demo/kernel.elf reorder=7 times=1\n"
+                "demo/module1.bin reorder=5 times=1\n", "boot",
+                server_log=[r"kernel.elf #\d+ .*FAULT reorder: block 8 "
+                            r"before 7", r"module1.bin #\d+ .*FAULT "
+                            r"reorder: block 6 before 5"]),
+        NetCase(opts, "fault-delay", "demo/module1.bin delay=9:3\n", "boot",
+                server_log=[r"FAULT delay block 9 by 3.0 s",
+                            r"releasing delayed block 9"]),
+        # Transfers that fail once: Pulsar starts them over and boots.
+        NetCase(opts, "fault-error-once",
+                "demo/kernel.elf error=7:0:disk-on-fire times=1\n"
+                "demo/module1.bin error=100:0:disk-on-fire times=1\n",
+                "boot", server_log=[r"kernel.elf #\d+ .*FAULT error instead "
+                                    r"of block 7", r"module1.bin #\d+ .*FAULT "
+                                    r"error instead of block 100"],
+                serial=[r"demo/kernel.elf: .*" + RETRY,
+                        r"demo/module1.bin: .*" + RETRY]),
+        NetCase(opts, "fault-stop-once", "demo/module2.bin stop=50 times=1\n",
+                "boot", server_log=[r"FAULT stop at block 50"],
+                serial=[r"demo/module2.bin: timed out on 10.77.0.1 after "
+                        r"\d+ of 307323 bytes.*" + RETRY]),
+        NetCase(opts, "fault-short-once",
+                "demo/module1.bin short=100000 times=1\n", "boot",
+                server_log=[r"FAULT short: block \d+ ends the file at 100000 "
+                            r"of 2097152 bytes"],
+                serial=[r"demo/module1.bin: 10.77.0.1 announced 2097152 "
+                        r"bytes but sent only 100000" + RETRY]),
+        NetCase(opts, "fault-oversize-once",
+                "demo/module1.bin oversize=5 times=1\n", "boot",
+                server_log=[r"FAULT oversize block 5: \d+ data bytes"]),
+        NetCase(opts, "fault-server-restart", "demo/module2.bin silent\n",
+                "boot", script=repair_server_after(
+                    r"demo/module2.bin: size query timed out on 10.77.0.1.*"
+                    + RETRY),
+                server_log=[r"module2.bin: FAULT silent",
+                            r"module2.bin #\d+ .*complete"]),
+        # Faults that do not go away: Pulsar names file, server and fault.
+        NetCase(opts, "fault-error",
+                "demo/module2.bin error=9:2:permission-denied\n",
+                ("error", "demo/module2.bin",
+                 r"access denied|permission-denied"),
+                server_log=[r"FAULT error instead of block 9"]),
+        NetCase(opts, "fault-stop", "demo/kernel.elf stop=3\n",
+                ("error", "demo/kernel.elf", r"timed out.*, 3 tries"),
+                server_log=[r"FAULT stop at block 3"], timeout=240),
+        NetCase(opts, "fault-short", "demo/module1.bin short=100000\n",
+                ("error", "demo/module1.bin", r"announced 2097152 bytes but "
+                 r"sent only 100000, 3 tries"),
+                server_log=[r"FAULT short"]),
+        NetCase(opts, "fault-oversize", "demo/module1.bin oversize=5\n",
+                ("error", "demo/module1.bin",
+                 r"failed after \d+ of 2097152 bytes, 3 tries \((oversize"
+                 r"|PXE status)"),
+                server_log=[r"FAULT oversize block 5"]),
+        NetCase(opts, "fault-missing", "demo/kernel.elf missing\n",
+                ("error", "demo/kernel.elf", r"not found"),
+                server_log=[r"FAULT missing"]),
+        # Whole boots that fail until the server is fixed.
+        NetCase(opts, "recover-missing-config", "", "boot",
+                setup=remove_config, script=add_config_after_failure(False),
+                serial=[r"pulsar: error: no config file on 10.77.0.1: none "
+                        r"of the \d+ names above exists\r?\npulsar: boot "
+                        r"failed \(attempt 1\); starting over in 10 s",
+                        r"pulsar: starting over \(attempt 2\)"],
+                timeout=180),
+        NetCase(opts, "recover-key", "", "boot", setup=remove_config,
+                script=add_config_after_failure(True),
+                serial=[r"boot failed \(attempt 1\).*\r?\npulsar: key "
+                        r"pressed\r?\npulsar: starting over \(attempt 2\)"]),
+        # Malformed input, end to end (the whole table is in make check).
+        config_case(opts, "bad-config-nul", "nul-byte"),
+        config_case(opts, "bad-config-conf-loop", "conf-loop"),
+        config_case(opts, "bad-config-overlong", "overlong-line"),
+        elf_case(opts, "bad-elf-entry", "entry-outside"),
+        elf_case(opts, "bad-elf-truncated", "truncated-data"),
+        elf_case(opts, "bad-elf-over-pulsar", "segment-over-pulsar",
+                 exact=False, contains=("config-52-54-00-12-34-56:3: exec: "
+                                        "demo/kernel.elf: [0x00008000, "
+                                        "0x00008100) kernel.elf segment 2 "
+                                        "overlaps [0x00007c00, ",
+                                        ") Pulsar image and heap")),
+        dhcp_case(opts, "bad-dhcp-no-next-server", "no-next-server",
+                  ["--dhcp-siaddr", "0.0.0.0", "--dhcp-file",
+                   "tftp://%s/pulsar" % SERVER_IP]),
+        dhcp_case(opts, "bad-dhcp-root-too-long", "root-path-too-long",
+                  ["--dhcp-option", "17=" + "r" * 200]),
+    ]

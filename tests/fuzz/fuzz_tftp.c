@@ -1,0 +1,232 @@
+/*
+ * libFuzzer target: TFTP transfers as Pulsar drives them (net/tftp.c over
+ * the PXE TFTP API) with the retry policy on top (loader/fetch.c), the
+ * PXE ROM replaced by one that does what the input says.
+ *
+ * Input: a script the fake ROM reads a few bytes at a time, per call:
+ *   GET_FSIZE: status byte (0: success), 4-byte size
+ *   OPEN:      status byte, 2-byte granted packet size
+ *   READ:      status byte, 1 byte packet-number skew (0: the right one),
+ *              2-byte data length (it writes the bytes of the file at the
+ *              offset the transfer has reached, as much as fits)
+ * An exhausted script answers every call with a read timeout (0x35).
+ *
+ * Hook: when net/ gets its own TFTP client (packets over the PXE UDP
+ * API), its pure packet parser gets its own target here, fuzz_tftp_pkt.c,
+ * and this fake ROM becomes a fake UDP layer; the checks below stay.
+ *
+ * Checks beyond the sanitizers: the sink sees each try's bytes in order
+ * from offset 0, no packet larger than the granted size or the bounce
+ * buffer, nothing past the limit, and exactly the file's bytes; success
+ * means the whole announced size arrived; tries stay within the policy;
+ * a failure has a terminated description.
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/errno.h"
+#include "loader/bios.h"
+#include "loader/fetch.h"
+#include "net/pxe.h"
+
+uint16_t pxe_last_status;
+uint8_t pxe_bounce[PXE_BOUNCE_SIZE];
+
+static const uint8_t *script;
+static size_t script_len, script_pos;
+static uint32_t rom_offset;   /* where the current transfer is */
+static unsigned opens;
+
+/** The file every transfer serves: byte i is file_byte(i). */
+static uint8_t file_byte(uint32_t i)
+{
+    return (uint8_t)(i * 31 + (i >> 11));
+}
+
+/** Take @n bytes of the script (little-endian); 0 and @ok=0 when out. */
+static uint32_t take(unsigned n, int *ok)
+{
+    uint32_t v = 0;
+    if (script_pos + n > script_len) {
+        *ok = 0;
+        return 0;
+    }
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint32_t)script[script_pos++] << (8 * i);
+    return v;
+}
+
+/* The parameter blocks, as net/tftp.c lays them out. */
+struct open_p {
+    uint16_t status;
+    uint32_t server, gateway;
+    char filename[128];
+    uint16_t port, packet_size;
+} __attribute__((packed));
+struct read_p {
+    uint16_t status, packet_number, buffer_size;
+    uint32_t buffer;
+} __attribute__((packed));
+struct fsize_p {
+    uint16_t status;
+    uint32_t server, gateway;
+    char filename[128];
+    uint32_t file_size;
+} __attribute__((packed));
+
+static uint16_t granted; /* packet size of the open transfer */
+
+/** The fake PXE ROM. */
+int pxe_call(uint16_t opcode, void *params, size_t size)
+{
+    int ok = 1;
+    uint8_t status = 0;
+
+    if (opcode != PXENV_TFTP_CLOSE)
+        status = (uint8_t)take(1, &ok);
+    if (!ok)
+        status = PXENV_STATUS_TFTP_READ_TIMEOUT;
+    switch (opcode) {
+    case PXENV_TFTP_GET_FSIZE: {
+        struct fsize_p *p = params;
+        assert(size == sizeof(*p) && memchr(p->filename, 0, 128));
+        p->file_size = take(4, &ok);
+        break;
+    }
+    case PXENV_TFTP_OPEN: {
+        struct open_p *p = params;
+        assert(size == sizeof(*p) && memchr(p->filename, 0, 128));
+        opens++;
+        rom_offset = 0;
+        granted = (uint16_t)take(2, &ok);
+        p->packet_size = granted;
+        break;
+    }
+    case PXENV_TFTP_READ: {
+        struct read_p *p = params;
+        assert(size == sizeof(*p));
+        uint8_t skew = (uint8_t)take(1, &ok);
+        uint16_t len = (uint16_t)take(2, &ok);
+        p->packet_number = (uint16_t)(p->packet_number + 1 + skew);
+        p->buffer_size = len;
+        /* A real ROM writes what it received; ours fills what fits. */
+        for (uint32_t i = 0; i < len && i < PXE_BOUNCE_SIZE; i++)
+            pxe_bounce[i] = file_byte(rom_offset + i);
+        if (!skew)
+            rom_offset += len;
+        break;
+    }
+    case PXENV_TFTP_CLOSE:
+        break;
+    default:
+        assert(0 && "unexpected PXE call");
+    }
+    if (!ok)
+        status = PXENV_STATUS_TFTP_READ_TIMEOUT;
+    *(uint16_t *)params = status;
+    pxe_last_status = status;
+    if (status == 0)
+        return 0;
+    if (status == PXENV_STATUS_TFTP_FILE_NOT_FOUND)
+        return -PE_NOENT;
+    if (status == PXENV_STATUS_TFTP_READ_TIMEOUT)
+        return -PE_TIMEDOUT;
+    return -PE_NOPXE;
+}
+
+const char *pxe_status_str(uint16_t status)
+{
+    return status ? "fake ROM status" : "success";
+}
+
+void bios_sleep_ms(unsigned ms)
+{
+    (void)ms; /* no waiting in a fuzzer */
+}
+
+/** What the sink has seen in the current try. */
+static struct {
+    unsigned try_opens; /* the open count when this try began */
+    uint32_t next;      /* the next offset expected */
+    uint32_t max;
+} sink_state;
+
+static int check_sink(void *ctx, uint32_t off, const uint8_t *data,
+                      size_t len)
+{
+    (void)ctx;
+    if (opens != sink_state.try_opens) { /* a new try starts at 0 */
+        sink_state.try_opens = opens;
+        sink_state.next = 0;
+    }
+    assert(off == sink_state.next);
+    assert(len > 0 && len <= granted && len <= PXE_BOUNCE_SIZE);
+    assert((uint64_t)off + len <= sink_state.max);
+    assert(data == pxe_bounce);
+    for (size_t i = 0; i < len; i++)
+        assert(data[i] == file_byte(off + (uint32_t)i));
+    sink_state.next = off + (uint32_t)len;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fetch_failure why;
+    char text[200];
+    uint32_t fsize = 0, got = 0, announced;
+    int rc;
+
+    if (size < 1)
+        return 0;
+    script = data + 1;
+    script_len = size - 1;
+    script_pos = 0;
+    opens = 0;
+    memset(&sink_state, 0, sizeof(sink_state));
+    /* Byte 0: ask for the size first (odd), or fetch with a limit. */
+    if (data[0] & 1) {
+        rc = fetch_size(0x0202000a, "demo/kernel.elf", &fsize, &why);
+        assert(why.tries >= 1 && why.tries <= RETRY_TRANSFER_TRIES);
+        if (rc != 0) {
+            retry_describe(rc, &why, text, sizeof(text));
+            assert(memchr(text, 0, sizeof(text)) && text[0]);
+            return 0;
+        }
+    }
+    announced = (data[0] & 1) ? fsize % (1u << 20) : 0;
+    sink_state.max = announced ? announced : 65536;
+    sink_state.try_opens = ~0u;
+    rc = fetch_file(0x0202000a, "demo/kernel.elf", announced, 65536,
+                    check_sink, NULL, &got, &why);
+    assert(why.tries >= 1 && why.tries <= RETRY_TRANSFER_TRIES);
+    assert(opens <= RETRY_TRANSFER_TRIES);
+    if (rc == 0) {
+        assert(announced == 0 || got == announced);
+        assert(got <= sink_state.max);
+    } else {
+        retry_describe(rc, &why, text, sizeof(text));
+        assert(memchr(text, 0, sizeof(text)) && text[0]);
+    }
+    return 0;
+}
+
+/*
+ * loader/fetch.c reports each failed try on the console; the fuzz build
+ * renames its printf to this, which formats (so the format is checked)
+ * and prints nothing.
+ */
+int fuzz_quiet_printf(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    assert(n >= 0);
+    return n;
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/<t>/).
+
+    python3 tests/fuzz/seeds.py [--kernel build/testkernel.elf]
+
+Seeds are the valid inputs Pulsar meets every day and every row of the
+malformed-input table (tests/malformed/gen.py) that is small enough to
+mutate quickly, so each target starts next to every error path.  The
+files are committed; crashes found later are added by hand with a name
+that says what they were (see README "Fuzzing").
+"""
+
+import argparse
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "malformed"))
+import gen  # noqa: E402
+
+MAX_SEED = 16384
+
+
+def write(target, name, data):
+    """One seed file."""
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def config_seeds():
+    write("config", "demo", b"# Pulsar demo\nroot demo\n"
+          b"exec kernel.elf console=serial\nload module1.bin first module\n"
+          b"load module2.bin second \\\n    module\n")
+    write("config", "all-directives", b"root nova\ntftp 10.0.2.2\n"
+          b"addr 0x2000000\nexec hypervisor iommu\r\nload sigma0\n"
+          b"conf more.cfg\nchld pxelinux.0\n--\nroot x\naddr 4096\n"
+          b"load y a b c\n")
+    write("config", "nested", b"exec k\nconf a\n--\nload m\nconf b\n--\n"
+          b"# b\nload n x\n")
+    for c in gen.config_cases():
+        if len(c.data) <= MAX_SEED:
+            parts = [c.data] + [t.encode() for t in c.files.values()]
+            write("config", c.name, b"\n--\n".join(parts))
+
+
+def elf_seeds(kernel):
+    for c in gen.elf_cases():
+        if len(c.data) <= MAX_SEED:
+            write("elf", c.name, b"\xb3\x00" + c.data)
+    write("elf", "valid", b"\xb3\x00" + gen.Elf().build())
+    write("elf", "valid-retried", b"\x10\x03" + gen.Elf().build())
+    if kernel:
+        with open(kernel, "rb") as f:
+            write("elf", "testkernel", b"\xb3\x05" + f.read())
+
+
+def bzimage_seeds():
+    parts = struct.pack("<3I", 100000, 5000, 1)
+    def seed(args, image):
+        return bytes([len(args)]) + args + parts + image
+    for c in gen.bzimage_cases():
+        args = (c.args or "console=ttyS0").encode()
+        write("bzimage", c.name, seed(args, c.data))
+        write("elf", "bz-" + c.name, b"\xb3\x00" + c.data)
+    valid = gen.BzImage().build()
+    write("bzimage", "valid", seed(b"console=ttyS0 mem=64M", valid))
+    write("bzimage", "valid-no-args", seed(b"", valid))
+    write("elf", "bz-valid", b"\xb3\x02" + valid)
+
+
+def dhcp_seeds():
+    for c in gen.dhcp_cases():
+        write("dhcp", c.name, c.data)
+    write("dhcp", "valid", gen.dhcp(options=gen.opt(54, gen.ip("10.0.2.2"))
+                                    + gen.opt(17, b"nova")))
+    write("dhcp", "valid-overload", gen.dhcp(options=gen.opt(52, b"\x03"),
+          file_field=gen.opt(17, b"nova") + b"\xff",
+          sname=gen.opt(67, b"pulsar") + b"\xff"))
+    write("dhcp", "bootp", gen.dhcp(cookie=False))
+
+
+def tftp_seeds():
+    def ok_read(n, skew=0):
+        return bytes([0, skew]) + struct.pack("<H", n)
+    # Byte 0 odd: size query first (status, 4-byte size).
+    size_q = b"\x01" + b"\x00" + struct.pack("<I", 3000)
+    write("tftp", "sized-ok", size_q + b"\x00" + struct.pack("<H", 1432)
+          + ok_read(1432) + ok_read(1432) + ok_read(136))
+    write("tftp", "unsized-ok", b"\x00" + b"\x00" + struct.pack("<H", 512)
+          + ok_read(512) + ok_read(100))
+    write("tftp", "retry-then-ok", size_q
+          + b"\x00" + struct.pack("<H", 1432) + ok_read(1432)
+          + b"\x35\x00\x00\x00"
+          + b"\x00" + struct.pack("<H", 1432) + ok_read(1432)
+          + ok_read(1432) + ok_read(136))
+    write("tftp", "short", size_q + b"\x00" + struct.pack("<H", 1432)
+          + ok_read(1432) + ok_read(100))
+    write("tftp", "skewed", b"\x00\x00" + struct.pack("<H", 1432)
+          + ok_read(1432, 1))
+    write("tftp", "oversized", b"\x00\x00" + struct.pack("<H", 1432)
+          + ok_read(1500))
+    write("tftp", "not-found", b"\x01\x3b")
+    write("tftp", "open-fails", b"\x00\x3c")
+
+
+def clear():
+    """Remove the generated seeds; crash-* files (found bugs) stay."""
+    top = os.path.join(HERE, "corpus")
+    for t in os.listdir(top) if os.path.isdir(top) else []:
+        for name in os.listdir(os.path.join(top, t)):
+            if not name.startswith("crash-"):
+                os.remove(os.path.join(top, t, name))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kernel", help="the test kernel, as an extra seed")
+    args = ap.parse_args()
+    clear()
+    config_seeds()
+    elf_seeds(args.kernel)
+    bzimage_seeds()
+    dhcp_seeds()
+    tftp_seeds()
+    for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
+        n = len(os.listdir(os.path.join(HERE, "corpus", t)))
+        print("tests/fuzz/corpus/%s: %d seeds" % (t, n))
+
+
+if __name__ == "__main__":
+    main()
