@@ -147,6 +147,27 @@ void bios_sleep_ms(unsigned ms)
     (void)ms; /* no waiting in a fuzzer */
 }
 
+/*
+ * This target fuzzes the ROM's TFTP path and the retry loop.  Pulsar's
+ * own client over the UDP API (net/tftp_udp.c) answers "not granted"
+ * here, as it does for a server without windowsize; its packet logic has
+ * its own target (make fuzz-tftp-proto, net/tftp_proto.c).
+ */
+int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
+                   tftp_sink_fn sink, void *ctx, uint32_t *got,
+                   uint16_t *blksize)
+{
+    (void)server, (void)path, (void)max, (void)sink, (void)ctx, (void)blksize;
+    *got = 0;
+    return -PE_UNSUPP;
+}
+
+/** The progress line: nothing to show in a fuzzer. */
+void console_progress(uint32_t done)
+{
+    (void)done;
+}
+
 /** What the sink has seen in the current try. */
 static struct {
     unsigned try_opens; /* the open count when this try began */
