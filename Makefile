@@ -146,7 +146,7 @@ check: $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
 # build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
 #   make fuzz        each target for FUZZ_SECONDS (default 300)
 #   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
-FUZZ_TARGETS := config elf bzimage dhcp tftp
+FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 20
@@ -225,16 +225,11 @@ run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 deps:
 	sh scripts/deps.sh
 
-# libFuzzer target for the TFTP client's packet handling (clang).
-FUZZ_SECONDS ?= 60
-$(BUILD)/fuzz/fuzz_tftp_proto: tests/fuzz/fuzz_tftp_proto.c net/tftp_proto.c \
-		net/tftp_proto.h
-	@mkdir -p $(dir $@)
-	clang -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ \
-		tests/fuzz/fuzz_tftp_proto.c net/tftp_proto.c
-
+# The TFTP client's packet handling alone (net/tftp_proto.c) is the
+# tftp_proto target above; this name is kept for the speed work's docs.
 fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
-	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		$(BUILD)/fuzz/corpus/tftp_proto tests/fuzz/corpus/tftp_proto
 
 bench: $(NBP) $(TEST_KERNEL)
 	sh scripts/deps.sh --bench
