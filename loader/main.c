@@ -69,16 +69,22 @@ struct boot {
 
 static struct boot boot;
 
+/** Print "pulsar: error: <message>" on its own line. */
+static void print_error(const char *fmt, va_list ap)
+{
+    console_progress_abort(); /* end a progress line first */
+    printf("pulsar: error: ");
+    vprintf(fmt, ap);
+    printf("\n");
+}
+
 /** Say why this boot attempt fails; returns @rc for the caller to return. */
 static int fail(int rc, const char *fmt, ...)
 {
     va_list ap;
-    console_progress_abort();
-    printf("pulsar: error: ");
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    print_error(fmt, ap);
     va_end(ap);
-    printf("\n");
     return rc < 0 ? rc : -PE_INVAL;
 }
 
@@ -86,12 +92,10 @@ static int fail(int rc, const char *fmt, ...)
 static void __attribute__((noreturn)) halt(const char *fmt, ...)
 {
     va_list ap;
-    console_progress_abort();
-    printf("pulsar: error: ");
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    print_error(fmt, ap);
     va_end(ap);
-    printf("\npulsar: halted\n");
+    printf("pulsar: halted\n");
     for (;;)
         __asm__ volatile("cli; hlt");
 }
