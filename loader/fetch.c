@@ -17,12 +17,19 @@ static void failure_init(struct fetch_failure *why, uint32_t server,
     why->max = max;
 }
 
-/** Record what the ROM said about a failed call (PE_* from pxe_call). */
+/** Record what the client or the ROM said about a failed transfer. */
 static void failure_detail(struct fetch_failure *why, int rc)
 {
     why->detail[0] = '\0';
     if (rc == -PE_NOENT || rc == -PE_SHORT || rc == -PE_RANGE ||
-        rc == -PE_CHANGED || rc == -PE_NOMEM || !pxe_last_status)
+        rc == -PE_CHANGED || rc == -PE_NOMEM)
+        return;
+    if (tftp_last_detail[0]) {
+        /* Pulsar's own client saw the packets: say what was wrong. */
+        snprintf(why->detail, sizeof(why->detail), "%s", tftp_last_detail);
+        return;
+    }
+    if (!pxe_last_status)
         return;
     snprintf(why->detail, sizeof(why->detail), "PXE status 0x%02x: %s",
              pxe_last_status, pxe_status_str(pxe_last_status));

@@ -53,6 +53,8 @@ int tftp_size(uint32_t server, const char *path, uint32_t *size)
     return 0;
 }
 
+char tftp_last_detail[64];
+
 int tftp_fetch(uint32_t server, const char *path, uint32_t max,
                tftp_sink_fn sink, void *ctx, uint32_t *got,
                uint16_t *blksize)

@@ -44,6 +44,13 @@ int tftp_fetch(uint32_t server, const char *path, uint32_t max,
                uint16_t *blksize);
 
 /**
+ * What Pulsar's own client saw when its last transfer failed (e.g.
+ * "oversized DATA block: 1500 bytes, blksize 1468"), or "" when the
+ * failure, if any, came from the ROM (whose word is pxe_last_status).
+ */
+extern char tftp_last_detail[64];
+
+/**
  * tftp_fetch's first try: Pulsar's own client over the PXE UDP API.
  * Returns -PE_UNSUPP, having delivered nothing, when the server does not
  * grant windowsize, the UDP API fails, or the request fails before any

@@ -185,9 +185,14 @@ static int take_data(struct tftp_xfer *x, uint16_t block,
         }
         return 0; /* duplicates are ignored: no Sorcerer's Apprentice */
     }
-    if (len > x->blksize)
-        return fail(x, act, -PE_INVAL, TFTP_ERR_ILLEGAL,
-                    "DATA block longer than blksize");
+    if (len > x->blksize) {
+        /* A bad packet, not a bad file: worth another try (retry.c). */
+        fail(x, act, -PE_IO, TFTP_ERR_ILLEGAL, "");
+        snprintf(act->msg, sizeof(act->msg),
+                 "oversized DATA block: %u bytes, blksize %u",
+                 (unsigned)len, (unsigned)x->blksize);
+        return act->rc;
+    }
     if ((uint64_t)x->received + len > x->max)
         return fail(x, act, -PE_RANGE, TFTP_ERR_ILLEGAL,
                     "file larger than its space");
@@ -236,7 +241,9 @@ int tftp_input(struct tftp_xfer *x, const uint8_t *pkt, size_t len,
             if (text[i] < 0x20 || text[i] > 0x7E)
                 text[i] = '?';
         x->state = TFTP_S_FAILED;
-        act->rc = arg == TFTP_ERR_NOT_FOUND ? -PE_NOENT : -PE_IO;
+        act->rc = arg == TFTP_ERR_NOT_FOUND ? -PE_NOENT
+                  : arg == TFTP_ERR_ACCESS  ? -PE_ACCESS
+                                            : -PE_IO;
         snprintf(act->msg, sizeof(act->msg), "TFTP error %u: %s",
                  (unsigned)arg, text);
         return act->rc;
@@ -272,7 +279,7 @@ int tftp_timeout(struct tftp_xfer *x, struct tftp_action *act)
     if (x->state == TFTP_S_DONE || x->state == TFTP_S_FAILED)
         return act->rc;
     if (++x->retries > TFTP_MAX_RETRIES)
-        return fail(x, act, -PE_IO, 0, "timed out");
+        return fail(x, act, -PE_TIMEDOUT, 0, "timed out");
     if (x->state == TFTP_S_WAIT_FIRST) {
         act->resend_rrq = 1;
     } else {

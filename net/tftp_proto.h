@@ -20,6 +20,7 @@
 
 /** TFTP error codes Pulsar sends or tells apart. */
 #define TFTP_ERR_NOT_FOUND 1
+#define TFTP_ERR_ACCESS 2
 #define TFTP_ERR_ILLEGAL 4
 #define TFTP_ERR_OPTION 8
 

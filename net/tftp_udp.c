@@ -13,6 +13,7 @@
 #include "lib/console.h"
 #include "lib/errno.h"
 #include "lib/io.h"
+#include <stdio.h>
 #include <string.h>
 
 #define PXENV_UDP_OPEN 0x0030
@@ -111,6 +112,7 @@ int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
     int rc;
 
     *got = 0;
+    tftp_last_detail[0] = '\0';
     if (udp_broken || server == no_window_server)
         return -PE_UNSUPP;
     memset(&op, 0, sizeof(op));
@@ -186,6 +188,9 @@ int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
             DBG("tftp", "%s: %s\n", path, act.msg);
             /* Nothing delivered yet: let the ROM's TFTP try and report. */
             rc = x.received ? act.rc : -PE_UNSUPP;
+            if (rc != -PE_UNSUPP)
+                snprintf(tftp_last_detail, sizeof(tftp_last_detail), "%s",
+                         act.msg);
             goto out;
         }
         if (x.state == TFTP_S_DONE)
