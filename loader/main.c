@@ -254,17 +254,22 @@ static void guest_zero(void *ctx, uint32_t dest, size_t n)
     memset((void *)dest, 0, n);
 }
 
+/** Say why fetching @it failed: "file:line: verb: path: reason". */
+static int fetch_failed(const struct cfg_item *it, int rc,
+                        const struct fetch_failure *ff)
+{
+    char why[160];
+    return fail(rc, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
+                plan_verb(it), it->path,
+                retry_describe(rc, ff, why, sizeof(why)));
+}
+
 /** Size of @it's file from the server, or why not. */
 static int file_size(const struct cfg_item *it, uint32_t *size)
 {
     struct fetch_failure ff;
-    char why[160];
     int rc = fetch_size(it->server, it->path, size, &ff);
-    if (rc != 0)
-        return fail(rc, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
-                    plan_verb(it), it->path,
-                    retry_describe(rc, &ff, why, sizeof(why)));
-    return 0;
+    return rc != 0 ? fetch_failed(it, rc, &ff) : 0;
 }
 
 /**
@@ -276,15 +281,12 @@ static int file_fetch(const struct cfg_item *it, uint32_t size,
                       tftp_sink_fn sink, void *ctx, const char **took)
 {
     struct fetch_failure ff;
-    char why[160];
     uint32_t got;
     console_progress_start(it->path, size);
     int rc = fetch_file(it->server, it->path, size, size, sink, ctx, &got,
                         &ff);
     if (rc != 0)
-        return fail(rc, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
-                    plan_verb(it), it->path,
-                    retry_describe(rc, &ff, why, sizeof(why)));
+        return fetch_failed(it, rc, &ff);
     *took = console_progress_end(got);
     return 0;
 }
@@ -297,7 +299,6 @@ static int load_kernel(const struct cfg_item *it, struct image_plan **plan,
     static struct kernel_load k;
     struct fetch_failure ff;
     uint32_t size, got;
-    char why[160];
     int rc;
 
     if ((rc = file_size(it, &size)) != 0)
@@ -309,11 +310,10 @@ static int load_kernel(const struct cfg_item *it, struct image_plan **plan,
                     &ff);
     if (rc == 0)
         rc = kload_finish(&k); /* a file shorter than the prefix */
-    if (rc != 0 && k.msg[0])
+    if (rc != 0 && k.msg[0]) /* the image itself was refused */
         return fail(rc, "%s", k.msg);
     if (rc != 0)
-        return fail(rc, "%s:%u: exec: %s: %s", it->src_file, it->src_line,
-                    it->path, retry_describe(rc, &ff, why, sizeof(why)));
+        return fetch_failed(it, rc, &ff);
     boot.is_linux = k.is_linux;
     plan_kernel_str(boot.msg, sizeof(boot.msg), it, got, &k.plan);
     printf("pulsar: %s, %s\n", boot.msg, console_progress_end(got));
