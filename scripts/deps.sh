@@ -17,7 +17,7 @@
 # above) for the second server, and gnuplot for the plot.
 set -eu
 
-PKGS_RUN="make gcc gcc-multilib nasm binutils python3 qemu-system-x86 ipxe-qemu"
+PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipxe-qemu"
 # grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py);
 # pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests
 # chain and the PXELINUX boot path (cases_servers.py); iproute2, dnsmasq-base

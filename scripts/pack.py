@@ -9,23 +9,45 @@ RFC 1951 deflate stream, which boot/inflate.c unpacks in stage 1.  The
 body must be exactly M bytes (the linker's __body_end - __body_start): a
 mismatch means the build is inconsistent and fails here, not at boot.
 The stream is checked by unpacking it before the file is written.
+
+The deflater is zopfli (Debian package zopfli, installed by
+scripts/deps.sh) when it is on PATH: its streams are ~3% smaller than
+zlib's best, about 1 KiB of the 32 KiB budget.  Without it zlib is used
+and the build says so.
 """
 
 import argparse
+import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 import zlib
 
 
 def deflate(data):
-    """The smallest raw deflate stream zlib makes of @data."""
-    best = None
+    """The smallest raw deflate stream zlib (and zopfli, if present) makes
+    of @data, and the name of the tool that made it."""
+    best, tool = None, None
     for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED):
         c = zlib.compressobj(9, zlib.DEFLATED, -15, 9, strategy)
         packed = c.compress(data) + c.flush()
         if best is None or len(packed) < len(best):
-            best = packed
-    return best
+            best, tool = packed, "zlib"
+    zopfli = shutil.which("zopfli")
+    if zopfli:
+        with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+            f.write(data)
+            f.flush()
+            packed = subprocess.run([zopfli, "--deflate", "--i100", "-c",
+                                     f.name], check=True,
+                                    stdout=subprocess.PIPE).stdout
+        if len(packed) < len(best):
+            best, tool = packed, "zopfli"
+    else:
+        print("pack: zopfli not found (scripts/deps.sh installs it); "
+              "using zlib, ~1 KiB larger")
+    return best, tool
 
 
 def main():
@@ -44,16 +66,16 @@ def main():
     if len(stage1) > a.pad_to:
         sys.exit("pack: stage 1 is %d bytes, over its %d"
                  % (len(stage1), a.pad_to))
-    packed = deflate(body)
+    packed, tool = deflate(body)
     if zlib.decompress(packed, -15) != body:
         sys.exit("pack: internal error: the packed body does not unpack")
     with open(a.out, "wb") as f:
         f.write(stage1.ljust(a.pad_to, b"\0"))
         f.write(b"PDEF" + struct.pack("<II", len(body), len(packed)))
         f.write(packed)
-    print("pack: stage 1 %d bytes, body %d -> %d bytes (%.0f%%)"
+    print("pack: stage 1 %d bytes, body %d -> %d bytes (%.0f%%, %s)"
           % (len(stage1), len(body), len(packed),
-             100.0 * len(packed) / max(1, len(body))))
+             100.0 * len(packed) / max(1, len(body)), tool))
 
 
 if __name__ == "__main__":
