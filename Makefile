@@ -43,7 +43,7 @@ LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 # Pure code: built for the NBP and for the host unit tests.
 PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/image.c \
 	loader/linux.c loader/vbe.c loader/plan.c loader/kload.c loader/retry.c mb/mbinfo.c \
-	net/dhcp.c lib/progress.c net/tftp_proto.c
+	net/dhcp.c lib/progress.c net/tftp_proto.c net/ether.c
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
@@ -146,7 +146,7 @@ check: $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
 # build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
 #   make fuzz        each target for FUZZ_SECONDS (default 300)
 #   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
-FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto
+FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto ether
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 20

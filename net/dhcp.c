@@ -17,6 +17,8 @@
 
 #define OPT_PAD 0
 #define OPT_END 255
+#define OPT_NETMASK 1
+#define OPT_ROUTER 3
 #define OPT_ROOT_PATH 17
 #define OPT_OVERLOAD 52
 #define OPT_SERVER_ID 54
@@ -67,6 +69,14 @@ static unsigned walk_options(const uint8_t *p, size_t len,
         case OPT_ROOT_PATH:
             opt_string(f->root, sizeof(f->root), val, olen);
             f->has_root = true;
+            break;
+        case OPT_NETMASK:
+            if (olen == 4)
+                f->netmask = get_ip(val);
+            break;
+        case OPT_ROUTER: /* a list: the first is the one to use */
+            if (olen >= 4 && olen % 4 == 0)
+                f->router = get_ip(val);
             break;
         case OPT_SERVER_ID:
             if (olen == 4)

@@ -1,6 +1,7 @@
 /*
  * DHCP facts from the reply the PXE ROM cached: the NIC's MAC, our IP, the
- * TFTP server (siaddr, the DHCP "next-server"), option 17 (root-path) and
+ * TFTP server (siaddr, the DHCP "next-server"), the subnet mask and router
+ * (options 1 and 3, for the NIC fast path), option 17 (root-path) and
  * option 209 (the config file, as PXELINUX defines it in RFC 5071).
  * Pure C: the packet is untrusted input and is parsed with bounds checks;
  * unit-tested and fuzzed on the host.
@@ -19,6 +20,8 @@ struct dhcp_facts {
     uint32_t client_ip;  /* yiaddr (or ciaddr), network byte order */
     uint32_t server_ip;  /* siaddr: next-server, network byte order */
     uint32_t dhcp_server;/* option 54, 0 if absent */
+    uint32_t netmask;    /* option 1, 0 if absent */
+    uint32_t router;     /* option 3 (its first address), 0 if absent */
     bool has_root;
     char root[DHCP_MAX_ROOT + 1]; /* option 17, NUL-terminated */
     bool has_bootfile;

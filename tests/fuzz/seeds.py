@@ -115,6 +115,44 @@ def clear():
                 os.remove(os.path.join(top, t, name))
 
 
+def _csum(data):
+    """RFC 1071 one's-complement sum of big-endian 16-bit words."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def ether_seeds():
+    """Frames as the NIC fast path receives them (net/ether.c): to
+    52:54:00:12:34:56 / 10.0.2.15, the self fuzz_ether.c uses."""
+    us, srv = bytes.fromhex("525400123456"), bytes.fromhex("52550a000202")
+    ip_us, ip_srv = bytes([10, 0, 2, 15]), bytes([10, 0, 2, 2])
+
+    def udp(payload, sport=69, dport=49153):
+        ulen = 8 + len(payload)
+        iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 1, 0, 64,
+                          17, 0, ip_srv, ip_us)
+        iph = iph[:10] + struct.pack("!H", ~_csum(iph) & 0xFFFF) + iph[12:]
+        seg = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
+        c = ~_csum(ip_srv + ip_us + struct.pack("!BBH", 0, 17, ulen) +
+                   seg) & 0xFFFF
+        seg = seg[:6] + struct.pack("!H", c or 0xFFFF) + seg[8:]
+        return us + srv + b"\x08\x00" + iph + seg
+
+    def arp(op, target_ip):
+        return ((b"\xff" * 6 if op == 1 else us) + srv + b"\x08\x06" +
+                struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + srv + ip_srv +
+                (b"\0" * 6 if op == 1 else us) + target_ip).ljust(60, b"\0")
+
+    write("ether", "oack", udp(b"\x00\x06blksize\x001428\x00"))
+    write("ether", "data", udp(b"\x00\x03\x00\x01" + bytes(range(256)) * 5))
+    write("ether", "arp-reply", arp(2, ip_us))
+    write("ether", "arp-request", arp(1, ip_us))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", help="the test kernel, as an extra seed")
@@ -125,6 +163,7 @@ def main():
     bzimage_seeds()
     dhcp_seeds()
     tftp_seeds()
+    ether_seeds()
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         n = len(os.listdir(os.path.join(HERE, "corpus", t)))
         print("tests/fuzz/corpus/%s: %d seeds" % (t, n))

@@ -70,6 +70,28 @@ static void test_basic_facts(void **state)
     assert_string_equal(ipbuf, "10.0.2.15");
 }
 
+/** Options 1 and 3 for the NIC fast path; malformed ones stay 0. */
+static void test_netmask_router(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    (void)state;
+    pkt_init(&p);
+    pkt_opt(&p, 1, "\xff\xff\xff\x00", 4);
+    pkt_opt(&p, 3, "\x0a\x00\x02\x01\x0a\x00\x02\xfe", 8);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_int_equal(f.netmask, ip(255, 255, 255, 0));
+    assert_int_equal(f.router, ip(10, 0, 2, 1)); /* the first of two */
+    pkt_init(&p);
+    pkt_opt(&p, 1, "\xff\xff\xff", 3);
+    pkt_opt(&p, 3, "\x0a\x00\x02\x01\x0a", 5);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_parse(p.b, p.len, &f), 0);
+    assert_int_equal(f.netmask, 0);
+    assert_int_equal(f.router, 0);
+}
+
 static void test_no_root_path(void **state)
 {
     struct pkt p;
@@ -336,6 +358,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_facts),
+        cmocka_unit_test(test_netmask_router),
         cmocka_unit_test(test_no_root_path),
         cmocka_unit_test(test_ciaddr_when_no_yiaddr),
         cmocka_unit_test(test_too_short_or_not_reply),
