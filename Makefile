@@ -231,8 +231,11 @@ fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
 	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD)/fuzz/corpus/tftp_proto tests/fuzz/corpus/tftp_proto
 
+# pulsar-pxe: the same NBP without the NIC fast path (net/nic.h), a peer.
 bench: $(NBP) $(TEST_KERNEL)
 	sh scripts/deps.sh --bench
+	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
+		$(BUILD)/pxe/pulsar
 	$(PYTHON) scripts/bench $(BENCH_ARGS)
 
 clean:

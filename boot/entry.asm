@@ -70,6 +70,7 @@ global rm_int, rm_farcall
 global boot_multiboot, boot_linux16
 global boot_pxenv_ptr, boot_bangpxe_ptr, boot_rom_ss, boot_rom_sp, boot_rom_ret
 global chain_stub, chain_stub_end
+global rm_yield
 
 section .stage1 progbits alloc exec write align=16
 bits 16
@@ -271,6 +272,13 @@ boot_linux16:
         xor     ebp, ebp
         cld
         retf                            ; "return" into the setup code
+
+; rm_yield: a far return, for rm_farcall: a trip to real mode and back that
+; lets pending interrupts (the BIOS timer tick) run.  net/nic.c uses it,
+; since nothing else drops to real mode while it drives the NIC itself.
+;   In:  real mode, far-called.  Out: returns at once.  Clobbers: nothing.
+rm_yield:
+        retf
 
 ; pm16_to_rm: drop from 16-bit protected mode to real mode.
 ;   In:  16-bit protected mode (CS = CODE16), interrupts off.

@@ -29,6 +29,10 @@ void rm_farcall(uint32_t segoff, struct rm_regs *regs, const void *args,
 /** Jump to a multiboot kernel; see entry.asm for the machine state. */
 void boot_multiboot(uint32_t entry, uint32_t info) __attribute__((noreturn));
 
+/** A real-mode far return (entry.asm): rm_farcall it to let the BIOS
+ * timer tick while Pulsar stays in protected mode for long. */
+extern char rm_yield[];
+
 /** Real-mode code that enters a Linux setup (entry.asm); see boot_linux. */
 extern char boot_linux16[];
 

@@ -1,4 +1,4 @@
-/* x86 port I/O for the NBP's hardware edge (console, exit paths). */
+/* x86 port I/O for the NBP's hardware edge (console, exit paths, PCI). */
 #ifndef PULSAR_IO_H
 #define PULSAR_IO_H
 #include <stdint.h>
@@ -12,6 +12,18 @@ static inline uint8_t inb(uint16_t port)
 {
     uint8_t v;
     __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
     return v;
 }
 

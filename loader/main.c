@@ -33,6 +33,7 @@
 #include "loader/video.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
+#include "net/nic.h"
 #include "net/pxe.h"
 #include "net/tftp.h"
 #include <stdio.h>
@@ -152,6 +153,7 @@ static int read_dhcp(void)
     if ((rc = dhcp_validate(pxe_bounce, len, &boot.dhcp, boot.msg,
                             sizeof(boot.msg))) != 0)
         return fail(rc, "%s", boot.msg);
+    nic_config(&boot.dhcp);
     return 0;
 }
 

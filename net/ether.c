@@ -103,24 +103,31 @@ enum eth_kind eth_parse(const uint8_t *f, size_t len,
     size_t total = get16(ip + 2);
     uint32_t dst;
     memcpy(&dst, ip + 16, 4);
+    unsigned frag = get16(ip + 6) & 0x3FFF;
     if (hl < IP_HLEN || total < hl + UDP_HLEN || total > len ||
-        (get16(ip + 6) & 0x3FFF) || ip[9] != IPPROTO_UDP ||
+        (frag && frag != 0x2000) || ip[9] != IPPROTO_UDP ||
         dst != self->ip || csum_add(0, ip, hl) != 0xFFFF)
-        return ETH_OTHER; /* fragments, options past the end, not ours */
+        return ETH_OTHER; /* later fragments, options past the end, ... */
     const uint8_t *udp = ip + hl;
     size_t ulen = get16(udp + 4);
-    if (ulen < UDP_HLEN || ulen > total - hl)
-        return ETH_OTHER;
-    if ((udp[6] | udp[7]) &&
-        csum_add(udp_pseudo(ip, (unsigned)ulen), udp, ulen) != 0xFFFF)
-        return ETH_OTHER;
+    enum eth_kind kind = ETH_UDP_FRAGMENT; /* the first of several */
+    if (!frag) {
+        if (ulen < UDP_HLEN || ulen > total - hl)
+            return ETH_OTHER;
+        if ((udp[6] | udp[7]) &&
+            csum_add(udp_pseudo(ip, (unsigned)ulen), udp, ulen) != 0xFFFF)
+            return ETH_OTHER;
+        rx->data = udp + UDP_HLEN;
+        kind = ETH_UDP;
+    } else if (ulen <= total - hl) {
+        return ETH_OTHER; /* a datagram that fits needs no fragments */
+    }
     memcpy(rx->peer_mac, f + 6, ETH_ALEN);
     memcpy(&rx->peer_ip, ip + 12, 4);
     rx->sport = get16(udp);
     rx->dport = get16(udp + 2);
-    rx->data = udp + UDP_HLEN;
     rx->len = ulen - UDP_HLEN;
-    return rx->kind = ETH_UDP;
+    return rx->kind = kind;
 }
 
 /** The Ethernet header: to @dst from @self, of @type. */

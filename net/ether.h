@@ -28,6 +28,8 @@ struct eth_self {
 enum eth_kind {
     ETH_OTHER = 0,     /* not for us, malformed, or of no interest */
     ETH_UDP,           /* a UDP datagram to our IP */
+    ETH_UDP_FRAGMENT,  /* the first fragment of a larger one (data NULL,
+                        * len: the whole payload's): not reassembled */
     ETH_ARP_REPLY,     /* an ARP reply (any target) */
     ETH_ARP_REQUEST,   /* an ARP request asking for our IP */
 };
@@ -37,14 +39,17 @@ struct eth_rx {
     uint8_t peer_mac[ETH_ALEN]; /* Ethernet source / ARP sender */
     uint32_t peer_ip;           /* IP source / ARP sender */
     uint16_t sport, dport;      /* UDP ports, host byte order */
-    const uint8_t *data;        /* UDP payload */
-    size_t len;
+    const uint8_t *data;        /* UDP payload (NULL for a fragment) */
+    size_t len;                 /* its length */
 };
 
 /**
  * Classify the frame @f of @len bytes (destination MAC first, no FCS)
- * for @self.  IPv4 must be unfragmented, with a valid header checksum,
- * lengths that fit the frame, and a valid UDP checksum when it is not 0.
+ * for @self.  IPv4 needs a valid header checksum and lengths that fit the
+ * frame; a whole UDP datagram a valid UDP checksum when it is not 0.  Of
+ * a fragmented datagram only the first fragment is reported, so that the
+ * caller can say what came (Pulsar does not reassemble: its blocks fit a
+ * frame); later fragments are ETH_OTHER.
  */
 enum eth_kind eth_parse(const uint8_t *f, size_t len,
                         const struct eth_self *self, struct eth_rx *rx);

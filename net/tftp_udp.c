@@ -1,13 +1,16 @@
 /*
- * Pulsar's own TFTP client over the PXE UDP API (PXENV_UDP_OPEN/READ/
- * WRITE/CLOSE), used when the server grants RFC 7440 windowsize: then one
- * ACK answers a whole window of blocks, where the ROM's TFTP (and iPXE's
- * own loader) waits a round trip for every block.  The protocol decisions
- * are net/tftp_proto.c's; this file moves packets and keeps time.
+ * Pulsar's own TFTP client.  It moves its packets either through a NIC
+ * Pulsar drives itself (net/nic.h, the fast path: any server, windowsize
+ * or not) or through the PXE UDP API (PXENV_UDP_OPEN/READ/WRITE/CLOSE),
+ * used only when the server grants RFC 7440 windowsize: then one ACK
+ * answers a whole window of blocks, where the ROM's TFTP (and iPXE's own
+ * loader) waits a round trip for every block.  The protocol decisions are
+ * net/tftp_proto.c's; this file moves packets and keeps time.
  */
 #include "net/tftp.h"
 #include "net/tftp_proto.h"
 #include "net/dhcp.h"
+#include "net/nic.h"
 #include "net/pxe.h"
 #include "boot/realmode.h"
 #include "lib/console.h"
@@ -47,6 +50,10 @@ struct udp_rw_params {
 static uint32_t no_window_server, announced_server;
 static int udp_broken;
 static uint16_t next_port;
+/** This transfer drives the NIC itself (net/nic.h), not the UDP API. */
+static int native;
+/** The size of a datagram that came in IP fragments (fast path), or 0. */
+static size_t frag_len;
 
 /** A port number in network byte order. */
 static uint16_t net16(uint16_t v)
@@ -61,6 +68,8 @@ static int udp_send(uint32_t server, uint16_t port, uint16_t dport,
     static uint8_t tx[600] __attribute__((aligned(16))); /* below 1 MiB */
     struct udp_rw_params w;
 
+    if (native)
+        return nic_send_udp(server, port, dport, pkt, len);
     if (len > sizeof(tx))
         return -PE_RANGE;
     memcpy(tx, pkt, len);
@@ -75,14 +84,24 @@ static int udp_send(uint32_t server, uint16_t port, uint16_t dport,
 
 /**
  * Wait up to TFTP_UDP_WAIT_TICKS for a datagram from @server to our
- * @port.  Returns its length (in pxe_bounce) and sets *@sport, or 0 on
- * timeout.
+ * @port.  Returns its length (its bytes at *@data) and sets *@sport, or 0
+ * on timeout.
  */
-static size_t udp_wait(uint32_t server, uint16_t port, uint16_t *sport)
+static size_t udp_wait(uint32_t server, uint16_t port, uint16_t *sport,
+                       const uint8_t **data)
 {
     struct udp_rw_params r;
     uint32_t start = bios_ticks();
+    size_t len = 0;
 
+    if (native) {
+        int got = nic_recv_udp(server, port, TFTP_UDP_WAIT_TICKS, data,
+                               &len, sport);
+        if (got < 0)
+            frag_len = len;
+        return got > 0 ? len : 0;
+    }
+    *data = pxe_bounce;
     for (;;) {
         memset(&r, 0, sizeof(r));
         r.port2 = net16(port);
@@ -113,10 +132,11 @@ int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
 
     *got = 0;
     tftp_last_detail[0] = '\0';
-    if (udp_broken || server == no_window_server)
+    native = nic_acquire() == 0;
+    if (!native && (udp_broken || server == no_window_server))
         return -PE_UNSUPP;
     memset(&op, 0, sizeof(op));
-    if (pxe_call(PXENV_UDP_OPEN, &op, sizeof(op)) != 0) {
+    if (!native && pxe_call(PXENV_UDP_OPEN, &op, sizeof(op)) != 0) {
         udp_broken = 1;
         return -PE_UNSUPP;
     }
@@ -138,13 +158,25 @@ int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
         if (act.resend_rrq &&
             (rc = udp_send(server, port, TFTP_PORT, pkt, n)) != 0)
             goto out;
-        size_t len = udp_wait(server, port, &sport);
+        const uint8_t *data;
+        frag_len = 0;
+        size_t len = udp_wait(server, port, &sport, &data);
+        if (frag_len > 4) {
+            /* Blocks fit a frame; this one was split: say so and stop. */
+            rc = x.received ? -PE_IO : -PE_UNSUPP;
+            if (x.received)
+                snprintf(tftp_last_detail, sizeof(tftp_last_detail),
+                         "oversized DATA block: %u bytes in IP fragments, "
+                         "blksize %u", (unsigned)frag_len - 4,
+                         (unsigned)x.blksize);
+            goto out;
+        }
         int was_first = x.state == TFTP_S_WAIT_FIRST;
         if (len)
-            tftp_input(&x, pxe_bounce, len, sport, &act);
+            tftp_input(&x, data, len, sport, &act);
         else
             tftp_timeout(&x, &act);
-        if (was_first && x.state != TFTP_S_WAIT_FIRST &&
+        if (!native && was_first && x.state != TFTP_S_WAIT_FIRST &&
             x.windowsize < 2) {
             /* No window granted (or an error before any data): the ROM's
              * own TFTP is faster per block, and its errors carry the
@@ -159,12 +191,12 @@ int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
             rc = -PE_UNSUPP;
             goto out;
         }
-        if (was_first && x.state == TFTP_S_DATA &&
+        if (was_first && x.state == TFTP_S_DATA && x.windowsize > 1 &&
             server != announced_server) {
             char ip[16];
             dhcp_format_ip(server, ip);
-            printf("pulsar: tftp %s grants windowsize %u, blksize %u\n", ip,
-                   x.windowsize, x.blksize);
+            printf("pulsar: tftp %s grants windowsize %u, blksize %u%s\n", ip,
+                   x.windowsize, x.blksize, native ? " (NIC fast path)" : "");
             announced_server = server;
         }
         if (act.len) {
@@ -201,7 +233,15 @@ int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
     DBG("tftp", "%s: blksize %u, window %u (own client)\n", path, x.blksize,
         x.windowsize);
     rc = 0;
-out: {
+out:
+    if (native) {
+        nic_release();
+        /* Nothing delivered: the ROM's TFTP tries and reports. */
+        if (rc && !*got)
+            rc = -PE_UNSUPP;
+        return rc;
+    }
+    {
         uint16_t status = 0;
         uint16_t last = pxe_last_status;
         pxe_call(PXENV_UDP_CLOSE, &status, sizeof(status));

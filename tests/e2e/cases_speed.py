@@ -1,12 +1,17 @@
-"""End-to-end cases for Pulsar's fast path: its own TFTP client with
-RFC 7440 windowsize against a real server (atftpd), and the fall-back to
-the ROM's TFTP when the server does not grant windowsize.
+"""End-to-end cases for Pulsar's fast transfers against a real server
+(atftpd), with and without RFC 7440 windowsize, on both paths:
+
+  e1000    the NIC fast path (net/nic.c drives the 82540EM itself):
+           Pulsar's own client, windowed when granted, lock-step if not
+  rtl8139  no fast path: Pulsar's own client over the PXE UDP API when
+           windowsize is granted, else the ROM's TFTP
 
 Each case runs dnsmasq (DHCP only) and atftpd in a private network
 namespace (netns.NetNS) with QEMU attached to its tap device, boots the
 demo config and checks the test kernel's full report (module sizes and
-CRC-32s included) plus the line in which Pulsar names the window it got.
-Needs root (network namespaces), atftpd and dnsmasq (scripts/deps.sh).
+CRC-32s included) plus the lines in which Pulsar names the path and the
+window it got.  Needs root (network namespaces), atftpd and dnsmasq
+(scripts/deps.sh).
 """
 
 import os
@@ -19,15 +24,19 @@ from netns import NetNS
 
 SERVER = "10.77.0.1"
 WINDOW_LINE = "pulsar: tftp %s grants windowsize " % SERVER
+FAST_LINE = ("pulsar: fast path: driving the Intel 82540EM at PCI 00:03.0 "
+             "directly during transfers")
 
 
 class AtftpdCase(run.Case):
-    """Boot the demo from atftpd; @window: does the server grant one."""
+    """Boot the demo from atftpd; @window: does the server grant one;
+    @nic: the QEMU NIC model (e1000: the fast path)."""
 
-    def __init__(self, opts, name, window):
+    def __init__(self, opts, name, window, nic):
         super().__init__(opts)
         self.name = name
         self.window = window
+        self.nic = nic
 
     def run(self, tmp):
         if os.geteuid() != 0:
@@ -78,7 +87,8 @@ class AtftpdCase(run.Case):
             time.sleep(0.5)
             args = (["ip", "netns", "exec", ns.name] + run.qemu_base(log) +
                     ["-boot", "n"] + ns.qemu_netdev_args() +
-                    ["-device", "e1000,netdev=n0,mac=" + run.MAC])
+                    ["-device", "%s,netdev=n0,addr=03,mac=%s"
+                     % (self.nic, run.MAC)])
             rc, text, secs, ended = run.run_qemu(args, log,
                                                  self.opts.timeout)
         self.log_text = text
@@ -86,18 +96,27 @@ class AtftpdCase(run.Case):
             raise run.CheckFailed(["timed out after %d s"
                                    % self.opts.timeout])
         rep = run.check_boot(text, rc, exp)
-        said = [ln for ln in text.replace("\r", "\n").split("\n")
-                if ln.startswith(WINDOW_LINE)]
-        if self.window and said != [WINDOW_LINE + "16, blksize 1468"]:
-            raise run.CheckFailed(["expected one `%s16, blksize 1468` line, "
-                                   "got %r" % (WINDOW_LINE, said)])
+        lines = text.replace("\r", "\n").split("\n")
+        said = [ln for ln in lines if ln.startswith(WINDOW_LINE)]
+        fast = self.nic == "e1000"
+        want = WINDOW_LINE + "16, blksize 1468" + (" (NIC fast path)"
+                                                   if fast else "")
+        if self.window and said != [want]:
+            raise run.CheckFailed(["expected one `%s` line, got %r"
+                                   % (want, said)])
         if not self.window and said:
             raise run.CheckFailed(["atftpd --no-windowsize, yet Pulsar "
                                    "says %r" % said])
+        if (FAST_LINE in lines) != fast:
+            raise run.CheckFailed(["%s: expected %s `%s`"
+                                   % (self.nic, "a" if fast else "no",
+                                      FAST_LINE)])
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
 def cases(opts):
     """The speed cases (see the module doc)."""
-    return [AtftpdCase(opts, "atftpd-window", window=True),
-            AtftpdCase(opts, "atftpd-no-window", window=False)]
+    return [AtftpdCase(opts, "atftpd-window", True, "e1000"),
+            AtftpdCase(opts, "atftpd-no-window", False, "e1000"),
+            AtftpdCase(opts, "atftpd-window-undi", True, "rtl8139"),
+            AtftpdCase(opts, "atftpd-no-window-undi", False, "rtl8139")]

@@ -2,7 +2,7 @@
  * libFuzzer target: received frames (net/ether.c eth_parse) on any bytes.
  *
  * Checks beyond the sanitizers: a UDP payload lies inside the frame and
- * after the headers; what is accepted as UDP, rebuilt by eth_udp_build
+ * after the headers; a first fragment claims more than its IP packet holds; what is accepted as UDP, rebuilt by eth_udp_build
  * with the same addresses, ports and payload, parses back to the same
  * payload (so the builder and the parser agree on every checksum).
  */
@@ -21,6 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     enum eth_kind k = eth_parse(data, size, &self, &rx);
     assert(k == rx.kind);
+    if (k == ETH_UDP_FRAGMENT) {
+        /* It claims more than its own IP packet holds. */
+        size_t total = (size_t)(data[16] << 8 | data[17]);
+        size_t hl = (size_t)(data[14] & 15) * 4;
+        assert(rx.data == NULL && rx.len + 8 > total - hl);
+    }
     if (k != ETH_UDP)
         return 0;
     assert(rx.data >= data + ETH_UDP_HLEN && rx.data + rx.len <= data + size);

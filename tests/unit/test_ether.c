@@ -255,6 +255,42 @@ static void test_parse_refuses(void **state)
 #undef REFUSED
 }
 
+/** The first fragment of a datagram too big for a frame is reported
+ * (with the whole payload's size), later fragments are not. */
+static void test_fragment(void **state)
+{
+    (void)state;
+    struct eth_self s = self();
+    struct eth_rx rx;
+    uint8_t f[ETH_FRAME_MAX], payload[1472] = { 0 };
+    size_t n = server_frame(f, payload, sizeof(payload), 5);
+    uint8_t *ip = f + 14;
+
+    /* As a server's stack splits 1980 data bytes + 4: UDP length says
+     * 1992, this fragment carries the first 1480 bytes after IP. */
+    ip[6] = 0x20; /* MF, offset 0 */
+    ip[24] = (uint8_t)(1992 >> 8);
+    ip[25] = (uint8_t)(1992 & 0xFF);
+    ip[10] = ip[11] = 0;
+    uint16_t c = (uint16_t)~oracle_sum(ip, 20, 0);
+    ip[10] = (uint8_t)(c >> 8);
+    ip[11] = (uint8_t)c;
+    assert_int_equal(eth_parse(f, n, &s, &rx), ETH_UDP_FRAGMENT);
+    assert_int_equal(rx.len, 1984);
+    assert_null(rx.data);
+    assert_int_equal(rx.sport, 69);
+    assert_int_equal(rx.dport, 49153);
+    assert_int_equal(rx.peer_ip, ip4(10, 0, 2, 2));
+    /* A later fragment (offset 185 * 8): nothing to say. */
+    ip[6] = 0x00;
+    ip[7] = 185;
+    ip[10] = ip[11] = 0;
+    c = (uint16_t)~oracle_sum(ip, 20, 0);
+    ip[10] = (uint8_t)(c >> 8);
+    ip[11] = (uint8_t)c;
+    assert_int_equal(eth_parse(f, n, &s, &rx), ETH_OTHER);
+}
+
 /** ARP: our request and reply, what we take from others' frames. */
 static void test_arp(void **state)
 {
@@ -332,6 +368,10 @@ static void test_random(void **state)
         enum eth_kind kind = eth_parse(f, n, &s, &rx);
         if (kind == ETH_UDP)
             assert_true(rx.data >= f && rx.data + rx.len <= f + n);
+        if (kind == ETH_UDP_FRAGMENT)
+            assert_true(rx.data == NULL &&
+                        rx.len + 8 > (size_t)(f[16] << 8 | f[17]) -
+                                         (size_t)(f[14] & 15) * 4);
     }
     free(f);
 }
@@ -343,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_parse_udp),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_parse_refuses),
+        cmocka_unit_test(test_fragment),
         cmocka_unit_test(test_arp),
         cmocka_unit_test(test_next_hop),
         cmocka_unit_test(test_random),
