@@ -542,6 +542,13 @@ load module2.bin second \\
 
 ADDR = 0x2000000
 
+# make run's demo adds a 48 MiB module: the others load in a blink, and
+# the progress line (drawn from about 0.2 s on) should be seen at work.
+DEMO_BIG_NAME = "guest.img"
+DEMO_BIG_SIZE = 48 * MIB
+DEMO_BIG_LOAD = ("# a guest image, large enough to watch the progress line\n"
+                 "load %s guest image\n" % DEMO_BIG_NAME)
+
 
 def demo_modules():
     """The demo's modules: name -> content (fixed seeds)."""
@@ -587,22 +594,29 @@ class Case:
 class BootCase(Case):
     """Pulsar boots the test kernel with the demo modules; all checks."""
 
-    def __init__(self, opts, name, addr=None, echo=False):
+    def __init__(self, opts, name, addr=None, echo=False, big=False):
         super().__init__(opts)
         self.name = name
         self.addr = addr
         self.echo = echo
+        self.big = big
 
     def config(self):
-        """The demo config, with `addr` before the loads if asked."""
-        if self.addr is None:
-            return DEMO_CONFIG
-        return DEMO_CONFIG.replace("load module1.bin",
-                                   "addr %#x\nload module1.bin" % self.addr, 1)
+        """The demo config, with `addr` before the loads if asked, and a
+        large third module if @big."""
+        config = DEMO_CONFIG
+        if self.addr is not None:
+            config = config.replace("load module1.bin",
+                                    "addr %#x\nload module1.bin" % self.addr, 1)
+        if self.big:
+            config += DEMO_BIG_LOAD
+        return config
 
     def run(self, tmp):
         config = self.config()
         modules = demo_modules()
+        if self.big:
+            modules[DEMO_BIG_NAME] = random_bytes(3, DEMO_BIG_SIZE)
         files = {"demo/kernel.elf": self.kernel()}
         files.update(("demo/" + k, v) for k, v in modules.items())
         root = self.write_tftp(tmp, config, files)
@@ -753,7 +767,7 @@ def all_cases(opts):
     servers, faults, ...) live in their own files and share this harness.
     """
     cases = [
-        BootCase(opts, "two-modules", echo=opts.demo),
+        BootCase(opts, "two-modules", echo=opts.demo, big=opts.demo),
         BootCase(opts, "addr", addr=ADDR),
         missing_file_case(opts),
         bad_kernel_case(opts),
