@@ -216,6 +216,18 @@ load first.bin back on the first server
 """ % (netboot.TFTP2_IP, netboot.DHCP_IP)
 
 
+ROUTED_CONFIG = TWO_TFTP_CONFIG.replace(
+    "tftp %s\n" % netboot.TFTP2_IP, "tftp %s\n" % netboot.TFTP2_ROUTED_IP)
+
+
+def routed_layout(case, tmp):
+    """As two_tftp_layout, the second server off the guest's subnet."""
+    lay = two_tftp_layout(case, tmp)
+    lay["config"] = ROUTED_CONFIG
+    lay["netboot"] = {"server": "dnsmasq", "tftp2_routed": True}
+    return lay
+
+
 def two_tftp_layout(case, _tmp):
     """The kernel and first.bin only on the DHCP-named server, second.bin
     only on the second server (--tftp2)."""
@@ -338,6 +350,16 @@ def check_two_tftp(case, res, lines, ck):
               "`tftp %s`" % netboot.DHCP_IP)
     ck.expect(not re.search(r"sent \S*/second\.bin", log1),
               "dnsmasq.log shows second.bin sent by the first server")
+
+
+def check_routed(case, res, lines, ck):
+    """second.bin came from 10.78.0.3, off the subnet, through the router
+    dnsmasq names (itself), on the NIC fast path: its windowsize line
+    (the ROM's TFTP, had the fast path failed, would print none)."""
+    check_two_tftp(case, res, lines, ck)
+    want = ("pulsar: tftp %s grants windowsize 16, blksize 1468 "
+            "(NIC fast path)" % netboot.TFTP2_ROUTED_IP)
+    expect_line(ck, lines, want)
 
 
 def check_pxelinux(ip, tftp, log_name=None):
@@ -601,6 +623,7 @@ def cases(opts):
                                                     "10.77.0.4"}),
                     check_next_server, config_dir="nova"),
         NetbootCase(opts, "srv-two-tftp", two_tftp_layout, check_two_tftp),
+        NetbootCase(opts, "srv-routed", routed_layout, check_routed),
         NetbootCase(opts, "pxelinux-user",
                     lambda c, t: pxelinux_layout(c, t, "user"),
                     check_pxelinux("10.0.2.15", run.TFTP_SERVER)),
