@@ -48,7 +48,7 @@ PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/i
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 # Hardware edge: only in the NBP.
 EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c loader/chain.c) \
-	loader/video.c loader/fetch.c lib/console.c
+	loader/video.c loader/fetch.c loader/callbench.c lib/console.c
 NBP_ASM   := boot/entry.asm
 # Stage 1's unpacker: runs before the body (and its libc) exists.
 STAGE1_SRCS := boot/inflate.c

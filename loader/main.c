@@ -22,6 +22,7 @@
 #include "lib/console.h"
 #include "lib/errno.h"
 #include "loader/bios.h"
+#include "loader/callbench.h"
 #include "loader/chain.h"
 #include "loader/fetch.h"
 #include "loader/image.h"
@@ -614,6 +615,9 @@ void pulsar_main(void)
     printf("pulsar: PXE API via %s at %04x:%04x\n", pxe.how,
            pxe.entry >> 16, pxe.entry & 0xFFFF);
     heap_find();
+#ifdef PULSAR_CALL_BENCH
+    call_bench(); /* scripts/callbench's build only */
+#endif
 
     for (unsigned failed = 1;; failed++) {
         boot_attempt(); /* returns only when this attempt failed */

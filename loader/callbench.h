@@ -1,0 +1,5 @@
+/* The PXE call cost benchmark (loader/callbench.c, scripts/callbench). */
+#ifndef PULSAR_CALLBENCH_H
+#define PULSAR_CALLBENCH_H
+void call_bench(void);
+#endif
