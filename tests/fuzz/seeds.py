@@ -106,10 +106,17 @@ def tftp_seeds():
     write("tftp", "open-fails", b"\x00\x3c")
 
 
+# Targets whose seeds are made by hand and committed as they are.
+HAND_MADE = ("tftp_proto",)
+
+
 def clear():
-    """Remove the generated seeds; crash-* files (found bugs) stay."""
+    """Remove the generated seeds; crash-* files (found bugs) and the
+    hand-made corpora stay."""
     top = os.path.join(HERE, "corpus")
     for t in os.listdir(top) if os.path.isdir(top) else []:
+        if t in HAND_MADE:
+            continue
         for name in os.listdir(os.path.join(top, t)):
             if not name.startswith("crash-"):
                 os.remove(os.path.join(top, t, name))
