@@ -1,15 +1,18 @@
 /*
- * Unit tests for boot/inflate.c, stage 1's unpacker, against zlib: raw
- * deflate streams of many shapes (stored, fixed and dynamic blocks, long
- * matches, far distances) must unpack exactly, and damaged or short
+ * Unit tests for boot/inflate.c, stage 1's unpacker, against zlib (and
+ * zopfli, the build's packer): raw deflate streams of many shapes
+ * (stored, fixed and dynamic blocks, long matches, far distances) must
+ * unpack exactly, and damaged or short
  * streams must fail without writing outside the output buffer (ASan).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <zlib.h>
 #include "boot/inflate.h"
@@ -109,6 +112,44 @@ static void test_machine_code_like(void **state)
     round_trip(copy, sizeof(copy));
 }
 
+/**
+ * The build packs the body with zopfli (scripts/pack.py), whose encoder
+ * chooses blocks and codes its own way: its streams must unpack too.
+ * Skipped where zopfli is not installed (scripts/deps.sh installs it).
+ */
+static void test_zopfli_streams(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/zopfli", X_OK) != 0)
+        skip();
+    static uint8_t in[3][120000];
+    fill(in[0], sizeof(in[0]), 7, 256);   /* incompressible */
+    fill(in[1], sizeof(in[1]), 8, 5);     /* small alphabet */
+    memcpy(in[2], (const uint8_t *)(uintptr_t)&stage1_inflate, 4096);
+    for (size_t i = 4096; i < sizeof(in[2]); i++)
+        in[2][i] = in[2][i - 4096 + (i % 7)]; /* long, varied matches */
+    for (int k = 0; k < 3; k++) {
+        char path[] = "/tmp/pulsar-inflate-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, in[k], sizeof(in[k])), sizeof(in[k]));
+        close(fd);
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "/usr/bin/zopfli --deflate --i5 -c %s",
+                 path);
+        FILE *z = popen(cmd, "r");
+        assert_non_null(z);
+        static uint8_t packed[200000];
+        size_t plen = fread(packed, 1, sizeof(packed), z);
+        assert_int_equal(pclose(z), 0);
+        unlink(path);
+        assert_true(plen > 0 && plen < sizeof(packed));
+        static uint8_t out[sizeof(in[0]) + 1];
+        assert_int_equal(stage1_inflate(packed, out, out + sizeof(in[k])), 0);
+        assert_memory_equal(out, in[k], sizeof(in[k]));
+    }
+}
+
 static void test_damaged_streams_fail_cleanly(void **state)
 {
     (void)state;
@@ -139,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_random_and_repetitive),
         cmocka_unit_test(test_far_distances),
         cmocka_unit_test(test_machine_code_like),
+        cmocka_unit_test(test_zopfli_streams),
         cmocka_unit_test(test_damaged_streams_fail_cleanly),
     };
     return cmocka_run_group_tests_name("inflate", tests, NULL, NULL);
