@@ -120,6 +120,13 @@ static int probe(void)
         uint16_t bdf, svid, sdid;
     } __attribute__((packed)) t;
 
+    /* Only where the NIC is emulated (CPUID.1:ECX bit 31, "running under
+     * a hypervisor"): the ring switch relies on the emulated device's
+     * semantics and has not been tried on a real 82540EM. */
+    uint32_t a = 1, b, c, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+    if (!(c & (1u << 31)))
+        return -1;
     memset(&t, 0, sizeof(t));
     if (!nic.self.ip || !(nic.self.mac[0] | nic.self.mac[1] | nic.self.mac[5]) ||
         pxe_call(PXENV_UNDI_GET_NIC_TYPE, &t, sizeof(t)) != 0 ||

@@ -15,9 +15,11 @@
  * PXENV_UNDI_CLOSE/OPEN: iPXE's UNDI_OPEN freezes its own stack's receive
  * path for an UNDI client, and its close resets the NIC and the link.
  *
- * Known NICs: the Intel 82540EM (8086:100E, QEMU's default e1000).  Any
- * other NIC, or any trouble setting one up, leaves everything to the PXE
- * API (net/tftp_udp.c, net/tftp.c).
+ * Known NICs: the Intel 82540EM (8086:100E, QEMU's default e1000), and
+ * only under a hypervisor (CPUID's hypervisor bit): the switch relies on
+ * the emulated device and has not been tried on real hardware.  Any other
+ * NIC or machine, or any trouble setting one up, leaves everything to the
+ * PXE API (net/tftp_udp.c, net/tftp.c).
  */
 #ifndef PULSAR_NIC_H
 #define PULSAR_NIC_H

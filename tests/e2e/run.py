@@ -542,6 +542,10 @@ load module2.bin second \\
 
 ADDR = 0x2000000
 
+# Pulsar's line when it drives QEMU's e1000 itself (net/nic.h).
+FAST_PATH_LINE = ("pulsar: fast path: driving the Intel 82540EM at PCI "
+                  "00:03.0 directly during transfers")
+
 # make run's demo adds a 48 MiB module: the others load in a blink, and
 # the progress line (drawn from about 0.2 s on) should be seen at work.
 DEMO_BIG_NAME = "guest.img"
@@ -594,12 +598,15 @@ class Case:
 class BootCase(Case):
     """Pulsar boots the test kernel with the demo modules; all checks."""
 
-    def __init__(self, opts, name, addr=None, echo=False, big=False):
+    def __init__(self, opts, name, addr=None, echo=False, big=False,
+                 qemu_extra=(), fast_path=True):
         super().__init__(opts)
         self.name = name
         self.addr = addr
         self.echo = echo
         self.big = big
+        self.qemu_extra = list(qemu_extra)
+        self.fast_path = fast_path  # expect the NIC fast path's line
 
     def config(self):
         """The demo config, with `addr` before the loads if asked, and a
@@ -634,11 +641,16 @@ class BootCase(Case):
         }
         log = os.path.join(tmp, "serial.log")
         rc, text, secs, ended = run_qemu(
-            qemu_pxe(root, log), log, self.opts.timeout, echo=self.echo)
+            qemu_pxe(root, log) + self.qemu_extra, log, self.opts.timeout,
+            echo=self.echo)
         self.log_text = text
         if ended == "timeout" and "TK end" not in text:
             raise CheckFailed(["timed out after %d s" % self.opts.timeout])
         rep = check_boot(text, rc, exp)
+        fast = FAST_PATH_LINE in text.replace("\r", "\n").split("\n")
+        if fast != self.fast_path:
+            raise CheckFailed(["expected %s line %r" % (
+                "a" if self.fast_path else "no", FAST_PATH_LINE)])
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
@@ -769,6 +781,10 @@ def all_cases(opts):
     cases = [
         BootCase(opts, "two-modules", echo=opts.demo, big=opts.demo),
         BootCase(opts, "addr", addr=ADDR),
+        # CPUID without the hypervisor bit, as on real hardware: no fast
+        # path, every packet through the PXE ROM.
+        BootCase(opts, "no-hypervisor-bit", fast_path=False,
+                 qemu_extra=["-cpu", "qemu64,-hypervisor"]),
         missing_file_case(opts),
         bad_kernel_case(opts),
         DirectCase(opts, "direct-two-modules", with_modules=True),
