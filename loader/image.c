@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/endian.h"
 #include "lib/errno.h"
 #include "loader/image.h"
 #include "mb/multiboot.h"
@@ -58,19 +59,6 @@
             snprintf(err, errlen, __VA_ARGS__);                            \
     } while (0)
 
-/** Read a little-endian 16-bit value; the buffer may be unaligned. */
-static uint16_t rd16(const uint8_t *b)
-{
-    return (uint16_t)(b[0] | (b[1] << 8));
-}
-
-/** Read a little-endian 32-bit value; the buffer may be unaligned. */
-static uint32_t rd32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
-           ((uint32_t)b[3] << 24);
-}
-
 /** Find and verify the multiboot header; see image.h. */
 int mb_find_header(const uint8_t *prefix, size_t len, struct mb_header *mb,
                    char *err, size_t errlen)
@@ -84,10 +72,10 @@ int mb_find_header(const uint8_t *prefix, size_t len, struct mb_header *mb,
         const uint8_t *h = prefix + off;
         uint32_t flags, need;
 
-        if (rd32(h) != MB_HEADER_MAGIC)
+        if (le32(h) != MB_HEADER_MAGIC)
             continue;
-        flags = rd32(h + 4);
-        if ((uint32_t)(MB_HEADER_MAGIC + flags + rd32(h + 8)) != 0) {
+        flags = le32(h + 4);
+        if ((uint32_t)(MB_HEADER_MAGIC + flags + le32(h + 8)) != 0) {
             /* The magic may occur by chance (e.g. in code or data before
              * the real header), so a bad one does not end the search. */
             if (!bad_seen) {
@@ -111,17 +99,17 @@ int mb_find_header(const uint8_t *prefix, size_t len, struct mb_header *mb,
         mb->offset = (uint32_t)off;
         mb->flags = flags;
         if (flags & MB_HFLAG_AOUT_KLUDGE) {
-            mb->header_addr = rd32(h + 12);
-            mb->load_addr = rd32(h + 16);
-            mb->load_end_addr = rd32(h + 20);
-            mb->bss_end_addr = rd32(h + 24);
-            mb->entry_addr = rd32(h + 28);
+            mb->header_addr = le32(h + 12);
+            mb->load_addr = le32(h + 16);
+            mb->load_end_addr = le32(h + 20);
+            mb->bss_end_addr = le32(h + 24);
+            mb->entry_addr = le32(h + 28);
         }
         if (flags & MB_HFLAG_VIDEO) {
-            mb->mode_type = rd32(h + 32);
-            mb->width = rd32(h + 36);
-            mb->height = rd32(h + 40);
-            mb->depth = rd32(h + 44);
+            mb->mode_type = le32(h + 32);
+            mb->width = le32(h + 36);
+            mb->height = le32(h + 40);
+            mb->depth = le32(h + 44);
         }
         return 0;
     }
@@ -150,12 +138,6 @@ static bool is_elf(const uint8_t *b, size_t len)
            b[3] == 'F';
 }
 
-/** Read a little-endian 64-bit value; the buffer may be unaligned. */
-static uint64_t rd64(const uint8_t *b)
-{
-    return rd32(b) | ((uint64_t)rd32(b + 4) << 32);
-}
-
 /** The ELF header fields Pulsar uses, from either class. */
 struct elf_hdr {
     bool is64;
@@ -176,22 +158,22 @@ static void elf_phdr_at(const uint8_t *b, const struct elf_hdr *e,
 {
     const uint8_t *p = b + e->phoff + (size_t)i * e->phentsize;
 
-    ph->type = rd32(p);
+    ph->type = le32(p);
     if (e->is64) {
         /* p_offset, p_vaddr, p_paddr, p_filesz, p_memsz from byte 8 */
-        ph->offset = rd32(p + 8);
-        ph->vaddr = rd64(p + 16);
-        ph->paddr = rd32(p + 24);
-        ph->filesz = rd32(p + 32);
-        ph->memsz = rd32(p + 40);
-        ph->high = (rd32(p + 12) | rd32(p + 28) | rd32(p + 36) |
-                    rd32(p + 44)) != 0;
+        ph->offset = le32(p + 8);
+        ph->vaddr = le64(p + 16);
+        ph->paddr = le32(p + 24);
+        ph->filesz = le32(p + 32);
+        ph->memsz = le32(p + 40);
+        ph->high = (le32(p + 12) | le32(p + 28) | le32(p + 36) |
+                    le32(p + 44)) != 0;
     } else {
-        ph->offset = rd32(p + 4);
-        ph->vaddr = rd32(p + 8);
-        ph->paddr = rd32(p + 12);
-        ph->filesz = rd32(p + 16);
-        ph->memsz = rd32(p + 20);
+        ph->offset = le32(p + 4);
+        ph->vaddr = le32(p + 8);
+        ph->paddr = le32(p + 12);
+        ph->filesz = le32(p + 16);
+        ph->memsz = le32(p + 20);
         ph->high = false;
     }
 }
@@ -231,37 +213,37 @@ static int elf_check_header(const uint8_t *b, size_t len, struct elf_hdr *e,
         IMG_ERR("ELF header is cut off at %u bytes", (unsigned)len);
         return -PE_INVAL;
     }
-    if (rd16(b + E_TYPE) != ET_EXEC) {
+    if (le16(b + E_TYPE) != ET_EXEC) {
         IMG_ERR("ELF type %u is not an executable (ET_EXEC)",
-                rd16(b + E_TYPE));
+                le16(b + E_TYPE));
         return -PE_UNSUPP;
     }
     want_machine = e->is64 ? EM_X86_64 : EM_386;
-    if (rd16(b + E_MACHINE) != want_machine) {
+    if (le16(b + E_MACHINE) != want_machine) {
         IMG_ERR("ELF%s machine %u is not %s", e->is64 ? "64" : "32",
-                rd16(b + E_MACHINE), e->is64 ? "x86-64" : "i386");
+                le16(b + E_MACHINE), e->is64 ? "x86-64" : "i386");
         return -PE_UNSUPP;
     }
     if (e->is64) {
         /* ELF64: 8-byte entry/phoff/shoff, the 16-bit fields 12 bytes on */
-        e->entry = rd64(b + 24);
-        e->phoff = rd64(b + 32);
-        e->shoff = rd64(b + 40);
+        e->entry = le64(b + 24);
+        e->phoff = le64(b + 32);
+        e->shoff = le64(b + 40);
         b += 12;
         phdr_len = PHDR64_LEN;
         shdr_len = SHDR64_LEN;
     } else {
-        e->entry = rd32(b + 24);
-        e->phoff = rd32(b + 28);
-        e->shoff = rd32(b + 32);
+        e->entry = le32(b + 24);
+        e->phoff = le32(b + 28);
+        e->shoff = le32(b + 32);
         phdr_len = PHDR32_LEN;
         shdr_len = SHDR32_LEN;
     }
-    e->phentsize = rd16(b + 42);
-    e->phnum = rd16(b + 44);
-    e->shentsize = rd16(b + 46);
-    e->shnum = rd16(b + 48);
-    e->shstrndx = rd16(b + 50);
+    e->phentsize = le16(b + 42);
+    e->phnum = le16(b + 44);
+    e->shentsize = le16(b + 46);
+    e->shnum = le16(b + 48);
+    e->shstrndx = le16(b + 50);
     if (e->phentsize < phdr_len) {
         IMG_ERR("ELF program header size %u is below %u", e->phentsize,
                 phdr_len);
@@ -657,9 +639,9 @@ unsigned image_syms_fixup(const struct image_plan *plan, uint8_t *cap,
     *table = y->cap.dest + (y->shoff - start);
     for (i = 0; i < y->num; i++, sh += y->size) {
         /* sh_addr, sh_offset, sh_size: 32-bit at 12/16/20, 64 at 16/24/32 */
-        uint64_t addr = is64 ? rd64(sh + 16) : rd32(sh + 12);
-        uint64_t off = is64 ? rd64(sh + 24) : rd32(sh + 16);
-        uint64_t size = is64 ? rd64(sh + 32) : rd32(sh + 20);
+        uint64_t addr = is64 ? le64(sh + 16) : le32(sh + 12);
+        uint64_t off = is64 ? le64(sh + 24) : le32(sh + 16);
+        uint64_t size = is64 ? le64(sh + 32) : le32(sh + 20);
         uint32_t phys;
 
         if (addr != 0 || size == 0 || off < start ||
@@ -672,11 +654,7 @@ unsigned image_syms_fixup(const struct image_plan *plan, uint8_t *cap,
         } else {
             sh += 12;
         }
-        /* Little-endian store, as rd32 reads. */
-        sh[0] = (uint8_t)phys;
-        sh[1] = (uint8_t)(phys >> 8);
-        sh[2] = (uint8_t)(phys >> 16);
-        sh[3] = (uint8_t)(phys >> 24);
+        put_le32(sh, phys);
         sh -= is64 ? 16 : 12;
         count++;
     }

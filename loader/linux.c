@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/endian.h"
 #include "lib/errno.h"
 #include "loader/linux.h"
 
@@ -18,33 +19,6 @@
 #define CMDLINE_SIZE_OLD 255u
 /** One message for a header or file that ends too soon. */
 #define TRUNCATED "truncated: %u bytes where its header needs %u"
-
-/** Little-endian 16-bit value at @p. */
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/** Little-endian 32-bit value at @p. */
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-/** Store @v little-endian at @p. */
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-/** Store @v little-endian at @p. */
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
 
 /** Does @prefix carry "HdrS" at 0x202?  See linux.h. */
 bool linux_probe(const uint8_t *prefix, size_t len)
@@ -87,7 +61,7 @@ int linux_parse_header(const uint8_t *prefix, size_t len, uint32_t file_size,
     memset(h, 0, sizeof(*h));
     if (!linux_probe(prefix, len))
         return fail(err, errlen, -PE_NOEXEC, "no HdrS: not a bzImage");
-    v = len >= LX_VERSION + 2 ? get16(prefix + LX_VERSION) : 0;
+    v = len >= LX_VERSION + 2 ? le16(prefix + LX_VERSION) : 0;
     if (len >= LX_VERSION + 2 && v < 0x0202)
         return fail(err, errlen, -PE_UNSUPP, "Linux boot protocol %u.%02u "
                     "is older than 2.02", v >> 8, v & 0xFF);
@@ -95,9 +69,9 @@ int linux_parse_header(const uint8_t *prefix, size_t len, uint32_t file_size,
     if (len < need)
         return fail(err, errlen, -PE_INVAL, TRUNCATED, (unsigned)len, need);
     h->version = (uint16_t)v;
-    if (get16(prefix + LX_BOOT_FLAG) != 0xAA55)
+    if (le16(prefix + LX_BOOT_FLAG) != 0xAA55)
         return fail(err, errlen, -PE_INVAL, "boot flag 0x%04x is not 0xaa55",
-                    get16(prefix + LX_BOOT_FLAG));
+                    le16(prefix + LX_BOOT_FLAG));
 
     sects = prefix[LX_SETUP_SECTS] ? prefix[LX_SETUP_SECTS] : 4;
     h->setup_len = (sects + 1) * 512;
@@ -105,7 +79,7 @@ int linux_parse_header(const uint8_t *prefix, size_t len, uint32_t file_size,
         return fail(err, errlen, -PE_INVAL, "setup_sects %u: the setup "
                     "exceeds 32 KiB", sects);
     /* syssize (2.04+) counts 16-byte units, rounded up: allow for that. */
-    v = h->version >= 0x0204 ? get32(prefix + LX_SYSSIZE) : 0;
+    v = h->version >= 0x0204 ? le32(prefix + LX_SYSSIZE) : 0;
     need = h->setup_len + 1;
     if (v >= 0x0FFF0000)
         need = UINT32_MAX;
@@ -119,24 +93,24 @@ int linux_parse_header(const uint8_t *prefix, size_t len, uint32_t file_size,
     if (!(h->loadflags & LX_LOADED_HIGH))
         return fail(err, errlen, -PE_UNSUPP, "loadflags lack LOADED_HIGH: "
                     "a zImage, not a bzImage");
-    h->code32_start = get32(prefix + LX_CODE32_START);
+    h->code32_start = le32(prefix + LX_CODE32_START);
     h->initrd_addr_max = h->version >= 0x0203
-                             ? get32(prefix + LX_INITRD_ADDR_MAX)
+                             ? le32(prefix + LX_INITRD_ADDR_MAX)
                              : INITRD_MAX_OLD;
-    h->cmdline_size = h->version >= 0x0206 ? get32(prefix + LX_CMDLINE_SIZE)
+    h->cmdline_size = h->version >= 0x0206 ? le32(prefix + LX_CMDLINE_SIZE)
                                            : CMDLINE_SIZE_OLD;
     if (h->version >= 0x0205) {
         h->relocatable = prefix[LX_RELOCATABLE] != 0;
-        v = h->kernel_alignment = get32(prefix + LX_KERNEL_ALIGNMENT);
+        v = h->kernel_alignment = le32(prefix + LX_KERNEL_ALIGNMENT);
         if (h->relocatable && (v == 0 || (v & (v - 1))))
             return fail(err, errlen, -PE_INVAL, "kernel_alignment 0x%x is "
                         "not a power of two", v);
     }
     if (h->version >= 0x020A) {
         /* Only a preference: one at or above 4 GiB is ignored. */
-        if (get32(prefix + LX_PREF_ADDRESS + 4) == 0)
-            h->pref_address = get32(prefix + LX_PREF_ADDRESS);
-        h->init_size = get32(prefix + LX_INIT_SIZE);
+        if (le32(prefix + LX_PREF_ADDRESS + 4) == 0)
+            h->pref_address = le32(prefix + LX_PREF_ADDRESS);
+        h->init_size = le32(prefix + LX_INIT_SIZE);
     }
     return 0;
 }
@@ -359,13 +333,13 @@ void linux_finish(uint8_t *low, const struct linux_plan *lp)
     /* The setup's segments are set (no KEEP_SEGMENTS); it has a heap. */
     low[LX_LOADFLAGS] = (uint8_t)((h->loadflags & ~LX_KEEP_SEGMENTS) |
                                   LX_CAN_USE_HEAP);
-    put16(low + LX_HEAP_END_PTR, (uint16_t)(LINUX_HEAP_END - 0x200));
-    put32(low + LX_CMD_LINE_PTR, lp->setup_addr + LINUX_HEAP_END);
+    put_le16(low + LX_HEAP_END_PTR, (uint16_t)(LINUX_HEAP_END - 0x200));
+    put_le32(low + LX_CMD_LINE_PTR, lp->setup_addr + LINUX_HEAP_END);
     memcpy(low + LINUX_HEAP_END, lp->cmdline, lp->cmdline_len);
     low[LINUX_HEAP_END + lp->cmdline_len] = '\0';
-    put32(low + LX_RAMDISK_IMAGE, lp->initrd_addr);
-    put32(low + LX_RAMDISK_SIZE, lp->initrd_size);
+    put_le32(low + LX_RAMDISK_IMAGE, lp->initrd_addr);
+    put_le32(low + LX_RAMDISK_SIZE, lp->initrd_size);
     /* A relocated kernel starts where it was put, not where it says. */
-    put32(low + LX_CODE32_START,
+    put_le32(low + LX_CODE32_START,
           h->code32_start + (lp->kernel_addr - LINUX_KERNEL_ADDR));
 }

@@ -1,6 +1,7 @@
 /* Choosing a VBE mode and describing it; see vbe.h. */
 #include <string.h>
 
+#include "lib/endian.h"
 #include "loader/vbe.h"
 #include "mb/multiboot.h"
 
@@ -18,20 +19,14 @@
 #define ATTR_NEEDED ((1u << 0) | (1u << 4) | (1u << 7))
 #define MODEL_DIRECT 6
 
-/** Read a little-endian 16-bit value. */
-static uint32_t rd16(const uint8_t *b)
-{
-    return b[0] | ((uint32_t)b[1] << 8);
-}
-
 /** Score mode info @mi against the header's wishes; see vbe.h. */
 uint32_t vbe_mode_score(const uint8_t *mi, const struct mb_header *mb)
 {
-    uint32_t x = rd16(mi + MI_XRES), y = rd16(mi + MI_YRES);
+    uint32_t x = le16(mi + MI_XRES), y = le16(mi + MI_YRES);
     uint32_t bpp = mi[MI_BPP];
 
     /* Direct colour only: an indexed mode would need a palette too. */
-    if ((rd16(mi + MI_ATTR) & ATTR_NEEDED) != ATTR_NEEDED ||
+    if ((le16(mi + MI_ATTR) & ATTR_NEEDED) != ATTR_NEEDED ||
         mi[MI_MODEL] != MODEL_DIRECT || bpp < 15 || bpp > 32 || !x || !y ||
         !(mi[MI_PHYS_BASE] | mi[MI_PHYS_BASE + 1] | mi[MI_PHYS_BASE + 2] |
           mi[MI_PHYS_BASE + 3]))
@@ -46,16 +41,15 @@ uint32_t vbe_mode_score(const uint8_t *mi, const struct mb_header *mb)
 /** Describe the mode in @mi as an RGB framebuffer; see vbe.h. */
 void vbe_fb_from_mode(const uint8_t *mi, struct mbi_video *v)
 {
-    uint32_t pitch = rd16(mi + MI_LIN_PITCH);
+    uint32_t pitch = le16(mi + MI_LIN_PITCH);
 
     if (!pitch) /* before VBE 3.0 the banked pitch is the linear one */
-        pitch = rd16(mi + MI_PITCH);
+        pitch = le16(mi + MI_PITCH);
     v->has_fb = true;
-    v->fb_addr = rd16(mi + MI_PHYS_BASE) |
-                 (rd16(mi + MI_PHYS_BASE + 2) << 16);
+    v->fb_addr = le32(mi + MI_PHYS_BASE);
     v->fb_pitch = pitch;
-    v->fb_width = rd16(mi + MI_XRES);
-    v->fb_height = rd16(mi + MI_YRES);
+    v->fb_width = le16(mi + MI_XRES);
+    v->fb_height = le16(mi + MI_YRES);
     v->fb_bpp = mi[MI_BPP];
     v->fb_type = MB_FB_RGB;
     /* Multiboot wants position then size; VBE gives size then position. */

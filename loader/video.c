@@ -4,6 +4,7 @@
 
 #include "boot/realmode.h"
 #include "lib/console.h"
+#include "lib/endian.h"
 #include "lib/errno.h"
 #include "loader/vbe.h"
 #include "loader/video.h"
@@ -54,11 +55,8 @@ uint16_t video_prepare(const struct mb_header *mb, struct mbi_video *v)
     v->has_vbe = true;
     /* The mode list may lie in ctl itself: copy it before reusing ctl. */
     {
-        uint32_t p = (uint32_t)ctl[MODE_LIST_PTR] |
-                     ((uint32_t)ctl[MODE_LIST_PTR + 1] << 8) |
-                     ((uint32_t)ctl[MODE_LIST_PTR + 2] << 16) |
-                     ((uint32_t)ctl[MODE_LIST_PTR + 3] << 24);
-        const uint16_t *m = (const uint16_t *)segoff_to_lin(p);
+        const uint16_t *m =
+            (const uint16_t *)segoff_to_lin(le32(ctl + MODE_LIST_PTR));
 
         for (; want && n < VBE_MAX_MODES && m[n] != 0xFFFF; n++)
             list[n] = m[n];
