@@ -52,8 +52,6 @@ static int udp_broken;
 static uint16_t next_port;
 /** This transfer drives the NIC itself (net/nic.h), not the UDP API. */
 static int native;
-/** The size of a datagram that came in IP fragments (fast path), or 0. */
-static size_t frag_len;
 
 /** A port number in network byte order. */
 static uint16_t net16(uint16_t v)
@@ -85,20 +83,22 @@ static int udp_send(uint32_t server, uint16_t port, uint16_t dport,
 /**
  * Wait up to TFTP_UDP_WAIT_TICKS for a datagram from @server to our
  * @port.  Returns its length (its bytes at *@data) and sets *@sport, or 0
- * on timeout.
+ * on timeout.  *@frag_len: the size of one that came in IP fragments on
+ * the fast path (not reassembled), else 0.
  */
 static size_t udp_wait(uint32_t server, uint16_t port, uint16_t *sport,
-                       const uint8_t **data)
+                       const uint8_t **data, size_t *frag_len)
 {
     struct udp_rw_params r;
     uint32_t start = bios_ticks();
     size_t len = 0;
 
+    *frag_len = 0;
     if (native) {
         int got = nic_recv_udp(server, port, TFTP_UDP_WAIT_TICKS, data,
                                &len, sport);
         if (got < 0)
-            frag_len = len;
+            *frag_len = len;
         return got > 0 ? len : 0;
     }
     *data = pxe_bounce;
@@ -159,8 +159,8 @@ int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
             (rc = udp_send(server, port, TFTP_PORT, pkt, n)) != 0)
             goto out;
         const uint8_t *data;
-        frag_len = 0;
-        size_t len = udp_wait(server, port, &sport, &data);
+        size_t frag_len;
+        size_t len = udp_wait(server, port, &sport, &data, &frag_len);
         if (frag_len > 4) {
             /* Blocks fit a frame; this one was split: say so and stop. */
             rc = x.received ? -PE_IO : -PE_UNSUPP;

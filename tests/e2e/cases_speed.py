@@ -24,8 +24,7 @@ from netns import NetNS
 
 SERVER = "10.77.0.1"
 WINDOW_LINE = "pulsar: tftp %s grants windowsize " % SERVER
-FAST_LINE = ("pulsar: fast path: driving the Intel 82540EM at PCI 00:03.0 "
-             "directly during transfers")
+FAST_LINE = run.FAST_PATH_LINE
 
 
 class AtftpdCase(run.Case):
