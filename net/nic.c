@@ -202,7 +202,9 @@ int nic_acquire(void)
     if (nic.state < 0)
         return -PE_UNSUPP;
     /* The units must be on with 2 KiB buffers, the link up, the rings
-     * below 4 GiB and the transmitter idle (the UNDI's last frame gone). */
+     * below 4 GiB and the transmitter idle (the UNDI's last frame gone);
+     * the UNDI's ring no larger than ours (its head and tail index ours
+     * while the base moves, below). */
     if ((rd(E_RCTL) & RCTL_CHECK) != RCTL_EN || !(rd(E_TCTL) & TCTL_EN) ||
         !(rd(E_STATUS) & STATUS_LU) || rd(E_RDBAH) || rd(E_TDBAH) ||
         rd(E_TDH) != rd(E_TDT))
@@ -211,6 +213,9 @@ int nic_acquire(void)
         nic.undi_rx[i] = rd(rx_regs[i]);
         nic.undi_tx[i] = rd(tx_regs[i]);
     }
+    unsigned undi_slots = nic.undi_rx[1] / 16;
+    if (!undi_slots || undi_slots > NRX)
+        return -PE_UNSUPP;
     nic.undi_ims = rd(E_IMS);
     wr(E_IMC, ~0u); /* polled: no interrupts */
     for (unsigned i = 0; i < NRX; i++) {
@@ -228,12 +233,6 @@ int nic_acquire(void)
      * UNDI's ring: the head moved on and no slot of ours shows it, which
      * tells the two apart, so the UNDI gets back the head it really has.
      */
-    unsigned undi_slots = nic.undi_rx[1] / 16;
-    if (!undi_slots || undi_slots > NRX) {
-        tx_switch(nic.undi_tx);
-        wr(E_IMS, nic.undi_ims);
-        return -PE_UNSUPP;
-    }
     wr(E_RDBAL, (uint32_t)nic.rx);
     unsigned mine = 0;
     for (unsigned i = 0; i < NRX; i++)
