@@ -40,18 +40,19 @@ endif
 NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack --no-warn-rwx-segments
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
-# Pure code: built for the NBP and for the host unit tests.
-PURE_SRCS := lib/errno.c config/config.c config/lookup.c loader/place.c loader/image.c \
-	loader/linux.c loader/vbe.c loader/plan.c loader/kload.c loader/retry.c mb/mbinfo.c \
-	net/dhcp.c lib/progress.c net/tftp_proto.c net/ether.c
+# Pure code: every C file under the pure folders, built for the NBP and
+# for the host (unit tests, pulsar-check).  Firmware code lives under
+# boot/ only; `make purity` fails when a pure file includes a boot/ header.
+PURE_DIRS := config loader mb net lib
 # Freestanding libc (host tests build it under renamed symbols).
 LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
-# Hardware edge: only in the NBP.
-EDGE_SRCS := $(wildcard net/*.c) $(wildcard loader/main.c loader/bios.c loader/chain.c) \
-	loader/video.c loader/fetch.c loader/callbench.c lib/console.c
-NBP_ASM   := boot/entry.asm
 # Stage 1's unpacker: runs before the body (and its libc) exists.
-STAGE1_SRCS := boot/inflate.c
+STAGE1_SRCS := lib/inflate.c
+PURE_SRCS := $(filter-out $(LIBC_SRCS) $(STAGE1_SRCS),\
+	$(sort $(foreach d,$(PURE_DIRS),$(wildcard $(d)/*.c))))
+# The BIOS face: only in the NBP.
+EDGE_SRCS := $(wildcard boot/bios/*.c)
+NBP_ASM   := boot/bios/entry.asm
 
 NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \
 	$(patsubst %.c,$(BUILD)/nbp/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) $(EDGE_SRCS) \
@@ -62,7 +63,14 @@ STAGE1_CFLAGS := $(shell $(CC) -fno-tree-loop-distribute-patterns -E -x c /dev/n
 
 CHECKER  := $(BUILD)/pulsar-check
 
-all: $(NBP) $(CHECKER)
+all: purity $(NBP) $(CHECKER)
+
+# The pure folders build for the host: no firmware header may creep in.
+purity:
+	@bad=$$(grep -l '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]\(boot/\|efi\)' \
+		$(foreach d,$(PURE_DIRS),$(d)/*.c $(d)/*.h) 2>/dev/null); \
+	if [ -n "$$bad" ]; then echo "error: pure files include firmware headers:" \
+		$$bad >&2; exit 1; fi
 
 $(BUILD)/nbp/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,7 +79,7 @@ $(BUILD)/nbp/%.o: %.c
 # The unpacker may call nothing: the body holding memcpy is still packed
 # when it runs.  gcc turns byte loops into memcpy calls unless told not to,
 # so its object is checked for undefined symbols.
-$(BUILD)/nbp/boot/inflate.o: boot/inflate.c
+$(BUILD)/nbp/lib/inflate.o: lib/inflate.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NBP_CFLAGS) $(STAGE1_CFLAGS) -c $< -o $@
 	@if nm -u $@ | grep -q .; then \
@@ -80,7 +88,7 @@ $(BUILD)/nbp/boot/inflate.o: boot/inflate.c
 
 $(BUILD)/nbp/%.o: %.asm
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf32 -Iboot/ -MD $(@:.o=.d) $< -o $@
+	$(NASM) -f elf32 -Iboot/bios/ -MD $(@:.o=.d) $< -o $@
 
 $(BUILD)/pulsar.elf: $(NBP_OBJS) linker.ld
 	$(LD) $(NBP_LDFLAGS) -Map $(BUILD)/pulsar.map -o $@ $(NBP_OBJS) $(LIBGCC)
@@ -112,9 +120,9 @@ $(BUILD)/host/test_libc: tests/unit/test_libc.c $(LIBC_SRCS) tests/unit/libc_ren
 	$(HOSTCC) $(HOST_CFLAGS) -fno-builtin -include tests/unit/libc_rename.h \
 		-o $@ tests/unit/test_libc.c $(LIBC_SRCS) $(HOST_LIBS)
 
-$(BUILD)/host/test_inflate: tests/unit/test_inflate.c boot/inflate.c boot/inflate.h
+$(BUILD)/host/test_inflate: tests/unit/test_inflate.c lib/inflate.c lib/inflate.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) -DINFLATE_SECTION= -o $@ $< boot/inflate.c $(HOST_LIBS) -lz
+	$(HOSTCC) $(HOST_CFLAGS) -DINFLATE_SECTION= -o $@ $< lib/inflate.c $(HOST_LIBS) -lz
 
 $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -132,7 +140,7 @@ $(BUILD)/malformed/index: tests/malformed/gen.py
 	rm -rf $(BUILD)/malformed
 	$(PYTHON) tests/malformed/gen.py $(BUILD)/malformed
 
-check: $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
+check: purity $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \
 		PULSAR_MALFORMED=$(BUILD)/malformed $$t; done
 	@echo "== tests/check: pulsar-check against good and bad configs"
@@ -153,9 +161,9 @@ FUZZ_CI_SECONDS ?= 20
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
-# The TFTP target runs net/tftp.c and the retry loop against a fake ROM;
-# tftp.c's real-mode address casts are 32-bit, harmless on the host.
-FUZZ_TFTP_SRCS := net/tftp.c loader/fetch.c
+# The TFTP target runs boot/bios/tftp_pxe.c and the retry loop against a
+# fake ROM; its real-mode address casts are 32-bit, harmless on the host.
+FUZZ_TFTP_SRCS := boot/bios/tftp_pxe.c boot/bios/fetch.c
 FUZZ_MAX_LEN_config := 70000
 FUZZ_MAX_LEN_elf := 20000
 FUZZ_MAX_LEN_bzimage := 20000
@@ -231,7 +239,7 @@ fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
 	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD)/fuzz/corpus/tftp_proto tests/fuzz/corpus/tftp_proto
 
-# pulsar-pxe: the same NBP without the NIC fast path (net/nic.h), a peer.
+# pulsar-pxe: the same NBP without the NIC fast path (boot/bios/nic.h), a peer.
 bench: $(NBP) $(TEST_KERNEL)
 	sh scripts/deps.sh --bench
 	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
@@ -241,5 +249,5 @@ bench: $(NBP) $(TEST_KERNEL)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check clang-nbp e2e test run deps bench fuzz fuzz-ci fuzz-tftp-proto clean
+.PHONY: all purity check clang-nbp e2e test run deps bench fuzz fuzz-ci fuzz-tftp-proto clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,7 +1,7 @@
 /*
  * Pulsar's one error convention: functions return int rc, 0 on success or a
  * negative code from this enum.  Callers test `if ((rc = f()) != 0)`.
- * Only the boot flow (loader/main.c) decides what is fatal.
+ * Only the boot flow (boot/bios/main.c) decides what is fatal.
  */
 #ifndef PULSAR_ERRNO_H
 #define PULSAR_ERRNO_H

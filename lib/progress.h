@@ -1,7 +1,7 @@
 /*
  * Live transfer progress: pacing and the text of the line that a loading
  * file updates in place.  Pure C (host-tested): the clock and the console
- * belong to the caller (lib/console.c reads the BIOS tick count).
+ * belong to the caller (boot/bios/console.c reads the BIOS tick count).
  *
  * Time is counted in BIOS timer ticks (the dword at 0x46C, 18.2065 Hz,
  * wrapping to 0 at midnight after PROGRESS_TICKS_PER_DAY).

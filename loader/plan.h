@@ -1,6 +1,6 @@
 /*
  * The boot plan's decisions and messages, shared by Pulsar's boot flow
- * (loader/main.c) and the offline checker (tools/pulsar-check.c), so both
+ * (boot/bios/main.c) and the offline checker (tools/pulsar-check.c), so both
  * place files the same way and report every problem with the same text.
  * Pure C: the callers fetch (TFTP or the local disk) and hand over sizes
  * and the first bytes of the kernel.

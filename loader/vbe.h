@@ -2,7 +2,7 @@
  * VESA BIOS Extensions: choosing a graphics mode for a multiboot kernel
  * (header flag bit 2) and describing it in the multiboot framebuffer
  * fields.  Pure C over the 256-byte VBE mode info blocks, so it is
- * unit-tested on the host; loader/video.c asks the BIOS.
+ * unit-tested on the host; boot/bios/video.c asks the BIOS.
  */
 #ifndef PULSAR_VBE_H
 #define PULSAR_VBE_H

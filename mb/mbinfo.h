@@ -16,7 +16,7 @@ struct mbi_module {
     const char *cmdline;
 };
 
-/** VBE and framebuffer facts (flags bits 11 and 12); see loader/video.h. */
+/** VBE and framebuffer facts (flags bits 11 and 12); see boot/bios/video.h. */
 struct mbi_video {
     bool has_vbe;               /* bit 11: the VBE blocks below are valid */
     uint8_t control[512];       /* INT 10h 4F00 controller info */

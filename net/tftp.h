@@ -1,6 +1,6 @@
 /*
  * TFTP for Pulsar.  A file is fetched by Pulsar's own client over the PXE
- * UDP API (net/tftp_udp.c, protocol in net/tftp_proto.c) when the server
+ * UDP API (boot/bios/tftp_udp.c, protocol in net/tftp_proto.c) when the server
  * grants RFC 7440 windowsize, otherwise through the PXE ROM's TFTP
  * (PXENV_TFTP_OPEN/READ/CLOSE): one PXE call per block either way.  Each
  * packet lands in the low bounce buffer and goes straight on to a sink,

@@ -5,7 +5,7 @@
 
 Writes OUT = STAGE1 padded to N bytes, a 12-byte header (b"PDEF", the
 unpacked size, the packed size; little-endian), then the body as a raw
-RFC 1951 deflate stream, which boot/inflate.c unpacks in stage 1.  The
+RFC 1951 deflate stream, which lib/inflate.c unpacks in stage 1.  The
 body must be exactly M bytes (the linker's __body_end - __body_start): a
 mismatch means the build is inconsistent and fails here, not at boot.
 The stream is checked by unpacking it before the file is written.

@@ -39,7 +39,7 @@
 #define PROG "pulsar-check"
 #define MAX_MAPS 16
 #define MIB (1024u * 1024u)
-/** Largest config file Pulsar reads (loader/main.c's CONFIG_MAX). */
+/** Largest config file Pulsar reads (boot/bios/main.c's CONFIG_MAX). */
 #define CONFIG_MAX (1u << 20)
 
 /** A TFTP server and the local directory holding its files. */

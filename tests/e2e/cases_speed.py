@@ -1,7 +1,7 @@
 """End-to-end cases for Pulsar's fast transfers against a real server
 (atftpd), with and without RFC 7440 windowsize, on both paths:
 
-  e1000    the NIC fast path (net/nic.c drives the 82540EM itself):
+  e1000    the NIC fast path (boot/bios/nic.c drives the 82540EM itself):
            Pulsar's own client, windowed when granted, lock-step if not
   rtl8139  no fast path: Pulsar's own client over the PXE UDP API when
            windowsize is granted, else the ROM's TFTP

@@ -542,7 +542,7 @@ load module2.bin second \\
 
 ADDR = 0x2000000
 
-# Pulsar's line when it drives QEMU's e1000 itself (net/nic.h).
+# Pulsar's line when it drives QEMU's e1000 itself (boot/bios/nic.h).
 FAST_PATH_LINE = ("pulsar: fast path: driving the Intel 82540EM at PCI "
                   "00:03.0 directly during transfers")
 

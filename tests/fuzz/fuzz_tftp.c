@@ -1,6 +1,6 @@
 /*
- * libFuzzer target: TFTP transfers as Pulsar drives them (net/tftp.c over
- * the PXE TFTP API) with the retry policy on top (loader/fetch.c), the
+ * libFuzzer target: TFTP transfers as Pulsar drives them (boot/bios/tftp_pxe.c over
+ * the PXE TFTP API) with the retry policy on top (boot/bios/fetch.c), the
  * PXE ROM replaced by one that does what the input says.
  *
  * Input: a script the fake ROM reads a few bytes at a time, per call:
@@ -28,9 +28,9 @@
 #include <string.h>
 
 #include "lib/errno.h"
-#include "loader/bios.h"
-#include "loader/fetch.h"
-#include "net/pxe.h"
+#include "boot/bios/bios.h"
+#include "boot/bios/fetch.h"
+#include "boot/bios/pxe.h"
 
 uint16_t pxe_last_status;
 uint8_t pxe_bounce[PXE_BOUNCE_SIZE];
@@ -59,7 +59,7 @@ static uint32_t take(unsigned n, int *ok)
     return v;
 }
 
-/* The parameter blocks, as net/tftp.c lays them out. */
+/* The parameter blocks, as boot/bios/tftp_pxe.c lays them out. */
 struct open_p {
     uint16_t status;
     uint32_t server, gateway;
@@ -149,7 +149,7 @@ void bios_sleep_ms(unsigned ms)
 
 /*
  * This target fuzzes the ROM's TFTP path and the retry loop.  Pulsar's
- * own client over the UDP API (net/tftp_udp.c) answers "not granted"
+ * own client over the UDP API (boot/bios/tftp_udp.c) answers "not granted"
  * here, as it does for a server without windowsize; its packet logic has
  * its own target (make fuzz-tftp-proto, net/tftp_proto.c).
  */
@@ -235,7 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 /*
- * loader/fetch.c reports each failed try on the console; the fuzz build
+ * boot/bios/fetch.c reports each failed try on the console; the fuzz build
  * renames its printf to this, which formats (so the format is checked)
  * and prints nothing.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for boot/inflate.c, stage 1's unpacker, against zlib (and
+ * Unit tests for lib/inflate.c, stage 1's unpacker, against zlib (and
  * zopfli, the build's packer): raw deflate streams of many shapes
  * (stored, fixed and dynamic blocks, long matches, far distances) must
  * unpack exactly, and damaged or short
@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <zlib.h>
-#include "boot/inflate.h"
+#include "lib/inflate.h"
 
 /** Raw-deflate @in with zlib at @level and @strategy; returns the size. */
 static size_t deflate_raw(const uint8_t *in, size_t n, uint8_t *out,

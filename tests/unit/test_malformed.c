@@ -111,7 +111,7 @@ static int run_config(const struct mcase *c, const char *in, size_t len,
     if (rc != 0) {
         snprintf(msg, MSG_LEN, "%s", err);
     } else if (!cfg.exec && !cfg.chld) {
-        /* What the boot flow says next (loader/main.c). */
+        /* What the boot flow says next (boot/bios/main.c). */
         plan_no_exec(msg, MSG_LEN, "config-test");
         rc = -PE_NOKERNEL;
     }
@@ -135,7 +135,7 @@ static int fixture_placer(struct placer *p)
     };
     int rc = plan_placer_init(p, map, sizeof(map) / sizeof(map[0]), 0x9c400);
 
-    if (rc == 0) /* the PXE stack, as loader/main.c reserves it */
+    if (rc == 0) /* the PXE stack, as boot/bios/main.c reserves it */
         rc = place_reserve(p, 0x9c400, 0x9fc00, "PXE stack");
     return rc;
 }

@@ -30,7 +30,7 @@ static const struct e820_entry qemu_map[] = {
     { 0x7fe0000, 0x20000, 2 },  { 0xfffc0000, 0x40000, 2 },
 };
 
-/** The placer as loader/main.c builds it (PXE stack at 0x9c400). */
+/** The placer as boot/bios/main.c builds it (PXE stack at 0x9c400). */
 static void setup_placer(struct placer *p)
 {
     assert_int_equal(plan_placer_init(p, qemu_map, 6, 0x9c400), 0);

@@ -10,32 +10,32 @@
  *   in real mode (boot_linux_kernel).
  * A failed attempt says why, waits (a key skips the wait) and the next one
  * starts from scratch: fresh heap, placer and config (loader/retry.h has
- * the policy; loader/fetch.c retries each file from its first byte).
+ * the policy; boot/bios/fetch.c retries each file from its first byte).
  * Every write into guest memory goes through the placer first; where files
  * go and every message about it come from loader/plan.c, which the offline
  * checker (tools/pulsar-check.c) shares.  Library code returns rc; only
  * this file decides what ends an attempt.
  */
-#include "boot/realmode.h"
+#include "boot/bios/realmode.h"
 #include "config/config.h"
 #include "config/lookup.h"
 #include "lib/console.h"
 #include "lib/errno.h"
-#include "loader/bios.h"
-#include "loader/callbench.h"
-#include "loader/chain.h"
-#include "loader/fetch.h"
+#include "boot/bios/bios.h"
+#include "boot/bios/callbench.h"
+#include "boot/bios/chain.h"
+#include "boot/bios/fetch.h"
 #include "loader/image.h"
 #include "loader/kload.h"
 #include "loader/linux.h"
 #include "loader/place.h"
 #include "loader/plan.h"
 #include "loader/retry.h"
-#include "loader/video.h"
+#include "boot/bios/video.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
-#include "net/nic.h"
-#include "net/pxe.h"
+#include "boot/bios/nic.h"
+#include "boot/bios/pxe.h"
 #include "net/tftp.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -604,7 +604,7 @@ static int boot_attempt(void)
     boot_multiboot(plan->entry, info_phys);
 }
 
-/** The C entry point, called by boot/entry.asm in 32-bit mode. */
+/** The C entry point, called by boot/bios/entry.asm in 32-bit mode. */
 void pulsar_main(void)
 {
     console_init();

@@ -4,7 +4,7 @@
 ;
 ; The file is stage 1 (this code, uncompressed, at 0x7C00) followed by the
 ; deflated body (the C code and data, see scripts/pack.py), which stage 1
-; unpacks (boot/inflate.c) to its link address before calling C.
+; unpacks (lib/inflate.c) to its link address before calling C.
 ;
 ; Memory while Pulsar runs (all below 1 MiB):
 ;   0x00000-0x004FF  IVT and BIOS data area (left alone)
@@ -14,7 +14,7 @@
 ;                    everything it touches lie below 64 KiB), then the
 ;                    compressed body (at most 32 KiB in all)
 ;   0x10000-...      the unpacked body, .bss (page-aligned), then the heap
-;                    (loader/main.c)
+;                    (boot/bios/main.c)
 ;
 ; No write may land in a 4 KiB page that holds code: under QEMU's TCG such
 ; a write takes the self-modifying-code slow path (and can throw away
@@ -33,7 +33,7 @@ CODE16  equ 0x18
 DATA16  equ 0x20
 STACK_TOP equ 0x6000                  ; below .bss16 (see the top)
 
-; struct rm_regs (boot/realmode.h): keep the two in step.
+; struct rm_regs (boot/bios/realmode.h): keep the two in step.
 RM_EAX    equ 0
 RM_EBX    equ 4
 RM_ECX    equ 8
@@ -274,7 +274,7 @@ boot_linux16:
         retf                            ; "return" into the setup code
 
 ; rm_yield: a far return, for rm_farcall: a trip to real mode and back that
-; lets pending interrupts (the BIOS timer tick) run.  net/nic.c uses it,
+; lets pending interrupts (the BIOS timer tick) run.  boot/bios/nic.c uses it,
 ; since nothing else drops to real mode while it drives the NIC itself.
 ;   In:  real mode, far-called.  Out: returns at once.  Clobbers: nothing.
 rm_yield:
@@ -415,7 +415,7 @@ bits 16
 
 ; chain_stub: copy a staged PXE boot program to 0:7C00 and start it there
 ; as a PXE ROM starts an NBP, with the PXE stack still alive (`chld`).
-; It never runs in place: loader/chain.c copies chain_stub..chain_stub_end
+; It never runs in place: boot/bios/chain.c copies chain_stub..chain_stub_end
 ; to CHAIN_STUB_SEG:0 (below 0x7C00, so the copy cannot overwrite it) and
 ; far-calls that copy through rm_farcall.  Position-independent: it only
 ; addresses its own data through CS and offsets from chain_stub.

@@ -5,11 +5,11 @@
  * and prints microseconds per call on the console.
  */
 #ifdef PULSAR_CALL_BENCH
-#include "loader/callbench.h"
-#include "boot/realmode.h"
+#include "boot/bios/callbench.h"
+#include "boot/bios/realmode.h"
 #include "lib/console.h"
-#include "lib/io.h"
-#include "net/pxe.h"
+#include "boot/bios/io.h"
+#include "boot/bios/pxe.h"
 #include <stdio.h>
 #include <string.h>
 

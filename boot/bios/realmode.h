@@ -1,5 +1,5 @@
 /*
- * The C side of the one real-mode thunk (boot/entry.asm).  Protected-mode
+ * The C side of the one real-mode thunk (boot/bios/entry.asm).  Protected-mode
  * code reaches the BIOS and the PXE ROM only through these two calls.
  */
 #ifndef PULSAR_REALMODE_H

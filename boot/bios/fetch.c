@@ -1,9 +1,9 @@
 /* Fetching one file with retries; see fetch.h and loader/retry.h. */
-#include "loader/fetch.h"
+#include "boot/bios/fetch.h"
 #include "lib/console.h"
 #include "lib/errno.h"
-#include "loader/bios.h"
-#include "net/pxe.h"
+#include "boot/bios/bios.h"
+#include "boot/bios/pxe.h"
 #include <stdio.h>
 #include <string.h>
 

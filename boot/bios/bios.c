@@ -1,9 +1,9 @@
 /* INT 15h memory map and base memory size; see bios.h. */
-#include "loader/bios.h"
-#include "boot/realmode.h"
-#include "net/pxe.h"
+#include "boot/bios/bios.h"
+#include "boot/bios/realmode.h"
+#include "boot/bios/pxe.h"
 #include "lib/console.h"
-#include "lib/io.h"
+#include "boot/bios/io.h"
 #include <string.h>
 
 #define SMAP 0x534D4150u /* "SMAP" */

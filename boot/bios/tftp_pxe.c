@@ -1,10 +1,10 @@
 /* TFTP through the PXE API; see tftp.h. */
 #include "net/tftp.h"
-#include "net/pxe.h"
+#include "boot/bios/pxe.h"
 #include "lib/errno.h"
 #include "lib/console.h"
 #include <string.h>
-#include "boot/realmode.h"
+#include "boot/bios/realmode.h"
 
 struct tftp_open_params {
     uint16_t status;

@@ -1,6 +1,6 @@
 /*
  * Pulsar's own TFTP client.  It moves its packets either through a NIC
- * Pulsar drives itself (net/nic.h, the fast path: any server, windowsize
+ * Pulsar drives itself (boot/bios/nic.h, the fast path: any server, windowsize
  * or not) or through the PXE UDP API (PXENV_UDP_OPEN/READ/WRITE/CLOSE),
  * used only when the server grants RFC 7440 windowsize: then one ACK
  * answers a whole window of blocks, where the ROM's TFTP (and iPXE's own
@@ -10,12 +10,12 @@
 #include "net/tftp.h"
 #include "net/tftp_proto.h"
 #include "net/dhcp.h"
-#include "net/nic.h"
-#include "net/pxe.h"
-#include "boot/realmode.h"
+#include "boot/bios/nic.h"
+#include "boot/bios/pxe.h"
+#include "boot/bios/realmode.h"
 #include "lib/console.h"
 #include "lib/errno.h"
-#include "lib/io.h"
+#include "boot/bios/io.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -50,7 +50,7 @@ struct udp_rw_params {
 static uint32_t no_window_server, announced_server;
 static int udp_broken;
 static uint16_t next_port;
-/** This transfer drives the NIC itself (net/nic.h), not the UDP API. */
+/** This transfer drives the NIC itself (boot/bios/nic.h), not the UDP API. */
 static int native;
 
 /** A port number in network byte order. */

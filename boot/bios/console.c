@@ -1,6 +1,6 @@
 /* VGA text and COM1 output; see console.h. */
 #include "lib/console.h"
-#include "lib/io.h"
+#include "boot/bios/io.h"
 #include "lib/progress.h"
 #include <stdio.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * Starting a chainloaded PXE boot program; see chain.h.
  *
  * The program must run at 0:7C00, where Pulsar itself is running, so it is
- * staged elsewhere first; boot/entry.asm's chain_stub then copies it down
+ * staged elsewhere first; boot/bios/entry.asm's chain_stub then copies it down
  * and jumps.  The stub is copied below 0x7C00 first, and reached through
  * the one real-mode thunk (rm_farcall): no second mode switch.
  *
@@ -16,9 +16,9 @@
  */
 #include <string.h>
 
-#include "boot/realmode.h"
+#include "boot/bios/realmode.h"
 #include "lib/console.h"
-#include "loader/chain.h"
+#include "boot/bios/chain.h"
 #include "loader/plan.h"
 
 /** Start the staged boot program; see chain.h. */

@@ -10,7 +10,7 @@
  * tests/unit/test_inflate.c checks it against zlib.
  */
 #include <stdint.h>
-#include "boot/inflate.h"
+#include "lib/inflate.h"
 
 #ifndef INFLATE_SECTION
 #define INFLATE_SECTION __attribute__((section(".stage1.inflate")))

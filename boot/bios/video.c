@@ -2,14 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "boot/realmode.h"
+#include "boot/bios/realmode.h"
 #include "lib/console.h"
 #include "lib/endian.h"
 #include "lib/errno.h"
 #include "loader/vbe.h"
-#include "loader/video.h"
+#include "boot/bios/video.h"
 #include "mb/multiboot.h"
-#include "net/pxe.h"
+#include "boot/bios/pxe.h"
 
 #define VBE_OK 0x004F        /* AX after a successful 4F0x call */
 #define VBE_LFB (1u << 14)   /* 4F02: use the linear framebuffer */

@@ -5,14 +5,14 @@
  * descriptors, polled, interrupts masked; the rings and buffers live in
  * Pulsar's heap (below 1 MiB, identity-mapped, DMA-coherent on x86).
  */
-#include "net/nic.h"
+#include "boot/bios/nic.h"
 #include "net/dhcp.h"
 #include "net/ether.h"
-#include "net/pxe.h"
-#include "boot/realmode.h"
+#include "boot/bios/pxe.h"
+#include "boot/bios/realmode.h"
 #include "lib/console.h"
 #include "lib/errno.h"
-#include "lib/io.h"
+#include "boot/bios/io.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Finding and calling the PXE API; see pxe.h. */
-#include "net/pxe.h"
-#include "boot/realmode.h"
+#include "boot/bios/pxe.h"
+#include "boot/bios/realmode.h"
 #include "lib/errno.h"
 #include "lib/console.h"
 #include <string.h>
