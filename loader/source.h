@@ -1,0 +1,66 @@
+/*
+ * Where files come from.  A file source is what a firmware face gives the
+ * boot session (loader/session.h) to reach files: the BIOS NBP's TFTP over
+ * the PXE ROM or its own NIC driver, the UEFI build's network stacks,
+ * pulsar-check's directories, a unit test's memory.  The session never
+ * knows which one it talks to; it asks a size, or streams a file into a
+ * sink, and gets a struct xfer_result back, never a global.
+ *
+ * Contract of a transfer:
+ *   - sink->size (when not NULL) is called once per try, before any data,
+ *     with the size the server announced (TFTP tsize, GET_FSIZE, HTTP
+ *     Content-Length), when the source knows it; a non-zero return aborts
+ *     the transfer with that rc.
+ *   - sink->data gets the file's bytes in order, [off, off+len); a retry
+ *     (the session's business) starts again at offset 0.
+ *   - Progress on the console is the sink's business, not the source's.
+ *   - The source never retries and never prints.
+ */
+#ifndef PULSAR_SOURCE_H
+#define PULSAR_SOURCE_H
+#include <stddef.h>
+#include <stdint.h>
+
+/** What one transfer or size query came to. */
+struct xfer_result {
+    int rc;             /* 0 or a negative pulsar_err */
+    uint32_t got;       /* bytes handed to the sink */
+    uint32_t size;      /* the size the server announced, 0: unknown */
+    uint16_t blksize;   /* the block size granted, 0: not TFTP */
+    uint16_t window;    /* the RFC 7440 window granted, 0/1: lock-step */
+    uint32_t fw_status; /* the firmware's own status (PXE status, EFI
+                           status), 0: none */
+    char detail[64];    /* what the client saw, in words (for example
+                           "PXE status 0x35: TFTP read timeout" or
+                           "oversized DATA block: 1500 bytes, blksize
+                           1468"), "" when rc says it all */
+};
+
+/** Where a file's bytes go. */
+struct file_sink {
+    /** The announced size, before any data (may be NULL). */
+    int (*size)(void *ctx, uint32_t size);
+    /** File bytes [@off, @off+@len), in order. */
+    int (*data)(void *ctx, uint32_t off, const uint8_t *data, size_t len);
+    void *ctx;
+};
+
+/** A way to files, as a face provides it. */
+struct file_source {
+    /**
+     * The size of @path on @server (network byte order), or why not:
+     * returns 0 or a negative pulsar_err, the same in @res->rc.
+     */
+    int (*size)(const struct file_source *src, uint32_t server,
+                const char *path, uint32_t *size, struct xfer_result *res);
+    /**
+     * Stream @path from @server into @sink; a file longer than @max bytes
+     * is aborted with -PE_RANGE.  Returns 0 or a negative pulsar_err, the
+     * same in @res->rc; @res->got says how far it came.
+     */
+    int (*fetch)(const struct file_source *src, uint32_t server,
+                 const char *path, uint32_t max, const struct file_sink *sink,
+                 struct xfer_result *res);
+    void *ctx;
+};
+#endif
