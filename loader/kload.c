@@ -25,12 +25,13 @@ static int kload_plan(struct kernel_load *k)
 {
     int rc;
 
-    if (k->lx && (k->is_linux = linux_probe(k->prefix, k->have)))
-        rc = plan_linux_kernel(k->placer, k->it, k->prefix, k->have, k->size,
-                               k->lx, &k->plan, k->msg, sizeof(k->msg));
-    else
-        rc = plan_kernel(k->placer, k->it, k->prefix, k->have, k->size,
-                         &k->plan, k->msg, sizeof(k->msg));
+    /* Dispatched once, here: the format table (loader/format.h). */
+    k->format = format_probe(k->prefix, k->have);
+    if (!k->lx && k->format->handoff != HANDOFF_MULTIBOOT)
+        k->format = format_fallback(); /* the caller takes multiboot only */
+    k->is_linux = k->format->handoff == HANDOFF_LINUX;
+    rc = k->format->plan(k->placer, k->it, k->prefix, k->have, k->size,
+                         &k->plan, k->lx, k->msg, sizeof(k->msg));
     if (rc != 0)
         return rc;
     image_zero_bss(&k->plan, k->zero, k->ctx);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config/config.h"
+#include "loader/format.h"
 #include "loader/image.h"
 #include "loader/linux.h"
 #include "loader/place.h"
@@ -30,6 +31,7 @@ struct kernel_load {
     struct image_plan plan;
     struct linux_plan *lx;        /* where a bzImage's plan goes (NULL:
                                      multiboot kernels only) */
+    const struct kernel_format *format; /* the row that planned it */
     bool is_linux;                /* the file is a bzImage */
     image_write_fn write;         /* copy into (claimed) guest memory */
     image_zero_fn zero;           /* zero (claimed) guest memory */

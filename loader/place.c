@@ -184,7 +184,7 @@ void place_fini(struct placer *p)
  * name the lowest conflicting range and listings read in address order.
  */
 static int used_add(struct placer *p, uint64_t start, uint64_t end,
-                    const char *what)
+                    const char *what, const void *owner)
 {
     unsigned i;
 
@@ -206,6 +206,7 @@ static int used_add(struct placer *p, uint64_t start, uint64_t end,
     p->used[i].start = start;
     p->used[i].end = end;
     p->used[i].what = what;
+    p->used[i].owner = owner;
     p->nused++;
     return 0;
 }
@@ -218,7 +219,7 @@ int place_reserve(struct placer *p, uint64_t start, uint64_t end,
         return -PE_INVAL;
     if (end == start)
         return 0;
-    return used_add(p, start, end, what);
+    return used_add(p, start, end, what, NULL);
 }
 
 /**
@@ -331,7 +332,22 @@ int place_claim(struct placer *p, uint64_t start, uint64_t len,
     }
     if (len == 0)
         return 0;
-    return used_add(p, start, start + len, what);
+    return used_add(p, start, start + len, what, p->owner);
+}
+
+/** Is the range inside one of @owner's claims; see place.h. */
+bool place_owned(const struct placer *p, const void *owner, uint64_t start,
+                 uint64_t len)
+{
+    unsigned i;
+
+    if (!owner || start + len < start)
+        return false;
+    for (i = 0; i < p->nused; i++)
+        if (p->used[i].owner == owner && p->used[i].start <= start &&
+            start + len <= p->used[i].end)
+            return true;
+    return false;
 }
 
 /**

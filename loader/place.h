@@ -28,6 +28,8 @@ struct mem_range {
     uint64_t start;
     uint64_t end;
     const char *what; /* e.g. "Pulsar image", "kernel.elf segment 1" */
+    const void *owner; /* who claimed it (the placer's owner then), NULL
+                          for reservations */
 };
 
 /** The checker's state: usable RAM and everything claimed so far. */
@@ -36,6 +38,8 @@ struct placer {
     unsigned nram;
     struct mem_range *used; /* reserved and claimed, sorted by start */
     unsigned nused, capused;
+    const void *owner; /* recorded with every claim from now on (the boot
+                          session sets it to the file being placed) */
 };
 
 /** Why a claim failed: the range asked for and what it hit. */
@@ -70,6 +74,14 @@ int place_reserve(struct placer *p, uint64_t start, uint64_t end,
  */
 int place_claim(struct placer *p, uint64_t start, uint64_t len,
                 const char *what, struct place_conflict *why);
+
+/**
+ * Does [@start, @start+@len) lie inside one range claimed while the
+ * placer's owner was @owner?  The guest-memory writer asks this before
+ * every write (loader/session.c).
+ */
+bool place_owned(const struct placer *p, const void *owner, uint64_t start,
+                 uint64_t len);
 
 /** Check like place_claim, but record nothing. */
 int place_check(const struct placer *p, uint64_t start, uint64_t len,

@@ -1,0 +1,97 @@
+/* The kernel-format table; see format.h. */
+#include <string.h>
+
+#include "lib/errno.h"
+#include "loader/format.h"
+#include "loader/plan.h"
+
+/** The multiboot header's flags in @prefix, or false when it has none. */
+static bool mb_flags(const uint8_t *prefix, size_t len, uint32_t *flags)
+{
+    struct mb_header mb;
+    char err[8];
+
+    if (mb_find_header(prefix, len, &mb, err, sizeof(err)) != 0)
+        return false;
+    *flags = mb.flags;
+    return true;
+}
+
+/** An ELF file of class @cls (1: 32-bit, 2: 64-bit)? */
+static bool elf_class(const uint8_t *prefix, size_t len, uint8_t cls)
+{
+    return len >= 5 && memcmp(prefix, "\177ELF", 4) == 0 && prefix[4] == cls;
+}
+
+/** Multiboot with the a.out kludge (flag 16 wins over ELF headers). */
+static bool probe_mb_kludge(const uint8_t *prefix, size_t len)
+{
+    uint32_t flags;
+    return mb_flags(prefix, len, &flags) && (flags & (1u << 16));
+}
+
+/** Multiboot ELF64 (no kludge). */
+static bool probe_mb_elf64(const uint8_t *prefix, size_t len)
+{
+    uint32_t flags;
+    return mb_flags(prefix, len, &flags) && elf_class(prefix, len, 2);
+}
+
+/** Multiboot ELF32 (no kludge). */
+static bool probe_mb_elf32(const uint8_t *prefix, size_t len)
+{
+    uint32_t flags;
+    return mb_flags(prefix, len, &flags) && elf_class(prefix, len, 1);
+}
+
+/** Plan a multiboot kernel (loader/image.c reads every variant). */
+static int plan_mb(struct placer *p, const struct cfg_item *it,
+                   const uint8_t *prefix, size_t have, uint32_t size,
+                   struct image_plan *img, struct linux_plan *lx, char *err,
+                   size_t len)
+{
+    (void)lx;
+    return plan_kernel(p, it, prefix, have, size, img, err, len);
+}
+
+/** Plan a Linux bzImage. */
+static int plan_bz(struct placer *p, const struct cfg_item *it,
+                   const uint8_t *prefix, size_t have, uint32_t size,
+                   struct image_plan *img, struct linux_plan *lx, char *err,
+                   size_t len)
+{
+    return plan_linux_kernel(p, it, prefix, have, size, lx, img, err, len);
+}
+
+const struct kernel_format kernel_formats[] = {
+    { "Linux bzImage", linux_probe, plan_bz, LOADS_INITRD, HANDOFF_LINUX },
+    { "multiboot a.out kludge", probe_mb_kludge, plan_mb, LOADS_MODULES,
+      HANDOFF_MULTIBOOT },
+    { "multiboot ELF64", probe_mb_elf64, plan_mb, LOADS_MODULES,
+      HANDOFF_MULTIBOOT },
+    /* Last: what a file no probe accepts is planned as, for the message. */
+    { "multiboot ELF32", probe_mb_elf32, plan_mb, LOADS_MODULES,
+      HANDOFF_MULTIBOOT },
+    { NULL, NULL, NULL, LOADS_MODULES, HANDOFF_MULTIBOOT },
+};
+
+/** The first format that accepts the file, else the last; see format.h. */
+const struct kernel_format *format_probe(const uint8_t *prefix, size_t len)
+{
+    const struct kernel_format *f;
+
+    for (f = kernel_formats; f->name; f++)
+        if (f->probe(prefix, len))
+            return f;
+    return f - 1;
+}
+
+/** The last row; see format.h. */
+const struct kernel_format *format_fallback(void)
+{
+    const struct kernel_format *f = kernel_formats;
+
+    while (f[1].name)
+        f++;
+    return f;
+}
