@@ -40,7 +40,7 @@ struct fetch_failure {
     uint32_t max;    /* the limit the file had to fit in */
     unsigned tries;  /* tries made */
     bool size_query; /* it failed while asking for the size */
-    char detail[64]; /* what the client saw, e.g. "PXE status 0x35: ..." */
+    char detail[96]; /* what the client saw, e.g. "PXE status 0x35: ..." */
 };
 
 /** Is a transfer that failed with @rc worth another try? */

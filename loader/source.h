@@ -18,6 +18,7 @@
  */
 #ifndef PULSAR_SOURCE_H
 #define PULSAR_SOURCE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +31,9 @@ struct xfer_result {
     uint16_t window;    /* the RFC 7440 window granted, 0/1: lock-step */
     uint32_t fw_status; /* the firmware's own status (PXE status, EFI
                            status), 0: none */
-    char detail[64];    /* what the client saw, in words (for example
+    bool size_query;    /* it failed while learning the size (before the
+                           sink heard of any size) */
+    char detail[96];    /* what the client saw, in words (for example
                            "PXE status 0x35: TFTP read timeout" or
                            "oversized DATA block: 1500 bytes, blksize
                            1468"), "" when rc says it all */

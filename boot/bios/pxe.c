@@ -223,3 +223,24 @@ int pxe_shutdown(void)
         first = rc;
     return first;
 }
+
+/** The ROM's cached DHCP packet; see pxe.h. */
+int pxe_cached_packet(uint16_t type, const uint8_t **pkt, size_t *len)
+{
+    struct {
+        uint16_t status, packet_type, buffer_size;
+        uint32_t buffer;
+        uint16_t buffer_limit;
+    } __attribute__((packed)) p;
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    p.packet_type = type;
+    p.buffer_size = PXE_BOUNCE_SIZE;
+    p.buffer = lin_to_segoff((uint32_t)pxe_bounce);
+    if ((rc = pxe_call(PXENV_GET_CACHED_INFO, &p, sizeof(p))) != 0)
+        return rc;
+    *pkt = pxe_bounce;
+    *len = p.buffer_size < PXE_BOUNCE_SIZE ? p.buffer_size : PXE_BOUNCE_SIZE;
+    return 0;
+}

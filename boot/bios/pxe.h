@@ -110,6 +110,13 @@ const char *pxe_status_str(uint16_t status);
 /** Close UNDI, shut the NIC down and unload the stack: no more DMA. */
 int pxe_shutdown(void);
 
+/**
+ * The DHCP packet the ROM cached (PXENV_GET_CACHED_INFO of @type, e.g.
+ * PXENV_PACKET_TYPE_DHCP_ACK), copied into pxe_bounce: *@pkt, *@len.
+ * Returns 0 or -PE_NOPXE (pxe_last_status says why).
+ */
+int pxe_cached_packet(uint16_t type, const uint8_t **pkt, size_t *len);
+
 /** A buffer below 1 MiB for data the ROM writes (TFTP packets). */
 #define PXE_BOUNCE_SIZE 8192
 extern uint8_t pxe_bounce[PXE_BOUNCE_SIZE];

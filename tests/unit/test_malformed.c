@@ -1,7 +1,7 @@
 /*
  * The malformed-input table (tests/malformed/gen.py): every case is fed
- * to the code Pulsar runs on it, and the message must be exactly the one
- * the table gives.  One cmocka test per case, named <kind>/<name>.
+ * to the boot session Pulsar runs (loader/session.c, over a memory file
+ * source), and its error must be exactly the one the table gives.  One cmocka test per case, named <kind>/<name>.
  *
  * The cases are read from $PULSAR_MALFORMED (default build/malformed),
  * which `make check` fills with gen.py.  With PULSAR_MALFORMED_PRINT=1
@@ -22,6 +22,7 @@
 #include "loader/linux.h"
 #include "loader/plan.h"
 #include "loader/retry.h"
+#include "loader/session.h"
 #include "net/dhcp.h"
 
 #define MAX_CASES 512
@@ -70,54 +71,102 @@ static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
     return v;
 }
 
-/**
- * `conf` for config cases: files come from <case>.files/; a missing one fails
- * with the text the boot flow's fetch would give (loader/retry.c).
- */
-static int case_fetch(void *ctx, const struct cfg_state *st, const char *path,
-                      char **text, size_t *len, char *why)
+/* ------------------------------------------------ the session's face */
+
+/** The files of the case being run, as a memory file source serves them:
+ *  the config (config-test), the kernel, and <case>.files/ for `conf`. */
+static struct {
+    const struct mcase *c;
+    const char *config;    /* config-test's text */
+    size_t config_len;
+    const char *kernel;    /* the kernel's name and bytes, or NULL */
+    const char *kernel_data;
+    size_t kernel_len;
+} served;
+
+/** The bytes of @path, malloc'ed when read from a .files/ directory. */
+static const char *served_file(const char *path, size_t *len, char **owned)
 {
-    const struct mcase *c = ctx;
     char file[1024];
 
-    snprintf(file, sizeof(file), "%s/%s.files/%s", c->dir, c->name, path);
-    *text = slurp(file, len);
-    if (*text)
-        return 0;
-    if (why) {
-        struct fetch_failure ff;
-
-        memset(&ff, 0, sizeof(ff));
-        ff.server = st->server;
-        ff.tries = 1;
-        retry_describe(-PE_NOENT, &ff, why, CFG_ERR_LEN);
+    *owned = NULL;
+    if (strcmp(path, "config-test") == 0 && served.config) {
+        *len = served.config_len;
+        return served.config;
     }
-    return -PE_NOENT;
+    if (served.kernel && strcmp(path, served.kernel) == 0) {
+        *len = served.kernel_len;
+        return served.kernel_data;
+    }
+    snprintf(file, sizeof(file), "%s/%s.files/%s", served.c->dir,
+             served.c->name, path);
+    return *owned = slurp(file, len);
 }
 
-/** What Pulsar says about a config: the parser, then "no exec line". */
-static int run_config(const struct mcase *c, const char *in, size_t len,
-                      char *msg)
+/** file_source.size over the served files. */
+static int mem_size(const struct file_source *src, uint32_t server,
+                    const char *path, uint32_t *size, struct xfer_result *res)
 {
-    struct cfg cfg;
-    struct cfg_state st;
-    char err[CFG_ERR_LEN];
-    int rc;
+    char *owned;
+    size_t len;
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg_state_init(&st, NULL, ip4(10, 0, 2, 2));
-    rc = cfg_parse(&cfg, &st, "config-test", in, len, case_fetch,
-                   (void *)c, err);
-    if (rc != 0) {
-        snprintf(msg, MSG_LEN, "%s", err);
-    } else if (!cfg.exec && !cfg.chld) {
-        /* What the boot flow says next (boot/bios/main.c). */
-        plan_no_exec(msg, MSG_LEN, "config-test");
-        rc = -PE_NOKERNEL;
-    }
-    cfg_free(&cfg);
-    return rc;
+    (void)src;
+    (void)server;
+    if (!served_file(path, &len, &owned))
+        return res->rc = -PE_NOENT;
+    free(owned);
+    *size = res->size = (uint32_t)len;
+    return res->rc = 0;
 }
+
+/** file_source.fetch over the served files, in TFTP-sized blocks. */
+static int mem_fetch(const struct file_source *src, uint32_t server,
+                     const char *path, uint32_t max,
+                     const struct file_sink *sink, struct xfer_result *res)
+{
+    char *owned;
+    size_t len, off;
+    const char *data;
+    int rc = 0;
+
+    (void)src;
+    (void)server;
+    if (!(data = served_file(path, &len, &owned)))
+        return res->rc = -PE_NOENT;
+    if (sink->size)
+        rc = sink->size(sink->ctx, (uint32_t)len);
+    for (off = 0; rc == 0 && off < len; off += 1432) {
+        size_t n = len - off < 1432 ? len - off : 1432;
+
+        if (off + n > max)
+            rc = -PE_RANGE;
+        else if ((rc = sink->data(sink->ctx, (uint32_t)off,
+                                  (const uint8_t *)data + off, n)) == 0)
+            res->got = (uint32_t)(off + n);
+    }
+    free(owned);
+    return res->rc = rc;
+}
+
+static const struct file_source mem_source = { mem_size, mem_fetch, NULL };
+
+/** Guest memory: a simulated machine of the fixture's 128 MiB. */
+static void *sim_guest(uint32_t dest, size_t n)
+{
+    static uint8_t *ram;
+    const size_t size = 0x7fe0000;
+
+    if (!ram && !(ram = calloc(1, size)))
+        return NULL;
+    return (uint64_t)dest + n <= size ? ram + dest : NULL;
+}
+
+/** The unit tests' face: memory files, a simulated RAM, no waiting. */
+static const struct session_face test_face = {
+    .prog = "pulsar",
+    .files = &mem_source,
+    .guest = sim_guest,
+};
 
 /**
  * FIXTURE LAYOUT: a QEMU-like machine (-m 128 with an iPXE ROM), as the
@@ -140,57 +189,73 @@ static int fixture_placer(struct placer *p)
     return rc;
 }
 
-/** What Pulsar says about a kernel file (`exec kernel.elf`, line 3). */
-static int run_elf(const char *in, size_t len, char *msg)
+/**
+ * Run the boot session, as the NBP does, on config-test (DHCP option 209
+ * names it) with the case's files; the message is the session's error.
+ */
+static int run_session(const struct mcase *c, const char *config,
+                       size_t config_len, char *msg)
 {
-    struct cfg_item it;
-    struct placer p;
-    struct image_plan plan;
+    static struct session s;
     int rc;
 
-    memset(&it, 0, sizeof(it));
-    it.kind = CFG_EXEC;
-    it.name = "kernel.elf";
-    it.path = "demo/kernel.elf";
-    it.src_file = "config-test";
-    it.src_line = 3;
-    assert_int_equal(fixture_placer(&p), 0);
-    rc = plan_kernel(&p, &it, (const uint8_t *)in,
-                     len < IMAGE_PREFIX ? len : IMAGE_PREFIX, (uint32_t)len,
-                     &plan, msg, MSG_LEN);
-    place_fini(&p);
+    memset(&s, 0, sizeof(s));
+    served.c = c;
+    served.config = config;
+    served.config_len = config_len;
+    s.face = &test_face;
+    s.low_end = 0x9c400;
+    s.dhcp.mac_len = 6;
+    s.dhcp.server_ip = ip4(10, 0, 2, 2);
+    s.dhcp.has_config = true;
+    strcpy(s.dhcp.config, "config-test");
+    assert_int_equal(fixture_placer(&s.placer), 0);
+    rc = session_run(&s);
+    snprintf(msg, MSG_LEN, "%s", s.error);
+    cfg_free(&s.cfg);
+    place_fini(&s.placer);
     return rc;
 }
 
-/** What Pulsar says about a bzImage (`exec bzImage <args>`, line 3). */
+/** What Pulsar says about a config: the session on it. */
+static int run_config(const struct mcase *c, const char *in, size_t len,
+                      char *msg)
+{
+    served.kernel = NULL;
+    return run_session(c, in, len, msg);
+}
+
+/** What Pulsar says about a kernel file (`exec demo/kernel.elf`, line 3). */
+static int run_elf(const struct mcase *c, const char *in, size_t len,
+                   char *msg)
+{
+    static const char config[] = "root demo\n\nexec kernel.elf\n";
+
+    served.kernel = "demo/kernel.elf";
+    served.kernel_data = in;
+    served.kernel_len = len;
+    return run_session(c, config, sizeof(config) - 1, msg);
+}
+
+/** What Pulsar says about a bzImage (`exec linux/bzImage <args>`, line 3). */
 static int run_bzimage(const struct mcase *c, const char *in, size_t len,
                        char *msg)
 {
-    static struct linux_plan lp;
-    struct cfg_item it;
-    struct placer p;
-    struct image_plan plan;
-    char path[1024];
+    char path[1024], config[8192];
     size_t alen;
     char *args;
-    int rc;
 
     snprintf(path, sizeof(path), "%s/%s.args", c->dir, c->name);
     args = slurp(path, &alen);
-    memset(&it, 0, sizeof(it));
-    it.kind = CFG_EXEC;
-    it.name = "bzImage";
-    it.args = args ? args : "console=ttyS0";
-    it.path = "linux/bzImage";
-    it.src_file = "config-test";
-    it.src_line = 3;
-    assert_int_equal(fixture_placer(&p), 0);
-    rc = plan_linux_kernel(&p, &it, (const uint8_t *)in,
-                           len < IMAGE_PREFIX ? len : IMAGE_PREFIX,
-                           (uint32_t)len, &lp, &plan, msg, MSG_LEN);
-    place_fini(&p);
+    if (args && alen && args[alen - 1] == '\n')
+        args[--alen] = '\0';
+    snprintf(config, sizeof(config), "root linux\n\nexec bzImage %s\n",
+             args ? args : "console=ttyS0");
     free(args);
-    return rc;
+    served.kernel = "linux/bzImage";
+    served.kernel_data = in;
+    served.kernel_len = len;
+    return run_session(c, config, strlen(config), msg);
 }
 
 /** What Pulsar says about a cached DHCP reply. */
@@ -223,7 +288,7 @@ static void test_case(void **state)
     if (strcmp(c->kind, "config") == 0)
         rc = run_config(c, in, len, msg);
     else if (strcmp(c->kind, "elf") == 0)
-        rc = run_elf(in, len, msg);
+        rc = run_elf(c, in, len, msg);
     else if (strcmp(c->kind, "bzimage") == 0)
         rc = run_bzimage(c, in, len, msg);
     else if (strcmp(c->kind, "dhcp") == 0)

@@ -1,0 +1,846 @@
+/* The boot session; see session.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/errno.h"
+#include "loader/retry.h"
+#include "loader/session.h"
+
+/* ------------------------------------------------------------- messages */
+
+/** Print "<prog>: <line>". */
+static void say_line(struct session *s, const char *line)
+{
+    printf("%s: %s\n", s->face->prog, line);
+}
+
+/** cfg_say_fn for the config lookup. */
+static void say_cb(void *ctx, const char *line)
+{
+    say_line(ctx, line);
+}
+
+/** End a progress line before a message interrupts it. */
+static void progress_abort(struct session *s)
+{
+    if (s->face->progress_abort)
+        s->face->progress_abort();
+}
+
+/** Report an error; see session.h. */
+int session_error(struct session *s, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    progress_abort(s);
+    va_start(ap, fmt);
+    vsnprintf(s->error, sizeof(s->error), fmt, ap);
+    va_end(ap);
+    printf("%s: error: %s\n", s->face->prog, s->error);
+    s->errors++;
+    s->placing = false;
+    return rc < 0 ? rc : -PE_INVAL;
+}
+
+/* --------------------------------------------------------- guest memory */
+
+/** The checked pointer for a guest write; see session.h. */
+void *session_guest_ptr(struct session *s, const void *owner, uint32_t dest,
+                        size_t n)
+{
+    if (!s->face->guest || !place_owned(&s->placer, owner, dest, n))
+        return NULL;
+    return s->face->guest(dest, n);
+}
+
+/** Refuse a write outside @owner's claims: a bug, said loudly. */
+static int guest_refused(struct session *s, uint32_t dest, size_t n)
+{
+    if (!s->face->guest)
+        return 0; /* checking: nothing is ever written */
+    return session_error(s, -PE_RANGE, "internal error: write to "
+                         "[0x%08x, 0x%08x) outside the placer's claims for "
+                         "that file", dest, (unsigned)(dest + n));
+}
+
+/** Copy into guest memory; see session.h. */
+int session_guest_write(struct session *s, const void *owner, uint32_t dest,
+                        const void *src, size_t n)
+{
+    void *p;
+
+    if (n == 0)
+        return 0;
+    if (!(p = session_guest_ptr(s, owner, dest, n)))
+        return guest_refused(s, dest, n);
+    memcpy(p, src, n);
+    return 0;
+}
+
+/** Zero guest memory; see session.h. */
+int session_guest_zero(struct session *s, const void *owner, uint32_t dest,
+                       size_t n)
+{
+    void *p;
+
+    if (n == 0)
+        return 0;
+    if (!(p = session_guest_ptr(s, owner, dest, n)))
+        return guest_refused(s, dest, n);
+    memset(p, 0, n);
+    return 0;
+}
+
+/** The writer kload and image_feed call: the session and the owner. */
+struct guest_writer {
+    struct session *s;
+    const void *owner;
+    int rc; /* the first refused write */
+};
+
+/** image_write_fn over session_guest_write. */
+static void writer_write(void *ctx, uint32_t dest, const void *src, size_t n)
+{
+    struct guest_writer *w = ctx;
+    int rc = session_guest_write(w->s, w->owner, dest, src, n);
+    if (rc && !w->rc)
+        w->rc = rc;
+}
+
+/** image_zero_fn over session_guest_zero. */
+static void writer_zero(void *ctx, uint32_t dest, size_t n)
+{
+    struct guest_writer *w = ctx;
+    int rc = session_guest_zero(w->s, w->owner, dest, n);
+    if (rc && !w->rc)
+        w->rc = rc;
+}
+
+/* ------------------------------------------------------------ transfers */
+
+/**
+ * One file on its way through the session: wraps the consumer's sink
+ * with the announced-size rules and the progress line.
+ */
+struct xfer {
+    struct session *s;
+    const char *path;
+    bool sized;           /* the announced size binds (kernel, modules) */
+    uint32_t max;         /* the limit of an unsized file (a config) */
+    uint32_t size;        /* the announced size, 0 until known */
+    const struct file_sink *inner;
+    int inner_rc;         /* the consumer's refusal (not retried) */
+};
+
+/** file_sink.size: check the announced size and pass it on. */
+static int xfer_size(void *ctx, uint32_t size)
+{
+    struct xfer *x = ctx;
+    int rc;
+
+    if (x->sized && x->size && size != x->size)
+        return x->inner_rc = -PE_CHANGED; /* between two tries */
+    if (!x->sized && size > x->max)
+        return -PE_RANGE; /* "larger than <max> bytes" before any data */
+    if (x->sized)
+        x->size = size;
+    if (x->inner->size && (rc = x->inner->size(x->inner->ctx, size)) != 0)
+        return x->inner_rc = rc;
+    if (x->sized && x->s->face->progress_start)
+        x->s->face->progress_start(x->path, size);
+    return 0;
+}
+
+/** file_sink.data: enforce the size, hand on, show progress. */
+static int xfer_data(void *ctx, uint32_t off, const uint8_t *data,
+                     size_t len)
+{
+    struct xfer *x = ctx;
+    int rc;
+
+    if (x->sized && (uint64_t)off + len > x->size)
+        return -PE_RANGE; /* more than announced (or none announced) */
+    if ((rc = x->inner->data(x->inner->ctx, off, data, len)) != 0)
+        return x->inner_rc = rc;
+    if (x->sized && x->s->face->progress)
+        x->s->face->progress(off + (uint32_t)len);
+    return 0;
+}
+
+/** How many tries a transfer gets: checking reads local files once. */
+static unsigned tries_max(const struct session *s)
+{
+    return s->face->check ? 1 : RETRY_TRANSFER_TRIES;
+}
+
+/** Take what the source said about a failed try into @ff. */
+static void failure_detail(struct fetch_failure *ff, int rc,
+                           const struct xfer_result *res)
+{
+    ff->detail[0] = '\0';
+    if (rc == -PE_NOENT || rc == -PE_SHORT || rc == -PE_RANGE ||
+        rc == -PE_CHANGED || rc == -PE_NOMEM)
+        return; /* the rc says it all */
+    snprintf(ff->detail, sizeof(ff->detail), "%s", res->detail);
+}
+
+/** Say that try ff->tries failed and when the next one comes; wait. */
+static void backoff(struct session *s, const char *path, int rc,
+                    const struct fetch_failure *ff)
+{
+    struct fetch_failure this_try = *ff;
+    char text[160];
+    unsigned ms = retry_backoff_ms(ff->tries);
+
+    this_try.tries = 1; /* the count is in "try N of M" */
+    progress_abort(s);
+    printf("%s: %s: %s; try %u of %u in %u s\n", s->face->prog, path,
+           retry_describe(rc, &this_try, text, sizeof(text)), ff->tries + 1,
+           RETRY_TRANSFER_TRIES, ms / 1000);
+    if (s->face->sleep_ms)
+        s->face->sleep_ms(ms);
+}
+
+/** Ask @server for @path's size, retried as loader/retry.h says. */
+static int session_size(struct session *s, uint32_t server, const char *path,
+                        uint32_t *size, struct fetch_failure *ff)
+{
+    const struct file_source *src = s->face->files;
+    int rc;
+
+    memset(ff, 0, sizeof(*ff));
+    ff->server = server;
+    ff->size_query = true;
+    for (;;) {
+        struct xfer_result res;
+
+        memset(&res, 0, sizeof(res));
+        rc = src->size(src, server, path, size, &res);
+        ff->tries++;
+        if (rc == 0)
+            return 0;
+        failure_detail(ff, rc, &res);
+        if (!retry_transfer_worth(rc, false) || ff->tries >= tries_max(s))
+            return rc;
+        backoff(s, path, rc, ff);
+    }
+}
+
+/**
+ * Fetch @path from @server into @inner, retried from its first byte as
+ * loader/retry.h says.  @sized: the announced size binds the file (it
+ * must then be announced before any data); else the file may have up to
+ * @max bytes.  An error the consumer returns is not retried.  @got: out.
+ */
+static int session_fetch(struct session *s, uint32_t server,
+                         const char *path, bool sized, uint32_t max,
+                         const struct file_sink *inner, uint32_t *got,
+                         struct fetch_failure *ff)
+{
+    const struct file_source *src = s->face->files;
+    struct xfer x = { s, path, sized, max, 0, inner, 0 };
+    /* An unsized file (a config) needs no size before its data. */
+    struct file_sink outer = { sized ? xfer_size : NULL, xfer_data, &x };
+    int rc;
+
+    memset(ff, 0, sizeof(*ff));
+    ff->server = server;
+    ff->max = max;
+    for (;;) {
+        struct xfer_result res;
+
+        memset(&res, 0, sizeof(res));
+        x.inner_rc = 0;
+        rc = src->fetch(src, server, path, sized ? 0xFFFFFFFFu : max, &outer,
+                        &res);
+        ff->tries++;
+        ff->got = *got = res.got;
+        ff->size = x.size;
+        ff->size_query = res.size_query;
+        if (rc == 0 && sized && res.got < x.size)
+            rc = -PE_SHORT; /* a half-copied file, or a lost last packet */
+        if (rc == 0)
+            return 0;
+        failure_detail(ff, rc, &res);
+        if (x.inner_rc == rc && rc != -PE_CHANGED)
+            return rc; /* the consumer refused: its message says why */
+        if (!retry_transfer_worth(rc, sized) || ff->tries >= tries_max(s))
+            return rc;
+        backoff(s, path, rc, ff);
+    }
+}
+
+/** The line a fetched file gets ("<plan>, in 1.2 s, ..."), or the plan. */
+static void say_file(struct session *s, const char *plan, uint32_t got)
+{
+    const char *took = s->face->progress_end ? s->face->progress_end(got)
+                                             : NULL;
+    if (took)
+        printf("%s: %s, %s\n", s->face->prog, plan, took);
+    else
+        say_line(s, plan);
+}
+
+/**
+ * Say why @it's file could not be had: "file:line: verb: path: reason".
+ * When checking, a file on a server the checker cannot reach is a note
+ * (counted as unchecked), not an error.
+ */
+static int file_failed(struct session *s, const struct cfg_item *it, int rc,
+                       const struct fetch_failure *ff)
+{
+    char why[160];
+
+    if (s->face->check && rc == -PE_UNSUPP && ff->detail[0]) {
+        progress_abort(s);
+        printf("%s: note: %s:%u: %s: %s: %s\n", s->face->prog, it->src_file,
+               it->src_line, plan_verb(it), it->path, ff->detail);
+        s->unchecked++;
+        s->placing = false;
+        return rc;
+    }
+    return session_error(s, rc, "%s:%u: %s: %s: %s", it->src_file,
+                         it->src_line, plan_verb(it), it->path,
+                         retry_describe(rc, ff, why, sizeof(why)));
+}
+
+/** The size of @it's file, or why not (reported). */
+static int item_size(struct session *s, const struct cfg_item *it,
+                     uint32_t *size)
+{
+    struct fetch_failure ff;
+    int rc = session_size(s, it->server, it->path, size, &ff);
+
+    return rc ? file_failed(s, it, rc, &ff) : 0;
+}
+
+/* ------------------------------------------------------------- configs */
+
+/** A text file on its way in: a growing heap buffer. */
+struct text_sink {
+    char *buf;
+    size_t size, cap;
+};
+
+/** file_sink.data for text (a new try restarts at offset 0). */
+static int text_data(void *ctx, uint32_t off, const uint8_t *data, size_t len)
+{
+    struct text_sink *t = ctx;
+
+    if (off + len + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        char *n;
+
+        while (cap < off + len + 1)
+            cap *= 2;
+        if (!(n = realloc(t->buf, cap)))
+            return -PE_NOMEM;
+        t->buf = n;
+        t->cap = cap;
+    }
+    memcpy(t->buf + off, data, len);
+    t->size = off + len;
+    return 0;
+}
+
+/** cfg_fetch_fn: a config file (the lookup and `conf`). */
+static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
+                      char **text, size_t *len, char *why)
+{
+    struct session *s = ctx;
+    struct text_sink t = { 0, 0, 0 };
+    struct file_sink sink = { NULL, text_data, &t };
+    struct fetch_failure ff;
+    uint32_t got;
+    int rc;
+
+    rc = session_fetch(s, st->server, path, false, SESSION_CONFIG_MAX, &sink,
+                       &got, &ff);
+    if (rc != 0) {
+        free(t.buf);
+        if (s->face->check && rc == -PE_UNSUPP && ff.detail[0]) {
+            s->unchecked++; /* a server the checker cannot reach */
+            if (why)
+                snprintf(why, CFG_ERR_LEN, "%s", ff.detail);
+        } else if (why) {
+            retry_describe(rc, &ff, why, CFG_ERR_LEN);
+        }
+        return rc;
+    }
+    if (!t.buf && !(t.buf = malloc(1)))
+        return -PE_NOMEM;
+    t.buf[t.size] = '\0';
+    *text = t.buf;
+    *len = t.size;
+    return 0;
+}
+
+/** Find the config, fetch it and parse it into s->cfg. */
+static int read_config(struct session *s)
+{
+    char *text;
+    size_t len;
+    int rc;
+
+    cfg_lookup_names(&s->names, s->dhcp.mac, s->dhcp.mac_len,
+                     s->dhcp.client_ip,
+                     s->dhcp.has_config ? s->dhcp.config : NULL);
+    if ((rc = cfg_lookup_fetch(&s->names, &s->st, fetch_text, s, say_cb, s,
+                               &text, &len, s->cfgname, s->msg)) != 0)
+        return session_error(s, rc, "%s", s->msg);
+    rc = cfg_parse(&s->cfg, &s->st, s->cfgname, text, len, fetch_text, s,
+                   s->msg);
+    free(text);
+    if (rc == -PE_UNSUPP && s->face->check && s->unchecked) {
+        /* A `conf` on a server the checker cannot reach: unknown. */
+        printf("%s: note: %s\n", s->face->prog, s->msg);
+        return rc;
+    }
+    if (rc != 0)
+        return session_error(s, rc, "%s", s->msg);
+    return 0;
+}
+
+/* -------------------------------------------------------------- kernel */
+
+/** The kernel's sink: kload (plan from the prefix, stream into place). */
+struct kernel_sink {
+    struct kernel_load *k;
+    struct guest_writer w;
+};
+
+/** file_sink.size for the kernel: kload plans with the whole size. */
+static int kernel_size(void *ctx, uint32_t size)
+{
+    struct kernel_sink *ks = ctx;
+
+    ks->k->size = size;
+    return 0;
+}
+
+/** file_sink.data for the kernel. */
+static int kernel_data(void *ctx, uint32_t off, const uint8_t *data,
+                       size_t len)
+{
+    struct kernel_sink *ks = ctx;
+    int rc = kload_sink(ks->k, off, data, len);
+
+    return rc ? rc : ks->w.rc;
+}
+
+/** Say what the kernel's plan is (and, checking, its command line). */
+static void say_kernel(struct session *s, const struct cfg_item *it,
+                       uint32_t size, uint32_t got)
+{
+    const struct image_plan *plan = &s->kernel->plan;
+
+    plan_kernel_str(s->msg, sizeof(s->msg), it, size, plan);
+    if (!s->face->check) {
+        say_file(s, s->msg, got);
+        return;
+    }
+    say_line(s, s->msg);
+    /* A bzImage gets the arguments only (loader/linux.h). */
+    printf("%s:     cmdline: %s\n", s->face->prog,
+           s->kernel->is_linux ? it->args : it->cmdline);
+}
+
+/** Point unaddressed sections at their copies (flag 5) and say so. */
+static int kernel_syms(struct session *s, const struct cfg_item *it)
+{
+    struct image_plan *plan = &s->kernel->plan;
+    struct load_seg *cap = &plan->syms.cap;
+    uint8_t *bytes;
+    unsigned n;
+
+    s->kernel_end = cap->dest + cap->filesz;
+    if (!(bytes = session_guest_ptr(s, it, cap->dest, cap->filesz)))
+        return s->face->guest ? guest_refused(s, cap->dest, cap->filesz) : 0;
+    n = image_syms_fixup(plan, bytes, &s->syms_table);
+    printf("%s: %s: %u section headers, %u sections loaded, at %08x-%08x\n",
+           s->face->prog, it->path, plan->syms.num, n, cap->dest,
+           cap->dest + cap->filesz - 1);
+    return 0;
+}
+
+/** Fetch the kernel of `exec` @it, planned as its format says. */
+static int load_kernel(struct session *s, const struct cfg_item *it)
+{
+    static struct kernel_load k;
+    struct kernel_sink ks = { &k, { s, it, 0 } };
+    struct file_sink sink = { kernel_size, kernel_data, &ks };
+    struct placer scratch;
+    struct e820_entry all = { 0, 1ull << 32, E820_RAM };
+    struct fetch_failure ff;
+    bool placing = s->placing;
+    uint32_t got;
+    int rc;
+
+    s->kernel = &k;
+    s->placer.owner = it;
+    if (!placing) {
+        /* Checking after an error: a broken image is still worth saying,
+         * planned against all of RAM since the real plan would move. */
+        if (place_init(&scratch, &all, 1) != 0)
+            return session_error(s, -PE_NOMEM, "out of memory");
+        scratch.owner = it;
+    }
+    kload_init(&k, placing ? &s->placer : &scratch, it, 0, &s->lx,
+               writer_write, writer_zero, &ks.w);
+    rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
+    if (rc == 0)
+        rc = kload_finish(&k); /* a file shorter than the prefix */
+    if (!placing)
+        place_fini(&scratch);
+    if (rc != 0 && k.msg[0]) /* the image itself was refused */
+        return session_error(s, rc, "%s", k.msg);
+    if (rc != 0 && ks.w.rc) /* a write outside the claims: said already */
+        return rc;
+    if (rc != 0)
+        return file_failed(s, it, rc, &ff);
+    s->format = k.format;
+    if (!placing)
+        return 0;
+    s->kernel_end = k.plan.highest;
+    say_kernel(s, it, k.size, got);
+    if (k.plan.has_syms)
+        return kernel_syms(s, it);
+    return 0;
+}
+
+/* ------------------------------------------------------------- modules */
+
+/** A module's sink: placed when its size is announced, then streamed. */
+struct module_sink {
+    struct session *s;
+    const struct cfg_item *it;
+    struct plan_mods *where;
+    uint64_t dest;
+    uint32_t size;
+    bool planned;
+    bool refused;   /* planning failed: the message is in s->msg */
+};
+
+/** file_sink.size for a module: plan and claim it. */
+static int module_size(void *ctx, uint32_t size)
+{
+    struct module_sink *m = ctx;
+    int rc;
+
+    if (m->planned)
+        return size == m->size ? 0 : -PE_CHANGED;
+    m->s->placer.owner = m->it;
+    if ((rc = plan_module(m->where, &m->s->placer, m->it, size, &m->dest,
+                          m->s->msg, sizeof(m->s->msg))) != 0) {
+        m->refused = true;
+        return rc;
+    }
+    m->size = size;
+    m->planned = true;
+    return 0;
+}
+
+/** file_sink.data for a module: straight into its claimed range. */
+static int module_data(void *ctx, uint32_t off, const uint8_t *data,
+                       size_t len)
+{
+    struct module_sink *m = ctx;
+
+    if (!m->planned)
+        return -PE_UNSUPP; /* no size announced: cannot place it */
+    return session_guest_write(m->s, m->it, (uint32_t)m->dest + off, data,
+                               len);
+}
+
+/** Load (or, checking, size and place) every module in config order. */
+static int load_modules(struct session *s)
+{
+    struct mbi_module *mods = calloc(s->cfg.nloads + 1, sizeof(*mods));
+    struct plan_mods where;
+    unsigned n = 0;
+    int rc;
+
+    if (!mods)
+        return session_error(s, -PE_NOMEM, "out of memory for %u modules",
+                             s->cfg.nloads);
+    s->mods = mods;
+    plan_mods_init(&where, s->kernel_end);
+    for (const struct cfg_item *it = s->cfg.items; it; it = it->next) {
+        struct module_sink m = { s, it, &where, 0, 0, false, false };
+        struct fetch_failure ff;
+        uint32_t got;
+
+        if (it->kind != CFG_LOAD)
+            continue;
+        if (s->face->check) {
+            if (item_size(s, it, &m.size) != 0)
+                continue;
+            if (!s->placing) {
+                printf("%s: %s: %u bytes (not placed: see above)\n",
+                       s->face->prog, it->path, m.size);
+                continue;
+            }
+            if (module_size(&m, m.size) != 0) {
+                session_error(s, -PE_NORAM, "%s", s->msg);
+                continue;
+            }
+            plan_module_str(s->msg, sizeof(s->msg), it, m.size, m.dest);
+            say_line(s, s->msg);
+            printf("%s:     cmdline: %s\n", s->face->prog, it->cmdline);
+            continue;
+        }
+        struct file_sink sink = { module_size, module_data, &m };
+        rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
+                           &ff);
+        if (rc != 0 && m.refused)
+            return session_error(s, rc, "%s", s->msg);
+        if (rc != 0)
+            return file_failed(s, it, rc, &ff);
+        plan_module_str(s->msg, sizeof(s->msg), it, m.size, m.dest);
+        say_file(s, s->msg, got);
+        mods[n].start = (uint32_t)m.dest;
+        mods[n].end = (uint32_t)(m.dest + m.size);
+        mods[n].cmdline = it->cmdline;
+        n++;
+    }
+    s->nmods = n;
+    return 0;
+}
+
+/* -------------------------------------------------------------- initrd */
+
+/** Where one initrd part's bytes go. */
+struct part_sink {
+    struct session *s;
+    uint32_t dest;
+};
+
+/** file_sink.data for an initrd part: into the initrd's claim. */
+static int part_data(void *ctx, uint32_t off, const uint8_t *data, size_t len)
+{
+    struct part_sink *p = ctx;
+
+    return session_guest_write(p->s, &p->s->lx, p->dest + off, data, len);
+}
+
+/**
+ * The `load`s of a Linux kernel: the initrd, parts in config order,
+ * concatenated 4-byte aligned (one part as it is), placed as high as the
+ * kernel allows from the announced sizes, then fetched straight into
+ * place.  Checking: sized and placed, each part's line printed.
+ */
+static int load_initrd(struct session *s)
+{
+    const struct cfg_item *it, *first = NULL;
+    unsigned n = 0, i;
+    uint32_t *size, *off, end = 0;
+    int rc;
+
+    if ((rc = plan_initrd_order(&s->cfg, s->msg, sizeof(s->msg))) != 0)
+        return session_error(s, rc, "%s", s->msg);
+    if (!(size = calloc(2 * s->cfg.nloads + 1, sizeof(*size))))
+        return session_error(s, -PE_NOMEM, "out of memory for %u initrd "
+                             "parts", s->cfg.nloads);
+    off = size + s->cfg.nloads;
+    for (it = s->cfg.items; it; it = it->next) {
+        if (it->kind != CFG_LOAD)
+            continue;
+        if ((rc = item_size(s, it, &size[n])) != 0) {
+            if (!s->face->check)
+                goto out;
+            continue;
+        }
+        first = first ? first : it;
+        n++;
+    }
+    if (s->face->check && (n < s->cfg.nloads || !s->placing)) {
+        printf("%s: initrd: %u of %u parts found (not placed: see above)\n",
+               s->face->prog, n, s->cfg.nloads);
+        goto out;
+    }
+    s->placer.owner = &s->lx;
+    if ((rc = plan_initrd(&s->placer, &s->lx, first, size, n, off, s->msg,
+                          sizeof(s->msg))) != 0) {
+        rc = session_error(s, rc, "%s", s->msg);
+        goto out;
+    }
+    for (i = 0, it = first; i < n; it = it->next) {
+        struct part_sink p = { s, s->lx.initrd_addr + off[i] };
+        struct file_sink sink = { NULL, part_data, &p };
+        struct fetch_failure ff;
+        uint32_t got;
+
+        if (it->kind != CFG_LOAD)
+            continue;
+        plan_module_str(s->msg, sizeof(s->msg), it, size[i],
+                        s->lx.initrd_addr + off[i]);
+        if (s->face->check) {
+            printf("%s: %s (initrd part %u)\n", s->face->prog, s->msg, i + 1);
+            i++;
+            continue;
+        }
+        if ((rc = session_guest_zero(s, &s->lx, s->lx.initrd_addr + end,
+                                     off[i] - end)) != 0)
+            goto out;
+        /* The part must have the size announced when it was planned. */
+        rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
+                           &ff);
+        if (rc == 0 && got != size[i])
+            rc = -PE_CHANGED;
+        if (rc != 0) {
+            rc = file_failed(s, it, rc, &ff);
+            goto out;
+        }
+        plan_module_str(s->msg, sizeof(s->msg), it, size[i],
+                        s->lx.initrd_addr + off[i]);
+        say_file(s, s->msg, got);
+        end = off[i] + size[i];
+        i++;
+    }
+    rc = 0;
+out:
+    free(size);
+    return s->face->check ? 0 : rc;
+}
+
+/* ---------------------------------------------------------------- chld */
+
+/** The chld file's sink: checked and staged when its size is known. */
+struct chld_sink {
+    struct session *s;
+    const struct cfg_item *it;
+    uint64_t staged;
+    uint32_t size;
+    bool planned;
+    bool refused; /* the message is in s->msg */
+};
+
+/** file_sink.size for `chld`: refuse what cannot run, then stage. */
+static int chld_size(void *ctx, uint32_t size)
+{
+    struct chld_sink *c = ctx;
+    struct session *s = c->s;
+    int rc;
+
+    if (c->planned)
+        return size == c->size ? 0 : -PE_CHANGED;
+    if ((rc = plan_chld(c->it, size, s->low_end, s->msg,
+                        sizeof(s->msg))) != 0) {
+        c->refused = true;
+        return rc;
+    }
+    /* Real mode reaches the staging buffer through the BIOS copy service:
+     * stay below 16 MiB, which every BIOS's INT 15h/87h can address. */
+    s->placer.owner = c->it;
+    if (place_find(&s->placer, size + 1, PLAN_PAGE, 0x100000, 0x1000000,
+                   &c->staged) != 0 ||
+        place_claim(&s->placer, c->staged, size + 1, "chld staging buffer",
+                    NULL) != 0) {
+        snprintf(s->msg, sizeof(s->msg), "%s:%u: chld: %s: no room below "
+                 "16 MiB to stage %u bytes", c->it->src_file,
+                 c->it->src_line, c->it->path, size);
+        c->refused = true;
+        return -PE_NORAM;
+    }
+    c->size = size;
+    c->planned = true;
+    return 0;
+}
+
+/** file_sink.data for `chld`: into the staging buffer. */
+static int chld_data(void *ctx, uint32_t off, const uint8_t *data,
+                     size_t len)
+{
+    struct chld_sink *c = ctx;
+
+    if (!c->planned)
+        return -PE_UNSUPP;
+    return session_guest_write(c->s, c->it, (uint32_t)c->staged + off, data,
+                               len);
+}
+
+/** `chld`: plan (checking) or stage the other boot program. */
+static int chainload(struct session *s, const struct cfg_item *it)
+{
+    struct chld_sink c = { s, it, 0, 0, false, false };
+    struct file_sink sink = { chld_size, chld_data, &c };
+    struct fetch_failure ff;
+    uint32_t got;
+    int rc;
+
+    s->item = it;
+    if (s->face->check) {
+        if (item_size(s, it, &c.size) != 0)
+            return 0;
+        if ((rc = plan_chld(it, c.size, s->low_end, s->msg,
+                            sizeof(s->msg))) != 0)
+            return session_error(s, rc, "%s", s->msg);
+        printf("%s: chainloading %s: %u bytes to 0000:7c00, PXE stack kept "
+               "(the rest of the config is moot)\n", s->face->prog, it->path,
+               c.size);
+        return 0;
+    }
+    rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
+    if (rc != 0 && c.refused)
+        return session_error(s, rc, "%s", s->msg);
+    if (rc != 0)
+        return file_failed(s, it, rc, &ff);
+    /* The same words as pulsar-check's plan line (tests match on them). */
+    const char *took = s->face->progress_end ? s->face->progress_end(got)
+                                             : "";
+    printf("%s: %s: %s\n%s: chainloading %s: %u bytes to 0000:7c00, PXE "
+           "stack kept\n", s->face->prog, it->path, took, s->face->prog,
+           it->path, c.size);
+    s->chld_staged = c.staged;
+    s->chld_size = c.size;
+    s->boot = SESSION_BOOT_CHLD;
+    return 0;
+}
+
+/* ------------------------------------------------------------- session */
+
+/** Run the session; see session.h. */
+int session_run(struct session *s)
+{
+    const struct cfg_item *exec;
+    int rc;
+
+    s->boot = SESSION_BOOT_NONE;
+    s->placing = true;
+    cfg_state_init(&s->st, s->dhcp.has_root ? s->dhcp.root : NULL,
+                   s->dhcp.server_ip);
+    if ((rc = read_config(s)) != 0)
+        return s->face->check ? 0 : rc;
+    if (s->cfg.chld) {
+        rc = chainload(s, s->cfg.chld);
+        return s->face->check ? 0 : rc;
+    }
+    if (!(exec = s->cfg.exec)) {
+        plan_no_exec(s->msg, sizeof(s->msg), s->cfgname);
+        rc = session_error(s, -PE_NOKERNEL, "%s", s->msg);
+        return s->face->check ? 0 : rc;
+    }
+    s->item = exec;
+    rc = load_kernel(s, exec);
+    if (rc != 0 && !s->face->check)
+        return rc;
+    /* Checking goes on without a kernel: its files are still worth a look
+     * (as modules, unless the kernel was seen to be a bzImage). */
+    if (s->kernel->is_linux)
+        rc = load_initrd(s);
+    else
+        rc = load_modules(s);
+    if (rc != 0 || s->face->check)
+        return s->face->check ? 0 : rc;
+    if (s->kernel->is_linux) {
+        uint8_t *low = session_guest_ptr(s, exec, s->lx.setup_addr,
+                                         LINUX_LOW_SIZE);
+        if (!low)
+            return guest_refused(s, s->lx.setup_addr, LINUX_LOW_SIZE);
+        linux_finish(low, &s->lx); /* the setup header, cmdline, initrd */
+    }
+    s->boot = SESSION_BOOT_KERNEL;
+    return 0;
+}
