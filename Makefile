@@ -50,9 +50,13 @@ LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 STAGE1_SRCS := lib/inflate.c
 PURE_SRCS := $(filter-out $(LIBC_SRCS) $(STAGE1_SRCS),\
 	$(sort $(foreach d,$(PURE_DIRS),$(wildcard $(d)/*.c))))
-# The BIOS face: only in the NBP.
-EDGE_SRCS := $(wildcard boot/bios/*.c)
+# The BIOS face: only in the NBP.  asm-offsets.c is never linked: it
+# becomes entry.asm's asm-offsets.inc (below).
+EDGE_SRCS := $(filter-out boot/bios/asm-offsets.c,$(wildcard boot/bios/*.c))
 NBP_ASM   := boot/bios/entry.asm
+# What entry.asm knows of the C side (struct offsets, sizes, constants),
+# generated from C so that the compiler, not a comment, keeps them in step.
+ASM_OFFSETS := $(BUILD)/nbp/gen/asm-offsets.inc
 
 NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \
 	$(patsubst %.c,$(BUILD)/nbp/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) $(EDGE_SRCS) \
@@ -86,9 +90,21 @@ $(BUILD)/nbp/lib/inflate.o: lib/inflate.c
 		echo "error: $@ calls out of stage 1:" >&2; nm -u $@ >&2; \
 		rm -f $@; exit 1; fi
 
-$(BUILD)/nbp/%.o: %.asm
+# asm-offsets.c compiled to assembly; each "->NAME VALUE" its DEFINE()s
+# leave there becomes "NAME equ VALUE" (SeaBIOS's and Linux's trick).
+$(ASM_OFFSETS): boot/bios/asm-offsets.c
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf32 -Iboot/bios/ -MD $(@:.o=.d) $< -o $@
+	$(CC) $(NBP_CFLAGS) -MT $@ -MF $(@:.inc=.d) -S $< -o $(@:.inc=.s)
+	@{ echo "; Generated from boot/bios/asm-offsets.c by the Makefile."; \
+	sed -n 's/.*"->\([A-Za-z0-9_]*\) \(-\{0,1\}[0-9][0-9]*\)".*/\1 equ \2/p' \
+		$(@:.inc=.s); } > $@.tmp
+	@if ! grep -q ' equ ' $@.tmp; then \
+		echo "error: no values in $(@:.inc=.s)" >&2; rm -f $@.tmp; exit 1; fi
+	@mv $@.tmp $@
+
+$(BUILD)/nbp/%.o: %.asm $(ASM_OFFSETS)
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -Iboot/bios/ -I$(dir $(ASM_OFFSETS)) -MD $(@:.o=.d) $< -o $@
 
 $(BUILD)/pulsar.elf: $(NBP_OBJS) linker.ld
 	$(LD) $(NBP_LDFLAGS) -Map $(BUILD)/pulsar.map -o $@ $(NBP_OBJS) $(LIBGCC)

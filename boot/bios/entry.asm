@@ -33,20 +33,10 @@ CODE16  equ 0x18
 DATA16  equ 0x20
 STACK_TOP equ 0x6000                  ; below .bss16 (see the top)
 
-; struct rm_regs (boot/bios/realmode.h): keep the two in step.
-RM_EAX    equ 0
-RM_EBX    equ 4
-RM_ECX    equ 8
-RM_EDX    equ 12
-RM_ESI    equ 16
-RM_EDI    equ 20
-RM_EBP    equ 24
-RM_EFLAGS equ 28
-RM_DS     equ 32
-RM_ES     equ 34
-RM_FS     equ 36
-RM_GS     equ 38
-RM_SIZE   equ 40
+; RM_* (struct rm_regs' offsets and RM_SIZE) and the sizes of the
+; variables below that C declares in boot/bios/realmode.h: generated from
+; the C declarations (boot/bios/asm-offsets.c), never written here.
+%include "asm-offsets.inc"
 
 PACK_MAGIC  equ 0x46454450              ; "PDEF": scripts/pack.py's header
 PACK_HEADER equ 12                      ; magic, unpacked size, packed size
@@ -519,11 +509,17 @@ chain_stub_end:
 ; The thunk's mutable state: its own page below the image (see the top).
 section .bss16 nobits alloc write align=16
 alignb 4
-boot_pxenv_ptr:   resd 1                  ; seg:off of PXENV+ from ES:BX
-boot_bangpxe_ptr: resd 1                  ; seg:off of !PXE from SS:SP+4
-boot_rom_ss:      resw 1                  ; the ROM's stack at entry
-boot_rom_sp:      resw 1
-boot_rom_ret:     resd 1                  ; seg:off the ROM's far call returns to
+; Sized as realmode.h declares them (asm-offsets.inc); _start stores
+; 4, 4, 2, 2 and 4 bytes into them, which the %if below checks.
+%if BOOT_PXENV_PTR_SIZE != 4 || BOOT_BANGPXE_PTR_SIZE != 4 || \
+    BOOT_ROM_SS_SIZE != 2 || BOOT_ROM_SP_SIZE != 2 || BOOT_ROM_RET_SIZE != 4
+%error "boot/bios/realmode.h's boot_* types differ from what _start stores"
+%endif
+boot_pxenv_ptr:   resb BOOT_PXENV_PTR_SIZE   ; seg:off of PXENV+ from ES:BX
+boot_bangpxe_ptr: resb BOOT_BANGPXE_PTR_SIZE ; seg:off of !PXE from SS:SP+4
+boot_rom_ss:      resb BOOT_ROM_SS_SIZE      ; the ROM's stack at entry
+boot_rom_sp:      resb BOOT_ROM_SP_SIZE
+boot_rom_ret:     resb BOOT_ROM_RET_SIZE     ; seg:off the ROM's far call returns to
 thunk_target:     resd 1                  ; seg:off to call
 thunk_pm_esp:     resd 1                  ; ESP to return to in 32-bit mode
 thunk_regs_ptr:   resd 1                  ; the caller's struct rm_regs
