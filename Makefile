@@ -11,8 +11,11 @@
 
 BUILD    := build
 NBP      := $(BUILD)/pulsar
-# Some PXE ROMs refuse larger boot programs (see README).
-NBP_MAX  := 32768
+# The file's size limit, and why, is boot/bios/layout.h's NBP_MAX.
+NBP_MAX  := $(shell sed -n 's/^\#define NBP_MAX \([0-9][0-9]*\)$$/\1/p' boot/bios/layout.h)
+ifeq ($(NBP_MAX),)
+$(error cannot read NBP_MAX from boot/bios/layout.h)
+endif
 
 CC       ?= gcc
 NASM     ?= nasm
@@ -37,7 +40,8 @@ NBP_CFLAGS := -m32 -march=i686 -std=gnu11 $(NBP_OPT) -ffreestanding -fno-pic -fn
 ifeq ($(DEBUG),1)
 NBP_CFLAGS += -DDEBUG=1
 endif
-NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack --no-warn-rwx-segments
+NBP_LDS  := $(BUILD)/linker.ld
+NBP_LDFLAGS := -m elf_i386 -T $(NBP_LDS) --gc-sections -nostdlib -z noexecstack --no-warn-rwx-segments
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: every C file under the pure folders, built for the NBP and
@@ -106,18 +110,25 @@ $(BUILD)/nbp/%.o: %.asm $(ASM_OFFSETS)
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -Iboot/bios/ -I$(dir $(ASM_OFFSETS)) -MD $(@:.o=.d) $< -o $@
 
-$(BUILD)/pulsar.elf: $(NBP_OBJS) linker.ld
+# linker.ld takes its addresses from boot/bios/layout.h through cpp
+# (-undef: no predefined i386 to turn OUTPUT_ARCH(i386) into 1).
+$(NBP_LDS): linker.ld
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -undef -nostdinc -x c -I. -MMD -MP -MT $@ -MF $@.d linker.ld -o $@
+
+$(BUILD)/pulsar.elf: $(NBP_OBJS) $(NBP_LDS)
 	$(LD) $(NBP_LDFLAGS) -Map $(BUILD)/pulsar.map -o $@ $(NBP_OBJS) $(LIBGCC)
 
 # The file is stage 1 as linked, then the body packed by scripts/pack.py
 # (see linker.ld); the symbols tell pack.py where the body starts and ends.
-$(NBP): $(BUILD)/pulsar.elf scripts/pack.py
+$(NBP): $(BUILD)/pulsar.elf scripts/pack.py boot/bios/layout.h
 	$(OBJCOPY) -O binary -j .stage1 $< $(BUILD)/stage1.bin
 	$(OBJCOPY) -O binary -j .text -j .rodata -j .data $< $(BUILD)/body.bin
 	@sym() { nm $< | awk -v s=$$1 '$$3 == s { print "0x" $$1 }'; }; \
-	pad=$$(( $$(sym __packed_start) - 0x7C00 )); \
+	pad=$$(( $$(sym __packed_start) - $$(sym __image_start) )); \
 	body=$$(( $$(sym __body_end) - $$(sym __body_start) )); \
 	$(PYTHON) scripts/pack.py $(BUILD)/stage1.bin $(BUILD)/body.bin $@ \
+		--layout boot/bios/layout.h \
 		--pad-to $$pad --body-size $$body
 	@size=$$(stat -c %s $@); \
 	echo "build/pulsar: $$size bytes (budget $(NBP_MAX))"; \

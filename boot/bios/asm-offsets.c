@@ -1,6 +1,7 @@
 /*
  * What boot/bios/entry.asm must know of the C side, taken from the C
- * declarations by the compiler so the two cannot drift apart.
+ * declarations and boot/bios/layout.h by the compiler so the two cannot
+ * drift apart; and the compile-time checks of that layout.
  *
  * Never linked: the Makefile compiles this file to assembly (-S) and
  * turns each "->NAME VALUE" marker the DEFINE()s leave in it into a
@@ -9,7 +10,10 @@
  */
 #include <stddef.h>
 
+#include "boot/bios/chain.h"
+#include "boot/bios/layout.h"
 #include "boot/bios/realmode.h"
+#include "loader/plan.h"
 
 /* Emit "->NAME VALUE" into the assembly; @val must be a constant. */
 #define DEFINE(name, val) \
@@ -18,6 +22,20 @@
 /* The thunk copies struct rm_regs in and out as dwords (RM_SIZE / 4). */
 _Static_assert(sizeof(struct rm_regs) % 4 == 0,
                "struct rm_regs must be a whole number of dwords");
+
+/* How the low-memory layout (layout.h) fits together. */
+_Static_assert(STACK_BOTTOM < STACK_TOP && STACK_TOP <= BSS16_BASE,
+               "the stack must lie below .bss16");
+_Static_assert(BSS16_END <= (NBP_LOAD & ~0xFFF),
+               ".bss16 must not share a page with the image");
+_Static_assert(CHAIN_STUB_BASE >= STACK_BOTTOM && CHAIN_STUB_BASE % 16 == 0 &&
+               CHAIN_STUB_BASE + CHAIN_STUB_MAX <= STACK_TOP - 0x4000,
+               "the chain stub runs at CHAIN_STUB_BASE:0, below the stack "
+               "in use when it is copied (16 KiB stay above it)");
+/* Pure code keeps its own copy of the NBP load address: loader/plan.c
+ * reserves Pulsar's memory from it and chains boot programs to it. */
+_Static_assert(CHLD_LOAD == NBP_LOAD, "CHLD_LOAD (loader/plan.h) must be "
+               "where the PXE ROM loaded Pulsar (NBP_LOAD)");
 
 void asm_offsets(void);
 void asm_offsets(void)
@@ -44,4 +62,10 @@ void asm_offsets(void)
     DEFINE(BOOT_ROM_SS_SIZE, sizeof(boot_rom_ss));
     DEFINE(BOOT_ROM_SP_SIZE, sizeof(boot_rom_sp));
     DEFINE(BOOT_ROM_RET_SIZE, sizeof(boot_rom_ret));
+
+    /* The layout (layout.h) and scripts/pack.py's header. */
+    DEFINE(NBP_LOAD, NBP_LOAD);
+    DEFINE(STACK_TOP, STACK_TOP);
+    DEFINE(PACK_MAGIC, PACK_MAGIC);
+    DEFINE(PACK_HEADER, PACK_HEADER);
 }

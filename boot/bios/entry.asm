@@ -31,15 +31,13 @@ CODE32  equ 0x08
 DATA32  equ 0x10
 CODE16  equ 0x18
 DATA16  equ 0x20
-STACK_TOP equ 0x6000                  ; below .bss16 (see the top)
 
-; RM_* (struct rm_regs' offsets and RM_SIZE) and the sizes of the
-; variables below that C declares in boot/bios/realmode.h: generated from
-; the C declarations (boot/bios/asm-offsets.c), never written here.
+; Generated from C (boot/bios/asm-offsets.c), never written here:
+;   RM_* (struct rm_regs' offsets and RM_SIZE) and the sizes of the
+;   variables below that C declares in boot/bios/realmode.h;
+;   NBP_LOAD, STACK_TOP (below .bss16, see the top), PACK_MAGIC and
+;   PACK_HEADER (scripts/pack.py's header) from boot/bios/layout.h.
 %include "asm-offsets.inc"
-
-PACK_MAGIC  equ 0x46454450              ; "PDEF": scripts/pack.py's header
-PACK_HEADER equ 12                      ; magic, unpacked size, packed size
 
 ; LOAD_SEGS sel: load DS, ES, FS, GS and SS with one selector (via AX).
 %macro LOAD_SEGS 1
@@ -442,7 +440,7 @@ chain_stub:
         mov     di, STUB(.returned)
 .have_ret:
         mov     [STUB(cs_ret)], edi
-        mov     dword [STUB(cs_dst)], 0x7C00
+        mov     dword [STUB(cs_dst)], NBP_LOAD
 .copy:  mov     ecx, [STUB(cs_left)]
         test    ecx, ecx
         jz      .copied
@@ -486,7 +484,7 @@ chain_stub:
         mov     fs, ax
         mov     gs, ax
         sti
-        jmp     0:0x7C00
+        jmp     0:NBP_LOAD
 .returned:
         int     0x18                    ; copy failed or the child returned:
 .halt:  hlt                             ; the BIOS's "boot failed" path
