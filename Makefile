@@ -16,6 +16,9 @@ NBP_MAX  := $(shell sed -n 's/^\#define NBP_MAX \([0-9][0-9]*\)$$/\1/p' boot/bio
 ifeq ($(NBP_MAX),)
 $(error cannot read NBP_MAX from boot/bios/layout.h)
 endif
+# Printed next to Pulsar's size when present (Debian package pxelinux): a
+# boot program every PXE ROM in use loads.
+PXELINUX_REF := /usr/lib/PXELINUX/pxelinux.0
 
 CC       ?= gcc
 NASM     ?= nasm
@@ -131,9 +134,12 @@ $(NBP): $(BUILD)/pulsar.elf scripts/pack.py boot/bios/layout.h
 		--layout boot/bios/layout.h \
 		--pad-to $$pad --body-size $$body
 	@size=$$(stat -c %s $@); \
-	echo "build/pulsar: $$size bytes (budget $(NBP_MAX))"; \
+	ref=""; [ -f $(PXELINUX_REF) ] && \
+		ref="; pxelinux.0: $$(stat -c %s $(PXELINUX_REF)) bytes"; \
+	echo "$@: $$size bytes (limit $(NBP_MAX)$$ref)"; \
 	if [ $$size -gt $(NBP_MAX) ]; then \
-		echo "error: build/pulsar is over the $(NBP_MAX)-byte budget" >&2; \
+		echo "error: $@ is over the $(NBP_MAX)-byte limit" \
+			"(NBP_MAX, boot/bios/layout.h)" >&2; \
 		rm -f $@; exit 1; fi
 
 # ---------------------------------------------------------- host unit tests

@@ -65,6 +65,7 @@ void asm_offsets(void)
 
     /* The layout (layout.h) and scripts/pack.py's header. */
     DEFINE(NBP_LOAD, NBP_LOAD);
+    DEFINE(NBP_MAX, NBP_MAX);
     DEFINE(STACK_TOP, STACK_TOP);
     DEFINE(PACK_MAGIC, PACK_MAGIC);
     DEFINE(PACK_HEADER, PACK_HEADER);

@@ -4,16 +4,18 @@
 ;
 ; The file is stage 1 (this code, uncompressed, at 0x7C00) followed by the
 ; deflated body (the C code and data, see scripts/pack.py), which stage 1
-; unpacks (lib/inflate.c) to its link address before calling C.
+; moves out of the way and unpacks (lib/inflate.c) to its link address,
+; right after stage 1, before calling C.
 ;
-; Memory while Pulsar runs (all below 1 MiB):
+; Memory while Pulsar runs (all below 1 MiB; boot/bios/layout.h has the
+; numbers, which reach this file through asm-offsets.inc):
 ;   0x00000-0x004FF  IVT and BIOS data area (left alone)
 ;   0x00500-0x05FFF  Pulsar's one stack, shared by protected and real mode
 ;   0x06000-0x06FFF  .bss16: the thunk's mutable state
-;   0x07C00-0x0FBFF  the file as the ROM loaded it: stage 1 (the thunk and
-;                    everything it touches lie below 64 KiB), then the
-;                    compressed body (at most 32 KiB in all)
-;   0x10000-...      the unpacked body, .bss (page-aligned), then the heap
+;   0x07C00-...      stage 1 (the thunk and everything it touches lie
+;                    below 64 KiB), then, as the ROM loaded the file, the
+;                    compressed body (at most NBP_MAX = 64 KiB in all)
+;   next page-...    the unpacked body, .bss (page-aligned), then the heap
 ;                    (boot/bios/main.c)
 ;
 ; No write may land in a 4 KiB page that holds code: under QEMU's TCG such
@@ -35,8 +37,9 @@ DATA16  equ 0x20
 ; Generated from C (boot/bios/asm-offsets.c), never written here:
 ;   RM_* (struct rm_regs' offsets and RM_SIZE) and the sizes of the
 ;   variables below that C declares in boot/bios/realmode.h;
-;   NBP_LOAD, STACK_TOP (below .bss16, see the top), PACK_MAGIC and
-;   PACK_HEADER (scripts/pack.py's header) from boot/bios/layout.h.
+;   NBP_LOAD, NBP_MAX, STACK_TOP (below .bss16, see the top),
+;   PACK_MAGIC and PACK_HEADER (scripts/pack.py's header) from
+;   boot/bios/layout.h.
 %include "asm-offsets.inc"
 
 ; LOAD_SEGS sel: load DS, ES, FS, GS and SS with one selector (via AX).
@@ -51,7 +54,7 @@ DATA16  equ 0x20
 
 extern pulsar_main, stage1_inflate
 extern __bss_start, __bss_end
-extern __body_start, __body_end, __packed_start
+extern __body_start, __body_end, __packed_start, __packed_copy
 
 global _start
 global rm_int, rm_farcall
@@ -301,19 +304,31 @@ bits 32
 pm_entry:
         LOAD_SEGS DATA32
         mov     esp, STACK_TOP
+        ; The body unpacks over the packed one: first move the packed
+        ; body (header + stream) to __packed_copy, above the unpacked
+        ; body's end, copying from the top down since the two may overlap.
+        mov     ecx, [__packed_start + 8] ; the header's packed size ...
+        cmp     ecx, NBP_MAX            ; ... which no file exceeds
+        ja      .dead
+        add     ecx, PACK_HEADER
+        lea     esi, [ecx + __packed_start - 1]
+        lea     edi, [ecx + __packed_copy - 1]
+        std
+        rep     movsb
+        cld
         mov     eax, __body_start
-        mov     edx, [__packed_start + 4] ; unpacked size, checked by pack.py
+        mov     edx, [__packed_copy + 4] ; unpacked size, checked by pack.py
         add     edx, eax
         push    edx                     ; stage1_inflate(src, dst, end)
         push    eax
-        push    __packed_start + PACK_HEADER
+        push    __packed_copy + PACK_HEADER
         call    stage1_inflate
         add     esp, 12
         test    eax, eax
         jz      .unpacked
-        mov     dword [0xB8000], 0x4F5A4F50 ; "PZ" in white on red: the
-.dead:  hlt                             ; body did not unpack (no BIOS here)
-        jmp     .dead
+.dead:  mov     dword [0xB8000], 0x4F5A4F50 ; "PZ" in white on red: the
+.hang:  hlt                             ; body did not unpack (no BIOS here)
+        jmp     .hang
 .unpacked:
         mov     edi, __bss_start
         mov     ecx, __bss_end

@@ -16,11 +16,17 @@
  *                    protected and real mode; at `chld` time the
  *                    chain stub is copied to CHAIN_STUB_BASE inside it
  *   0x06000-0x06FFF  .bss16: the thunk's mutable state (BSS16_BASE)
- *   0x07C00-0x0FBFF  the file as the ROM loaded it (NBP_LOAD, at most
+ *   0x07C00-...      the file as the ROM loaded it (NBP_LOAD, at most
  *                    NBP_MAX bytes): stage 1, then the packed body
- *   0x10000-...      the unpacked body (BODY_BASE), .bss (page-aligned),
- *                    the heap (boot/bios/main.c heap_find), up to 64 KiB
- *                    below the base memory the BIOS reports (loader/plan.c)
+ *   after stage 1    the unpacked body (from the next page: linker.ld),
+ *                    .bss (page-aligned), then the heap (boot/bios/main.c
+ *                    heap_find) up to 64 KiB below the base memory the
+ *                    BIOS reports (loader/plan.c plan_heap_end)
+ *
+ * The unpacked body overlaps where the packed one was loaded, so stage 1
+ * first moves the packed body (header and stream) above the unpacked
+ * body's end, into what becomes .bss and the heap, then unpacks it from
+ * there (entry.asm pm_entry).  Nothing of the file is needed afterwards.
  */
 #ifndef PULSAR_LAYOUT_H
 #define PULSAR_LAYOUT_H
@@ -28,13 +34,17 @@
 /* Where a PXE ROM loads a boot program and jumps to it (PXE 2.1, 0:7C00). */
 #define NBP_LOAD 0x7C00
 
-/* The largest file Pulsar may be: stage 1 unpacks the body to BODY_BASE,
- * which the file must not reach (some PXE ROMs refuse larger boot
- * programs too).  The Makefile fails the build over it. */
-#define NBP_MAX 32768
-
-/* Where stage 1 unpacks the body (the C code and data). */
-#define BODY_BASE 0x10000
+/*
+ * The largest file Pulsar may be.  A PXE ROM loads the whole NBP into the
+ * free base memory above 0x7C00 and refuses one that does not fit below
+ * its own data.  Boot programs larger than this (Debian's undionly.kpxe,
+ * ~74 KB) load on every ROM in use, as does its pxelinux.0 (~42 KB), so
+ * 64 KiB is safe with a margin.  (The old layout allowed 32 KiB: it unpacked the
+ * body at 0x10000, which a file past 0x7C00 + 33 KiB would overlap.)
+ * The Makefile fails the build over it; linker.ld keeps room for a file
+ * this large where stage 1 moves the packed body.
+ */
+#define NBP_MAX 65536
 
 /* Pulsar's stack: from the end of the BIOS data area up to STACK_TOP. */
 #define STACK_BOTTOM 0x500
@@ -51,7 +61,7 @@
 #define CHAIN_STUB_BASE 0x600
 #define CHAIN_STUB_MAX 0x200
 
-/* .bss ends below this; the heap follows. */
+/* .bss, and the packed body's copy, end below this; the heap follows. */
 #define IMAGE_LIMIT 0x50000
 
 /* scripts/pack.py's header before the deflated body: "PDEF" (little-
