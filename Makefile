@@ -1,5 +1,5 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
-#   make            build build/pulsar (prints its size, fails over budget)
+#   make            build build/pulsar (prints its size, fails over NBP_MAX)
 #                   and build/pulsar-check (the offline config checker)
 #   make check      host unit tests (cmocka, ASan + UBSan), the malformed-input
 #                   table, pulsar-check against tests/check/cases
@@ -28,7 +28,8 @@ HOSTCC   ?= cc
 PYTHON   ?= python3
 
 # ---------------------------------------------------------------- the NBP
-# Size flags per compiler: the 32 KiB budget is shared by every feature.
+# Size flags per compiler: the 64 KiB limit (NBP_MAX) is shared by every
+# feature.
 # The NBP has no SSE and no callers that need 16-byte stack alignment.
 ifneq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
 NBP_OPT  := -Oz -mstack-alignment=4
