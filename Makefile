@@ -1,5 +1,5 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
-#   make            build build/pulsar (prints its size, fails over budget)
+#   make            build build/pulsar (prints its size, fails over NBP_MAX)
 #                   and build/pulsar-check (the offline config checker)
 #   make check      host unit tests (cmocka, ASan + UBSan), the malformed-input
 #                   table, pulsar-check against tests/check/cases
@@ -11,8 +11,14 @@
 
 BUILD    := build
 NBP      := $(BUILD)/pulsar
-# Some PXE ROMs refuse larger boot programs (see README).
-NBP_MAX  := 32768
+# The file's size limit, and why, is boot/bios/layout.h's NBP_MAX.
+NBP_MAX  := $(shell sed -n 's/^\#define NBP_MAX \([0-9][0-9]*\)$$/\1/p' boot/bios/layout.h)
+ifeq ($(NBP_MAX),)
+$(error cannot read NBP_MAX from boot/bios/layout.h)
+endif
+# Printed next to Pulsar's size when present (Debian package pxelinux): a
+# boot program every PXE ROM in use loads.
+PXELINUX_REF := /usr/lib/PXELINUX/pxelinux.0
 
 CC       ?= gcc
 NASM     ?= nasm
@@ -22,7 +28,8 @@ HOSTCC   ?= cc
 PYTHON   ?= python3
 
 # ---------------------------------------------------------------- the NBP
-# Size flags per compiler: the 32 KiB budget is shared by every feature.
+# Size flags per compiler: the 64 KiB limit (NBP_MAX) is shared by every
+# feature.
 # The NBP has no SSE and no callers that need 16-byte stack alignment.
 ifneq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
 NBP_OPT  := -Oz -mstack-alignment=4
@@ -37,7 +44,8 @@ NBP_CFLAGS := -m32 -march=i686 -std=gnu11 $(NBP_OPT) -ffreestanding -fno-pic -fn
 ifeq ($(DEBUG),1)
 NBP_CFLAGS += -DDEBUG=1
 endif
-NBP_LDFLAGS := -m elf_i386 -T linker.ld --gc-sections -nostdlib -z noexecstack --no-warn-rwx-segments
+NBP_LDS  := $(BUILD)/linker.ld
+NBP_LDFLAGS := -m elf_i386 -T $(NBP_LDS) --gc-sections -nostdlib -z noexecstack --no-warn-rwx-segments
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 # Pure code: every C file under the pure folders, built for the NBP and
@@ -50,9 +58,13 @@ LIBC_SRCS := lib/string.c lib/printf.c lib/malloc.c
 STAGE1_SRCS := lib/inflate.c
 PURE_SRCS := $(filter-out $(LIBC_SRCS) $(STAGE1_SRCS),\
 	$(sort $(foreach d,$(PURE_DIRS),$(wildcard $(d)/*.c))))
-# The BIOS face: only in the NBP.
-EDGE_SRCS := $(wildcard boot/bios/*.c)
+# The BIOS face: only in the NBP.  asm-offsets.c is never linked: it
+# becomes entry.asm's asm-offsets.inc (below).
+EDGE_SRCS := $(filter-out boot/bios/asm-offsets.c,$(wildcard boot/bios/*.c))
 NBP_ASM   := boot/bios/entry.asm
+# What entry.asm knows of the C side (struct offsets, sizes, constants),
+# generated from C so that the compiler, not a comment, keeps them in step.
+ASM_OFFSETS := $(BUILD)/nbp/gen/asm-offsets.inc
 
 NBP_OBJS := $(patsubst %.asm,$(BUILD)/nbp/%.o,$(NBP_ASM)) \
 	$(patsubst %.c,$(BUILD)/nbp/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) $(EDGE_SRCS) \
@@ -86,27 +98,49 @@ $(BUILD)/nbp/lib/inflate.o: lib/inflate.c
 		echo "error: $@ calls out of stage 1:" >&2; nm -u $@ >&2; \
 		rm -f $@; exit 1; fi
 
-$(BUILD)/nbp/%.o: %.asm
+# asm-offsets.c compiled to assembly; each "->NAME VALUE" its DEFINE()s
+# leave there becomes "NAME equ VALUE" (SeaBIOS's and Linux's trick).
+$(ASM_OFFSETS): boot/bios/asm-offsets.c
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf32 -Iboot/bios/ -MD $(@:.o=.d) $< -o $@
+	$(CC) $(NBP_CFLAGS) -MT $@ -MF $(@:.inc=.d) -S $< -o $(@:.inc=.s)
+	@{ echo "; Generated from boot/bios/asm-offsets.c by the Makefile."; \
+	sed -n 's/.*"->\([A-Za-z0-9_]*\) \(-\{0,1\}[0-9][0-9]*\)".*/\1 equ \2/p' \
+		$(@:.inc=.s); } > $@.tmp
+	@if ! grep -q ' equ ' $@.tmp; then \
+		echo "error: no values in $(@:.inc=.s)" >&2; rm -f $@.tmp; exit 1; fi
+	@mv $@.tmp $@
 
-$(BUILD)/pulsar.elf: $(NBP_OBJS) linker.ld
+$(BUILD)/nbp/%.o: %.asm $(ASM_OFFSETS)
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -Iboot/bios/ -I$(dir $(ASM_OFFSETS)) -MD $(@:.o=.d) $< -o $@
+
+# linker.ld takes its addresses from boot/bios/layout.h through cpp
+# (-undef: no predefined i386 to turn OUTPUT_ARCH(i386) into 1).
+$(NBP_LDS): linker.ld
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -undef -nostdinc -x c -I. -MMD -MP -MT $@ -MF $@.d linker.ld -o $@
+
+$(BUILD)/pulsar.elf: $(NBP_OBJS) $(NBP_LDS)
 	$(LD) $(NBP_LDFLAGS) -Map $(BUILD)/pulsar.map -o $@ $(NBP_OBJS) $(LIBGCC)
 
 # The file is stage 1 as linked, then the body packed by scripts/pack.py
 # (see linker.ld); the symbols tell pack.py where the body starts and ends.
-$(NBP): $(BUILD)/pulsar.elf scripts/pack.py
+$(NBP): $(BUILD)/pulsar.elf scripts/pack.py boot/bios/layout.h
 	$(OBJCOPY) -O binary -j .stage1 $< $(BUILD)/stage1.bin
 	$(OBJCOPY) -O binary -j .text -j .rodata -j .data $< $(BUILD)/body.bin
 	@sym() { nm $< | awk -v s=$$1 '$$3 == s { print "0x" $$1 }'; }; \
-	pad=$$(( $$(sym __packed_start) - 0x7C00 )); \
+	pad=$$(( $$(sym __packed_start) - $$(sym __image_start) )); \
 	body=$$(( $$(sym __body_end) - $$(sym __body_start) )); \
 	$(PYTHON) scripts/pack.py $(BUILD)/stage1.bin $(BUILD)/body.bin $@ \
+		--layout boot/bios/layout.h \
 		--pad-to $$pad --body-size $$body
 	@size=$$(stat -c %s $@); \
-	echo "build/pulsar: $$size bytes (budget $(NBP_MAX))"; \
+	ref=""; [ -f $(PXELINUX_REF) ] && \
+		ref="; pxelinux.0: $$(stat -c %s $(PXELINUX_REF)) bytes"; \
+	echo "$@: $$size bytes (limit $(NBP_MAX)$$ref)"; \
 	if [ $$size -gt $(NBP_MAX) ]; then \
-		echo "error: build/pulsar is over the $(NBP_MAX)-byte budget" >&2; \
+		echo "error: $@ is over the $(NBP_MAX)-byte limit" \
+			"(NBP_MAX, boot/bios/layout.h)" >&2; \
 		rm -f $@; exit 1; fi
 
 # ---------------------------------------------------------- host unit tests

@@ -20,7 +20,8 @@ set -eu
 PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipxe-qemu"
 # grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py);
 # pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests
-# chain and the PXELINUX boot path (cases_servers.py); iproute2, dnsmasq-base
+# chain and the PXELINUX boot path (cases_servers.py); the build also prints
+# pxelinux.0's size next to Pulsar's (optional there); iproute2, dnsmasq-base
 # and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers;
 # libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (make fuzz).
 PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common \

@@ -6,9 +6,8 @@
 #define PULSAR_CHAIN_H
 #include <stdint.h>
 
-/** Where the real-mode copy-and-jump stub runs: below 0x7C00, above the
- *  BIOS data area, far below the deepest Pulsar stack. */
-#define CHAIN_STUB_BASE 0x600u
+/* CHAIN_STUB_BASE: where the real-mode copy-and-jump stub runs. */
+#include "boot/bios/layout.h"
 
 /**
  * Copy the @size bytes staged at linear @staged to 0:7C00 and start them

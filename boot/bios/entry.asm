@@ -4,16 +4,18 @@
 ;
 ; The file is stage 1 (this code, uncompressed, at 0x7C00) followed by the
 ; deflated body (the C code and data, see scripts/pack.py), which stage 1
-; unpacks (lib/inflate.c) to its link address before calling C.
+; moves out of the way and unpacks (lib/inflate.c) to its link address,
+; right after stage 1, before calling C.
 ;
-; Memory while Pulsar runs (all below 1 MiB):
+; Memory while Pulsar runs (all below 1 MiB; boot/bios/layout.h has the
+; numbers, which reach this file through asm-offsets.inc):
 ;   0x00000-0x004FF  IVT and BIOS data area (left alone)
 ;   0x00500-0x05FFF  Pulsar's one stack, shared by protected and real mode
 ;   0x06000-0x06FFF  .bss16: the thunk's mutable state
-;   0x07C00-0x0FBFF  the file as the ROM loaded it: stage 1 (the thunk and
-;                    everything it touches lie below 64 KiB), then the
-;                    compressed body (at most 32 KiB in all)
-;   0x10000-...      the unpacked body, .bss (page-aligned), then the heap
+;   0x07C00-...      stage 1 (the thunk and everything it touches lie
+;                    below 64 KiB), then, as the ROM loaded the file, the
+;                    compressed body (at most NBP_MAX = 64 KiB in all)
+;   next page-...    the unpacked body, .bss (page-aligned), then the heap
 ;                    (boot/bios/main.c)
 ;
 ; No write may land in a 4 KiB page that holds code: under QEMU's TCG such
@@ -31,25 +33,14 @@ CODE32  equ 0x08
 DATA32  equ 0x10
 CODE16  equ 0x18
 DATA16  equ 0x20
-STACK_TOP equ 0x6000                  ; below .bss16 (see the top)
 
-; struct rm_regs (boot/bios/realmode.h): keep the two in step.
-RM_EAX    equ 0
-RM_EBX    equ 4
-RM_ECX    equ 8
-RM_EDX    equ 12
-RM_ESI    equ 16
-RM_EDI    equ 20
-RM_EBP    equ 24
-RM_EFLAGS equ 28
-RM_DS     equ 32
-RM_ES     equ 34
-RM_FS     equ 36
-RM_GS     equ 38
-RM_SIZE   equ 40
-
-PACK_MAGIC  equ 0x46454450              ; "PDEF": scripts/pack.py's header
-PACK_HEADER equ 12                      ; magic, unpacked size, packed size
+; Generated from C (boot/bios/asm-offsets.c), never written here:
+;   RM_* (struct rm_regs' offsets and RM_SIZE) and the sizes of the
+;   variables below that C declares in boot/bios/realmode.h;
+;   NBP_LOAD, NBP_MAX, STACK_TOP (below .bss16, see the top),
+;   PACK_MAGIC and PACK_HEADER (scripts/pack.py's header) from
+;   boot/bios/layout.h.
+%include "asm-offsets.inc"
 
 ; LOAD_SEGS sel: load DS, ES, FS, GS and SS with one selector (via AX).
 %macro LOAD_SEGS 1
@@ -63,7 +54,7 @@ PACK_HEADER equ 12                      ; magic, unpacked size, packed size
 
 extern pulsar_main, stage1_inflate
 extern __bss_start, __bss_end
-extern __body_start, __body_end, __packed_start
+extern __body_start, __body_end, __packed_start, __packed_copy
 
 global _start
 global rm_int, rm_farcall
@@ -313,19 +304,31 @@ bits 32
 pm_entry:
         LOAD_SEGS DATA32
         mov     esp, STACK_TOP
+        ; The body unpacks over the packed one: first move the packed
+        ; body (header + stream) to __packed_copy, above the unpacked
+        ; body's end, copying from the top down since the two may overlap.
+        mov     ecx, [__packed_start + 8] ; the header's packed size ...
+        cmp     ecx, NBP_MAX            ; ... which no file exceeds
+        ja      .dead
+        add     ecx, PACK_HEADER
+        lea     esi, [ecx + __packed_start - 1]
+        lea     edi, [ecx + __packed_copy - 1]
+        std
+        rep     movsb
+        cld
         mov     eax, __body_start
-        mov     edx, [__packed_start + 4] ; unpacked size, checked by pack.py
+        mov     edx, [__packed_copy + 4] ; unpacked size, checked by pack.py
         add     edx, eax
         push    edx                     ; stage1_inflate(src, dst, end)
         push    eax
-        push    __packed_start + PACK_HEADER
+        push    __packed_copy + PACK_HEADER
         call    stage1_inflate
         add     esp, 12
         test    eax, eax
         jz      .unpacked
-        mov     dword [0xB8000], 0x4F5A4F50 ; "PZ" in white on red: the
-.dead:  hlt                             ; body did not unpack (no BIOS here)
-        jmp     .dead
+.dead:  mov     dword [0xB8000], 0x4F5A4F50 ; "PZ" in white on red: the
+.hang:  hlt                             ; body did not unpack (no BIOS here)
+        jmp     .hang
 .unpacked:
         mov     edi, __bss_start
         mov     ecx, __bss_end
@@ -452,7 +455,7 @@ chain_stub:
         mov     di, STUB(.returned)
 .have_ret:
         mov     [STUB(cs_ret)], edi
-        mov     dword [STUB(cs_dst)], 0x7C00
+        mov     dword [STUB(cs_dst)], NBP_LOAD
 .copy:  mov     ecx, [STUB(cs_left)]
         test    ecx, ecx
         jz      .copied
@@ -496,7 +499,7 @@ chain_stub:
         mov     fs, ax
         mov     gs, ax
         sti
-        jmp     0:0x7C00
+        jmp     0:NBP_LOAD
 .returned:
         int     0x18                    ; copy failed or the child returned:
 .halt:  hlt                             ; the BIOS's "boot failed" path
@@ -519,11 +522,17 @@ chain_stub_end:
 ; The thunk's mutable state: its own page below the image (see the top).
 section .bss16 nobits alloc write align=16
 alignb 4
-boot_pxenv_ptr:   resd 1                  ; seg:off of PXENV+ from ES:BX
-boot_bangpxe_ptr: resd 1                  ; seg:off of !PXE from SS:SP+4
-boot_rom_ss:      resw 1                  ; the ROM's stack at entry
-boot_rom_sp:      resw 1
-boot_rom_ret:     resd 1                  ; seg:off the ROM's far call returns to
+; Sized as realmode.h declares them (asm-offsets.inc); _start stores
+; 4, 4, 2, 2 and 4 bytes into them, which the %if below checks.
+%if BOOT_PXENV_PTR_SIZE != 4 || BOOT_BANGPXE_PTR_SIZE != 4 || \
+    BOOT_ROM_SS_SIZE != 2 || BOOT_ROM_SP_SIZE != 2 || BOOT_ROM_RET_SIZE != 4
+%error "boot/bios/realmode.h's boot_* types differ from what _start stores"
+%endif
+boot_pxenv_ptr:   resb BOOT_PXENV_PTR_SIZE   ; seg:off of PXENV+ from ES:BX
+boot_bangpxe_ptr: resb BOOT_BANGPXE_PTR_SIZE ; seg:off of !PXE from SS:SP+4
+boot_rom_ss:      resb BOOT_ROM_SS_SIZE      ; the ROM's stack at entry
+boot_rom_sp:      resb BOOT_ROM_SP_SIZE
+boot_rom_ret:     resb BOOT_ROM_RET_SIZE     ; seg:off the ROM's far call returns to
 thunk_target:     resd 1                  ; seg:off to call
 thunk_pm_esp:     resd 1                  ; ESP to return to in 32-bit mode
 thunk_regs_ptr:   resd 1                  ; the caller's struct rm_regs
