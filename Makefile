@@ -2,7 +2,7 @@
 #   make            build build/pulsar (prints its size, fails over NBP_MAX)
 #                   and build/pulsar-check (the offline config checker)
 #   make check      host unit tests (cmocka, ASan + UBSan), the malformed-input
-#                   table, pulsar-check against tests/check/cases
+#                   table, pulsar-check against tests/check/cases, man pages
 #   make fuzz       libFuzzer targets, 5 minutes each (fuzz-ci: 20 s each)
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #   make run        boot the bundled demo over PXE under QEMU
@@ -174,13 +174,24 @@ $(BUILD)/malformed/index: tests/malformed/gen.py
 	rm -rf $(BUILD)/malformed
 	$(PYTHON) tests/malformed/gen.py $(BUILD)/malformed
 
-check: purity $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
+check: purity man-check $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \
 		PULSAR_MALFORMED=$(BUILD)/malformed $$t; done
 	@echo "== tests/check: pulsar-check against good and bad configs"
 	$(PYTHON) tests/check/run.py --checker $(CHECKER)
 	@echo "== tests/test_faultserver.py: the fault-injecting server"
 	$(PYTHON) tests/test_faultserver.py
+
+# ------------------------------------------------------------ man pages
+# Each page must render without a single groff warning (-ww).
+MAN_PAGES := $(wildcard man/*.[1-9])
+
+man-check:
+	@set -e; for m in $(MAN_PAGES); do \
+		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=w -E UTF-8 -l $$m \
+			2>&1 >/dev/null); \
+		if [ -n "$$out" ]; then echo "$$m:" >&2; echo "$$out" >&2; exit 1; fi; \
+	done; echo "== man pages: $(MAN_PAGES) render without warnings"
 
 # -------------------------------------------------------------- fuzzing
 # clang libFuzzer targets with ASan + UBSan (tests/fuzz/fuzz_<t>.c), each
@@ -283,5 +294,5 @@ bench: $(NBP) $(TEST_KERNEL)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all purity check clang-nbp e2e test run deps bench fuzz fuzz-ci fuzz-tftp-proto clean
+.PHONY: all purity man-check check clang-nbp e2e test run deps bench fuzz fuzz-ci fuzz-tftp-proto clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,5 +1,6 @@
 /*
- * Pulsar's recovery policy, in one place (README "When things go wrong"):
+ * Pulsar's recovery policy, in one place (docs/servers.md, "When things
+ * go wrong"):
  *
  * - One file: a transfer that fails on the way (the server stops
  *   answering, the ROM reports an error, the file ends early or runs

@@ -1,5 +1,5 @@
 /*
- * Ethernet, ARP, IPv4 and UDP frames for the NIC fast path (net/e1000.c):
+ * Ethernet, ARP, IPv4 and UDP frames for the NIC fast path (boot/bios/nic.c):
  * building what Pulsar sends and classifying what arrives.  Pure C: every
  * received frame is untrusted and parsed with bounds checks; unit-tested
  * and fuzzed on the host.  Addresses are in network byte order.

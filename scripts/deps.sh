@@ -23,10 +23,11 @@ PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipx
 # chain and the PXELINUX boot path (cases_servers.py); the build also prints
 # pxelinux.0's size next to Pulsar's (optional there); iproute2, dnsmasq-base
 # and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers;
-# libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (make fuzz).
+# libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (make fuzz);
+# man-db and groff-base render the man pages (make man-check).
 PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common \
     xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0 \
-    libclang-rt-14-dev"
+    libclang-rt-14-dev man-db groff-base"
 SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd"
 PKGS_BENCH="$PKGS_RUN grub-pc-bin grub-common pxelinux syslinux-common \
     iproute2 dnsmasq-base libwrap0 gnuplot-nox"

@@ -1,6 +1,6 @@
 /*
  * The PXE API: finding it, calling it, and the parameter blocks Pulsar
- * uses (PXE 2.1).  Only net/ talks to the PXE ROM.
+ * uses (PXE 2.1).  Only boot/bios/ talks to the PXE ROM.
  */
 #ifndef PULSAR_PXE_H
 #define PULSAR_PXE_H

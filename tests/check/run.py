@@ -13,10 +13,12 @@ Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   random SIZE        SIZE deterministic pseudo-random bytes
   bzimage SIZE       a SIZE-byte Linux bzImage (protocol 2.15, Debian-like)
 
-The README's config examples are checked too: every ```-block of README.md
-preceded by a line `<!-- check: NAME -->` replaces cases/NAME/tftp's
-config named in that case's `readme:` line, so the examples cannot drift
-from what the checker accepts.
+The documentation's config examples are checked too: every ```-block of
+README.md or docs/*.md preceded by a line `<!-- check: NAME -->` is
+written to $TMP/tftp under the name in case NAME's `example:` line
+(docs/config.md holds them today), so the examples cannot drift from what
+the checker accepts.  A marker name used twice, a marker without its case
+directory, or an `example:` case without its block fails.
 
     python3 tests/check/run.py [--checker build/pulsar-check] [NAME ...]
 
@@ -88,11 +90,11 @@ def make_file(path, kind, args):
 
 
 def parse_case(path):
-    """case.txt -> dict(args, files, exit, expect, readme)."""
+    """case.txt -> dict(args, files, exit, expect, example)."""
     with open(path) as f:
         head, _, expect = f.read().partition("\n---\n")
     case = {"args": "", "files": [], "exit": None, "expect": expect,
-            "readme": None}
+            "example": None}
     for line in head.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -104,21 +106,37 @@ def parse_case(path):
             case["files"].append(value.split())
         elif key == "exit":
             case["exit"] = int(value)
-        elif key == "readme":
-            case["readme"] = value
+        elif key == "example":
+            case["example"] = value
         else:
             raise ValueError("%s: unknown key %r" % (path, key))
     return case
 
 
-def readme_blocks():
-    """NAME -> text of the code block after `<!-- check: NAME -->`."""
-    with open(os.path.join(TOP, "README.md")) as f:
-        text = f.read()
+def doc_files():
+    """The Markdown files whose examples may be checked."""
+    docs = os.path.join(TOP, "docs")
+    names = [os.path.join(TOP, "README.md")]
+    if os.path.isdir(docs):
+        names += sorted(os.path.join(docs, n) for n in os.listdir(docs)
+                        if n.endswith(".md"))
+    return names
+
+
+def doc_blocks():
+    """NAME -> (file, text of the code block after `<!-- check: NAME -->`)."""
     blocks = {}
-    for m in re.finditer(r"<!-- check: (\S+) -->\s*\n```[^\n]*\n(.*?)```",
-                         text, re.S):
-        blocks[m.group(1)] = m.group(2)
+    for path in doc_files():
+        with open(path) as f:
+            text = f.read()
+        rel = os.path.relpath(path, TOP)
+        for m in re.finditer(r"<!-- check: (\S+) -->\s*\n```[^\n]*\n(.*?)```",
+                             text, re.S):
+            name = m.group(1)
+            if name in blocks:
+                raise ValueError("`<!-- check: %s -->` in both %s and %s"
+                                 % (name, blocks[name][0], rel))
+            blocks[name] = (rel, m.group(2))
     return blocks
 
 
@@ -133,11 +151,12 @@ def run_case(checker, name, blocks):
                 shutil.copytree(os.path.join(cdir, sub),
                                 os.path.join(tmp, sub))
         os.makedirs(os.path.join(tmp, "tftp"), exist_ok=True)
-        if case["readme"]:
+        if case["example"]:
             if name not in blocks:
-                return ["README.md has no `<!-- check: %s -->` block" % name]
-            with open(os.path.join(tmp, "tftp", case["readme"]), "w") as f:
-                f.write(blocks[name])
+                return ["no `<!-- check: %s -->` block in README.md or "
+                        "docs/*.md" % name]
+            with open(os.path.join(tmp, "tftp", case["example"]), "w") as f:
+                f.write(blocks[name][1])
         for spec in case["files"]:
             make_file(os.path.join(tmp, spec[0]), spec[1], spec[2:])
         args = [a.replace("$TMP", tmp) for a in shlex.split(case["args"])]
@@ -167,8 +186,13 @@ def main():
     ap.add_argument("names", nargs="*")
     opts = ap.parse_args()
     names = opts.names or sorted(os.listdir(os.path.join(HERE, "cases")))
-    blocks = readme_blocks()
+    blocks = doc_blocks()
     passed = failed = 0
+    if not opts.names:
+        for name in sorted(set(blocks) - set(names)):
+            print("FAIL %s: %s marks a block for a case that does not exist"
+                  % (name, blocks[name][0]))
+            failed += 1
     for name in names:
         fails = run_case(opts.checker, name, blocks)
         if fails:

@@ -2,7 +2,7 @@
 
 - config-nested: nested `conf`, continuation lines, comments, CRLF and
   `root` changes give the exact kernel and module command lines (written
-  out below from the README's rules) and the right files.
+  out below from docs/config.md's rules) and the right files.
 - config-loop, malformed-*: the `file:line:` error on Pulsar's serial
   console, and the very same text from build/pulsar-check on the same
   TFTP root.
@@ -221,7 +221,7 @@ def nested_case(opts):
                 "mods/m1.bin": mods["m1.bin"],
                 "mods2/m2.bin": mods["m2.bin"],
                 "mods2/m3.bin": mods["m3.bin"]}
-    # From the README's rules: a continuation drops the backslash and the
+    # From docs/config.md's rules: a continuation drops the backslash and the
     # line break and keeps the next line's leading white space; outer
     # white space of the arguments is stripped, inner kept; what a nested
     # file sets (root mods2) stays in force after its `conf` line.

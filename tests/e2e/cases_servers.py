@@ -603,7 +603,7 @@ class CleanupCase(run.Case):
 # ---------------------------------------------------------------- cases
 
 def cases(opts):
-    """The boot paths of README.md's table, then the cleanup check."""
+    """The boot paths of docs/servers.md's table, then the cleanup check."""
     out = [
         NetbootCase(opts, "srv-dnsmasq",
                     lambda c, t: demo_layout(c, t, {"server": "dnsmasq"}),

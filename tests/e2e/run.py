@@ -49,8 +49,8 @@ PAGE = 4096
 MIB = 1 << 20
 EXIT_OK = 33  # isa-debug-exit: (0x10 << 1) | 1
 LOG_TAIL = 60
-# After an error Pulsar prints this, waits and starts over (README "When
-# things go wrong"); an ErrorCase stops QEMU when it appears.
+# After an error Pulsar prints this, waits and starts over (docs/servers.md,
+# "When things go wrong"); an ErrorCase stops QEMU when it appears.
 BOOT_FAILED = "pulsar: boot failed"
 POLL_S = 0.1
 

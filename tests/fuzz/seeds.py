@@ -7,7 +7,7 @@ Seeds are the valid inputs Pulsar meets every day and every row of the
 malformed-input table (tests/malformed/gen.py) that is small enough to
 mutate quickly, so each target starts next to every error path.  The
 files are committed; crashes found later are added by hand with a name
-that says what they were (see README "Fuzzing").
+that says what they were (see docs/tests.md, "Fuzzing").
 """
 
 import argparse

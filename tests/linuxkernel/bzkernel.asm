@@ -1,7 +1,7 @@
 ; Pulsar's bzImage test kernel: a tiny image in the Linux/x86 boot protocol
 ; format that checks what Kitten relies on and reports it on COM1 as
-; `KT key=value` lines (see README.md), then leaves QEMU through
-; isa-debug-exit.  Assembled with nasm -f bin; PROTO (0x020A or 0x0206)
+; `KT key=value` lines (see tests/linuxkernel/README.md), then leaves
+; QEMU through isa-debug-exit.  Assembled with nasm -f bin; PROTO (0x020A or 0x0206)
 ; picks the header version, as in Kitten (2.06) or a later Linux (2.10).
 ;
 ; File layout, as a boot loader sees it:
