@@ -199,7 +199,7 @@ man-check:
 # build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
 #   make fuzz        each target for FUZZ_SECONDS (default 300)
 #   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
-FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto ether
+FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto ether session
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 20
@@ -220,6 +220,11 @@ $(BUILD)/fuzz/fuzz_tftp: tests/fuzz/fuzz_tftp.c $(PURE_SRCS) $(FUZZ_TFTP_SRCS) $
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-pointer-to-int-cast \
 		-Dprintf=fuzz_quiet_printf -o $@ $< $(PURE_SRCS) $(FUZZ_TFTP_SRCS)
 
+# The whole boot session over memory files (its messages silenced).
+$(BUILD)/fuzz/fuzz_session: tests/fuzz/fuzz_session.c $(PURE_SRCS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Dprintf=fuzz_quiet_printf -o $@ $< $(PURE_SRCS)
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRCS)
@@ -231,7 +236,7 @@ define run_fuzzers
 		echo "== fuzz_$$t: $(1) s"; \
 		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -print_final_stats=1 \
 			-max_len=$$(case $$t in config) echo $(FUZZ_MAX_LEN_config);; \
-				elf|bzimage) echo $(FUZZ_MAX_LEN_elf);; dhcp) echo \
+				elf|bzimage|session) echo $(FUZZ_MAX_LEN_elf);; dhcp) echo \
 				$(FUZZ_MAX_LEN_dhcp);; *) echo $(FUZZ_MAX_LEN_tftp);; esac) \
 			-artifact_prefix=$(BUILD)/fuzz/$$t- \
 			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | \
