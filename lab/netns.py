@@ -1,4 +1,4 @@
-"""A private network for end-to-end tests with real servers.
+"""A private network for QEMU and real servers (tests, netboot, bench).
 
 NetNS creates a network namespace with a unique name, a tap device inside
 it for QEMU (`-netdev tap,ifname=...,script=no,downscript=no`) and the
