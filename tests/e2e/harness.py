@@ -1,58 +1,39 @@
-#!/usr/bin/env python3
-"""Pulsar end-to-end harness: boot Pulsar over PXE under QEMU and check.
+"""Pulsar's end-to-end harness: what every case shares.
 
-Each case builds a TFTP root in a temporary directory (Pulsar, a config,
-the test kernel, modules), boots QEMU's e1000 PXE ROM from it, captures
-COM1 into a file and then checks every `TK ` line the test kernel printed
-(tests/kernel/README.md) against what the harness itself wrote: magic,
-flags, memory facts versus the memory map, command lines, module sizes,
-CRC-32s, alignment, order and overlaps, and QEMU's exit status.
+A case (Case and its subclasses here and in cases_*.py) builds a TFTP
+root in a temporary directory (Pulsar, a config, the test kernel,
+modules), boots QEMU's e1000 PXE ROM from it (lab.qemu builds the
+command line), captures COM1 into a file and then checks every `TK ` line
+the test kernel printed (tests/kernel/README.md) against what the harness
+itself wrote: magic, flags, memory facts versus the memory map, command
+lines, module sizes, CRC-32s, alignment, order and overlaps, and QEMU's
+exit status.
 
-    python3 tests/e2e/run.py --nbp build/pulsar --kernel build/testkernel.elf
-        [--demo] [--case NAME ...] [--keep] [--direct] [--timeout S]
-
---demo    run only two-modules, echoing the serial log live, then a summary
---direct  self-test without Pulsar: QEMU's own multiboot loader (-kernel,
-          -initrd, -append) boots the test kernel; same module/CRC/mmap checks
---case    run the named cases only (any mode); repeatable
---keep    keep the temporary directories (their paths are printed)
-
-Output: `PASS name (x.y s)` or `FAIL name: reason` per case (a failure is
-followed by every failed assertion and the serial log's last 60 lines), and
-last `N passed, M failed`.  Exit status 0 iff every case passed.
-Standard library only.
+Here: the report parser (parse_report), the checks (Checker, check_boot,
+check_error), the QEMU runner (run_qemu), the demo's config and modules,
+and the Case base classes.  tests/e2e/run.py selects and runs the cases.
+Standard library and lab only.
 """
 
-import argparse
-import importlib
-import codecs
 import os
-import random
 import re
 import shutil
-import signal
-import struct
-import subprocess
-import sys
-import tempfile
-import time
 import zlib
 
-QEMU = "qemu-system-x86_64"
-MEM_MIB = 128
-MAC = "52:54:00:12:34:56"
+from lab import qemu
+from lab.images import (MB_BOOT_MAGIC, MIB, PAGE, align_up,  # noqa: F401
+                        elf_span, has_multiboot_header, random_bytes)
+
+QEMU = qemu.QEMU
+MEM_MIB = qemu.MEM_MIB
+MAC = qemu.MAC
 CONFIG_NAME = "config-" + MAC.replace(":", "-")
-TFTP_SERVER = "10.0.2.2"  # QEMU user networking's host (DHCP and TFTP)
-MB_BOOT_MAGIC = 0x2BADB002
+TFTP_SERVER = qemu.USER_SERVER  # QEMU user networking's host (DHCP and TFTP)
 MBI_SIZE = 88  # bytes in a Multiboot 0.6.96 information structure
-PAGE = 4096
-MIB = 1 << 20
-EXIT_OK = 33  # isa-debug-exit: (0x10 << 1) | 1
-LOG_TAIL = 60
+EXIT_OK = qemu.EXIT_OK  # isa-debug-exit: (0x10 << 1) | 1
 # After an error Pulsar prints this, waits and starts over (README "When
 # things go wrong"); an ErrorCase stops QEMU when it appears.
 BOOT_FAILED = "pulsar: boot failed"
-POLL_S = 0.1
 
 # flags bit -> the `TK` key that is printed only when the bit is set
 FLAG_KEYS = {0: "mem_lower", 2: "cmdline", 3: "mods_count", 5: "syms_num",
@@ -68,11 +49,6 @@ class CheckFailed(Exception):
 
 
 # ------------------------------------------------------------- test data
-
-def random_bytes(seed, size):
-    """Deterministic pseudo-random content: the same bytes every run."""
-    return random.Random(seed).randbytes(size)
-
 
 def logical_lines(text):
     """Yield (first physical line number, logical line) of a config.
@@ -111,38 +87,6 @@ def config_items(text):
         items.append({"kind": parts[0], "name": name, "line": lineno,
                       "cmdline": name + (" " + args if args else "")})
     return items
-
-
-def elf_span(image):
-    """[start, end) of an ELF32 image's loadable segments (physical)."""
-    if image[:4] != b"\x7fELF" or image[4] != 1:
-        raise ValueError("not an ELF32 file")
-    phoff, = struct.unpack_from("<I", image, 0x1C)
-    phentsize, phnum = struct.unpack_from("<HH", image, 0x2A)
-    start, end = None, None
-    for i in range(phnum):
-        (p_type, _off, _vaddr, paddr, _filesz, memsz, _flags,
-         _align) = struct.unpack_from("<8I", image, phoff + i * phentsize)
-        if p_type == 1 and memsz:  # PT_LOAD
-            start = paddr if start is None else min(start, paddr)
-            end = paddr + memsz if end is None else max(end, paddr + memsz)
-    if start is None:
-        raise ValueError("no loadable segment")
-    return start, end
-
-
-def has_multiboot_header(image):
-    """True if @image has a valid Multiboot header in its first 8 KiB."""
-    for off in range(0, min(len(image), 8192) - 11, 4):
-        magic, flags, csum = struct.unpack_from("<3I", image, off)
-        if magic == 0x1BADB002 and (magic + flags + csum) & 0xFFFFFFFF == 0:
-            return True
-    return False
-
-
-def align_up(value, align):
-    """@value rounded up to a multiple of @align."""
-    return (value + align - 1) // align * align
 
 
 # ------------------------------------------------------------ the report
@@ -453,83 +397,20 @@ def check_error(text, patterns):
 
 # ------------------------------------------------------------ QEMU runner
 
-def run_qemu(args, log_path, timeout, stop_marker=None, echo=False):
-    """Run QEMU until it exits, @stop_marker shows in the log, or @timeout.
+def run_qemu(args, log_path, timeout, stop_marker=None, echo=False,
+             **kw):
+    """Run QEMU (@args, from lab.qemu.command) until it exits,
+    @stop_marker shows in the log, or @timeout; lab.qemu.run does it
+    (@kw: its popen, to run QEMU in a namespace).
 
     The serial log is polled; with @echo it is copied to stdout as it grows.
-    Returns (exit status or None, log text, seconds, how it ended)."""
-    err_path = log_path + ".stderr"
-    start = time.monotonic()
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err,
-                                stderr=subprocess.STDOUT)
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    seen = ""
-    pos = 0
-    ended = "exited"
-
-    def pump():
-        """Read what the log gained since the last call."""
-        nonlocal seen, pos
-        try:
-            with open(log_path, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-        except FileNotFoundError:
-            return
-        pos += len(chunk)
-        new = decoder.decode(chunk)
-        seen += new
-        if echo and new:
-            # Keep a lone CR: Pulsar's progress line updates in place.
-            sys.stdout.write(new.replace("\r\n", "\n"))
-            sys.stdout.flush()
-
-    try:
-        while proc.poll() is None:
-            pump()
-            if stop_marker and stop_marker in seen:
-                ended = "stopped"
-                break
-            if time.monotonic() - start > timeout:
-                ended = "timeout"
-                break
-            time.sleep(POLL_S)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    pump()
-    elapsed = time.monotonic() - start
-    rc = proc.returncode if ended == "exited" else None
-    return rc, seen, elapsed, ended
+    QEMU's own output goes to @log_path + ".stderr" (print_failure shows
+    it).  Returns (exit status or None, log text, seconds, how it ended)."""
+    return qemu.run(args, log_path, timeout, stop=stop_marker, echo=echo,
+                    **kw)
 
 
-def qemu_base(log_path):
-    """QEMU flags every case shares: no display, no monitor, no terminal."""
-    if "," in log_path:
-        raise ValueError("QEMU cannot take a comma in %s" % log_path)
-    return [QEMU, "-accel", "tcg", "-m", str(MEM_MIB), "-no-reboot",
-            "-display", "none", "-monitor", "none", "-parallel", "none",
-            "-serial", "file:" + log_path,
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-
-
-def qemu_pxe(tftp_dir, log_path):
-    """QEMU flags to PXE-boot `pulsar` from @tftp_dir through an e1000."""
-    if "," in tftp_dir:
-        raise ValueError("QEMU cannot take a comma in %s" % tftp_dir)
-    return qemu_base(log_path) + [
-        "-boot", "n",
-        "-netdev", "user,id=n0,tftp=%s,bootfile=pulsar" % tftp_dir,
-        "-device", "e1000,netdev=n0,mac=" + MAC]
-
-
-# ------------------------------------------------------------------ cases
+# ------------------------------------------------------------ the demo
 
 DEMO_CONFIG = """\
 # Pulsar demo
@@ -540,18 +421,9 @@ load module2.bin second \\
     module
 """
 
-ADDR = 0x2000000
-
 # Pulsar's line when it drives QEMU's e1000 itself (boot/bios/nic.h).
 FAST_PATH_LINE = ("pulsar: fast path: driving the Intel 82540EM at PCI "
                   "00:03.0 directly during transfers")
-
-# make run's demo adds a 48 MiB module: the others load in a blink, and
-# the progress line (drawn from about 0.2 s on) should be seen at work.
-DEMO_BIG_NAME = "guest.img"
-DEMO_BIG_SIZE = 48 * MIB
-DEMO_BIG_LOAD = ("# a guest image, large enough to watch the progress line\n"
-                 "load %s guest image\n" % DEMO_BIG_NAME)
 
 
 def demo_modules():
@@ -595,65 +467,6 @@ class Case:
         raise NotImplementedError
 
 
-class BootCase(Case):
-    """Pulsar boots the test kernel with the demo modules; all checks."""
-
-    def __init__(self, opts, name, addr=None, echo=False, big=False,
-                 qemu_extra=(), fast_path=True):
-        super().__init__(opts)
-        self.name = name
-        self.addr = addr
-        self.echo = echo
-        self.big = big
-        self.qemu_extra = list(qemu_extra)
-        self.fast_path = fast_path  # expect the NIC fast path's line
-
-    def config(self):
-        """The demo config, with `addr` before the loads if asked, and a
-        large third module if @big."""
-        config = DEMO_CONFIG
-        if self.addr is not None:
-            config = config.replace("load module1.bin",
-                                    "addr %#x\nload module1.bin" % self.addr, 1)
-        if self.big:
-            config += DEMO_BIG_LOAD
-        return config
-
-    def run(self, tmp):
-        config = self.config()
-        modules = demo_modules()
-        if self.big:
-            modules[DEMO_BIG_NAME] = random_bytes(3, DEMO_BIG_SIZE)
-        files = {"demo/kernel.elf": self.kernel()}
-        files.update(("demo/" + k, v) for k, v in modules.items())
-        root = self.write_tftp(tmp, config, files)
-        items = config_items(config)
-        execs = [it for it in items if it["kind"] == "exec"]
-        exp = {
-            "kernel_cmdline": execs[-1]["cmdline"],
-            "cmdline_exact": True,
-            "loader_prefix": "Pulsar",
-            "modules": [(it["cmdline"], modules[it["name"]])
-                        for it in items if it["kind"] == "load"],
-            "addr": self.addr,
-            "kernel_span": elf_span(self.kernel()),
-            "required_flags": sorted(FLAG_KEYS),
-        }
-        log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = run_qemu(
-            qemu_pxe(root, log) + self.qemu_extra, log, self.opts.timeout,
-            echo=self.echo)
-        self.log_text = text
-        if ended == "timeout" and "TK end" not in text:
-            raise CheckFailed(["timed out after %d s" % self.opts.timeout])
-        rep = check_boot(text, rc, exp)
-        fast = FAST_PATH_LINE in text.replace("\r", "\n").split("\n")
-        if fast != self.fast_path:
-            raise CheckFailed(["expected %s line %r" % (
-                "a" if self.fast_path else "no", FAST_PATH_LINE)])
-        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
-
-
 class ErrorCase(Case):
     """Pulsar must refuse the config with an error naming the culprit."""
 
@@ -668,7 +481,7 @@ class ErrorCase(Case):
         root = self.write_tftp(tmp, self.config_text, self.files(self))
         log = os.path.join(tmp, "serial.log")
         rc, text, secs, ended = run_qemu(
-            qemu_pxe(root, log), log, self.opts.timeout,
+            qemu.pxe(root, log), log, self.opts.timeout,
             stop_marker=BOOT_FAILED)
         self.log_text = text
         if ended == "timeout":
@@ -676,277 +489,3 @@ class ErrorCase(Case):
                                % (self.opts.timeout, BOOT_FAILED)])
         check_error(text, self.patterns(self.config_text))
         return {"secs": secs, "rc": rc}
-
-
-def missing_file_case(opts):
-    """`load nothere.bin`: an error at that line naming file and server."""
-    config = ("# Pulsar missing-file case\nroot demo\n"
-              "exec kernel.elf console=serial\n"
-              "load module1.bin first module\nload nothere.bin\n")
-
-    def files(case):
-        return {"demo/kernel.elf": case.kernel(),
-                "demo/module1.bin": demo_modules()["module1.bin"]}
-
-    def patterns(text):
-        line = [it for it in config_items(text)
-                if it["name"] == "nothere.bin"][0]["line"]
-        prefix = "pulsar: error: %s:%d: " % (CONFIG_NAME, line)
-        return [("`%s...` naming nothere.bin and %s" % (prefix, TFTP_SERVER),
-                 lambda ln: prefix in ln and "nothere.bin" in ln
-                 and TFTP_SERVER in ln)]
-    return ErrorCase(opts, "missing-file", config, files, patterns)
-
-
-def bad_kernel_case(opts):
-    """exec names random bytes: an error naming the file and multiboot."""
-    config = ("# Pulsar bad-kernel case\nroot demo\n"
-              "exec garbage.elf console=serial\n"
-              "load module1.bin first module\n")
-    garbage = random_bytes(3, 64 * 1024)
-    assert not has_multiboot_header(garbage)
-
-    def files(case):
-        return {"demo/garbage.elf": garbage,
-                "demo/module1.bin": demo_modules()["module1.bin"]}
-
-    def patterns(_text):
-        return [("`pulsar: error: ` naming garbage.elf and multiboot",
-                 lambda ln: "pulsar: error: " in ln and "garbage.elf" in ln
-                 and "multiboot" in ln.lower())]
-    return ErrorCase(opts, "bad-kernel", config, files, patterns)
-
-
-class DirectCase(Case):
-    """QEMU's built-in multiboot loader boots the test kernel (no Pulsar):
-    proves the kernel and these checks.  QEMU's kernel command line is
-    "<path> <append>", so only containment of the appended text is checked;
-    a module's command line is exactly its -initrd entry."""
-
-    needs_nbp = False
-
-    def __init__(self, opts, name, with_modules):
-        super().__init__(opts)
-        self.name = name
-        self.with_modules = with_modules
-
-    def run(self, tmp):
-        kernel = os.path.join(tmp, "kernel.elf")
-        with open(kernel, "wb") as f:
-            f.write(self.kernel())
-        args_for = {"module1.bin": "first module",
-                    "module2.bin": "second     module"}
-        modules = demo_modules() if self.with_modules else {}
-        want, initrd = [], []
-        for name, data in modules.items():
-            path = os.path.join(tmp, name)
-            with open(path, "wb") as f:
-                f.write(data)
-            entry = "%s %s" % (path, args_for[name])
-            if "," in entry:
-                raise ValueError("QEMU cannot take a comma in " + entry)
-            initrd.append(entry)
-            want.append((entry, data))
-        append = "console=serial direct" if self.with_modules else ""
-        log = os.path.join(tmp, "serial.log")
-        args = qemu_base(log) + ["-kernel", kernel]
-        if append:
-            args += ["-append", append]
-        if initrd:
-            args += ["-initrd", ",".join(initrd)]
-        exp = {
-            "kernel_cmdline": append,
-            "cmdline_exact": False,
-            "loader_prefix": None,
-            "modules": want,
-            "addr": None,
-            "kernel_span": elf_span(self.kernel()),
-            "required_flags": [0, 2, 6, 9] + ([3] if want else []),
-        }
-        rc, text, secs, ended = run_qemu(args, log, self.opts.timeout)
-        self.log_text = text
-        if ended == "timeout" and "TK end" not in text:
-            raise CheckFailed(["timed out after %d s" % self.opts.timeout])
-        rep = check_boot(text, rc, exp)
-        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
-
-
-def all_cases(opts):
-    """Every case, PXE ones first; --direct and --case pick among them.
-
-    Each tests/e2e/cases_*.py module adds its own cases through a function
-    cases(opts) returning Case objects, so topics (chainloading, Linux,
-    servers, faults, ...) live in their own files and share this harness.
-    """
-    cases = [
-        BootCase(opts, "two-modules", echo=opts.demo, big=opts.demo),
-        BootCase(opts, "addr", addr=ADDR),
-        # CPUID without the hypervisor bit, as on real hardware: no fast
-        # path, every packet through the PXE ROM.
-        BootCase(opts, "no-hypervisor-bit", fast_path=False,
-                 qemu_extra=["-cpu", "qemu64,-hypervisor"]),
-        missing_file_case(opts),
-        bad_kernel_case(opts),
-        DirectCase(opts, "direct-two-modules", with_modules=True),
-        DirectCase(opts, "direct-no-modules", with_modules=False),
-    ]
-    here = os.path.dirname(os.path.abspath(__file__))
-    if here not in sys.path:
-        sys.path.insert(0, here)
-    for name in sorted(os.listdir(here)):
-        if name.startswith("cases_") and name.endswith(".py"):
-            module = importlib.import_module(name[:-3])
-            cases.extend(module.cases(opts))
-    return cases
-
-
-# ------------------------------------------------------------------- main
-
-def print_failure(case, tmp, reasons):
-    """FAIL line, every failed assertion, the serial log's tail."""
-    print("FAIL %s: %s" % (case.name, reasons[0]))
-    for reason in reasons[1:]:
-        print("    also: " + reason)
-    text = getattr(case, "log_text", None)
-    if text is None and tmp:
-        try:
-            with open(os.path.join(tmp, "serial.log"), "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            text = ""
-    ran = os.path.exists(os.path.join(tmp, "serial.log"))
-    # What a terminal would show: of a CR-updated line (Pulsar's
-    # progress), only what was written last.
-    lines = [ln.split("\r")[-1] for ln in
-             (text or "").replace("\r\n", "\n").split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    if ran:  # QEMU was started: its log, even empty, is evidence
-        print("    --- serial log, last %d lines ---" % LOG_TAIL)
-        for line in lines[-LOG_TAIL:]:
-            print("    | " + line)
-        if not lines:
-            print("    | (empty)")
-    try:
-        with open(os.path.join(tmp, "serial.log.stderr"), "rb") as f:
-            err = f.read().decode("utf-8", "replace").strip()
-    except OSError:
-        err = ""
-    if err:
-        print("    --- QEMU's own output ---")
-        for line in err.splitlines()[-20:]:
-            print("    | " + line)
-    # Cases with servers name their logs: (title, path) pairs.
-    for title, path in getattr(case, "extra_logs", []):
-        try:
-            with open(path, "rb") as f:
-                log = f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            continue
-        print("    --- %s, last 20 lines ---" % title)
-        for line in log[-20:]:
-            print("    | " + line)
-    sys.stdout.flush()
-
-
-def print_demo_summary(result):
-    """What a person watching `make run` should take away."""
-    rep, exp = result["report"], result["exp"]
-    v = rep["values"]
-    print()
-    print("== summary")
-    print("Pulsar loaded the test kernel and %d modules over PXE (TFTP %s)."
-          % (len(rep["mods"]), TFTP_SERVER))
-    print("  loader:         %s" % unescape(v.get("loader", "-")))
-    print("  kernel cmdline: %s" % unescape(v.get("cmdline", "-")))
-    for mod in rep["mods"]:
-        print("  module %d:       %s at %#x-%#x, %d bytes, crc32 %#010x ok"
-              % (mod["idx"], mod["cmdline"], mod["start"], mod["end"],
-                 mod["size"], mod["crc32"]))
-    print("  memory:         %s KiB low, %s KiB high, %d map entries"
-          % (v.get("mem_lower"), v.get("mem_upper"), len(rep["mmap"])))
-    print("  test kernel:    at %s, info at %s, status %s; QEMU exit %s"
-          % (v.get("kernel"), v.get("info"), v.get("end status"),
-             result["rc"]))
-    print("  checked:        magic, flags, memory vs map, command lines, "
-          "%d module sizes and CRC-32s, placement" % len(exp["modules"]))
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--nbp", default="build/pulsar",
-                    help="Pulsar's boot program (default build/pulsar)")
-    ap.add_argument("--kernel", default="build/testkernel.elf",
-                    help="the test kernel (default build/testkernel.elf)")
-    ap.add_argument("--demo", action="store_true",
-                    help="run two-modules only, echoing the serial log")
-    ap.add_argument("--case", action="extend", nargs="+", default=[],
-                    metavar="NAME", help="run only these cases")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directories")
-    ap.add_argument("--direct", action="store_true",
-                    help="boot with QEMU's multiboot loader (no Pulsar)")
-    ap.add_argument("--timeout", type=float, default=60,
-                    help="seconds per case (default 60)")
-    opts = ap.parse_args(argv)
-
-    cases = all_cases(opts)
-    by_name = {c.name: c for c in cases}
-    if opts.case:
-        unknown = [n for n in opts.case if n not in by_name]
-        if unknown:
-            ap.error("unknown case %s; known: %s"
-                     % (", ".join(unknown), ", ".join(by_name)))
-        chosen = [by_name[n] for n in opts.case]
-    elif opts.demo:
-        chosen = [by_name["two-modules"]]
-    elif opts.direct:
-        chosen = [c for c in cases if not c.needs_nbp]
-    else:
-        chosen = [c for c in cases if c.needs_nbp]
-
-    passed = failed = 0
-    for case in chosen:
-        tmp = tempfile.mkdtemp(prefix="pulsar-e2e-%s-" % case.name)
-        try:
-            if not shutil.which(QEMU):
-                raise CheckFailed(["%s is not installed" % QEMU])
-            if not os.path.isfile(opts.kernel):
-                raise CheckFailed(["test kernel %s does not exist "
-                                   "(make build/testkernel.elf)"
-                                   % opts.kernel])
-            if case.needs_nbp and not os.path.isfile(opts.nbp):
-                raise CheckFailed(["Pulsar %s does not exist (make)"
-                                   % opts.nbp])
-            if opts.demo:
-                print("== PXE-booting %s under QEMU (TFTP root %s); serial "
-                      "output follows" % (opts.nbp, tmp))
-                sys.stdout.flush()
-            result = case.run(tmp)
-            if opts.demo:
-                print_demo_summary(result)
-            print("PASS %s (%.1f s)" % (case.name, result["secs"]))
-            passed += 1
-        except CheckFailed as e:
-            print_failure(case, tmp, e.args[0])
-            failed += 1
-        except Exception as e:  # a harness bug must still fail the case
-            print_failure(case, tmp, ["harness error: %s: %s"
-                                      % (type(e).__name__, e)])
-            failed += 1
-        finally:
-            if opts.keep:
-                print("    kept %s" % tmp)
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
-        sys.stdout.flush()
-
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
-
-
-if __name__ == "__main__":
-    # cases_*.py modules `import run`: let them share this very module, so
-    # CheckFailed and the helpers are the same objects.
-    sys.modules.setdefault("run", sys.modules[__name__])
-    sys.exit(main())
