@@ -46,7 +46,7 @@ import time
 from lab import module_argv, qemu, servers
 from lab.netns import NetNS
 from lab.qemu import MAC, NICS, QEMU
-from lab.servers import SetupError, find_program, tail  # noqa: F401
+from lab.servers import SetupError, tail
 
 SERVERS = ("user", "dnsmasq", "isc+tftpd-hpa", "isc+atftpd")
 NET = ipaddress.ip_network("10.77.0.0/24")
@@ -302,7 +302,8 @@ def boot(o, on_ready=None):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(
-        prog="netboot", description=__doc__.split("\n\n")[0].replace("\n", " "),
+        prog="netboot",
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
         epilog="See lab/netboot.py and README.md.")
     ap.add_argument("dir", metavar="DIR", help="the TFTP root to boot from")
     ap.add_argument("--server", choices=SERVERS, default="user",

@@ -29,6 +29,7 @@ import subprocess
 from lab import qemu
 
 from . import harness
+from .harness import CheckFailed, Checker
 
 MAC = harness.MAC
 CFG = harness.CONFIG_NAME
@@ -76,8 +77,8 @@ def read(path):
         with open(path, "rb") as f:
             return f.read()
     except OSError as e:
-        raise harness.CheckFailed(["%s: %s (scripts/deps.sh installs pxelinux, "
-                                   "syslinux-common and ipxe)" % (path, e)])
+        raise CheckFailed(["%s: %s (scripts/deps.sh installs pxelinux, "
+                           "syslinux-common and ipxe)" % (path, e)])
 
 
 class TreeBootCase(harness.Case):
@@ -115,9 +116,9 @@ class TreeBootCase(harness.Case):
             qemu.pxe(root, log, self.bootfile), log, self.opts.timeout)
         self.log_text = text
         if ended == "timeout" and "TK end" not in text:
-            raise harness.CheckFailed(["timed out after %d s"
-                                       % self.opts.timeout])
-        ck = harness.Checker()
+            raise CheckFailed(["timed out after %d s"
+                               % self.opts.timeout])
+        ck = Checker()
         lines = [ln.rstrip("\r") for ln in text.splitlines()]
         pos = 0
         for want in self.log_lines:  # in this order, each a whole line
@@ -128,7 +129,7 @@ class TreeBootCase(harness.Case):
                           % (want, pos))
         try:
             rep = harness.check_boot(text, rc, exp)
-        except harness.CheckFailed as e:
+        except CheckFailed as e:
             ck.failures += e.args[0]
         ck.done()
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
@@ -155,14 +156,14 @@ class ConfigErrorCase(harness.Case):
             stop_marker=harness.BOOT_FAILED)
         self.log_text = text
         if ended == "timeout":
-            raise harness.CheckFailed(["timed out after %d s without `%s`"
-                                       % (self.opts.timeout, harness.BOOT_FAILED)])
+            raise CheckFailed(["timed out after %d s without `%s`"
+                               % (self.opts.timeout, harness.BOOT_FAILED)])
         want = "pulsar: error: " + self.message
         harness.check_error(text, [("%r" % want, lambda ln: ln == want)])
 
         checker = checker_path(self.opts)
         if not os.path.isfile(checker):
-            raise harness.CheckFailed(["%s does not exist (make)" % checker])
+            raise CheckFailed(["%s does not exist (make)" % checker])
         proc = subprocess.run(
             [checker, "--mac", MAC, "--ip", "10.0.2.15", "--mem",
              str(harness.MEM_MIB), root], capture_output=True, text=True,
@@ -170,7 +171,7 @@ class ConfigErrorCase(harness.Case):
         errors = [ln[len("pulsar-check: error: "):]
                   for ln in proc.stdout.splitlines()
                   if ln.startswith("pulsar-check: error: ")]
-        ck = harness.Checker()
+        ck = Checker()
         ck.expect(proc.returncode == 1, "pulsar-check exited %d, expected 1"
                   % proc.returncode)
         ck.expect(errors[:1] == [self.message],

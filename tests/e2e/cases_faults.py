@@ -2,9 +2,10 @@
 
 Each case boots Pulsar under QEMU inside a private network namespace
 (lab.netns.NetNS) where faultserver.py (beside this file) is the DHCP
-and TFTP server at 10.77.0.1 and injects the faults the case asks for.  COM1 is a Unix
-socket, so the harness reads Pulsar's console as it comes and can type on
-it (a byte on COM1 skips Pulsar's wait before it starts over).
+and TFTP server at 10.77.0.1 and injects the faults the case asks for.
+COM1 is a Unix socket, so the harness reads Pulsar's console as it comes
+and can type on it (a byte on COM1 skips Pulsar's wait before it starts
+over).
 
 Every case ends in one of two ways, and anything else fails it:
 - the test kernel runs and harness.check_boot() checks every value, module
@@ -27,6 +28,7 @@ from lab.netns import NetNS
 from tests.malformed import gen
 
 from . import harness
+from .harness import CheckFailed, Checker
 
 SERVER_IP = "10.77.0.1"
 CLIENT_IP = "10.77.0.15"
@@ -68,8 +70,8 @@ class Guest:
                 self.conn.close()
                 if self.proc.poll() is not None or \
                         time.monotonic() > deadline:
-                    raise harness.CheckFailed(["QEMU did not open COM1 (%s)"
-                                               % self.sock_path])
+                    raise CheckFailed(["QEMU did not open COM1 (%s)"
+                                       % self.sock_path])
                 time.sleep(0.05)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -151,8 +153,8 @@ def check_text_crc(text, kernel):
     got = values.get("text_crc32")
     want = "0x%08x" % elf_text_crc(kernel)
     if got != want:
-        raise harness.CheckFailed(["TK text_crc32=%s, the kernel file's code "
-                                   "segment has %s" % (got, want)])
+        raise CheckFailed(["TK text_crc32=%s, the kernel file's code "
+                           "segment has %s" % (got, want)])
 
 
 def error_lines(text):
@@ -165,7 +167,7 @@ def check_refused(text, file_path, fault_re, attempts=1):
     """Pulsar refused: @attempts error lines naming @file_path, the server
     and the fault (@fault_re), each followed by the boot-failed marker, and
     the kernel never ran."""
-    ck = harness.Checker()
+    ck = Checker()
     errs = error_lines(text)
     ck.expect(errs, "no `pulsar: error: ` line")
     for ln in errs[:attempts]:
@@ -185,7 +187,7 @@ def check_refused(text, file_path, fault_re, attempts=1):
 
 def check_server_log(log_text, wanted):
     """Each regex in @wanted occurs in the fault server's log."""
-    ck = harness.Checker()
+    ck = Checker()
     for pattern in wanted:
         ck.expect(re.search(pattern, log_text), "the fault server's log "
                   "has no /%s/: the fault did not happen" % pattern)
@@ -267,7 +269,7 @@ class NetCase(harness.Case):
                 self.log_text = guest.output()
         with open(server_log) as f:
             self.server_text = f.read()
-        ck = harness.Checker()
+        ck = Checker()
         for pattern in self.serial:
             ck.expect(re.search(pattern, self.log_text), "COM1 shows no "
                       "/%s/" % pattern)
@@ -288,8 +290,8 @@ class NetCase(harness.Case):
             rc = guest.wait_exit(self.timeout)
             text = guest.output()
             if rc is None:
-                raise harness.CheckFailed(["no outcome after %d s (QEMU still "
-                                           "running)" % self.timeout])
+                raise CheckFailed(["no outcome after %d s (QEMU still "
+                                   "running)" % self.timeout])
             exp = boot_expectation(self, files)
             rep = harness.check_boot(text, rc, exp)
             check_text_crc(text, self.kernel())
@@ -299,7 +301,7 @@ class NetCase(harness.Case):
                             self.timeout)
         text = guest.output()
         if not ok:
-            raise harness.CheckFailed(["no `%s` after %d s" % (FAILED,
+            raise CheckFailed(["no `%s` after %d s" % (FAILED,
                                                           self.timeout)])
         if self.expect[0] == "exact":
             check_exact(text, self.expect[1])
@@ -313,7 +315,7 @@ class NetCase(harness.Case):
 def check_exact(text, line, regex=False):
     """Pulsar refused with exactly `pulsar: error: @line` (with @regex:
     a line that @line, a regular expression, matches in full)."""
-    ck = harness.Checker()
+    ck = Checker()
     errs = error_lines(text)
     want = "pulsar: error: " + line
     got = errs[0] if errs else None
@@ -360,8 +362,8 @@ def add_config_after_failure(type_key):
     key on COM1 if @type_key), as an admin fixing the server would."""
     def script(case, guest, _rules):
         if not guest.wait_for(lambda t: FAILED in t, case.timeout):
-            raise harness.CheckFailed(["no `%s` while the config is missing"
-                                       % FAILED])
+            raise CheckFailed(["no `%s` while the config is missing"
+                               % FAILED])
         with open(config_path(case) + ".tmp", "w") as f:
             f.write(case.config_text)
         os.rename(config_path(case) + ".tmp", config_path(case))
@@ -377,7 +379,7 @@ def repair_server_after(pattern):
     def script(case, guest, rules_path):
         if not guest.wait_for(lambda t: re.search(pattern, t),
                               case.timeout):
-            raise harness.CheckFailed(["COM1 never showed /%s/" % pattern])
+            raise CheckFailed(["COM1 never showed /%s/" % pattern])
         with open(rules_path + ".tmp", "w") as f:
             f.write("# repaired\n")
         os.rename(rules_path + ".tmp", rules_path)

@@ -40,6 +40,7 @@ from lab.images import aout_span
 
 from . import cases_multiboot as mb
 from . import harness
+from .harness import CheckFailed, Checker
 
 # Info flags compared between GRUB and Pulsar: memory, cmdline, modules,
 # ELF section headers, mmap, loader name, VBE, framebuffer.
@@ -93,8 +94,8 @@ class GrubOracleCase(harness.Case):
         self.log_text = (getattr(self, "log_text", "") +
                          "=== %s ===\n" % which + text)
         if ended == "timeout" and "TK end" not in text:
-            raise harness.CheckFailed(["%s: timed out after %d s"
-                                       % (which, self.opts.timeout)])
+            raise CheckFailed(["%s: timed out after %d s"
+                               % (which, self.opts.timeout)])
         # Each loader's own convention (see the module doc string).
         name = (lambda n: "") if which == "grub" else (lambda n: "/%s " % n)
         exp = {
@@ -110,13 +111,13 @@ class GrubOracleCase(harness.Case):
         }
         try:
             return harness.check_boot(text, rc, exp), secs
-        except harness.CheckFailed as e:
-            raise harness.CheckFailed(["%s: %s" % (which, f) for f in e.args[0]])
+        except CheckFailed as e:
+            raise CheckFailed(["%s: %s" % (which, f) for f in e.args[0]])
 
     def run(self, tmp):
         if not shutil.which("grub-mkrescue"):
-            raise harness.CheckFailed(["grub-mkrescue is not installed "
-                                       "(sh scripts/deps.sh)"])
+            raise CheckFailed(["grub-mkrescue is not installed "
+                               "(sh scripts/deps.sh)"])
         modules = harness.demo_modules()
         files = {self.fname: self.kernel_fn(self)}
         files.update(modules)
@@ -135,7 +136,7 @@ class GrubOracleCase(harness.Case):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             timeout=300)
         if mk.returncode != 0 or not os.path.isfile(iso):
-            raise harness.CheckFailed(["grub-mkrescue failed: " + mk.stdout.decode(
+            raise CheckFailed(["grub-mkrescue failed: " + mk.stdout.decode(
                 "utf-8", "replace")[-400:]])
         grub, s1 = self.boot(tmp, "grub", qemu.command(
             serial=os.path.join(tmp, "serial-grub.log"), boot="d",
@@ -146,7 +147,7 @@ class GrubOracleCase(harness.Case):
         pulsar, s2 = self.boot(tmp, "pulsar", qemu.pxe(
             root, os.path.join(tmp, "serial-pulsar.log")), modules)
 
-        ck = harness.Checker()
+        ck = Checker()
         gv, pv = grub["values"], pulsar["values"]
         gflags, pflags = int(gv["flags"], 16), int(pv["flags"], 16)
         ck.expect(gflags & MULTIBOOT_COMPARED == pflags & MULTIBOOT_COMPARED,
@@ -156,7 +157,8 @@ class GrubOracleCase(harness.Case):
             if key in gv or key in pv:
                 ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar "
                           "%r" % (key, gv.get(key), pv.get(key)))
-        gcmd, pcmd = harness.unescape(gv["cmdline"]), harness.unescape(pv["cmdline"])
+        gcmd = harness.unescape(gv["cmdline"])
+        pcmd = harness.unescape(pv["cmdline"])
         ck.expect(pcmd == "/%s %s" % (self.fname, gcmd), "cmdline: GRUB %r, "
                   "Pulsar %r (expected \"/%s \" + GRUB's)"
                   % (gcmd, pcmd, self.fname))

@@ -18,6 +18,7 @@ from lab.images import (aout_span, patch_elf32, patch_elf64_paddr,
                         with_mb_flags)
 
 from . import harness
+from .harness import CheckFailed, Checker
 
 
 def variant(opts, name):
@@ -72,11 +73,11 @@ class FormatCase(harness.Case):
             self.opts.timeout)
         self.log_text = text
         if ended == "timeout" and "TK end" not in text:
-            raise harness.CheckFailed(["timed out after %d s" % self.opts.timeout])
-        ck = harness.Checker()
+            raise CheckFailed(["timed out after %d s" % self.opts.timeout])
+        ck = Checker()
         try:
             rep = harness.check_boot(text, rc, exp)
-        except harness.CheckFailed as e:
+        except CheckFailed as e:
             ck.failures.extend(e.args[0])
             rep = harness.parse_report(text)
         for key, want in self.values.items():

@@ -19,6 +19,7 @@ import time
 from lab import ROOT, netboot, qemu
 
 from . import harness
+from .harness import CheckFailed, Checker
 
 NETBOOT = os.path.join(ROOT, "scripts", "netboot")  # the user's command
 
@@ -93,7 +94,8 @@ class NetbootCase(harness.Case):
         root = os.path.join(tmp, "tftp")
         os.makedirs(root)
         files = dict(lay["tftp"])
-        files[os.path.join(self.config_dir, harness.CONFIG_NAME)] = lay["config"]
+        config_path = os.path.join(self.config_dir, harness.CONFIG_NAME)
+        files[config_path] = lay["config"]
         write_files(root, files)
         kw = dict(lay.get("netboot", {}))
         if "tftp2" in lay:
@@ -122,7 +124,7 @@ class NetbootCase(harness.Case):
         try:
             res = netboot.boot(o, on_ready=on_ready)
         except netboot.SetupError as e:
-            raise harness.CheckFailed(["netboot: " + str(e)]) from None
+            raise CheckFailed(["netboot: " + str(e)]) from None
         finally:
             self.extra_logs = sorted(
                 (name, os.path.join(work, name))
@@ -130,16 +132,16 @@ class NetbootCase(harness.Case):
                 if name.endswith((".out", ".log", ".conf")))
         self.log_text = res.text
         if res.ended == "timeout" and "TK end" not in res.text:
-            raise harness.CheckFailed(["timed out after %d s" % o.timeout])
+            raise CheckFailed(["timed out after %d s" % o.timeout])
         if res.ended == "stopped":
-            raise harness.CheckFailed(["Pulsar failed: %s" % next(
+            raise CheckFailed(["Pulsar failed: %s" % next(
                 (ln for ln in res.text.splitlines()
                  if "pulsar: error" in ln), "(no error line)")])
         exp = expected(self, lay["config"], lay["modules"])
-        ck = harness.Checker()
+        ck = Checker()
         try:
             rep = harness.check_boot(res.text, res.rc, exp)
-        except harness.CheckFailed as e:
+        except CheckFailed as e:
             ck.failures.extend(e.args[0])
             rep = None
         if self.extra:
@@ -244,8 +246,8 @@ def pxelinux_layout(case, tmp, server):
     for path in (os.path.join(PXELINUX_DIR, "pxelinux.0"),
                  os.path.join(SYSLINUX_BIOS, "ldlinux.c32")):
         if not os.path.isfile(path):
-            raise harness.CheckFailed(["%s is missing (scripts/deps.sh installs "
-                                       "pxelinux and syslinux-common)" % path])
+            raise CheckFailed(["%s is missing (scripts/deps.sh installs "
+                               "pxelinux and syslinux-common)" % path])
         files[os.path.basename(path)] = open(path, "rb").read()
     files["pxelinux.cfg/default"] = PXELINUX_CFG
     return lay
@@ -313,7 +315,8 @@ def check_next_server(case, res, lines, ck):
               "a TFTP socket is open on the DHCP server's address too:\n"
               + udp)
     ck.expect("DHCPREQUEST for %s (%s) from %s" % (
-        netboot.GUEST_IP, netboot.DHCP_IP, harness.MAC) in case.log("dhcpd.out"),
+        netboot.GUEST_IP, netboot.DHCP_IP, harness.MAC)
+        in case.log("dhcpd.out"),
         "the guest's DHCPREQUEST does not name %s as the DHCP server"
         % netboot.DHCP_IP)
 
@@ -493,9 +496,9 @@ class CleanupCase(harness.Case):
 
     def run(self, tmp):
         start = time.monotonic()
-        ck = harness.Checker()
+        ck = Checker()
         if os.geteuid() != 0:
-            raise harness.CheckFailed(["needs root (network namespaces)"])
+            raise CheckFailed(["needs root (network namespaces)"])
 
         # (a) Pulsar fails: netboot stops on `pulsar: boot failed`, exit 3.
         root = self.tree(tmp, "a", "root demo\nexec kernel.elf\n"

@@ -22,6 +22,7 @@ from lab import qemu, servers
 from lab.netns import NetNS
 
 from . import harness
+from .harness import CheckFailed
 
 SERVER = "10.77.0.1"
 WINDOW_LINE = "pulsar: tftp %s grants windowsize " % SERVER
@@ -40,12 +41,12 @@ class AtftpdCase(harness.Case):
 
     def run(self, tmp):
         if os.geteuid() != 0:
-            raise harness.CheckFailed(["needs root for a network namespace"])
+            raise CheckFailed(["needs root for a network namespace"])
         try:
             servers.find_program("atftpd")
             servers.find_program("dnsmasq")
         except servers.SetupError as e:
-            raise harness.CheckFailed([str(e)])
+            raise CheckFailed([str(e)])
         config = harness.DEMO_CONFIG
         modules = harness.demo_modules()
         files = {"demo/kernel.elf": self.kernel()}
@@ -81,8 +82,8 @@ class AtftpdCase(harness.Case):
                 log, self.opts.timeout, popen=ns.popen)
         self.log_text = text
         if ended == "timeout" and "TK end" not in text:
-            raise harness.CheckFailed(["timed out after %d s"
-                                       % self.opts.timeout])
+            raise CheckFailed(["timed out after %d s"
+                               % self.opts.timeout])
         rep = harness.check_boot(text, rc, exp)
         lines = text.replace("\r", "\n").split("\n")
         said = [ln for ln in lines if ln.startswith(WINDOW_LINE)]
@@ -90,15 +91,15 @@ class AtftpdCase(harness.Case):
         want = WINDOW_LINE + "16, blksize 1468" + (" (NIC fast path)"
                                                    if fast else "")
         if self.window and said != [want]:
-            raise harness.CheckFailed(["expected one `%s` line, got %r"
-                                       % (want, said)])
+            raise CheckFailed(["expected one `%s` line, got %r"
+                               % (want, said)])
         if not self.window and said:
-            raise harness.CheckFailed(["atftpd --no-windowsize, yet Pulsar "
-                                       "says %r" % said])
+            raise CheckFailed(["atftpd --no-windowsize, yet Pulsar "
+                               "says %r" % said])
         if (FAST_LINE in lines) != fast:
-            raise harness.CheckFailed(["%s: expected %s `%s`"
-                                       % (self.nic, "a" if fast else "no",
-                                          FAST_LINE)])
+            raise CheckFailed(["%s: expected %s `%s`"
+                               % (self.nic, "a" if fast else "no",
+                                  FAST_LINE)])
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
