@@ -170,17 +170,17 @@ $(CHECKER): tools/pulsar-check.c $(PURE_SRCS) $(wildcard */*.h)
 	$(HOSTCC) $(CHECKER_CFLAGS) -o $@ tools/pulsar-check.c $(PURE_SRCS)
 
 # The malformed-input table: gen.py writes each case and its exact error.
-$(BUILD)/malformed/index: tests/malformed/gen.py
+$(BUILD)/malformed/index: tests/malformed/gen.py lab/images.py
 	rm -rf $(BUILD)/malformed
-	$(PYTHON) tests/malformed/gen.py $(BUILD)/malformed
+	$(PYTHON) -m tests.malformed.gen $(BUILD)/malformed
 
 check: purity man-check $(UNIT_TESTS) $(CHECKER) $(BUILD)/malformed/index
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \
 		PULSAR_MALFORMED=$(BUILD)/malformed $$t; done
 	@echo "== tests/check: pulsar-check against good and bad configs"
-	$(PYTHON) tests/check/run.py --checker $(CHECKER)
-	@echo "== tests/test_faultserver.py: the fault-injecting server"
-	$(PYTHON) tests/test_faultserver.py
+	$(PYTHON) -m tests.check.run --checker $(CHECKER)
+	@echo "== tests/e2e/test_faultserver.py: the fault-injecting server"
+	$(PYTHON) -m tests.e2e.test_faultserver
 
 # ------------------------------------------------------------ man pages
 # Each page must render without a single groff warning (-ww).
@@ -260,13 +260,13 @@ fuzz-ci: $(FUZZ_BINS)
 
 # ------------------------------------------------------------ end-to-end
 e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
-	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
-	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL)
+	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
+	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL)
 
 # The NBP must build with clang too (STYLE.md); one boot proves the result.
 clang-nbp: $(TEST_KERNEL)
 	$(MAKE) BUILD=$(BUILD)/clang CC=clang $(BUILD)/clang/pulsar
-	$(PYTHON) tests/e2e/run.py --nbp $(BUILD)/clang/pulsar --kernel $(TEST_KERNEL) \
+	$(PYTHON) -m tests.e2e.run --nbp $(BUILD)/clang/pulsar --kernel $(TEST_KERNEL) \
 		--case two-modules
 
 test:
@@ -278,7 +278,7 @@ test:
 
 run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	sh scripts/deps.sh --run
-	$(PYTHON) tests/e2e/run.py --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
+	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
 
 deps:
 	sh scripts/deps.sh
@@ -294,7 +294,7 @@ bench: $(NBP) $(TEST_KERNEL)
 	sh scripts/deps.sh --bench
 	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
 		$(BUILD)/pxe/pulsar
-	$(PYTHON) scripts/bench $(BENCH_ARGS)
+	$(PYTHON) -m lab.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

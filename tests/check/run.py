@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run build/pulsar-check against the good and bad configs in tests/check.
 
 Each case is a directory tests/check/cases/NAME/ with
@@ -20,68 +19,34 @@ written to $TMP/tftp under the name in case NAME's `example:` line
 the checker accepts.  A marker name used twice, a marker without its case
 directory, or an `example:` case without its block fails.
 
-    python3 tests/check/run.py [--checker build/pulsar-check] [NAME ...]
+    python3 -m tests.check.run [--checker build/pulsar-check] [NAME ...]
 
 Prints `PASS name` or `FAIL name` with a diff, then `N passed, M failed`.
 """
 import argparse
 import difflib
 import os
-import random
 import re
 import shlex
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 
+from lab.images import bzimage_like_debian, one_segment_kernel, random_bytes
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-MB_MAGIC = 0x1BADB002
-
-
-def kernel_image(addr, memsz):
-    """A one-segment multiboot ELF32: header at 0x1000, 0x100 bytes of
-    file, @memsz bytes in memory at @addr, entry 0x10 into it."""
-    img = bytearray(0x1100)
-    img[0:7] = b"\x7fELF\x01\x01\x01"
-    struct.pack_into("<HHIIII", img, 16, 2, 3, 1, addr + 0x10, 52, 0)
-    struct.pack_into("<HHH", img, 40, 52, 32, 1)
-    struct.pack_into("<8I", img, 52, 1, 0x1000, addr, addr, 0x100, memsz,
-                     5, 0x1000)
-    flags = 3
-    struct.pack_into("<3I", img, 0x1000, MB_MAGIC, flags,
-                     (-(MB_MAGIC + flags)) & 0xFFFFFFFF)
-    return bytes(img)
-
-
-def bzimage(size):
-    """@size bytes of a Linux bzImage as Debian's kernel has its header:
-    boot protocol 2.15, 4 setup sectors, LOADED_HIGH, relocatable with
-    2 MiB alignment, pref_address 16 MiB, init_size 32 MiB."""
-    img = bytearray(random.Random(size).randbytes(size))
-    img[0x1F1] = 4                                  # setup_sects
-    struct.pack_into("<I", img, 0x1F4, (size - 5 * 512) // 16)  # syssize
-    img[0x1FE:0x200] = b"\x55\xaa"
-    img[0x202:0x206] = b"HdrS"
-    struct.pack_into("<H", img, 0x206, 0x020F)
-    img[0x211] = 0x01                               # loadflags
-    struct.pack_into("<I", img, 0x214, 0x100000)    # code32_start
-    struct.pack_into("<IIB", img, 0x22C, 0x7FFFFFFF, 0x200000, 1)
-    struct.pack_into("<I", img, 0x238, 2047)        # cmdline_size
-    struct.pack_into("<QI", img, 0x258, 0x1000000, 0x2000000)
-    return bytes(img)
 
 
 def make_file(path, kind, args):
     """Generate one file of @kind."""
     if kind == "kernel":
-        data = kernel_image(int(args[0], 0), int(args[1], 0))
+        data = one_segment_kernel(int(args[0], 0), int(args[1], 0))
     elif kind == "random":
-        data = random.Random(path).randbytes(int(args[0], 0))
+        data = random_bytes(path, int(args[0], 0))
     elif kind == "bzimage":
-        data = bzimage(int(args[0], 0))
+        data = bzimage_like_debian(int(args[0], 0))
     else:
         raise ValueError("unknown file kind " + kind)
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -26,10 +26,13 @@
 import os
 import subprocess
 
-import run
+from lab import qemu
 
-MAC = run.MAC
-CFG = run.CONFIG_NAME
+from . import harness
+from .harness import CheckFailed, Checker
+
+MAC = harness.MAC
+CFG = harness.CONFIG_NAME
 CLIENT_IP_HEX = "0A00020F"  # QEMU user networking gives the guest 10.0.2.15
 PXELINUX = "/usr/lib/PXELINUX/pxelinux.0"
 SYSLINUX_MODULES = "/usr/lib/syslinux/modules/bios"
@@ -46,25 +49,15 @@ def chain_line(path, name):
 
 def modules():
     """Three small modules with fixed random content."""
-    return {"m1.bin": run.random_bytes(31, 300 * 1024 + 7),
-            "m2.bin": run.random_bytes(32, 77 * 1024),
-            "m3.bin": run.random_bytes(33, 5000)}
+    return {"m1.bin": harness.random_bytes(31, 300 * 1024 + 7),
+            "m2.bin": harness.random_bytes(32, 77 * 1024),
+            "m3.bin": harness.random_bytes(33, 5000)}
 
 
 def checker_path(opts):
     """build/pulsar-check, next to the NBP."""
     return os.path.join(os.path.dirname(os.path.abspath(opts.nbp)),
                         "pulsar-check")
-
-
-def qemu_args(root, log, bootfile):
-    """QEMU flags to PXE-boot @bootfile from @root through an e1000."""
-    if "," in root:
-        raise ValueError("QEMU cannot take a comma in %s" % root)
-    return run.qemu_base(log) + [
-        "-boot", "n",
-        "-netdev", "user,id=n0,tftp=%s,bootfile=%s" % (root, bootfile),
-        "-device", "e1000,netdev=n0,mac=" + MAC]
 
 
 def write_tree(tmp, tree):
@@ -84,11 +77,11 @@ def read(path):
         with open(path, "rb") as f:
             return f.read()
     except OSError as e:
-        raise run.CheckFailed(["%s: %s (scripts/deps.sh installs pxelinux, "
-                               "syslinux-common and ipxe)" % (path, e)])
+        raise CheckFailed(["%s: %s (scripts/deps.sh installs pxelinux, "
+                           "syslinux-common and ipxe)" % (path, e)])
 
 
-class TreeBootCase(run.Case):
+class TreeBootCase(harness.Case):
     """Boot from a TFTP tree the case builds; the test kernel must report
     exactly @kernel_cmdline and @modules ((cmdline, bytes) in order)."""
 
@@ -116,16 +109,16 @@ class TreeBootCase(run.Case):
             "loader_prefix": self.loader_prefix,
             "modules": self.mods,
             "addr": None,
-            "kernel_span": run.elf_span(self.kernel()),
+            "kernel_span": harness.elf_span(self.kernel()),
             "required_flags": self.required_flags,
         }
-        rc, text, secs, ended = run.run_qemu(
-            qemu_args(root, log, self.bootfile), log, self.opts.timeout)
+        rc, text, secs, ended = harness.run_qemu(
+            qemu.pxe(root, log, self.bootfile), log, self.opts.timeout)
         self.log_text = text
         if ended == "timeout" and "TK end" not in text:
-            raise run.CheckFailed(["timed out after %d s"
-                                   % self.opts.timeout])
-        ck = run.Checker()
+            raise CheckFailed(["timed out after %d s"
+                               % self.opts.timeout])
+        ck = Checker()
         lines = [ln.rstrip("\r") for ln in text.splitlines()]
         pos = 0
         for want in self.log_lines:  # in this order, each a whole line
@@ -135,14 +128,14 @@ class TreeBootCase(run.Case):
                 ck.expect(False, "no serial line %r (after line %d)"
                           % (want, pos))
         try:
-            rep = run.check_boot(text, rc, exp)
-        except run.CheckFailed as e:
+            rep = harness.check_boot(text, rc, exp)
+        except CheckFailed as e:
             ck.failures += e.args[0]
         ck.done()
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
-class ConfigErrorCase(run.Case):
+class ConfigErrorCase(harness.Case):
     """Pulsar must stop with exactly `pulsar: error: @message`, and
     pulsar-check on the same tree must report the same @message."""
 
@@ -158,27 +151,27 @@ class ConfigErrorCase(run.Case):
         tree.update(self.tree)
         root = write_tree(tmp, tree)
         log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = run.run_qemu(
-            qemu_args(root, log, "pulsar"), log, self.opts.timeout,
-            stop_marker=run.BOOT_FAILED)
+        rc, text, secs, ended = harness.run_qemu(
+            qemu.pxe(root, log), log, self.opts.timeout,
+            stop_marker=harness.BOOT_FAILED)
         self.log_text = text
         if ended == "timeout":
-            raise run.CheckFailed(["timed out after %d s without `%s`"
-                                   % (self.opts.timeout, run.BOOT_FAILED)])
+            raise CheckFailed(["timed out after %d s without `%s`"
+                               % (self.opts.timeout, harness.BOOT_FAILED)])
         want = "pulsar: error: " + self.message
-        run.check_error(text, [("%r" % want, lambda ln: ln == want)])
+        harness.check_error(text, [("%r" % want, lambda ln: ln == want)])
 
         checker = checker_path(self.opts)
         if not os.path.isfile(checker):
-            raise run.CheckFailed(["%s does not exist (make)" % checker])
+            raise CheckFailed(["%s does not exist (make)" % checker])
         proc = subprocess.run(
             [checker, "--mac", MAC, "--ip", "10.0.2.15", "--mem",
-             str(run.MEM_MIB), root], capture_output=True, text=True,
+             str(harness.MEM_MIB), root], capture_output=True, text=True,
             timeout=60)
         errors = [ln[len("pulsar-check: error: "):]
                   for ln in proc.stdout.splitlines()
                   if ln.startswith("pulsar-check: error: ")]
-        ck = run.Checker()
+        ck = Checker()
         ck.expect(proc.returncode == 1, "pulsar-check exited %d, expected 1"
                   % proc.returncode)
         ck.expect(errors[:1] == [self.message],
@@ -362,7 +355,7 @@ def undionly_case(opts):
                 "kernel.elf": case.kernel(),
                 "m1.bin": mods["m1.bin"], "m2.bin": mods["m2.bin"]}
     # iPXE's multiboot command lines start with the image's URI.
-    uri = "tftp://%s/" % run.TFTP_SERVER
+    uri = "tftp://%s/" % harness.TFTP_SERVER
     return TreeBootCase(
         opts, "chld-undionly", tree,
         uri + "kernel.elf console=serial chip=undionly",
@@ -373,7 +366,7 @@ def undionly_case(opts):
 
 
 def cases(opts):
-    """Every case of this file (tests/e2e/run.py collects them)."""
+    """Every case of this file (tests/e2e/harness.py collects them)."""
     return ([nested_case(opts), lookup_ip_case(opts),
              lookup_default_case(opts), loop_case(opts)] +
             malformed_cases(opts) + [pxelinux_case(opts),

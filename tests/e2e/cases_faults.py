@@ -1,13 +1,14 @@
 """End-to-end fault cases: a misbehaving TFTP server, recovery, bad input.
 
 Each case boots Pulsar under QEMU inside a private network namespace
-(netns.NetNS) where tests/faultserver.py is the DHCP and TFTP server at
-10.77.0.1 and injects the faults the case asks for.  COM1 is a Unix
-socket, so the harness reads Pulsar's console as it comes and can type on
-it (a byte on COM1 skips Pulsar's wait before it starts over).
+(lab.netns.NetNS) where faultserver.py (beside this file) is the DHCP
+and TFTP server at 10.77.0.1 and injects the faults the case asks for.
+COM1 is a Unix socket, so the harness reads Pulsar's console as it comes
+and can type on it (a byte on COM1 skips Pulsar's wait before it starts
+over).
 
 Every case ends in one of two ways, and anything else fails it:
-- the test kernel runs and run.check_boot() checks every value, module
+- the test kernel runs and harness.check_boot() checks every value, module
   CRC-32s included, plus the CRC-32 of the kernel's own code segment
   (`TK text_crc32=`), so a wrongly loaded byte anywhere fails the case;
 - Pulsar prints `pulsar: error: ...` naming the file, the server and the
@@ -18,19 +19,19 @@ The server's log must show that the fault really happened.
 import os
 import re
 import socket
-import struct
-import sys
 import threading
 import time
-import zlib
 
-import netns
-import run
+from lab import ROOT, module_argv, qemu
+from lab.images import elf_text_crc
+from lab.netns import NetNS
+from tests.malformed import gen
+
+from . import harness
+from .harness import CheckFailed, Checker
 
 SERVER_IP = "10.77.0.1"
 CLIENT_IP = "10.77.0.15"
-HERE = os.path.dirname(os.path.abspath(__file__))
-FAULTSERVER = os.path.join(os.path.dirname(HERE), "faultserver.py")
 FAILED = "pulsar: boot failed"     # Pulsar gave up on this attempt
 STARTING_RE = re.compile(r"pulsar: starting \S+ at ")  # just before the jump
 ATTEMPT_RE = re.compile(r"pulsar: starting over \(attempt (\d+)")
@@ -54,13 +55,8 @@ class Guest:
 
     def start(self):
         """Start QEMU and connect to its COM1 before the guest runs."""
-        args = run.qemu_base(self.log_path)
-        i = args.index("-serial")
-        args[i:i + 2] = [
-            "-chardev", "socket,id=com1,path=%s,server=on,wait=on"
-            % self.sock_path, "-serial", "chardev:com1"]
-        args += ["-boot", "n", "-device", "e1000,netdev=n0,mac=" + run.MAC]
-        args += self.ns.qemu_netdev_args("n0")
+        args = qemu.command(serial_socket=self.sock_path, boot="n",
+                            net=qemu.tap_net(self.ns.tap))
         self.err = open(self.log_path + ".stderr", "wb")
         self.proc = self.ns.popen(args, stdin=subprocess_devnull(),
                                   stdout=self.err, stderr=self.err)
@@ -74,8 +70,8 @@ class Guest:
                 self.conn.close()
                 if self.proc.poll() is not None or \
                         time.monotonic() > deadline:
-                    raise run.CheckFailed(["QEMU did not open COM1 (%s)"
-                                           % self.sock_path])
+                    raise CheckFailed(["QEMU did not open COM1 (%s)"
+                                       % self.sock_path])
                 time.sleep(0.05)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -151,26 +147,14 @@ def subprocess_devnull():
 
 # ----------------------------------------------------------- the checks
 
-def text_crc(kernel):
-    """CRC-32 of the kernel file's first loadable segment's file bytes."""
-    phoff, = struct.unpack_from("<I", kernel, 0x1C)
-    phentsize, phnum = struct.unpack_from("<HH", kernel, 0x2A)
-    for i in range(phnum):
-        p_type, off, _v, _p, filesz = struct.unpack_from(
-            "<5I", kernel, phoff + i * phentsize)
-        if p_type == 1 and filesz:
-            return zlib.crc32(kernel[off:off + filesz]) & 0xFFFFFFFF
-    raise ValueError("no file-backed segment")
-
-
 def check_text_crc(text, kernel):
     """The kernel's code arrived byte for byte (`TK text_crc32=`)."""
-    values = run.parse_report(text)["values"]
+    values = harness.parse_report(text)["values"]
     got = values.get("text_crc32")
-    want = "0x%08x" % text_crc(kernel)
+    want = "0x%08x" % elf_text_crc(kernel)
     if got != want:
-        raise run.CheckFailed(["TK text_crc32=%s, the kernel file's code "
-                               "segment has %s" % (got, want)])
+        raise CheckFailed(["TK text_crc32=%s, the kernel file's code "
+                           "segment has %s" % (got, want)])
 
 
 def error_lines(text):
@@ -183,7 +167,7 @@ def check_refused(text, file_path, fault_re, attempts=1):
     """Pulsar refused: @attempts error lines naming @file_path, the server
     and the fault (@fault_re), each followed by the boot-failed marker, and
     the kernel never ran."""
-    ck = run.Checker()
+    ck = Checker()
     errs = error_lines(text)
     ck.expect(errs, "no `pulsar: error: ` line")
     for ln in errs[:attempts]:
@@ -203,7 +187,7 @@ def check_refused(text, file_path, fault_re, attempts=1):
 
 def check_server_log(log_text, wanted):
     """Each regex in @wanted occurs in the fault server's log."""
-    ck = run.Checker()
+    ck = Checker()
     for pattern in wanted:
         ck.expect(re.search(pattern, log_text), "the fault server's log "
                   "has no /%s/: the fault did not happen" % pattern)
@@ -224,11 +208,11 @@ load module2.bin second module
 def demo_files(case):
     """The kernel and two modules (2 MiB and 300 KiB + 123 bytes)."""
     return {"demo/kernel.elf": case.kernel(),
-            "demo/module1.bin": run.random_bytes(11, 2 * run.MIB),
-            "demo/module2.bin": run.random_bytes(12, 300 * 1024 + 123)}
+            "demo/module1.bin": harness.random_bytes(11, 2 * harness.MIB),
+            "demo/module2.bin": harness.random_bytes(12, 300 * 1024 + 123)}
 
 
-class NetCase(run.Case):
+class NetCase(harness.Case):
     """A boot over the namespace with the fault server; see the module doc.
 
     @rules: the server's rules text at the start.
@@ -268,12 +252,12 @@ class NetCase(run.Case):
         server_log = os.path.join(tmp, "server.log")
         log = os.path.join(tmp, "serial.log")
         t0 = time.monotonic()
-        with netns.NetNS(addrs=[SERVER_IP]) as ns:
-            ns.popen([sys.executable, FAULTSERVER, "--root", root,
-                      "--addr", SERVER_IP, "--rules", rules_path,
-                      "--log", server_log, "--dhcp", CLIENT_IP,
-                      "--max-seconds", str(self.timeout + 60)]
-                     + self.dhcp_args)
+        with NetNS(addrs=[SERVER_IP]) as ns:
+            ns.popen(module_argv("tests.e2e.faultserver", "--root", root,
+                                 "--addr", SERVER_IP, "--rules", rules_path,
+                                 "--log", server_log, "--dhcp", CLIENT_IP,
+                                 "--max-seconds", str(self.timeout + 60))
+                     + self.dhcp_args, cwd=ROOT)
             guest = Guest(ns, tmp, log)
             try:
                 guest.start()
@@ -285,7 +269,7 @@ class NetCase(run.Case):
                 self.log_text = guest.output()
         with open(server_log) as f:
             self.server_text = f.read()
-        ck = run.Checker()
+        ck = Checker()
         for pattern in self.serial:
             ck.expect(re.search(pattern, self.log_text), "COM1 shows no "
                       "/%s/" % pattern)
@@ -306,10 +290,10 @@ class NetCase(run.Case):
             rc = guest.wait_exit(self.timeout)
             text = guest.output()
             if rc is None:
-                raise run.CheckFailed(["no outcome after %d s (QEMU still "
-                                       "running)" % self.timeout])
+                raise CheckFailed(["no outcome after %d s (QEMU still "
+                                   "running)" % self.timeout])
             exp = boot_expectation(self, files)
-            rep = run.check_boot(text, rc, exp)
+            rep = harness.check_boot(text, rc, exp)
             check_text_crc(text, self.kernel())
             return {"report": rep, "rc": rc}
         attempts = self.expect[3] if len(self.expect) > 3 else 1
@@ -317,7 +301,7 @@ class NetCase(run.Case):
                             self.timeout)
         text = guest.output()
         if not ok:
-            raise run.CheckFailed(["no `%s` after %d s" % (FAILED,
+            raise CheckFailed(["no `%s` after %d s" % (FAILED,
                                                           self.timeout)])
         if self.expect[0] == "exact":
             check_exact(text, self.expect[1])
@@ -331,7 +315,7 @@ class NetCase(run.Case):
 def check_exact(text, line, regex=False):
     """Pulsar refused with exactly `pulsar: error: @line` (with @regex:
     a line that @line, a regular expression, matches in full)."""
-    ck = run.Checker()
+    ck = Checker()
     errs = error_lines(text)
     want = "pulsar: error: " + line
     got = errs[0] if errs else None
@@ -345,8 +329,8 @@ def check_exact(text, line, regex=False):
 
 
 def boot_expectation(case, files):
-    """run.check_boot's expectations for @case's config and @files."""
-    items = run.config_items(case.config_text)
+    """harness.check_boot's expectations for @case's config and @files."""
+    items = harness.config_items(case.config_text)
     execs = [it for it in items if it["kind"] == "exec"]
     root = "demo/"
     return {
@@ -356,8 +340,8 @@ def boot_expectation(case, files):
         "modules": [(it["cmdline"], files[root + it["name"]])
                     for it in items if it["kind"] == "load"],
         "addr": None,
-        "kernel_span": run.elf_span(case.kernel()),
-        "required_flags": sorted(run.FLAG_KEYS),
+        "kernel_span": harness.elf_span(case.kernel()),
+        "required_flags": sorted(harness.FLAG_KEYS),
     }
 
 
@@ -365,12 +349,12 @@ def boot_expectation(case, files):
 
 def config_path(case):
     """Where the case's config-<mac> lies in its TFTP root."""
-    return os.path.join(case.root, run.CONFIG_NAME)
+    return os.path.join(case.root, harness.CONFIG_NAME)
 
 
 def remove_config(case, root):
     """setup: the config is missing when the machine boots."""
-    os.remove(os.path.join(root, run.CONFIG_NAME))
+    os.remove(os.path.join(root, harness.CONFIG_NAME))
 
 
 def add_config_after_failure(type_key):
@@ -378,8 +362,8 @@ def add_config_after_failure(type_key):
     key on COM1 if @type_key), as an admin fixing the server would."""
     def script(case, guest, _rules):
         if not guest.wait_for(lambda t: FAILED in t, case.timeout):
-            raise run.CheckFailed(["no `%s` while the config is missing"
-                                   % FAILED])
+            raise CheckFailed(["no `%s` while the config is missing"
+                               % FAILED])
         with open(config_path(case) + ".tmp", "w") as f:
             f.write(case.config_text)
         os.rename(config_path(case) + ".tmp", config_path(case))
@@ -395,7 +379,7 @@ def repair_server_after(pattern):
     def script(case, guest, rules_path):
         if not guest.wait_for(lambda t: re.search(pattern, t),
                               case.timeout):
-            raise run.CheckFailed(["COM1 never showed /%s/" % pattern])
+            raise CheckFailed(["COM1 never showed /%s/" % pattern])
         with open(rules_path + ".tmp", "w") as f:
             f.write("# repaired\n")
         os.rename(rules_path + ".tmp", rules_path)
@@ -406,8 +390,6 @@ def repair_server_after(pattern):
 
 def malformed(kind, name):
     """The input and exact message of a row of tests/malformed/gen.py."""
-    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "malformed"))
-    import gen
     for c in gen.all_cases():
         if (c.kind, c.name) == (kind, name):
             return c
@@ -426,10 +408,10 @@ def config_case(opts, name, row):
         return f
 
     def setup(case, root):
-        with open(os.path.join(root, run.CONFIG_NAME), "wb") as f:
+        with open(os.path.join(root, harness.CONFIG_NAME), "wb") as f:
             f.write(c.data)
     return NetCase(opts, name, "", ("exact", c.expect.replace(
-        "config-test", run.CONFIG_NAME)), config=text, files=files,
+        "config-test", harness.CONFIG_NAME)), config=text, files=files,
         setup=setup)
 
 
@@ -443,7 +425,7 @@ def elf_case(opts, name, row, exact=True, contains=()):
         f = demo_files(case)
         f["demo/kernel.elf"] = c.data
         return f
-    want = c.expect.replace("config-test", run.CONFIG_NAME)
+    want = c.expect.replace("config-test", harness.CONFIG_NAME)
     if exact:
         return NetCase(opts, name, "", ("exact", want), files=files)
     return NetCase(opts, name, "", ("match", ".*".join(

@@ -35,8 +35,12 @@ import os
 import shutil
 import subprocess
 
-import run
-import cases_multiboot as mb
+from lab import qemu
+from lab.images import aout_span
+
+from . import cases_multiboot as mb
+from . import harness
+from .harness import CheckFailed, Checker
 
 # Info flags compared between GRUB and Pulsar: memory, cmdline, modules,
 # ELF section headers, mmap, loader name, VBE, framebuffer.
@@ -72,7 +76,7 @@ def pulsar_cfg(kernel):
     return "\n".join(lines) + "\n"
 
 
-class GrubOracleCase(run.Case):
+class GrubOracleCase(harness.Case):
     """Boot @kernel_fn's bytes under GRUB and under Pulsar; compare."""
 
     def __init__(self, opts, name, fname, kernel_fn, span_fn, required):
@@ -86,12 +90,12 @@ class GrubOracleCase(run.Case):
     def boot(self, tmp, which, args, modules):
         """Run QEMU with @args; check the report; return it."""
         log = os.path.join(tmp, "serial-%s.log" % which)
-        rc, text, secs, ended = run.run_qemu(args, log, self.opts.timeout)
+        rc, text, secs, ended = harness.run_qemu(args, log, self.opts.timeout)
         self.log_text = (getattr(self, "log_text", "") +
                          "=== %s ===\n" % which + text)
         if ended == "timeout" and "TK end" not in text:
-            raise run.CheckFailed(["%s: timed out after %d s"
-                                   % (which, self.opts.timeout)])
+            raise CheckFailed(["%s: timed out after %d s"
+                               % (which, self.opts.timeout)])
         # Each loader's own convention (see the module doc string).
         name = (lambda n: "") if which == "grub" else (lambda n: "/%s " % n)
         exp = {
@@ -106,15 +110,15 @@ class GrubOracleCase(run.Case):
             else [0, 2, 3, 6, 9],
         }
         try:
-            return run.check_boot(text, rc, exp), secs
-        except run.CheckFailed as e:
-            raise run.CheckFailed(["%s: %s" % (which, f) for f in e.args[0]])
+            return harness.check_boot(text, rc, exp), secs
+        except CheckFailed as e:
+            raise CheckFailed(["%s: %s" % (which, f) for f in e.args[0]])
 
     def run(self, tmp):
         if not shutil.which("grub-mkrescue"):
-            raise run.CheckFailed(["grub-mkrescue is not installed "
-                                   "(sh scripts/deps.sh)"])
-        modules = run.demo_modules()
+            raise CheckFailed(["grub-mkrescue is not installed "
+                               "(sh scripts/deps.sh)"])
+        modules = harness.demo_modules()
         files = {self.fname: self.kernel_fn(self)}
         files.update(modules)
 
@@ -132,18 +136,18 @@ class GrubOracleCase(run.Case):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             timeout=300)
         if mk.returncode != 0 or not os.path.isfile(iso):
-            raise run.CheckFailed(["grub-mkrescue failed: " + mk.stdout.decode(
+            raise CheckFailed(["grub-mkrescue failed: " + mk.stdout.decode(
                 "utf-8", "replace")[-400:]])
-        grub, s1 = self.boot(tmp, "grub", run.qemu_base(
-            os.path.join(tmp, "serial-grub.log")) +
-            ["-cdrom", iso, "-boot", "d"], modules)
+        grub, s1 = self.boot(tmp, "grub", qemu.command(
+            serial=os.path.join(tmp, "serial-grub.log"), boot="d",
+            extra=["-cdrom", iso]), modules)
 
         # Pulsar: the same files at the TFTP root.
         root = self.write_tftp(tmp, pulsar_cfg(self.fname), files)
-        pulsar, s2 = self.boot(tmp, "pulsar", run.qemu_pxe(
+        pulsar, s2 = self.boot(tmp, "pulsar", qemu.pxe(
             root, os.path.join(tmp, "serial-pulsar.log")), modules)
 
-        ck = run.Checker()
+        ck = Checker()
         gv, pv = grub["values"], pulsar["values"]
         gflags, pflags = int(gv["flags"], 16), int(pv["flags"], 16)
         ck.expect(gflags & MULTIBOOT_COMPARED == pflags & MULTIBOOT_COMPARED,
@@ -153,7 +157,8 @@ class GrubOracleCase(run.Case):
             if key in gv or key in pv:
                 ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar "
                           "%r" % (key, gv.get(key), pv.get(key)))
-        gcmd, pcmd = run.unescape(gv["cmdline"]), run.unescape(pv["cmdline"])
+        gcmd = harness.unescape(gv["cmdline"])
+        pcmd = harness.unescape(pv["cmdline"])
         ck.expect(pcmd == "/%s %s" % (self.fname, gcmd), "cmdline: GRUB %r, "
                   "Pulsar %r (expected \"/%s \" + GRUB's)"
                   % (gcmd, pcmd, self.fname))
@@ -186,5 +191,5 @@ def cases(opts):
         GrubOracleCase(opts, "grub-elf64", "kernel64.elf", k64,
                        mb.elf32_span, mb.ALL),
         GrubOracleCase(opts, "grub-aout", "kernel.bin", aout,
-                       lambda c: mb.aout_span(aout(c)), mb.NO_SYMS),
+                       lambda c: aout_span(aout(c)), mb.NO_SYMS),
     ]

@@ -25,14 +25,11 @@ import subprocess
 import tarfile
 import zlib
 
-import run
-from run import CheckFailed, Checker
+from lab import CACHE, qemu
+from lab.images import MIB, PAGE, align_up, cpio_newc, patched, setup_len
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-CACHE = os.path.join(ROOT, "cache")
-PAGE = 4096
-MIB = 1 << 20
+from . import harness
+from .harness import CheckFailed, Checker, unescape
 LINUX_MEM_MIB = 512   # room for Debian's kernel to unpack and 48 MiB twice
 LINUX_TIMEOUT = 300   # seconds: a TCG boot of a distribution kernel
 HEAP_END = 0xE000     # Pulsar's heap_end in the setup segment (linux.h)
@@ -46,18 +43,6 @@ E820_RE = re.compile(r"KT e820 base=0x([0-9a-f]{16}) len=0x([0-9a-f]{16}) "
 
 # ------------------------------------------------------------- helpers
 
-def qemu_args(tftp_dir, log_path, mem_mib):
-    """run.qemu_pxe with another memory size."""
-    args = run.qemu_pxe(tftp_dir, log_path)
-    args[args.index("-m") + 1] = str(mem_mib)
-    return args
-
-
-def align_up(value, align):
-    """@value rounded up to a multiple of @align."""
-    return (value + align - 1) // align * align
-
-
 def initrd_blob(parts):
     """What Pulsar must hand the kernel for these parts: one part as it
     is, several concatenated with each part 4-byte aligned (zero padding
@@ -67,12 +52,6 @@ def initrd_blob(parts):
         blob += b"\0" * (align_up(len(blob), 4) - len(blob))
         blob += data
     return blob
-
-
-def setup_len(image):
-    """Bytes of boot sector + setup: setup_sects, where 0 means 4."""
-    sects = image[0x1F1] or 4
-    return (sects + 1) * 512
 
 
 def parse_kt(text):
@@ -118,11 +97,6 @@ def ram_covers(e820, start, end):
                end <= e["base"] + e["len"] for e in e820)
 
 
-def unescape(s):
-    """Undo the test kernel's \\xNN escaping."""
-    return re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), s)
-
-
 def highest_fit(e820, size, limit):
     """The highest page-aligned start of @size bytes of E820 RAM that end
     at or below @limit (None if none)."""
@@ -140,7 +114,7 @@ def highest_fit(e820, size, limit):
 
 # -------------------------------------------------- the Kitten-shaped cases
 
-class BzCase(run.Case):
+class BzCase(harness.Case):
     """Pulsar boots the bzImage test kernel with initrd parts; every value
     the kernel reports is checked against what was written here."""
 
@@ -170,8 +144,8 @@ class BzCase(run.Case):
         files.update(("kitten/" + n, d) for n, d in self.parts)
         root = self.write_tftp(tmp, config, files)
         log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = run.run_qemu(
-            qemu_args(root, log, run.MEM_MIB), log, self.opts.timeout)
+        rc, text, secs, ended = harness.run_qemu(
+            qemu.pxe(root, log), log, self.opts.timeout)
         self.log_text = text
         if ended == "timeout" and "KT end" not in text:
             raise CheckFailed(["timed out after %d s" % self.opts.timeout])
@@ -228,7 +202,7 @@ class BzCase(run.Case):
         ck.expect(any(e["type"] == 1 and e["base"] == MIB for e in e820),
                   "no E820 RAM at 1 MiB")
         ck.expect(sum(e["len"] for e in e820 if e["type"] == 1) <=
-                  run.MEM_MIB * MIB, "more E820 RAM than -m")
+                  harness.MEM_MIB * MIB, "more E820 RAM than -m")
         base_kib = hexval(ck, v, "int12_kib")
         if ds is not None and base_kib is not None:
             low = (ds * 16, ds * 16 + LOW_SIZE)
@@ -288,19 +262,12 @@ class BzCase(run.Case):
                   "kernel_crc32=%s, the file's protected-mode part's is "
                   "%#010x" % (v.get("kernel_crc32"), zlib.crc32(pm)))
         ck.expect(v.get("end") == "status=ok", "no `KT end status=ok`")
-        ck.expect(rc == run.EXIT_OK, "QEMU exit status %s, expected %d"
-                  % (rc, run.EXIT_OK))
+        ck.expect(rc == harness.EXIT_OK, "QEMU exit status %s, expected %d"
+                  % (rc, harness.EXIT_OK))
         ck.done()
 
 
-def patched(image, offset, fmt, value):
-    """A copy of @image with one header field changed."""
-    b = bytearray(image)
-    struct.pack_into(fmt, b, offset, value)
-    return bytes(b)
-
-
-class BzErrorCase(run.ErrorCase):
+class BzErrorCase(harness.ErrorCase):
     """Pulsar must refuse a bzImage config; files may include sparse ones
     ({path: size}) that are never read, only sized."""
 
@@ -372,7 +339,7 @@ def bz_error_cases(opts):
     cases.append(BzErrorCase(opts, "bzimage-old-protocol", old, old_files,
                              expect(lambda c: [[
                                  "%s:%d: exec: kitten/bzImage: "
-                                 % (run.CONFIG_NAME,
+                                 % (harness.CONFIG_NAME,
                                     error_line(c, "exec", "bzImage")),
                                  "protocol 2.01 is older than 2.02"]])))
 
@@ -395,13 +362,13 @@ def bz_error_cases(opts):
     def late_files(case):
         need_image(case)
         return {"kitten/bzImage": image,
-                "kitten/init_task": run.random_bytes(55, 4096),
-                "kitten/late.img": run.random_bytes(56, 4096)}
+                "kitten/init_task": harness.random_bytes(55, 4096),
+                "kitten/late.img": harness.random_bytes(56, 4096)}
     cases.append(BzErrorCase(opts, "bzimage-load-after-exec", late,
                              late_files, expect(lambda c: [[
                                  "%s:%d: load: kitten/late.img: comes after "
                                  "the Linux exec on line %d" % (
-                                     run.CONFIG_NAME,
+                                     harness.CONFIG_NAME,
                                      error_line(c, "load", "late.img"),
                                      error_line(c, "exec", "bzImage"))]])))
 
@@ -410,7 +377,7 @@ def bz_error_cases(opts):
     cases.append(BzErrorCase(
         opts, "bzimage-initrd-too-big", huge, plain_files,
         expect(lambda c: [["%s:%d: load: kitten/huge.img: " % (
-            run.CONFIG_NAME, error_line(c, "load", "huge.img")),
+            harness.CONFIG_NAME, error_line(c, "load", "huge.img")),
             "initrd of %d bytes does not fit in free RAM below" % (200 * MIB)
         ]]), sparse={"kitten/huge.img": 200 * MIB},
         forbidden=["kitten/huge.img: %d bytes at" % (200 * MIB)]))
@@ -520,23 +487,6 @@ def debian_assets():
     return vmlinuz, busybox, pkg
 
 
-def cpio_newc(entries):
-    """A cpio archive in the newc format Linux unpacks.  @entries: (path,
-    mode, data, (rdev major, rdev minor)).  Ends with the trailer, padded
-    to 4 bytes like every record."""
-    out = bytearray()
-    for ino, (path, mode, data, rdev) in enumerate(
-            entries + [("TRAILER!!!", 0, b"", (0, 0))], 1):
-        name = path.encode() + b"\0"
-        fields = (ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
-                  len(name), 0)
-        out += b"070701" + b"".join(b"%08X" % f for f in fields) + name
-        out += b"\0" * (align_up(len(out), 4) - len(out))
-        out += data
-        out += b"\0" * (align_up(len(out), 4) - len(out))
-    return bytes(out)
-
-
 INIT = b"""#!/bin/busybox sh
 # Pulsar's Linux end-to-end /init: report, check, power off.
 bb=/bin/busybox
@@ -579,7 +529,7 @@ def initramfs(busybox):
     ])
 
 
-class LinuxCase(run.Case):
+class LinuxCase(harness.Case):
     """Pulsar boots Debian's kernel with a busybox initramfs (and, with
     @data_mib, a second initrd part holding that much random data whose
     SHA-256 /init checks)."""
@@ -599,7 +549,7 @@ class LinuxCase(run.Case):
         args = "console=ttyS0 quiet panic=-1 pulsar.case=" + self.name
         want_sha = None
         if self.data_mib:
-            data = run.random_bytes(5, self.data_mib * MIB)
+            data = harness.random_bytes(5, self.data_mib * MIB)
             want_sha = hashlib.sha256(data).hexdigest()
             # Two stray zero bytes leave the first part 2 bytes short of
             # a 4-byte boundary: the second archive is found only if
@@ -615,8 +565,8 @@ class LinuxCase(run.Case):
         root = self.write_tftp(tmp, config, files)
         log = os.path.join(tmp, "serial.log")
         timeout = max(self.opts.timeout, LINUX_TIMEOUT)
-        rc, text, secs, ended = run.run_qemu(
-            qemu_args(root, log, LINUX_MEM_MIB), log, timeout)
+        rc, text, secs, ended = harness.run_qemu(
+            qemu.pxe(root, log, mem=LINUX_MEM_MIB), log, timeout)
         self.log_text = text
         lines = [ln.rstrip("\r") for ln in text.splitlines()]
         ck = Checker()
@@ -645,11 +595,11 @@ class LinuxCase(run.Case):
 # ------------------------------------------------------------------ cases
 
 def cases(opts):
-    """The Linux boot protocol cases (run.py collects them)."""
-    one = run.random_bytes(51, MIB + 3)      # odd size: byte for byte
-    parts = [("part1.cpio", run.random_bytes(52, 70001)),
-             ("part2.bin", run.random_bytes(53, 3)),
-             ("part3.bin", run.random_bytes(54, 2 * MIB + 5))]
+    """The Linux boot protocol cases (harness.py collects them)."""
+    one = harness.random_bytes(51, MIB + 3)      # odd size: byte for byte
+    parts = [("part1.cpio", harness.random_bytes(52, 70001)),
+             ("part2.bin", harness.random_bytes(53, 3)),
+             ("part3.bin", harness.random_bytes(54, 2 * MIB + 5))]
     return [
         BzCase(opts, "kitten-initrd", "testbzimage", [("init_task", one)],
                KITTEN_ARGS),

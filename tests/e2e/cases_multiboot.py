@@ -12,11 +12,13 @@ message names the file, the config line and the reason.
 """
 
 import os
-import struct
 
-import run
+from lab import qemu
+from lab.images import (aout_span, patch_elf32, patch_elf64_paddr,
+                        with_mb_flags)
 
-MB_MAGIC = 0x1BADB002
+from . import harness
+from .harness import CheckFailed, Checker
 
 
 def variant(opts, name):
@@ -30,57 +32,7 @@ def read(path):
         return f.read()
 
 
-def mb_header_offset(image):
-    """File offset of the valid multiboot header in @image."""
-    for off in range(0, min(len(image), 8192) - 11, 4):
-        magic, flags, csum = struct.unpack_from("<3I", image, off)
-        if magic == MB_MAGIC and (magic + flags + csum) & 0xFFFFFFFF == 0:
-            return off
-    raise ValueError("no multiboot header")
-
-
-def with_flags(image, extra):
-    """@image with header flags |= @extra and the checksum fixed."""
-    b = bytearray(image)
-    off = mb_header_offset(b)
-    flags = struct.unpack_from("<I", b, off + 4)[0] | extra
-    struct.pack_into("<II", b, off + 4, flags,
-                     (-(MB_MAGIC + flags)) & 0xFFFFFFFF)
-    return bytes(b)
-
-
-def patch_elf32(image, entry=None, phdr=None):
-    """@image (ELF32) with e_entry and/or program header fields changed:
-    @phdr = (index, field offset, value)."""
-    b = bytearray(image)
-    if entry is not None:
-        struct.pack_into("<I", b, 24, entry)
-    if phdr is not None:
-        idx, field, value = phdr
-        phoff, = struct.unpack_from("<I", b, 28)
-        phentsize, = struct.unpack_from("<H", b, 42)
-        struct.pack_into("<I", b, phoff + idx * phentsize + field, value)
-    return bytes(b)
-
-
-def patch_elf64_paddr(image, idx, paddr):
-    """@image (ELF64) with program header @idx's p_paddr set."""
-    b = bytearray(image)
-    phoff, = struct.unpack_from("<Q", b, 32)
-    phentsize, = struct.unpack_from("<H", b, 54)
-    struct.pack_into("<Q", b, phoff + idx * phentsize + 24, paddr)
-    return bytes(b)
-
-
-def aout_span(image):
-    """[load_addr, bss_end_addr) of an a.out kludge image."""
-    off = mb_header_offset(image)
-    _h, load, load_end, bss_end, _e = struct.unpack_from("<5I", image,
-                                                         off + 12)
-    return load, bss_end or load_end
-
-
-class FormatCase(run.Case):
+class FormatCase(harness.Case):
     """Pulsar boots one build of the test kernel with the demo modules;
     check_boot's checks plus @values (key -> expected raw report value),
     @markers (bare report words) and @console (Pulsar console texts)."""
@@ -98,12 +50,12 @@ class FormatCase(run.Case):
         self.qemu_extra = list(qemu_extra)
 
     def run(self, tmp):
-        config = run.DEMO_CONFIG
-        modules = run.demo_modules()
+        config = harness.DEMO_CONFIG
+        modules = harness.demo_modules()
         files = {"demo/kernel.elf": self.kernel_fn(self)}
         files.update(("demo/" + k, v) for k, v in modules.items())
         root = self.write_tftp(tmp, config, files)
-        items = run.config_items(config)
+        items = harness.config_items(config)
         exp = {
             "kernel_cmdline": [i for i in items if i["kind"] == "exec"][-1]
             ["cmdline"],
@@ -116,18 +68,18 @@ class FormatCase(run.Case):
             "required_flags": self.required,
         }
         log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = run.run_qemu(
-            run.qemu_pxe(root, log) + self.qemu_extra, log,
+        rc, text, secs, ended = harness.run_qemu(
+            qemu.pxe(root, log, extra=self.qemu_extra), log,
             self.opts.timeout)
         self.log_text = text
         if ended == "timeout" and "TK end" not in text:
-            raise run.CheckFailed(["timed out after %d s" % self.opts.timeout])
-        ck = run.Checker()
+            raise CheckFailed(["timed out after %d s" % self.opts.timeout])
+        ck = Checker()
         try:
-            rep = run.check_boot(text, rc, exp)
-        except run.CheckFailed as e:
+            rep = harness.check_boot(text, rc, exp)
+        except CheckFailed as e:
             ck.failures.extend(e.args[0])
-            rep = run.parse_report(text)
+            rep = harness.parse_report(text)
         for key, want in self.values.items():
             got = rep["values"].get(key)
             ck.expect(got == want, "TK %s=%s, expected %s" % (key, got, want))
@@ -141,18 +93,18 @@ class FormatCase(run.Case):
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
-ALL = sorted(run.FLAG_KEYS)
+ALL = sorted(harness.FLAG_KEYS)
 NO_SYMS = [b for b in ALL if b != 5]
 
 
 def elf32_span(case):
     """The span of the ELF32 build (the ELF64 one is the same link)."""
-    return run.elf_span(read(case.opts.kernel))
+    return harness.elf_span(read(case.opts.kernel))
 
 
 def exec_line(text):
     """The config line number of the exec line in @text."""
-    return [it for it in run.config_items(text)
+    return [it for it in harness.config_items(text)
             if it["kind"] == "exec"][0]["line"]
 
 
@@ -163,17 +115,17 @@ def kernel_error(opts, name, image_fn, reason, config=None):
 
     def files(case):
         return {"demo/kernel.elf": image_fn(case),
-                "demo/module1.bin": run.demo_modules()["module1.bin"]}
+                "demo/module1.bin": harness.demo_modules()["module1.bin"]}
 
     def patterns(text):
         prefix = "pulsar: error: %s:%d: exec: demo/kernel.elf: " % (
-            run.CONFIG_NAME, exec_line(text))
+            harness.CONFIG_NAME, exec_line(text))
         return [("`%s...%s`" % (prefix, reason),
                  lambda ln: ln.startswith(prefix) and reason in ln)]
-    return run.ErrorCase(opts, name, config, files, patterns)
+    return harness.ErrorCase(opts, name, config, files, patterns)
 
 
-class SparseErrorCase(run.ErrorCase):
+class SparseErrorCase(harness.ErrorCase):
     """An ErrorCase whose TFTP root also holds sparse files (path -> size):
     huge to the server's tsize, nothing on disk."""
 
@@ -229,7 +181,7 @@ def cases(opts):
                             "staying in text mode"],
                    qemu_extra=["-vga", "std"]),
         kernel_error(opts, "mb-err-flag-bit",
-                     lambda c: with_flags(k32(c), 1 << 5),
+                     lambda c: with_mb_flags(k32(c), 1 << 5),
                      "multiboot header flag bit 5 (unknown) required by "
                      "the kernel but not supported"),
         kernel_error(opts, "mb-err-overlap",
@@ -249,19 +201,19 @@ def cases(opts):
 
     def addr_files(case):
         return {"demo/kernel.elf": k32(case),
-                "demo/module1.bin": run.demo_modules()["module1.bin"]}
+                "demo/module1.bin": harness.demo_modules()["module1.bin"]}
 
     def addr_patterns(text):
-        line = [it for it in run.config_items(text)
+        line = [it for it in harness.config_items(text)
                 if it["kind"] == "load"][0]["line"]
         prefix = "pulsar: error: %s:%d: load: demo/module1.bin: " % (
-            run.CONFIG_NAME, line)
+            harness.CONFIG_NAME, line)
         want = "[0x00100000, 0x00300000) module1.bin overlaps [0x00100000, "
         return [("`%s%s... kernel.elf segment 1`" % (prefix, want),
                  lambda ln: ln.startswith(prefix) and want in ln
                  and "kernel.elf segment 1" in ln)]
-    out.append(run.ErrorCase(opts, "mb-err-addr-over-kernel", cfg,
-                             addr_files, addr_patterns))
+    out.append(harness.ErrorCase(opts, "mb-err-addr-over-kernel", cfg,
+                                 addr_files, addr_patterns))
 
     # A module bigger than free RAM: refused by its TFTP size, before the
     # transfer (200 MiB would take minutes under TCG; the file is sparse).
@@ -269,10 +221,10 @@ def cases(opts):
            "load module1.bin first module\nload huge.bin\n")
 
     def huge_patterns(text):
-        line = [it for it in run.config_items(text)
+        line = [it for it in harness.config_items(text)
                 if it["name"] == "huge.bin"][0]["line"]
         prefix = "pulsar: error: %s:%d: load: demo/huge.bin: %d bytes do " \
-                 "not fit" % (run.CONFIG_NAME, line, 200 << 20)
+                 "not fit" % (harness.CONFIG_NAME, line, 200 << 20)
         return [("`%s...`" % prefix, lambda ln: ln.startswith(prefix)),
                 ("no transfer of huge.bin started",
                  lambda ln: "huge.bin" in ln and "error" in ln)]

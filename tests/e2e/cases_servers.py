@@ -1,7 +1,7 @@
 """Every way users start Pulsar: real DHCP/TFTP servers in a network
 namespace, chainloaded from PXELINUX, and every QEMU NIC model with the
-iPXE ROM QEMU ships.  Each boot goes through scripts/netboot (imported)
-and is checked by run.check_boot: the test kernel's full report, module
+iPXE ROM QEMU ships.  Each boot goes through scripts/netboot (lab.netboot)
+and is checked by harness.check_boot: the test kernel's full report, module
 sizes and CRC-32s included.  The server cases also check the servers' own
 logs (who served which file) and Pulsar's report of the DHCP facts.
 
@@ -10,40 +10,25 @@ harness exception) and checks that the namespace, its tap and every
 server are gone afterwards.
 """
 
-import importlib.machinery
-import importlib.util
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import time
 
-import run
+from lab import ROOT, netboot, qemu
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-NETBOOT_PATH = os.path.join(os.path.dirname(os.path.dirname(HERE)),
-                            "scripts", "netboot")
+from . import harness
+from .harness import CheckFailed, Checker
 
-
-def _load_netboot():
-    """scripts/netboot as a module (it has no .py suffix)."""
-    loader = importlib.machinery.SourceFileLoader("netboot", NETBOOT_PATH)
-    spec = importlib.util.spec_from_loader("netboot", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-netboot = _load_netboot()
+NETBOOT = os.path.join(ROOT, "scripts", "netboot")  # the user's command
 
 BOOT_TIMEOUT = 120  # seconds per boot: TCG on a shared, busy machine
 PXELINUX_DIR = "/usr/lib/PXELINUX"
 SYSLINUX_BIOS = "/usr/lib/syslinux/modules/bios"
 IPXE_QEMU = "/usr/lib/ipxe/qemu"
-MIB = run.MIB
-QEMU_NAME = os.path.basename(run.QEMU)
+MIB = harness.MIB
+QEMU_NAME = os.path.basename(harness.QEMU)
 
 
 def write_files(root, files):
@@ -65,9 +50,9 @@ def read_text(path):
 
 
 def expected(case, config, modules):
-    """run.check_boot's expectations for @config; @modules maps each
+    """harness.check_boot's expectations for @config; @modules maps each
     `load` name to its bytes."""
-    items = run.config_items(config)
+    items = harness.config_items(config)
     execs = [it for it in items if it["kind"] == "exec"]
     return {
         "kernel_cmdline": execs[-1]["cmdline"],
@@ -76,8 +61,8 @@ def expected(case, config, modules):
         "modules": [(it["cmdline"], modules[it["name"]])
                     for it in items if it["kind"] == "load"],
         "addr": None,
-        "kernel_span": run.elf_span(case.kernel()),
-        "required_flags": sorted(run.FLAG_KEYS),
+        "kernel_span": harness.elf_span(case.kernel()),
+        "required_flags": sorted(harness.FLAG_KEYS),
     }
 
 
@@ -87,7 +72,7 @@ def facts_line(mac, ip, tftp, root):
                                                            root)
 
 
-class NetbootCase(run.Case):
+class NetbootCase(harness.Case):
     """Boot a TFTP tree through scripts/netboot and check everything.
 
     @layout(case, tmp) returns a dict: tftp (path -> data for the TFTP
@@ -109,7 +94,8 @@ class NetbootCase(run.Case):
         root = os.path.join(tmp, "tftp")
         os.makedirs(root)
         files = dict(lay["tftp"])
-        files[os.path.join(self.config_dir, run.CONFIG_NAME)] = lay["config"]
+        config_path = os.path.join(self.config_dir, harness.CONFIG_NAME)
+        files[config_path] = lay["config"]
         write_files(root, files)
         kw = dict(lay.get("netboot", {}))
         if "tftp2" in lay:
@@ -120,7 +106,7 @@ class NetbootCase(run.Case):
         work = os.path.join(tmp, "work")
         os.makedirs(work)
         self.work = work
-        o = netboot.Options(root, mac=run.MAC, mem=run.MEM_MIB,
+        o = netboot.Options(root, mac=harness.MAC, mem=harness.MEM_MIB,
                             timeout=max(self.opts.timeout, BOOT_TIMEOUT),
                             serial=os.path.join(tmp, "serial.log"),
                             echo=False, workdir=work, **kw)
@@ -138,7 +124,7 @@ class NetbootCase(run.Case):
         try:
             res = netboot.boot(o, on_ready=on_ready)
         except netboot.SetupError as e:
-            raise run.CheckFailed(["netboot: " + str(e)]) from None
+            raise CheckFailed(["netboot: " + str(e)]) from None
         finally:
             self.extra_logs = sorted(
                 (name, os.path.join(work, name))
@@ -146,16 +132,16 @@ class NetbootCase(run.Case):
                 if name.endswith((".out", ".log", ".conf")))
         self.log_text = res.text
         if res.ended == "timeout" and "TK end" not in res.text:
-            raise run.CheckFailed(["timed out after %d s" % o.timeout])
+            raise CheckFailed(["timed out after %d s" % o.timeout])
         if res.ended == "stopped":
-            raise run.CheckFailed(["Pulsar failed: %s" % next(
+            raise CheckFailed(["Pulsar failed: %s" % next(
                 (ln for ln in res.text.splitlines()
                  if "pulsar: error" in ln), "(no error line)")])
         exp = expected(self, lay["config"], lay["modules"])
-        ck = run.Checker()
+        ck = Checker()
         try:
-            rep = run.check_boot(res.text, res.rc, exp)
-        except run.CheckFailed as e:
+            rep = harness.check_boot(res.text, res.rc, exp)
+        except CheckFailed as e:
             ck.failures.extend(e.args[0])
             rep = None
         if self.extra:
@@ -174,11 +160,11 @@ class NetbootCase(run.Case):
 def demo_layout(case, _tmp, netboot_kw=None):
     """The demo: pulsar, config, demo/kernel.elf and two modules of 2 and
     3 MiB, all on the one TFTP server."""
-    modules = run.demo_modules()
+    modules = harness.demo_modules()
     files = {"pulsar": open(case.opts.nbp, "rb").read(),
              "demo/kernel.elf": case.kernel()}
     files.update(("demo/" + k, v) for k, v in modules.items())
-    return {"tftp": files, "config": run.DEMO_CONFIG, "modules": modules,
+    return {"tftp": files, "config": harness.DEMO_CONFIG, "modules": modules,
             "netboot": netboot_kw or {}}
 
 
@@ -193,8 +179,8 @@ load roottask.bin second module
 def nova_layout(case, _tmp, netboot_kw):
     """Everything under nova/, which only the DHCP root-path names: the
     config too, so Pulsar finds nothing unless it honours root-path."""
-    modules = {"hypervisor.bin": run.random_bytes(61, 2 * MIB + 4321),
-               "roottask.bin": run.random_bytes(62, 3 * MIB)}
+    modules = {"hypervisor.bin": harness.random_bytes(61, 2 * MIB + 4321),
+               "roottask.bin": harness.random_bytes(62, 3 * MIB)}
     files = {"pulsar": open(case.opts.nbp, "rb").read(),
              "nova/kernel.elf": case.kernel()}
     files.update(("nova/" + k, v) for k, v in modules.items())
@@ -231,8 +217,8 @@ def routed_layout(case, tmp):
 def two_tftp_layout(case, _tmp):
     """The kernel and first.bin only on the DHCP-named server, second.bin
     only on the second server (--tftp2)."""
-    modules = {"second.bin": run.random_bytes(71, 3 * MIB + 77),
-               "first.bin": run.random_bytes(72, 2 * MIB)}
+    modules = {"second.bin": harness.random_bytes(71, 3 * MIB + 77),
+               "first.bin": harness.random_bytes(72, 2 * MIB)}
     return {"tftp": {"pulsar": open(case.opts.nbp, "rb").read(),
                      "demo/kernel.elf": case.kernel(),
                      "mods/first.bin": modules["first.bin"]},
@@ -260,8 +246,8 @@ def pxelinux_layout(case, tmp, server):
     for path in (os.path.join(PXELINUX_DIR, "pxelinux.0"),
                  os.path.join(SYSLINUX_BIOS, "ldlinux.c32")):
         if not os.path.isfile(path):
-            raise run.CheckFailed(["%s is missing (scripts/deps.sh installs "
-                                   "pxelinux and syslinux-common)" % path])
+            raise CheckFailed(["%s is missing (scripts/deps.sh installs "
+                               "pxelinux and syslinux-common)" % path])
         files[os.path.basename(path)] = open(path, "rb").read()
     files["pxelinux.cfg/default"] = PXELINUX_CFG
     return lay
@@ -280,14 +266,14 @@ def expect_line(ck, lines, want, what=None, prefix=False):
 
 def check_dnsmasq(case, res, lines, ck):
     """dnsmasq gave the lease and served every file to the guest."""
-    expect_line(ck, lines, facts_line(run.MAC, netboot.GUEST_IP,
+    expect_line(ck, lines, facts_line(harness.MAC, netboot.GUEST_IP,
                                       netboot.DHCP_IP, ""))
     log = case.log("dnsmasq.log")
     ck.expect(re.search(r"DHCPACK\(ptap0\) %s %s" % (
-        re.escape(netboot.GUEST_IP), run.MAC), log),
+        re.escape(netboot.GUEST_IP), harness.MAC), log),
         "dnsmasq.log has no DHCPACK of %s to %s"
-        % (netboot.GUEST_IP, run.MAC))
-    for rel in ("pulsar", run.CONFIG_NAME, "demo/kernel.elf",
+        % (netboot.GUEST_IP, harness.MAC))
+    for rel in ("pulsar", harness.CONFIG_NAME, "demo/kernel.elf",
                 "demo/module1.bin", "demo/module2.bin"):
         ck.expect(re.search(r"sent \S*/tftp/%s to %s" % (
             re.escape(rel), re.escape(netboot.GUEST_IP)), log),
@@ -299,18 +285,18 @@ def check_isc(tftp_ip, tftp_log=None):
     and took its config from nova/ on @tftp_ip; @tftp_log (atftpd) shows
     the files served."""
     def check(case, res, lines, ck):
-        expect_line(ck, lines, facts_line(run.MAC, netboot.GUEST_IP,
+        expect_line(ck, lines, facts_line(harness.MAC, netboot.GUEST_IP,
                                           tftp_ip, "nova"))
         expect_line(ck, lines, "pulsar: config nova/%s from %s: %d bytes"
-                    % (run.CONFIG_NAME, tftp_ip, len(NOVA_CONFIG)),
+                    % (harness.CONFIG_NAME, tftp_ip, len(NOVA_CONFIG)),
                     "root-path honoured")
         ck.expect("DHCPACK on %s to %s via ptap0" % (netboot.GUEST_IP,
-                                                      run.MAC)
+                                                      harness.MAC)
                   in case.log("dhcpd.out"),
                   "dhcpd.out has no DHCPACK of the host entry's address")
         if tftp_log:
             log = case.log(tftp_log)
-            for rel in ("pulsar", "nova/" + run.CONFIG_NAME,
+            for rel in ("pulsar", "nova/" + harness.CONFIG_NAME,
                         "nova/kernel.elf", "nova/hypervisor.bin",
                         "nova/roottask.bin"):
                 ck.expect("Serving %s to %s:" % (rel, netboot.GUEST_IP)
@@ -329,7 +315,8 @@ def check_next_server(case, res, lines, ck):
               "a TFTP socket is open on the DHCP server's address too:\n"
               + udp)
     ck.expect("DHCPREQUEST for %s (%s) from %s" % (
-        netboot.GUEST_IP, netboot.DHCP_IP, run.MAC) in case.log("dhcpd.out"),
+        netboot.GUEST_IP, netboot.DHCP_IP, harness.MAC)
+        in case.log("dhcpd.out"),
         "the guest's DHCPREQUEST does not name %s as the DHCP server"
         % netboot.DHCP_IP)
 
@@ -341,7 +328,7 @@ def check_two_tftp(case, res, lines, ck):
     ck.expect("Serving mods/second.bin to %s:" % netboot.GUEST_IP in log2,
               "atftpd2.out (the second server) does not show "
               "mods/second.bin served")
-    for rel in ("first.bin", "kernel.elf", run.CONFIG_NAME):
+    for rel in ("first.bin", "kernel.elf", harness.CONFIG_NAME):
         ck.expect(rel not in log2, "atftpd2.out mentions %s, which only "
                   "the first server has" % rel)
     log1 = case.log("dnsmasq.log")
@@ -376,7 +363,7 @@ def check_pxelinux(ip, tftp, log_name=None):
                   "Pulsar did not start after PXELINUX")
         ck.expect(any(ln.startswith("pulsar: PXE API via ")
                       for ln in lines), "no `pulsar: PXE API via` line")
-        expect_line(ck, lines, facts_line(run.MAC, ip, tftp, ""))
+        expect_line(ck, lines, facts_line(harness.MAC, ip, tftp, ""))
         if log_name:
             log = case.log(log_name)
             sent = re.findall(r"sent \S*/tftp/(\S+) to ", log)
@@ -387,33 +374,18 @@ def check_pxelinux(ip, tftp, log_name=None):
     return check
 
 
-def qemu_default_romfile(model):
-    """The option ROM QEMU gives NIC @model when no romfile is named: a
-    stopped QEMU (-S) is asked through its monitor (the default is set at
-    realize time, so `-device MODEL,help` does not show it)."""
-    out = subprocess.run(
-        [run.QEMU, "-accel", "tcg", "-S", "-display", "none", "-nodefaults",
-         "-netdev", "user,id=n0", "-device", model + ",id=nic0,netdev=n0",
-         "-monitor", "stdio"],
-        input="qom-get /machine/peripheral/nic0 romfile\nquit\n",
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=60).stdout
-    names = re.findall(r'"([^"\s]+\.rom)"', out)
-    return names[-1] if names else None
-
-
 def check_nic(model):
     """QEMU's default ROM for @model is the iPXE ROM from ipxe-qemu and
     Pulsar found its PXE API."""
     def check(case, res, lines, ck):
-        rom = qemu_default_romfile(model)
+        rom = qemu.default_romfile(model)
         ck.expect(rom and os.path.isfile(os.path.join(IPXE_QEMU, rom)),
                   "QEMU's default romfile for %s is %r, not one of "
                   "ipxe-qemu's ROMs in %s" % (model, rom, IPXE_QEMU))
         ck.expect(any(ln.startswith("pulsar: PXE API via ")
                       for ln in lines), "no `pulsar: PXE API via` line")
-        expect_line(ck, lines, facts_line(run.MAC, "10.0.2.15",
-                                          run.TFTP_SERVER, ""))
+        expect_line(ck, lines, facts_line(harness.MAC, "10.0.2.15",
+                                          harness.TFTP_SERVER, ""))
     return check
 
 
@@ -467,7 +439,7 @@ def check_gone(ck, what, ns_name, ns_inode, work):
               "%s: a ptap0 device exists outside the namespace" % what)
 
 
-class CleanupCase(run.Case):
+class CleanupCase(harness.Case):
     """Fail boots on purpose and check that nothing is left behind:
     (a) Pulsar halts on a missing module (dnsmasq, atftpd, RA responder),
     (b) netboot gets SIGTERM mid-boot (dhcpd, tftpd-hpa),
@@ -484,9 +456,9 @@ class CleanupCase(run.Case):
         root = os.path.join(tmp, tag)
         write_files(root, {"pulsar": open(self.opts.nbp, "rb").read(),
                            "demo/kernel.elf": self.kernel(),
-                           "demo/module1.bin": run.demo_modules()[
+                           "demo/module1.bin": harness.demo_modules()[
                                "module1.bin"],
-                           run.CONFIG_NAME: config})
+                           harness.CONFIG_NAME: config})
         os.makedirs(os.path.join(tmp, tag + "-2"))
         return root
 
@@ -499,7 +471,7 @@ class CleanupCase(run.Case):
                                 os.path.join(tmp, tag + ".stderr")))
         err = open(os.path.join(tmp, tag + ".stderr"), "wb")
         proc = subprocess.Popen(
-            [sys.executable, NETBOOT_PATH, "--quiet", "--workdir", work,
+            [NETBOOT, "--quiet", "--workdir", work,
              "--serial", serial, "--timeout", str(BOOT_TIMEOUT)] + args,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         err.close()
@@ -524,9 +496,9 @@ class CleanupCase(run.Case):
 
     def run(self, tmp):
         start = time.monotonic()
-        ck = run.Checker()
+        ck = Checker()
         if os.geteuid() != 0:
-            raise run.CheckFailed(["needs root (network namespaces)"])
+            raise CheckFailed(["needs root (network namespaces)"])
 
         # (a) Pulsar fails: netboot stops on `pulsar: boot failed`, exit 3.
         root = self.tree(tmp, "a", "root demo\nexec kernel.elf\n"
@@ -577,7 +549,7 @@ class CleanupCase(run.Case):
         check_gone(ck, "(b) SIGTERM", name, inode, work)
 
         # (c) An exception in the middle of netboot.boot().
-        root = self.tree(tmp, "c", run.DEMO_CONFIG)
+        root = self.tree(tmp, "c", harness.DEMO_CONFIG)
         work = os.path.join(tmp, "c-work")
         seen = {}
 
@@ -626,13 +598,13 @@ def cases(opts):
         NetbootCase(opts, "srv-routed", routed_layout, check_routed),
         NetbootCase(opts, "pxelinux-user",
                     lambda c, t: pxelinux_layout(c, t, "user"),
-                    check_pxelinux("10.0.2.15", run.TFTP_SERVER)),
+                    check_pxelinux("10.0.2.15", harness.TFTP_SERVER)),
         NetbootCase(opts, "pxelinux-dnsmasq",
                     lambda c, t: pxelinux_layout(c, t, "dnsmasq"),
                     check_pxelinux(netboot.GUEST_IP, netboot.DHCP_IP,
                                    "dnsmasq.log")),
     ]
-    for model in netboot.NICS:
+    for model in qemu.NICS:
         out.append(NetbootCase(
             opts, "nic-" + model,
             lambda c, t, m=model: demo_layout(c, t, {"nic": m}),

@@ -7,7 +7,7 @@
            windowsize is granted, else the ROM's TFTP
 
 Each case runs dnsmasq (DHCP only) and atftpd in a private network
-namespace (netns.NetNS) with QEMU attached to its tap device, boots the
+namespace (lab.netns.NetNS) with QEMU attached to its tap device, boots the
 demo config and checks the test kernel's full report (module sizes and
 CRC-32s included) plus the lines in which Pulsar names the path and the
 window it got.  Needs root (network namespaces), atftpd and dnsmasq
@@ -18,16 +18,18 @@ import os
 import subprocess
 import time
 
-import run
-from cases_servers import netboot
-from netns import NetNS
+from lab import qemu, servers
+from lab.netns import NetNS
+
+from . import harness
+from .harness import CheckFailed
 
 SERVER = "10.77.0.1"
 WINDOW_LINE = "pulsar: tftp %s grants windowsize " % SERVER
-FAST_LINE = run.FAST_PATH_LINE
+FAST_LINE = harness.FAST_PATH_LINE
 
 
-class AtftpdCase(run.Case):
+class AtftpdCase(harness.Case):
     """Boot the demo from atftpd; @window: does the server grant one;
     @nic: the QEMU NIC model (e1000: the fast path)."""
 
@@ -39,23 +41,20 @@ class AtftpdCase(run.Case):
 
     def run(self, tmp):
         if os.geteuid() != 0:
-            raise run.CheckFailed(["needs root for a network namespace"])
+            raise CheckFailed(["needs root for a network namespace"])
         try:
-            atftpd = netboot.find_program("atftpd")
-            dnsmasq = netboot.find_program("dnsmasq")
-        except netboot.SetupError as e:
-            raise run.CheckFailed([str(e)])
-        config = run.DEMO_CONFIG
-        modules = run.demo_modules()
+            servers.find_program("atftpd")
+            servers.find_program("dnsmasq")
+        except servers.SetupError as e:
+            raise CheckFailed([str(e)])
+        config = harness.DEMO_CONFIG
+        modules = harness.demo_modules()
         files = {"demo/kernel.elf": self.kernel()}
         files.update(("demo/" + k, v) for k, v in modules.items())
         root = self.write_tftp(tmp, config, files)
         os.chmod(tmp, 0o755)  # atftpd reads as nobody
-        for d, _dirs, names in os.walk(root):
-            os.chmod(d, 0o755)
-            for n in names:
-                os.chmod(os.path.join(d, n), 0o644)
-        items = run.config_items(config)
+        servers.world_readable(root)
+        items = harness.config_items(config)
         exp = {
             "kernel_cmdline": [it for it in items
                                if it["kind"] == "exec"][-1]["cmdline"],
@@ -64,52 +63,43 @@ class AtftpdCase(run.Case):
             "modules": [(it["cmdline"], modules[it["name"]])
                         for it in items if it["kind"] == "load"],
             "addr": None,
-            "kernel_span": run.elf_span(self.kernel()),
-            "required_flags": sorted(run.FLAG_KEYS),
+            "kernel_span": harness.elf_span(self.kernel()),
+            "required_flags": sorted(harness.FLAG_KEYS),
         }
         log = os.path.join(tmp, "serial.log")
         with NetNS(addrs=[SERVER]) as ns:
-            tftpd = [atftpd, "--daemon", "--no-fork", "--port", "69",
-                     "--bind-address", SERVER, "--logfile", "/dev/null"]
-            if not self.window:
-                tftpd.append("--no-windowsize")
-            ns.popen(tftpd + [root], stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL)
-            ns.popen([dnsmasq, "--no-daemon", "--port=0",
-                      "--conf-file=/dev/null", "--interface=" + ns.tap,
-                      "--bind-interfaces", "--no-ping",
-                      "--dhcp-range=10.77.0.10,10.77.0.50,1h",
-                      "--dhcp-boot=pulsar,,%s" % SERVER,
-                      "--dhcp-leasefile=" + os.path.join(tmp, "leases"),
-                      "--user=root"], stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL)
+            ns.popen(servers.atftpd_argv(SERVER, root,
+                                         windowsize=self.window),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ns.popen(servers.dnsmasq_dhcp_argv(
+                ns.tap, "10.77.0.10", "10.77.0.50",
+                os.path.join(tmp, "leases"), [("pulsar", SERVER, None)]),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
-            args = (["ip", "netns", "exec", ns.name] + run.qemu_base(log) +
-                    ["-boot", "n"] + ns.qemu_netdev_args() +
-                    ["-device", "%s,netdev=n0,addr=03,mac=%s"
-                     % (self.nic, run.MAC)])
-            rc, text, secs, ended = run.run_qemu(args, log,
-                                                 self.opts.timeout)
+            rc, text, secs, ended = harness.run_qemu(
+                qemu.command(serial=log, boot="n", net=qemu.tap_net(ns.tap),
+                             nic=self.nic, pci_addr="03"),
+                log, self.opts.timeout, popen=ns.popen)
         self.log_text = text
         if ended == "timeout" and "TK end" not in text:
-            raise run.CheckFailed(["timed out after %d s"
-                                   % self.opts.timeout])
-        rep = run.check_boot(text, rc, exp)
+            raise CheckFailed(["timed out after %d s"
+                               % self.opts.timeout])
+        rep = harness.check_boot(text, rc, exp)
         lines = text.replace("\r", "\n").split("\n")
         said = [ln for ln in lines if ln.startswith(WINDOW_LINE)]
         fast = self.nic == "e1000"
         want = WINDOW_LINE + "16, blksize 1468" + (" (NIC fast path)"
                                                    if fast else "")
         if self.window and said != [want]:
-            raise run.CheckFailed(["expected one `%s` line, got %r"
-                                   % (want, said)])
+            raise CheckFailed(["expected one `%s` line, got %r"
+                               % (want, said)])
         if not self.window and said:
-            raise run.CheckFailed(["atftpd --no-windowsize, yet Pulsar "
-                                   "says %r" % said])
+            raise CheckFailed(["atftpd --no-windowsize, yet Pulsar "
+                               "says %r" % said])
         if (FAST_LINE in lines) != fast:
-            raise run.CheckFailed(["%s: expected %s `%s`"
-                                   % (self.nic, "a" if fast else "no",
-                                      FAST_LINE)])
+            raise CheckFailed(["%s: expected %s `%s`"
+                               % (self.nic, "a" if fast else "no",
+                                  FAST_LINE)])
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the seed corpora of the fuzz targets (tests/fuzz/corpus/<t>/).
 
-    python3 tests/fuzz/seeds.py [--kernel build/testkernel.elf]
+    python3 -m tests.fuzz.seeds [--kernel build/testkernel.elf]
 
 Seeds are the valid inputs Pulsar meets every day and every row of the
 malformed-input table (tests/malformed/gen.py) that is small enough to
@@ -13,11 +13,11 @@ that says what they were (see docs/tests.md, "Fuzzing").
 import argparse
 import os
 import struct
-import sys
+
+from lab.images import BzImage, Elf, dhcp_option, ipv4
+from tests.malformed import gen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "malformed"))
-import gen  # noqa: E402
 
 MAX_SEED = 16384
 
@@ -50,8 +50,8 @@ def elf_seeds(kernel):
     for c in gen.elf_cases():
         if len(c.data) <= MAX_SEED:
             write("elf", c.name, b"\xb3\x00" + c.data)
-    write("elf", "valid", b"\xb3\x00" + gen.Elf().build())
-    write("elf", "valid-retried", b"\x10\x03" + gen.Elf().build())
+    write("elf", "valid", b"\xb3\x00" + Elf().build())
+    write("elf", "valid-retried", b"\x10\x03" + Elf().build())
     if kernel:
         with open(kernel, "rb") as f:
             write("elf", "testkernel", b"\xb3\x05" + f.read())
@@ -65,7 +65,7 @@ def bzimage_seeds():
         args = (c.args or "console=ttyS0").encode()
         write("bzimage", c.name, seed(args, c.data))
         write("elf", "bz-" + c.name, b"\xb3\x00" + c.data)
-    valid = gen.BzImage().build()
+    valid = BzImage().build()
     write("bzimage", "valid", seed(b"console=ttyS0 mem=64M", valid))
     write("bzimage", "valid-no-args", seed(b"", valid))
     write("elf", "bz-valid", b"\xb3\x02" + valid)
@@ -74,11 +74,12 @@ def bzimage_seeds():
 def dhcp_seeds():
     for c in gen.dhcp_cases():
         write("dhcp", c.name, c.data)
-    write("dhcp", "valid", gen.dhcp(options=gen.opt(54, gen.ip("10.0.2.2"))
-                                    + gen.opt(17, b"nova")))
-    write("dhcp", "valid-overload", gen.dhcp(options=gen.opt(52, b"\x03"),
-          file_field=gen.opt(17, b"nova") + b"\xff",
-          sname=gen.opt(67, b"pulsar") + b"\xff"))
+    write("dhcp", "valid", gen.dhcp(options=dhcp_option(54, ipv4("10.0.2.2"))
+                                    + dhcp_option(17, b"nova")))
+    write("dhcp", "valid-overload", gen.dhcp(
+        options=dhcp_option(52, b"\x03"),
+        file_field=dhcp_option(17, b"nova") + b"\xff",
+        sname=dhcp_option(67, b"pulsar") + b"\xff"))
     write("dhcp", "bootp", gen.dhcp(cookie=False))
 
 

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """The table of malformed inputs, each with the exact error Pulsar gives.
 
-    python3 tests/malformed/gen.py OUTDIR      write every case
-    python3 tests/malformed/gen.py --list      print the table
+    python3 -m tests.malformed.gen OUTDIR      write every case
+    python3 -m tests.malformed.gen --list      print the table
 
 Every case is built here, by code that says what is wrong with it, next
 to the one line Pulsar must print for it.  gen.py writes, per case,
@@ -30,11 +29,10 @@ Kinds and how the unit driver reads them:
 """
 
 import os
-import struct
 import sys
 
-MB_MAGIC = 0x1BADB002
-PAGE = 4096
+from lab.images import PAGE, BzImage, Elf, bootp
+from lab.images import dhcp_option as opt
 
 
 class Case:
@@ -149,70 +147,6 @@ def config_cases():
 
 
 # ---------------------------------------------------------------- ELF
-
-def le32(v):
-    return struct.pack("<I", v & 0xFFFFFFFF)
-
-
-class Elf:
-    """An ELF32 multiboot kernel to break: a valid one by default.
-
-    Layout: ELF header, program headers at @phoff, the multiboot header
-    at 0x200, each segment's bytes at its p_offset (0x1000 on)."""
-
-    def __init__(self):
-        self.ident = bytearray(b"\x7fELF\x01\x01\x01" + bytes(9))
-        self.etype, self.machine = 2, 3
-        self.entry = 0x100000
-        self.phoff, self.phentsize = 52, 32
-        self.phnum = None  # None: the number of segments
-        # (type, offset, vaddr, paddr, filesz, memsz)
-        self.segs = [[1, 0x1000, 0x100000, 0x100000, 0x800, 0x1000]]
-        self.mb_at, self.mb_flags, self.mb_sum_delta = 0x200, 3, 0
-        self.mb_addr = None  # a.out kludge fields
-        self.mb_video = None  # mode_type, width, height, depth
-        self.size = None     # cut the file here
-
-    def seg(self, paddr, filesz, memsz, offset=None, vaddr=None, typ=1):
-        """Add a segment (after the last one in the file by default)."""
-        if offset is None:
-            last = self.segs[-1] if self.segs else [0, 0x1000, 0, 0, 0, 0]
-            offset = (last[1] + last[4] + PAGE - 1) // PAGE * PAGE
-        self.segs.append([typ, offset, paddr if vaddr is None else vaddr,
-                          paddr, filesz, memsz])
-        return self
-
-    def build(self):
-        end = 0x200 + 48
-        for s in self.segs:
-            if s[1] + s[4] < 1 << 24:
-                end = max(end, s[1] + s[4])
-        img = bytearray(end)
-        for s in self.segs:
-            if s[1] + s[4] < 1 << 24:
-                for i in range(s[1], s[1] + s[4]):
-                    img[i] = (i * 7 + (i >> 8)) % 0xA0 + 1
-        phnum = len(self.segs) if self.phnum is None else self.phnum
-        hdr = bytes(self.ident) + struct.pack(
-            "<HHIIIIIHHHHHH", self.etype, self.machine, 1, self.entry,
-            self.phoff, 0, 0, 52, self.phentsize, phnum, 0, 0, 0)
-        img[0:52] = hdr
-        for i, s in enumerate(self.segs):
-            at = self.phoff + i * self.phentsize
-            if at + 32 <= len(img):
-                img[at:at + 32] = struct.pack("<8I", *s, 5, PAGE)
-        mb = le32(MB_MAGIC) + le32(self.mb_flags) + le32(
-            -(MB_MAGIC + self.mb_flags) + self.mb_sum_delta)
-        if self.mb_addr or self.mb_video:
-            mb += b"".join(le32(v) for v in self.mb_addr or [0] * 5)
-        if self.mb_video:
-            mb += b"".join(le32(v) for v in self.mb_video)
-        if self.mb_at is not None:
-            img[self.mb_at:self.mb_at + len(mb)] = mb
-        if self.size is not None:
-            img = img[:self.size]
-        return bytes(img)
-
 
 def elf(name, e, expect, why=""):
     """An ELF case; @expect after "config-test:3: exec: demo/kernel.elf: "."""
@@ -372,50 +306,6 @@ def elf_cases():
 
 # ------------------------------------------------------------- bzImage
 
-class BzImage:
-    """A Linux bzImage to break: a valid protocol 2.10 one by default
-    (4 setup sectors, 0x3000 bytes of protected-mode kernel)."""
-
-    def __init__(self):
-        self.setup_sects = 4
-        self.version = 0x020A
-        self.boot_flag = 0xAA55
-        self.magic = b"HdrS"
-        self.loadflags = 0x01            # LOADED_HIGH
-        self.syssize = 0x3000 // 16
-        self.code32_start = 0x100000
-        self.initrd_addr_max = 0x7FFFFFFF
-        self.kernel_alignment = 0x200000
-        self.relocatable = 1
-        self.cmdline_size = 255
-        self.pref_address = 0x1000000
-        self.init_size = 0x800000
-        self.kernel_len = 0x3000
-        self.size = None
-
-    def build(self):
-        sects = self.setup_sects or 4
-        img = bytearray((sects + 1) * 512 + self.kernel_len)
-        for i in range(512, len(img)):
-            img[i] = (i * 11 + (i >> 9)) % 251
-        img[0x1F1] = self.setup_sects
-        struct.pack_into("<I", img, 0x1F4, self.syssize)
-        struct.pack_into("<H", img, 0x1FE, self.boot_flag)
-        img[0x202:0x206] = self.magic
-        struct.pack_into("<H", img, 0x206, self.version)
-        img[0x211] = self.loadflags
-        struct.pack_into("<I", img, 0x214, self.code32_start)
-        struct.pack_into("<I", img, 0x22C, self.initrd_addr_max)
-        struct.pack_into("<I", img, 0x230, self.kernel_alignment)
-        img[0x234] = self.relocatable
-        struct.pack_into("<I", img, 0x238, self.cmdline_size)
-        struct.pack_into("<Q", img, 0x258, self.pref_address)
-        struct.pack_into("<I", img, 0x260, self.init_size)
-        if self.size is not None:
-            img = img[:self.size]
-        return bytes(img)
-
-
 def bz(name, change, expect, args=None, why=""):
     """A bzImage case: a default BzImage changed by @change; @expect after
     "config-test:3: exec: linux/bzImage: "."""
@@ -466,30 +356,14 @@ def bzimage_cases():
 
 # --------------------------------------------------------------- DHCP
 
-def ip(text):
-    return bytes(int(x) for x in text.split("."))
-
-
 def dhcp(siaddr="10.0.2.2", yiaddr="10.0.2.15", op=2, hlen=6, options=b"",
          cookie=True, size=None, file_field=b"", sname=b""):
     """A cached DHCPACK: BOOTP header, cookie, @options (END added)."""
-    p = bytearray(236)
-    p[0], p[1], p[2] = op, 1, hlen
-    p[16:20] = ip(yiaddr)
-    p[20:24] = ip(siaddr)
-    p[28:34] = bytes([0x52, 0x54, 0, 0x12, 0x34, 0x56])
-    p[44:44 + len(sname)] = sname
-    p[108:108 + len(file_field)] = file_field
-    if cookie:
-        p += bytes([99, 130, 83, 99]) + bytes([53, 1, 5]) + options
-        p += b"\xff"
-    if size is not None:
-        p = p[:size]
-    return bytes(p)
-
-
-def opt(code, value):
-    return bytes([code, len(value)]) + value
+    p = bootp(op=op, hlen=hlen, yiaddr=yiaddr, siaddr=siaddr,
+              chaddr=bytes([0x52, 0x54, 0, 0x12, 0x34, 0x56]), sname=sname,
+              file=file_field, options=bytes([53, 1, 5]) + options + b"\xff"
+              if cookie else None)
+    return p if size is None else p[:size]
 
 
 def dh(name, data, expect, why=""):

@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
-"""Self-test of tests/faultserver.py on 127.0.0.1 (no QEMU, no root).
+"""Self-test of tests/e2e/faultserver.py on 127.0.0.1 (no QEMU, no root).
 
 A small TFTP client in this file fetches files through the server with
 each fault switched on and checks what arrives on the wire: the fault
 tests under QEMU rely on the server doing exactly what its rules say.
 
-    python3 tests/test_faultserver.py [-v]
+    python3 -m tests.e2e.test_faultserver [-v]
 """
 
 import os
@@ -13,14 +12,13 @@ import random
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
+from lab import ROOT, module_argv
+
 CLIENTS = []  # closed after each test
-HERE = os.path.dirname(os.path.abspath(__file__))
-SERVER = os.path.join(HERE, "faultserver.py")
 
 
 def free_port():
@@ -132,9 +130,10 @@ class FaultServerTest(unittest.TestCase):
         with open(self.rules, "w") as f:
             f.write("\n".join(rules) + "\n")
         self.proc = subprocess.Popen(
-            [sys.executable, SERVER, "--root", self.root, "--addr",
-             "127.0.0.1", "--port", str(self.port), "--rules", self.rules,
-             "--log", self.log, "--max-seconds", "60"])
+            module_argv("tests.e2e.faultserver", "--root", self.root,
+                        "--addr", "127.0.0.1", "--port", self.port,
+                        "--rules", self.rules, "--log", self.log,
+                        "--max-seconds", "60"), cwd=ROOT)
         for _ in range(100):
             if os.path.exists(self.log) and "serving" in self.log_text():
                 return
@@ -321,9 +320,10 @@ class FaultServerTest(unittest.TestCase):
     def test_limits(self):
         """The server exits by itself."""
         proc = subprocess.run(
-            [sys.executable, SERVER, "--root", self.root, "--addr",
-             "127.0.0.1", "--port", str(self.port), "--log", self.log,
-             "--max-seconds", "0.5"], timeout=10)
+            module_argv("tests.e2e.faultserver", "--root", self.root,
+                        "--addr", "127.0.0.1", "--port", self.port,
+                        "--log", self.log, "--max-seconds", "0.5"),
+            cwd=ROOT, timeout=10)
         self.assertEqual(proc.returncode, 0)
         self.assertIn("exit: --max-seconds reached", self.log_text())
 

@@ -1,15 +1,15 @@
-"""A private network for end-to-end tests with real servers.
+"""A private network for QEMU and real servers (tests, netboot, bench).
 
 NetNS creates a network namespace with a unique name, a tap device inside
-it for QEMU (`-netdev tap,ifname=...,script=no,downscript=no`) and the
-server addresses on that tap, all in a private range that exists only
-inside the namespace.  Servers and QEMU run inside the namespace through
-NetNS.popen(), so no packet can reach any other network.  Everything is
-removed on exit, on failure and on SIGTERM/SIGINT too.
+it for QEMU (lab.qemu.tap_net(ns.tap)) and the server addresses on that
+tap, all in a private range that exists only inside the namespace.
+Servers and QEMU run inside the namespace through NetNS.popen(), so no
+packet can reach any other network.  Everything is removed on exit, on
+failure and on SIGTERM/SIGINT too.
 
     with NetNS(addrs=["10.77.0.1", "10.77.0.3"]) as ns:
         srv = ns.popen(["dnsmasq", ...])
-        qemu = ns.popen(qemu_argv + ns.qemu_netdev_args())
+        vm = ns.popen(qemu.command(..., net=qemu.tap_net(ns.tap)))
 """
 
 import atexit
@@ -98,11 +98,6 @@ class NetNS:
         p = subprocess.Popen(self._wrap(argv), **kw)
         self.procs.append(p)
         return p
-
-    def qemu_netdev_args(self, netdev_id="n0"):
-        """QEMU's -netdev for this namespace's tap (add a -device)."""
-        return ["-netdev", "tap,id=%s,ifname=%s,script=no,downscript=no"
-                % (netdev_id, self.tap)]
 
     def close(self):
         """Kill every process started here and delete the namespace."""

@@ -1,17 +1,16 @@
-#!/usr/bin/env python3
 """A TFTP server that misbehaves on purpose, with a tiny DHCP responder.
 
-Pulsar's fault tests run it inside a private network namespace
-(tests/e2e/netns.py) next to QEMU's tap.  It serves a directory over TFTP
-(RFC 1350 with the option extension of RFC 2347, blksize RFC 2348, tsize
-RFC 2349 and windowsize RFC 7440) and injects faults chosen per file,
-deterministically, so each end-to-end case knows exactly what went wrong.
+Pulsar's fault tests (cases_faults.py, beside it) run it inside a
+private network namespace (lab.netns) next to QEMU's tap.  It serves a
+directory over TFTP (RFC 1350 with the option extension of RFC 2347,
+blksize RFC 2348, tsize RFC 2349 and windowsize RFC 7440) and injects
+faults chosen per file, deterministically, so each end-to-end case knows
+exactly what went wrong.
 
-    faultserver.py --root DIR --addr 10.77.0.1 [--rules FILE]
-                   [--fault 'GLOB FAULT...'] [--log FILE]
-                   [--dhcp 10.77.0.15 [--dhcp-file pulsar]
-                    [--dhcp-siaddr IP] [--dhcp-option CODE=TEXT]...]
-                   [--max-seconds S] [--max-packets N]
+    python3 -m tests.e2e.faultserver --root DIR --addr 10.77.0.1
+        [--rules FILE] [--fault 'GLOB FAULT...'] [--log FILE]
+        [--dhcp 10.77.0.15 [--dhcp-file pulsar] [--dhcp-siaddr IP]
+         [--dhcp-option CODE=TEXT]...] [--max-seconds S] [--max-packets N]
 
 Rules.  Each rule is a line `GLOB FAULT [FAULT...]`; the first rule whose
 shell-style GLOB matches the requested path applies.  `#` starts a comment
@@ -60,7 +59,7 @@ options are CODE=TEXT (the text's bytes; \\xNN escapes allowed), so a test
 can hand the PXE ROM a bogus root-path.  It also answers IPv6 router
 solicitations on that interface with an advertisement that offers
 nothing (--no-ra: do not), which spares the ROM a 13-second wait for an
-IPv6 router.  Standard library only.
+IPv6 router.  Standard library and lab.images only.
 """
 
 import argparse
@@ -72,6 +71,8 @@ import socket
 import struct
 import sys
 import time
+
+from lab.images import DHCP_MAGIC, bootp
 
 OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
 DEFAULT_BLKSIZE = 512
@@ -475,9 +476,6 @@ class Transfer:
 
 # ---------------------------------------------------------------- DHCP
 
-DHCP_MAGIC = b"\x63\x82\x53\x63"
-
-
 def unescape_bytes(text):
     """TEXT with \\xNN escapes as bytes."""
     return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
@@ -520,19 +518,7 @@ class Dhcp:
         reply = {1: 2, 3: 5}.get(msgtype)
         if reply is None:
             return
-        xid = pkt[4:8]
         chaddr = pkt[28:44]
-        out = bytearray(240)
-        out[0] = 2                      # BOOTREPLY
-        out[1], out[2] = 1, 6           # Ethernet, 6-byte address
-        out[4:8] = xid
-        out[10:12] = pkt[10:12]         # flags (broadcast bit)
-        out[16:20] = socket.inet_aton(self.client_ip)
-        out[20:24] = socket.inet_aton(self.siaddr)
-        out[28:44] = chaddr
-        name = self.bootfile.encode()[:127]
-        out[108:108 + len(name)] = name
-        out[236:240] = DHCP_MAGIC
         opts = bytearray()
         srv = socket.inet_aton(self.server.addr)
 
@@ -549,10 +535,14 @@ class Dhcp:
         for code, value in self.options:
             opt(code, value)
         opts.append(255)
-        out.extend(opts)
-        out.extend(bytes(max(0, 300 - len(out))))
+        # BOOTREPLY with the request's xid, flags (broadcast bit) and
+        # client address.
+        out = bootp(op=2, xid=pkt[4:8], flags=pkt[10:12],
+                    yiaddr=self.client_ip, siaddr=self.siaddr, chaddr=chaddr,
+                    file=self.bootfile.encode()[:127], options=bytes(opts),
+                    pad_to=300)
         self.server.count_packet()
-        self.sock.sendto(bytes(out), ("255.255.255.255", 68))
+        self.sock.sendto(out, ("255.255.255.255", 68))
         self.server.log("dhcp: %s %s to %s (siaddr %s, file %r)"
                         % ({2: "OFFER", 5: "ACK"}[reply], self.client_ip,
                            ":".join("%02x" % b for b in chaddr[:6]),

@@ -1,0 +1,224 @@
+"""The real DHCP/TFTP servers: where they are, how they are started.
+
+The programs come from cache/servers/PACKAGE/ where scripts/deps.sh
+unpacks them (tftpd-hpa and atftpd conflict as packages, and installing
+either would start a system service), or else from the system.  Each
+*_argv() function returns the command line of one server in the
+foreground; start() runs a list of them in a lab.netns.NetNS and waits
+until each has opened its UDP ports.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+
+from lab import CACHE, ROOT
+
+READY_S = 15   # how long servers get to open their ports
+POLL_S = 0.1
+
+# Where scripts/deps.sh unpacks a package's programs, then the system.
+PROGRAMS = {
+    "dhcpd": ("isc-dhcp-server", "usr/sbin/dhcpd"),
+    "in.tftpd": ("tftpd-hpa", "usr/sbin/in.tftpd"),
+    "atftpd": ("atftpd", "usr/sbin/atftpd"),
+    "dnsmasq": ("dnsmasq-base", "usr/sbin/dnsmasq"),
+}
+
+
+class SetupError(Exception):
+    """A server could not be set up (missing program, bad option, a server
+    that died or never opened its port); the message says which."""
+
+
+def find_program(name):
+    """Path of server program @name: cache/servers/ first, then the system.
+
+    A system in.tftpd must be tftpd-hpa's, not atftpd's symlink."""
+    pkg, rel = PROGRAMS[name]
+    cached = os.path.join(CACHE, "servers", pkg, rel)
+    if os.access(cached, os.X_OK):
+        return cached
+    for d in ("/usr/sbin", "/sbin", "/usr/local/sbin"):
+        path = os.path.join(d, name)
+        if os.access(path, os.X_OK):
+            if name == "in.tftpd" and "atftpd" in os.path.realpath(path):
+                continue
+            return path
+    found = shutil.which(name)
+    if found:
+        return found
+    raise SetupError("%s not found: run scripts/deps.sh (it unpacks %s "
+                     "into cache/servers/)" % (name, pkg))
+
+
+def write(path, text):
+    """Write @text to @path; returns @path."""
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+# ------------------------------------------------------------- dnsmasq
+
+def dnsmasq_argv(*options, debug=False):
+    """dnsmasq in the foreground (with @debug: --no-daemon, which also
+    logs to stderr), no config file, no DNS, as root, bound to the
+    interfaces it serves; @options set up its DHCP and TFTP."""
+    return [find_program("dnsmasq"),
+            "--no-daemon" if debug else "--keep-in-foreground",
+            "--conf-file=/dev/null", "--port=0", "--user=root",
+            "--bind-interfaces"] + list(options)
+
+
+def dnsmasq_dhcp_argv(interface, first, last, leasefile, boots, quiet=False):
+    """dnsmasq as DHCP server only on @interface, leasing @first-@last;
+    @boots: (boot file, TFTP server, MAC or None for every client) in
+    order, the nth with a MAC tagged "h<n>"."""
+    opts = ["--interface=" + interface, "--no-ping",
+            "--dhcp-range=%s,%s,1h" % (first, last),
+            "--dhcp-leasefile=" + leasefile]
+    if quiet:
+        opts.append("--quiet-dhcp")
+    for n, (bootfile, server, mac) in enumerate(boots):
+        if mac is None:
+            opts.append("--dhcp-boot=%s,,%s" % (bootfile, server))
+        else:
+            opts += ["--dhcp-host=%s,set:h%d" % (mac, n),
+                     "--dhcp-boot=tag:h%d,%s,,%s" % (n, bootfile, server)]
+    return dnsmasq_argv(*opts, debug=True)
+
+
+# ------------------------------------------------------------ ISC dhcpd
+
+def dhcpd_conf(net, mac, guest_ip, next_server, bootfile, root_path=None):
+    """An ISC dhcpd config as the seed documents: one `host` entry for
+    @mac on the ipaddress network @net."""
+    root = ('        option root-path "%s";\n' % root_path
+            if root_path is not None else "")
+    return """\
+# scripts/netboot: ISC dhcpd for one test machine
+authoritative;
+default-lease-time 3600;
+max-lease-time 7200;
+subnet %s netmask %s {
+}
+host testbox {
+        hardware ethernet %s;
+        fixed-address %s;
+        next-server %s;
+        filename "%s";
+%s}
+""" % (net.network_address, net.netmask, mac, guest_ip, next_server,
+       bootfile, root)
+
+
+def dhcpd_argv(conf_text, work, interface):
+    """ISC dhcpd in the foreground on @interface, logging to stderr, its
+    config (@conf_text), leases and pid file in @work."""
+    conf = write(os.path.join(work, "dhcpd.conf"), conf_text)
+    leases = write(os.path.join(work, "dhcpd.leases"), "")
+    return [find_program("dhcpd"), "-4", "-d", "-f", "-cf", conf,
+            "-lf", leases, "-pf", os.path.join(work, "dhcpd.pid"), interface]
+
+
+# ---------------------------------------------------------- TFTP servers
+
+def tftpd_hpa_argv(ip, root, work):
+    """tftpd-hpa in the foreground on @ip only, chrooted into @root."""
+    return [find_program("in.tftpd"), "-L", "-4", "-a", ip + ":69",
+            "-u", "root", "-P", os.path.join(work, "tftpd-hpa.pid"),
+            "-v", "-s", root]
+
+
+def atftpd_argv(ip, root, logfile="/dev/null", verbose=None, user=None,
+                pidfile=None, no_multicast=False, windowsize=True):
+    """atftpd standalone in the foreground on @ip only, serving @root.
+
+    @logfile ("-": stdout), --verbose=@verbose, --user @user (default:
+    atftpd's, nobody, who must be able to read @root), @pidfile,
+    @no_multicast, and without @windowsize no RFC 7440."""
+    argv = [find_program("atftpd"), "--daemon", "--no-fork",
+            "--bind-address", ip, "--port", "69", "--logfile", logfile]
+    if verbose is not None:
+        argv.append("--verbose=%d" % verbose)
+    if user:
+        argv += ["--user", user]
+    if no_multicast:
+        argv.append("--no-multicast")
+    if pidfile:
+        argv += ["--pidfile", pidfile]
+    if not windowsize:
+        argv.append("--no-windowsize")
+    return argv + [root]
+
+
+def world_readable(root):
+    """Make everything under @root readable by atftpd's user (nobody)."""
+    for d, _dirs, names in os.walk(root):
+        os.chmod(d, 0o755)
+        for n in names:
+            os.chmod(os.path.join(d, n), 0o644)
+
+
+# ------------------------------------------------------------- starting
+
+def listening(ns):
+    """The UDP (address, port) pairs bound inside @ns."""
+    out = ns.run(["ss", "-Hlun4"], check=False, text=True).stdout
+    socks = set()
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        addr, _, port = fields[3].rpartition(":")
+        addr = addr.split("%")[0]  # 0.0.0.0%ptap0 (bound to a device)
+        if port.isdigit():
+            socks.add((addr, int(port)))
+    return socks
+
+
+def tail(path, n=20):
+    """The last @n lines of a log file, for error messages."""
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(lines[-n:]) or "(empty log)"
+
+
+def start(ns, plan, work, ready_s=READY_S):
+    """Start the servers of @plan in @ns and wait until each listens.
+
+    @plan: (name, argv, [(ip or None, port)]) per server; its output goes
+    to @work/NAME.out, and it runs from the repository's root (so argv
+    may be lab.module_argv()).  Returns {name: log path}.  Raises
+    SetupError naming a server that exited or never opened its port,
+    with its log's tail."""
+    logs = {}
+    waits = []
+    for name, argv, ports in plan:
+        log = os.path.join(work, name + ".out")
+        logs[name] = log
+        with open(log, "wb") as out:
+            proc = ns.popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT, cwd=ROOT)
+        waits.append((name, proc, ports, log))
+    deadline = time.monotonic() + ready_s
+    for name, proc, ports, log in waits:
+        while True:
+            if proc.poll() is not None:
+                raise SetupError("%s exited with status %s before it was "
+                                 "ready:\n%s" % (name, proc.returncode,
+                                                 tail(log)))
+            socks = listening(ns)
+            if all(any(p == port and (ip is None or a in (ip, "0.0.0.0"))
+                       for a, p in socks) for ip, port in ports):
+                break
+            if time.monotonic() > deadline:
+                raise SetupError("%s did not open %s within %d s:\n%s"
+                                 % (name, ports, ready_s, tail(log)))
+            time.sleep(POLL_S)
+    return logs

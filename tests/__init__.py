@@ -1,0 +1,1 @@
+"""Pulsar's tests; run from the root as `python3 -m tests.DIR.MODULE`."""

@@ -1,0 +1,1 @@
+"""The fuzz targets' seed corpora (python3 -m tests.fuzz.seeds)."""

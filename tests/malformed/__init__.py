@@ -1,0 +1,1 @@
+"""The malformed-input table (python3 -m tests.malformed.gen)."""
