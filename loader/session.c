@@ -60,9 +60,9 @@ static int guest_refused(struct session *s, uint32_t dest, size_t n)
 {
     if (!s->face->guest)
         return 0; /* checking: nothing is ever written */
-    return session_error(s, -PE_RANGE, "internal error: write to "
-                         "[0x%08x, 0x%08x) outside the placer's claims for "
-                         "that file", dest, (unsigned)(dest + n));
+    return session_error(s, -PE_RANGE, "internal error: a %u-byte write "
+                         "at 0x%08x is outside the placer's claims for that "
+                         "file", (unsigned)n, dest);
 }
 
 /** Copy into guest memory; see session.h. */

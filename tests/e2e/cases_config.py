@@ -286,6 +286,10 @@ MALFORMED = [
      CFG + ":2: line too long (over 4096 bytes)"),
     ("malformed-nul", "exec kernel.elf\nconf bad.cfg\n",
      "load m1.bin\nload m\x002.bin\n", "bad.cfg:2: NUL byte in config"),
+    # Between the 64 KiB Pulsar reads and the 1 MiB pulsar-check once read:
+    # both refuse it now, with the same words (loader/session.h).
+    ("config-over-64k", "# padding\n" * 10000 + "exec kernel.elf\n", None,
+     CFG + ": larger than 65536 bytes on 10.0.2.2"),
 ]
 
 
