@@ -330,8 +330,15 @@ pm_entry:
 .hang:  hlt                             ; body did not unpack (no BIOS here)
         jmp     .hang
 .unpacked:
-        mov     edi, __bss_start
+        ; Zero .bss and all that the packed copy covered beyond it (the
+        ; heap's start): C finds no leftover of the file, as when the body
+        ; was unpacked above the file (some code takes fresh heap for 0).
+        mov     ecx, [__packed_copy + 8]
+        lea     ecx, [ecx + __packed_copy + PACK_HEADER] ; the copy's end
+        cmp     ecx, __bss_end
+        jae     .zero
         mov     ecx, __bss_end
+.zero:  mov     edi, __packed_copy      ; from the copy (below __bss_start)
         sub     ecx, edi
         xor     eax, eax
         rep     stosb
