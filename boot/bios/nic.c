@@ -148,6 +148,9 @@ static int probe(void)
     if (!mem)
         return -1;
     mem = (uint8_t *)(((uint32_t)mem + 127) & ~127u);
+    /* The heap is not zeroed: no descriptor may start with stale
+     * status, errors or length bytes. */
+    memset(mem, 0, NRX * 16 + NTX * 16);
     nic.rx = (volatile struct rx_desc *)mem;
     nic.tx = (volatile struct tx_desc *)(mem + NRX * 16);
     nic.rxbuf = mem + NRX * 16 + NTX * 16;
@@ -221,6 +224,8 @@ int nic_acquire(void)
     for (unsigned i = 0; i < NRX; i++) {
         nic.rx[i].addr = (uint32_t)(nic.rxbuf + i * BUFSZ);
         nic.rx[i].addr_hi = 0;
+        nic.rx[i].len = 0;
+        nic.rx[i].errors = 0;
         nic.rx[i].status = 0;
     }
     memset((void *)nic.tx, 0, NTX * sizeof(struct tx_desc));
