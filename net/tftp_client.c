@@ -81,9 +81,12 @@ int tftp_client_fetch(const struct tftp_client *c, uint32_t server,
             tell(&r, act.error_code, act.msg);
         if (act.rc) {
             rc = act.rc;
-            /* (res->detail is zeroed: a cut message stays terminated) */
-            memcpy(res->detail, act.msg,
-                   strnlen(act.msg, sizeof(res->detail) - 1));
+            /* The words, unless the rc says it all ("not found", "larger
+             * than its space"); res->detail is zeroed, so a cut message
+             * stays terminated. */
+            if (rc != -PE_NOENT && rc != -PE_RANGE)
+                memcpy(res->detail, act.msg,
+                       strnlen(act.msg, sizeof(res->detail) - 1));
             goto out;
         }
         if (r.x.state == TFTP_S_DONE) {

@@ -75,7 +75,7 @@ struct tftp_client {
  * @res->rc; @res holds the bytes delivered, the tsize, the blksize and
  * window granted and, on a failure the packets explain (the server's
  * error, a timeout, an oversized or fragmented block), the detail in
- * words.  A refusal by the sink ends the transfer with the sink's rc (the
+ * words; none for -PE_NOENT and -PE_RANGE, whose rc says it all.  A refusal by the sink ends the transfer with the sink's rc (the
  * server is told) and no detail.
  */
 int tftp_client_fetch(const struct tftp_client *c, uint32_t server,

@@ -463,7 +463,7 @@ static void test_server_errors(void **state)
     F.error_first = 1;
     assert_int_equal(fetch(1 << 20, 1, &res), -PE_NOENT);
     assert_int_equal(res.got, 0);
-    assert_string_equal(res.detail, "TFTP error 1: File not found");
+    assert_string_equal(res.detail, ""); /* the rc says it all */
     assert_int_equal(S.granted_calls, 0);
 }
 
@@ -503,7 +503,8 @@ static void test_limits(void **state)
     F.tsize = 0;
     assert_int_equal(fetch(30000, 1, &res), -PE_RANGE);
     assert_true(res.got <= 30000);
-    assert_string_equal(res.detail, "file larger than its space");
+    assert_string_equal(res.detail, "");
+    assert_int_equal(F.error_code, 4);
 
     static char path[400];
     memset(path, 'a', sizeof(path) - 1);
