@@ -2,8 +2,9 @@
  * Pulsar's own TFTP client, the protocol half: building requests and
  * deciding what to do with each packet that arrives (RFC 1350 with the
  * options of RFC 2347/2348/2349 and RFC 7440 windowsize).  Pure C: no
- * I/O, no clock.  boot/bios/tftp_udp.c moves the packets (NIC or PXE UDP API)
- * and calls tftp_input() for each one and tftp_timeout() when none came.
+ * I/O, no clock.  net/tftp_client.c moves the packets through a datagram
+ * transport and calls tftp_input() for each one and tftp_timeout() when
+ * none came.
  * Every packet is untrusted: tftp_input() checks every length and value.
  */
 #ifndef PULSAR_TFTP_PROTO_H

@@ -3,7 +3,7 @@
 #include "lib/console.h"
 #include "lib/errno.h"
 #include "boot/bios/bios.h"
-#include "boot/bios/pxe.h"
+#include "boot/bios/source_bios.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -18,21 +18,14 @@ static void failure_init(struct fetch_failure *why, uint32_t server,
 }
 
 /** Record what the client or the ROM said about a failed transfer. */
-static void failure_detail(struct fetch_failure *why, int rc)
+static void failure_detail(struct fetch_failure *why, int rc,
+                           const struct xfer_result *res)
 {
     why->detail[0] = '\0';
     if (rc == -PE_NOENT || rc == -PE_SHORT || rc == -PE_RANGE ||
         rc == -PE_CHANGED || rc == -PE_NOMEM)
         return;
-    if (tftp_last_detail[0]) {
-        /* Pulsar's own client saw the packets: say what was wrong. */
-        snprintf(why->detail, sizeof(why->detail), "%s", tftp_last_detail);
-        return;
-    }
-    if (!pxe_last_status)
-        return;
-    snprintf(why->detail, sizeof(why->detail), "PXE status 0x%02x: %s",
-             pxe_last_status, pxe_status_str(pxe_last_status));
+    snprintf(why->detail, sizeof(why->detail), "%s", res->detail);
 }
 
 /** Say that try @tries failed and when the next one comes; then wait. */
@@ -53,17 +46,18 @@ static void backoff(const char *path, int rc, struct fetch_failure *why)
 int fetch_size(uint32_t server, const char *path, uint32_t *size,
                struct fetch_failure *why)
 {
+    const struct file_source *src = bios_file_source();
+    struct xfer_result res;
     int rc;
 
     failure_init(why, server, 0, 0);
     why->size_query = true;
     for (;;) {
-        pxe_last_status = 0;
-        rc = tftp_size(server, path, size);
+        rc = src->size(src, server, path, size, &res);
         why->tries++;
         if (rc == 0)
             return 0;
-        failure_detail(why, rc);
+        failure_detail(why, rc, &res);
         if (!retry_transfer_worth(rc, false) ||
             why->tries >= RETRY_TRANSFER_TRIES)
             return rc;
@@ -71,25 +65,45 @@ int fetch_size(uint32_t server, const char *path, uint32_t *size,
     }
 }
 
+/** The boot flow's sink, and the progress line the source leaves to it. */
+struct progress_sink {
+    tftp_sink_fn fn;
+    void *ctx;
+};
+
+static int progress_data(void *ctx, uint32_t off, const uint8_t *data,
+                         size_t len)
+{
+    struct progress_sink *p = ctx;
+    int rc = p->fn(p->ctx, off, data, len);
+    if (rc == 0)
+        console_progress(off + (uint32_t)len);
+    return rc;
+}
+
 /** Fetch a file into a sink, retrying from its first byte; see fetch.h. */
 int fetch_file(uint32_t server, const char *path, uint32_t size,
                uint32_t max, tftp_sink_fn sink, void *ctx, uint32_t *got,
                struct fetch_failure *why)
 {
+    const struct file_source *src = bios_file_source();
+    struct progress_sink ps = { sink, ctx };
+    /* No sink->size: the boot flow asked for the size already. */
+    const struct file_sink fs = { NULL, progress_data, &ps };
+    struct xfer_result res;
     int rc;
 
     failure_init(why, server, size, size ? size : max);
     for (;;) {
-        pxe_last_status = 0;
-        rc = tftp_fetch(server, path, size ? size : max, sink, ctx, got,
-                        NULL);
+        rc = src->fetch(src, server, path, size ? size : max, &fs, &res);
+        *got = res.got;
         why->tries++;
         why->got = *got;
         if (rc == 0 && size && *got < size)
             rc = -PE_SHORT; /* a half-copied file, or a lost last packet */
         if (rc == 0)
             return 0;
-        failure_detail(why, rc);
+        failure_detail(why, rc, &res);
         if (!retry_transfer_worth(rc, size != 0) ||
             why->tries >= RETRY_TRANSFER_TRIES)
             return rc;

@@ -19,7 +19,7 @@
  * only under a hypervisor (CPUID's hypervisor bit): the switch relies on
  * the emulated device and has not been tried on real hardware.  Any other
  * NIC or machine, or any trouble setting one up, leaves everything to the
- * PXE API (boot/bios/tftp_udp.c, boot/bios/tftp_pxe.c).
+ * PXE API (boot/bios/dgram.c, boot/bios/tftp_pxe.c).
  */
 #ifndef PULSAR_NIC_H
 #define PULSAR_NIC_H

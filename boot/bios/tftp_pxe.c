@@ -1,10 +1,12 @@
-/* TFTP through the PXE API; see tftp.h. */
-#include "net/tftp.h"
+/* TFTP through the PXE ROM's client; see tftp_pxe.h. */
+#include "boot/bios/tftp_pxe.h"
 #include "boot/bios/pxe.h"
+#include "boot/bios/realmode.h"
+#include "net/tftp.h"
 #include "lib/errno.h"
 #include "lib/console.h"
+#include <stdio.h>
 #include <string.h>
-#include "boot/bios/realmode.h"
 
 struct tftp_open_params {
     uint16_t status;
@@ -38,26 +40,55 @@ static int set_filename(char dst[128], const char *path)
     return 0;
 }
 
-int tftp_size(uint32_t server, const char *path, uint32_t *size)
+/** A PXE call whose failure status goes into @res. */
+static int rom_call(uint16_t opcode, void *params, size_t size,
+                    struct xfer_result *res)
+{
+    int rc = pxe_call(opcode, params, size);
+    if (rc)
+        res->fw_status = pxe_last_status;
+    return rc;
+}
+
+/** End with @rc: the ROM's word in the detail when it has one. */
+static int rom_done(int rc, struct xfer_result *res)
+{
+    res->rc = rc;
+    if (rc && res->fw_status && rc != -PE_NOENT)
+        snprintf(res->detail, sizeof(res->detail), "PXE status 0x%02x: %s",
+                 res->fw_status, pxe_status_str((uint16_t)res->fw_status));
+    return rc;
+}
+
+/** GET_FSIZE into @res->size (@res already cleared). */
+static int rom_size(uint32_t server, const char *path,
+                    struct xfer_result *res)
 {
     struct tftp_fsize_params p;
     int rc;
 
     memset(&p, 0, sizeof(p));
     p.server = server;
-    if ((rc = set_filename(p.filename, path)) != 0)
+    if ((rc = set_filename(p.filename, path)) != 0 ||
+        (rc = rom_call(PXENV_TFTP_GET_FSIZE, &p, sizeof(p), res)) != 0)
         return rc;
-    if ((rc = pxe_call(PXENV_TFTP_GET_FSIZE, &p, sizeof(p))) != 0)
-        return rc;
-    *size = p.file_size;
+    res->size = p.file_size;
     return 0;
 }
 
-char tftp_last_detail[64];
+int pxe_tftp_size(const struct file_source *src, uint32_t server,
+                  const char *path, uint32_t *size, struct xfer_result *res)
+{
+    (void)src;
+    memset(res, 0, sizeof(*res));
+    int rc = rom_size(server, path, res);
+    if (rc == 0)
+        *size = res->size;
+    return rom_done(rc, res);
+}
 
-int tftp_fetch(uint32_t server, const char *path, uint32_t max,
-               tftp_sink_fn sink, void *ctx, uint32_t *got,
-               uint16_t *blksize)
+int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
+                   const struct file_sink *sink, struct xfer_result *res)
 {
     struct tftp_open_params op;
     struct tftp_read_params rd;
@@ -65,21 +96,20 @@ int tftp_fetch(uint32_t server, const char *path, uint32_t max,
     uint32_t off = 0;
     int rc;
 
-    if ((rc = tftp_udp_fetch(server, path, max, sink, ctx, got, blksize)) !=
-        -PE_UNSUPP)
-        return rc;
-    *got = 0;
+    memset(res, 0, sizeof(*res));
+    if (sink->size && ((rc = rom_size(server, path, res)) != 0 ||
+                       (rc = sink->size(sink->ctx, res->size)) != 0))
+        return rom_done(rc, res);
     memset(&op, 0, sizeof(op));
     op.server = server;
     op.port = (uint16_t)((69 >> 8) | (69 << 8));
     op.packet_size = TFTP_BLKSIZE_WANTED;
-    if ((rc = set_filename(op.filename, path)) != 0)
-        return rc;
-    if ((rc = pxe_call(PXENV_TFTP_OPEN, &op, sizeof(op))) != 0)
-        return rc;
+    if ((rc = set_filename(op.filename, path)) != 0 ||
+        (rc = rom_call(PXENV_TFTP_OPEN, &op, sizeof(op), res)) != 0)
+        return rom_done(rc, res);
     uint16_t bs = op.packet_size;
-    if (blksize)
-        *blksize = bs;
+    res->blksize = bs;
+    res->window = 1;
     DBG("tftp", "%s: blksize %u\n", path, bs);
     if (bs == 0 || bs > PXE_BOUNCE_SIZE) {
         /* The ROM would write past the bounce buffer. */
@@ -92,7 +122,7 @@ int tftp_fetch(uint32_t server, const char *path, uint32_t max,
         rd.buffer = lin_to_segoff((uint32_t)pxe_bounce);
         rd.buffer_size = bs;
         rd.packet_number = (uint16_t)(expect - 1);
-        if ((rc = pxe_call(PXENV_TFTP_READ, &rd, sizeof(rd))) != 0)
+        if ((rc = rom_call(PXENV_TFTP_READ, &rd, sizeof(rd), res)) != 0)
             goto out;
         if (rd.packet_number != expect || rd.buffer_size > bs) {
             /* Out of order or oversized: the ROM broke its contract. */
@@ -104,18 +134,16 @@ int tftp_fetch(uint32_t server, const char *path, uint32_t max,
             goto out;
         }
         if (rd.buffer_size &&
-            (rc = sink(ctx, off, pxe_bounce, rd.buffer_size)) != 0)
+            (rc = sink->data(sink->ctx, off, pxe_bounce, rd.buffer_size)) !=
+                0)
             goto out;
         off += rd.buffer_size;
-        console_progress(off);
+        res->got = off;
         if (rd.buffer_size < bs)
             break; /* a short packet ends the file */
     }
     rc = 0;
 out:
-    *got = off;
-    uint16_t last = pxe_last_status; /* keep the failure's status */
     pxe_call(PXENV_TFTP_CLOSE, status, sizeof(status));
-    pxe_last_status = last;
-    return rc;
+    return rom_done(rc, res);
 }

@@ -1,7 +1,8 @@
 /*
- * libFuzzer target: TFTP transfers as Pulsar drives them (boot/bios/tftp_pxe.c over
- * the PXE TFTP API) with the retry policy on top (boot/bios/fetch.c), the
- * PXE ROM replaced by one that does what the input says.
+ * libFuzzer target: TFTP transfers through the PXE ROM's client as Pulsar
+ * drives it (boot/bios/tftp_pxe.c) with the retry policy on top
+ * (boot/bios/fetch.c), the PXE ROM replaced by one that does what the
+ * input says.
  *
  * Input: a script the fake ROM reads a few bytes at a time, per call:
  *   GET_FSIZE: status byte (0: success), 4-byte size
@@ -11,9 +12,8 @@
  *              offset the transfer has reached, as much as fits)
  * An exhausted script answers every call with a read timeout (0x35).
  *
- * Hook: when net/ gets its own TFTP client (packets over the PXE UDP
- * API), its pure packet parser gets its own target here, fuzz_tftp_pkt.c,
- * and this fake ROM becomes a fake UDP layer; the checks below stay.
+ * Pulsar's own client has its own targets: fuzz_tftp_client (the engine,
+ * net/tftp_client.c, over a scripted transport) and fuzz_tftp_proto.
  *
  * Checks beyond the sanitizers: the sink sees each try's bytes in order
  * from offset 0, no packet larger than the granted size or the bounce
@@ -31,6 +31,8 @@
 #include "boot/bios/bios.h"
 #include "boot/bios/fetch.h"
 #include "boot/bios/pxe.h"
+#include "boot/bios/source_bios.h"
+#include "boot/bios/tftp_pxe.h"
 
 uint16_t pxe_last_status;
 uint8_t pxe_bounce[PXE_BOUNCE_SIZE];
@@ -148,18 +150,29 @@ void bios_sleep_ms(unsigned ms)
 }
 
 /*
- * This target fuzzes the ROM's TFTP path and the retry loop.  Pulsar's
- * own client over the UDP API (boot/bios/tftp_udp.c) answers "not granted"
- * here, as it does for a server without windowsize; its packet logic has
- * its own target (make fuzz-tftp-proto, net/tftp_proto.c).
+ * This target fuzzes the ROM's TFTP path and the retry loop: the BIOS
+ * file source here is the ROM's TFTP alone, as boot/bios/source_bios.c
+ * has it for a server that grants no window on a NIC without the fast
+ * path.  With bits 0 and 7 of the first byte set, one transfer runs
+ * without the retry loop, its sink taking the size GET_FSIZE announces.
  */
-int tftp_udp_fetch(uint32_t server, const char *path, uint32_t max,
-                   tftp_sink_fn sink, void *ctx, uint32_t *got,
-                   uint16_t *blksize)
+static int fuzz_fetch(const struct file_source *src, uint32_t server,
+                      const char *path, uint32_t max,
+                      const struct file_sink *sink, struct xfer_result *res)
 {
-    (void)server, (void)path, (void)max, (void)sink, (void)ctx, (void)blksize;
-    *got = 0;
-    return -PE_UNSUPP;
+    (void)src;
+    int rc = pxe_tftp_fetch(server, path, max, sink, res);
+    assert(res->rc == rc && res->got <= max);
+    assert(memchr(res->detail, 0, sizeof(res->detail)));
+    return rc;
+}
+
+static const struct file_source fuzz_source = { pxe_tftp_size, fuzz_fetch,
+                                                NULL };
+
+const struct file_source *bios_file_source(void)
+{
+    return &fuzz_source;
 }
 
 /** The progress line: nothing to show in a fuzzer. */
@@ -193,6 +206,40 @@ static int check_sink(void *ctx, uint32_t off, const uint8_t *data,
     return 0;
 }
 
+/** The sink's size op (odd scripts with bit 7 set): once, before data. */
+static int size_calls;
+static uint32_t size_said;
+static int check_size(void *ctx, uint32_t size)
+{
+    (void)ctx;
+    assert(opens == 0 && sink_state.next == 0);
+    size_calls++;
+    size_said = size;
+    if (size > 65536)
+        return -PE_RANGE; /* the sink refuses: the ROM never opens */
+    return 0;
+}
+
+/** One transfer straight through the ROM path with a sink that takes the
+ * size: no retries, GET_FSIZE first. */
+static void one_sized_fetch(void)
+{
+    const struct file_sink sink = { check_size, check_sink, NULL };
+    struct xfer_result res;
+
+    size_calls = 0;
+    sink_state.max = 65536;
+    sink_state.try_opens = ~0u;
+    int rc = pxe_tftp_fetch(0x0202000a, "demo/kernel.elf", 65536, &sink,
+                            &res);
+    assert(res.rc == rc && size_calls <= 1 && opens <= 1);
+    assert(size_calls || rc != 0);
+    assert(memchr(res.detail, 0, sizeof(res.detail)));
+    assert(!size_calls || res.size == size_said);
+    if (size_calls && size_said > 65536)
+        assert(rc == -PE_RANGE && opens == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fetch_failure why;
@@ -207,6 +254,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     script_pos = 0;
     opens = 0;
     memset(&sink_state, 0, sizeof(sink_state));
+    if ((data[0] & 0x81) == 0x81) {
+        one_sized_fetch();
+        return 0;
+    }
     /* Byte 0: ask for the size first (odd), or fetch with a limit. */
     if (data[0] & 1) {
         rc = fetch_size(0x0202000a, "demo/kernel.elf", &fsize, &why);
