@@ -208,7 +208,7 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # The TFTP target runs boot/bios/tftp_pxe.c and the retry loop against a
 # fake ROM; its real-mode address casts are 32-bit, harmless on the host.
-FUZZ_TFTP_SRCS := boot/bios/tftp_pxe.c boot/bios/fetch.c
+FUZZ_TFTP_SRCS := boot/bios/tftp_pxe.c
 FUZZ_MAX_LEN_config := 70000
 FUZZ_MAX_LEN_elf := 20000
 FUZZ_MAX_LEN_bzimage := 20000

@@ -203,8 +203,8 @@ static void backoff(struct session *s, const char *path, int rc,
         s->face->sleep_ms(ms);
 }
 
-/** Ask @server for @path's size, retried as loader/retry.h says. */
-static int session_size(struct session *s, uint32_t server, const char *path,
+/** Ask @server for @path's size, retried; see session.h. */
+int session_size(struct session *s, uint32_t server, const char *path,
                         uint32_t *size, struct fetch_failure *ff)
 {
     const struct file_source *src = s->face->files;
@@ -228,13 +228,8 @@ static int session_size(struct session *s, uint32_t server, const char *path,
     }
 }
 
-/**
- * Fetch @path from @server into @inner, retried from its first byte as
- * loader/retry.h says.  @sized: the announced size binds the file (it
- * must then be announced before any data); else the file may have up to
- * @max bytes.  An error the consumer returns is not retried.  @got: out.
- */
-static int session_fetch(struct session *s, uint32_t server,
+/** Fetch a file into @inner, retried; see session.h. */
+int session_fetch(struct session *s, uint32_t server,
                          const char *path, bool sized, uint32_t max,
                          const struct file_sink *inner, uint32_t *got,
                          struct fetch_failure *ff)

@@ -32,6 +32,7 @@
 #include "loader/linux.h"
 #include "loader/place.h"
 #include "loader/plan.h"
+#include "loader/retry.h"
 #include "loader/source.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
@@ -108,6 +109,26 @@ struct session {
  * on the heap (the NBP starts a new attempt with a fresh heap).
  */
 int session_run(struct session *s);
+
+/**
+ * Ask @server for @path's size, retried as loader/retry.h says (once when
+ * checking).  Returns 0 or the last try's rc, @ff saying what happened.
+ */
+int session_size(struct session *s, uint32_t server, const char *path,
+                 uint32_t *size, struct fetch_failure *ff);
+
+/**
+ * Fetch @path from @server into @inner through the face's file source,
+ * retried from its first byte as loader/retry.h says, each try's failure
+ * reported ("path: why; try N of M in S s") before the wait.  @sized: the
+ * size the source announces binds the file (it must come before any
+ * data; progress shows); else the file may have up to @max bytes.  An
+ * error the consumer returns is not retried.  @got: out: bytes of the
+ * last try.  Returns 0 or the rc, @ff saying what happened.
+ */
+int session_fetch(struct session *s, uint32_t server, const char *path,
+                  bool sized, uint32_t max, const struct file_sink *inner,
+                  uint32_t *got, struct fetch_failure *ff);
 
 /**
  * Print "<prog>: error: <message>" (after ending a progress line) and

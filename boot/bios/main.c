@@ -11,7 +11,7 @@
  * A failed attempt says why, waits (a key skips the wait) and the next one
  * starts from scratch: fresh heap, placer and config (loader/retry.h has
  * the policy).  This file is the BIOS face: it gives the session its
- * file source (boot/bios/source.c), guest memory (identity-mapped), the
+ * file source (boot/bios/source_bios.c), guest memory (identity-mapped), the
  * console's progress line and the BIOS clock; pulsar-check gives the
  * same session a directory instead, so both say the same thing.
  */
@@ -21,7 +21,7 @@
 #include "boot/bios/nic.h"
 #include "boot/bios/pxe.h"
 #include "boot/bios/realmode.h"
-#include "boot/bios/source.h"
+#include "boot/bios/source_bios.h"
 #include "boot/bios/video.h"
 #include "lib/console.h"
 #include "lib/errno.h"

@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: TFTP transfers through the PXE ROM's client as Pulsar
- * drives it (boot/bios/tftp_pxe.c) with the retry policy on top
- * (boot/bios/fetch.c), the PXE ROM replaced by one that does what the
- * input says.
+ * drives it (boot/bios/tftp_pxe.c) with the boot session's retry loop on
+ * top (session_size/session_fetch, loader/session.c), the PXE ROM
+ * replaced by one that does what the input says.
  *
  * Input: a script the fake ROM reads a few bytes at a time, per call:
  *   GET_FSIZE: status byte (0: success), 4-byte size
@@ -29,10 +29,9 @@
 
 #include "lib/errno.h"
 #include "boot/bios/bios.h"
-#include "boot/bios/fetch.h"
 #include "boot/bios/pxe.h"
-#include "boot/bios/source_bios.h"
 #include "boot/bios/tftp_pxe.h"
+#include "loader/session.h"
 
 uint16_t pxe_last_status;
 uint8_t pxe_bounce[PXE_BOUNCE_SIZE];
@@ -170,16 +169,11 @@ static int fuzz_fetch(const struct file_source *src, uint32_t server,
 static const struct file_source fuzz_source = { pxe_tftp_size, fuzz_fetch,
                                                 NULL };
 
-const struct file_source *bios_file_source(void)
-{
-    return &fuzz_source;
-}
-
-/** The progress line: nothing to show in a fuzzer. */
-void console_progress(uint32_t done)
-{
-    (void)done;
-}
+/** The session's face: the fuzzed ROM's TFTP, no waiting. */
+static const struct session_face fuzz_face = {
+    .prog = "pulsar",
+    .files = &fuzz_source,
+};
 
 /** What the sink has seen in the current try. */
 static struct {
@@ -242,9 +236,11 @@ static void one_sized_fetch(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static struct session s;
+    const struct file_sink sink = { NULL, check_sink, NULL };
     struct fetch_failure why;
     char text[200];
-    uint32_t fsize = 0, got = 0, announced;
+    uint32_t fsize = 0, got = 0;
     int rc;
 
     if (size < 1)
@@ -258,9 +254,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         one_sized_fetch();
         return 0;
     }
-    /* Byte 0: ask for the size first (odd), or fetch with a limit. */
-    if (data[0] & 1) {
-        rc = fetch_size(0x0202000a, "demo/kernel.elf", &fsize, &why);
+    memset(&s, 0, sizeof(s));
+    s.face = &fuzz_face;
+    /* Byte 0 bit 1: a size query first, as for an initrd part. */
+    if (data[0] & 2) {
+        rc = session_size(&s, 0x0202000a, "demo/kernel.elf", &fsize, &why);
         assert(why.tries >= 1 && why.tries <= RETRY_TRANSFER_TRIES);
         if (rc != 0) {
             retry_describe(rc, &why, text, sizeof(text));
@@ -268,25 +266,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         }
     }
-    announced = (data[0] & 1) ? fsize % (1u << 20) : 0;
-    sink_state.max = announced ? announced : 65536;
+    /* Bit 0: a sized file (the size GET_FSIZE announces binds it, as for
+     * a kernel or module); else a config's at most 64 KiB. */
+    sink_state.max = (data[0] & 1) ? 0xFFFFFFFFu : 65536;
     sink_state.try_opens = ~0u;
-    rc = fetch_file(0x0202000a, "demo/kernel.elf", announced, 65536,
-                    check_sink, NULL, &got, &why);
+    rc = session_fetch(&s, 0x0202000a, "demo/kernel.elf", data[0] & 1, 65536,
+                       &sink, &got, &why);
     assert(why.tries >= 1 && why.tries <= RETRY_TRANSFER_TRIES);
     assert(opens <= RETRY_TRANSFER_TRIES);
     if (rc == 0) {
-        assert(announced == 0 || got == announced);
+        assert(!(data[0] & 1) || got == why.size);
         assert(got <= sink_state.max);
     } else {
         retry_describe(rc, &why, text, sizeof(text));
         assert(memchr(text, 0, sizeof(text)) && text[0]);
     }
+    cfg_free(&s.cfg);
     return 0;
 }
 
 /*
- * boot/bios/fetch.c reports each failed try on the console; the fuzz build
+ * The session reports each failed try on the console; the fuzz build
  * renames its printf to this, which formats (so the format is checked)
  * and prints nothing.
  */

@@ -108,7 +108,7 @@ def tftp_seeds():
 
 
 # Targets whose seeds are made by hand and committed as they are.
-HAND_MADE = ("tftp_proto",)
+HAND_MADE = ("tftp_proto", "tftp_client", "session")
 
 
 def clear():

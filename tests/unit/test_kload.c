@@ -1,7 +1,7 @@
 /*
  * Unit tests for loader/kload.c: the kernel's TFTP sink.  A simulated
  * guest memory records every write; a transfer that is restarted from
- * offset 0 (as boot/bios/fetch.c does after a failed try) must end with the
+ * offset 0 (as the session does after a failed try) must end with the
  * file's exact bytes in place, without claiming anything twice, and a
  * file whose first bytes changed between tries must be refused before
  * any of the new bytes is written.
