@@ -97,8 +97,11 @@ int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
     int rc;
 
     memset(res, 0, sizeof(*res));
-    if (sink->size && ((rc = rom_size(server, path, res)) != 0 ||
-                       (rc = sink->size(sink->ctx, res->size)) != 0))
+    if (sink->size && (rc = rom_size(server, path, res)) != 0) {
+        res->size_query = true; /* "size query timed out on ..." */
+        return rom_done(rc, res);
+    }
+    if (sink->size && (rc = sink->size(sink->ctx, res->size)) != 0)
         return rom_done(rc, res);
     memset(&op, 0, sizeof(op));
     op.server = server;
