@@ -2,7 +2,7 @@
  * Pulsar test kernel: reports the Multiboot 0.6.96 information it was
  * started with on COM1, one `TK ` line per value, checks what it can, and
  * leaves QEMU through isa-debug-exit.  tests/kernel/README.md documents
- * the line format; tests/e2e/run.py parses it.
+ * the line format; tests/e2e/harness.py parses it.
  *
  * Deliberately independent of Pulsar's own headers: a mistake in Pulsar's
  * idea of the multiboot layout must not be mirrored here.

@@ -322,7 +322,7 @@ int main(void)
     snprintf(path, sizeof(path), "%s/index", root);
     index = fopen(path, "r");
     if (!index) {
-        fprintf(stderr, "test_malformed: no %s (run tests/malformed/gen.py "
+        fprintf(stderr, "test_malformed: no %s (run python3 -m tests.malformed.gen "
                 "%s)\n", path, root);
         return 1;
     }
