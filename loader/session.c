@@ -804,7 +804,10 @@ int session_run(struct session *s)
 
     s->boot = SESSION_BOOT_NONE;
     s->placing = true;
-    cfg_state_init(&s->st, s->dhcp.has_root ? s->dhcp.root : NULL,
+    /* The initial root: option 17, else PXELINUX's path prefix (210). */
+    cfg_state_init(&s->st, s->dhcp.has_root     ? s->dhcp.root
+                           : s->dhcp.has_prefix ? s->dhcp.prefix
+                                                : NULL,
                    s->dhcp.server_ip);
     if ((rc = read_config(s)) != 0)
         return s->face->check ? 0 : rc;

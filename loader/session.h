@@ -73,7 +73,7 @@ enum session_boot {
 struct session {
     /* In: set by the face before session_run. */
     const struct session_face *face;
-    struct dhcp_facts dhcp;  /* mac, client and server IP, 17, 209 */
+    struct dhcp_facts dhcp;  /* mac, client and server IP, 17, 209, 210 */
     struct placer placer;    /* the memory map less the face's own */
     uint32_t low_end;        /* free base memory's end (chld limit) */
 

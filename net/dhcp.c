@@ -1,4 +1,4 @@
-/* Parsing the cached DHCP reply; see dhcp.h. */
+/* Parsing and merging the cached DHCP replies; see dhcp.h. */
 #include "net/dhcp.h"
 #include "lib/errno.h"
 #include <string.h>
@@ -24,6 +24,7 @@
 #define OPT_SERVER_ID 54
 #define OPT_BOOTFILE 67
 #define OPT_CONFIG_FILE 209 /* RFC 5071 (PXELINUX) */
+#define OPT_PATH_PREFIX 210 /* RFC 5071 (PXELINUX) */
 
 /** Read a 32-bit value as it lies in the packet (network order kept). */
 static uint32_t get_ip(const uint8_t *p)
@@ -90,6 +91,10 @@ static unsigned walk_options(const uint8_t *p, size_t len,
             /* An empty name would make "config-default" unreachable. */
             opt_string(f->config, sizeof(f->config), val, olen);
             f->has_config = f->config[0] != '\0';
+            break;
+        case OPT_PATH_PREFIX:
+            opt_string(f->prefix, sizeof(f->prefix), val, olen);
+            f->has_prefix = f->prefix[0] != '\0';
             break;
         case OPT_OVERLOAD:
             if (olen == 1)
@@ -202,6 +207,9 @@ static int check_options(const struct opt_area *a, unsigned *roots,
     return 0;
 }
 
+/** Room for why a PXE reply was ignored. */
+#define PXE_NOTE_MAX 128
+
 /** True if @ip (network order) can be a TFTP server's address. */
 static bool unicast_ip(uint32_t ip)
 {
@@ -209,28 +217,28 @@ static bool unicast_ip(uint32_t ip)
     return b[0] != 0 && b[0] != 127 && b[0] < 224;
 }
 
-int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
-                  char *msg, size_t msglen)
+/**
+ * Parse @pkt into @f and check its options strictly (see dhcp_validate);
+ * @what names it in messages ("the cached DHCP reply").  Returns 0 or
+ * -PE_INVAL with @msg.
+ */
+static int check_packet(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
+                        const char *what, char *msg, size_t msglen)
 {
     static const uint8_t cookie[4] = { 99, 130, 83, 99 };
     unsigned roots = 0;
-    char ip[16];
     int rc;
 
-    if (msglen)
-        msg[0] = '\0';
     if (dhcp_parse(pkt, len, f) != 0) {
         if (!pkt || len < BOOTP_OPTIONS)
-            snprintf(msg, msglen, "the cached DHCP reply is %u bytes, "
-                     "shorter than a BOOTP packet (%u)", (unsigned)len,
-                     BOOTP_OPTIONS);
+            snprintf(msg, msglen, "%s is %u bytes, shorter than a BOOTP "
+                     "packet (%u)", what, (unsigned)len, BOOTP_OPTIONS);
         else if (pkt[BOOTP_OP] != BOOTP_REPLY)
-            snprintf(msg, msglen, "the cached DHCP reply is not a BOOTP "
-                     "reply (op %u)", pkt[BOOTP_OP]);
+            snprintf(msg, msglen, "%s is not a BOOTP reply (op %u)", what,
+                     pkt[BOOTP_OP]);
         else
-            snprintf(msg, msglen, "the cached DHCP reply has a hardware "
-                     "address of %u bytes (1 to 16 expected)",
-                     pkt[BOOTP_HLEN]);
+            snprintf(msg, msglen, "%s has a hardware address of %u bytes "
+                     "(1 to 16 expected)", what, pkt[BOOTP_HLEN]);
         return -PE_INVAL;
     }
     if (len >= BOOTP_OPTIONS + 4 &&
@@ -251,10 +259,110 @@ int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
             (rc = check_options(&sname, &roots, &ignored, msg, msglen)) != 0)
             return rc;
     }
+    return 0;
+}
+
+/** Merge a PXE reply's boot facts; see dhcp.h. */
+void dhcp_merge(struct dhcp_facts *f, const struct dhcp_facts *reply)
+{
+    f->ack_server_ip = f->server_ip;
+    if (reply->server_ip && unicast_ip(reply->server_ip)) {
+        if (reply->server_ip != f->server_ip)
+            f->from_reply |= DHCP_FROM_SERVER;
+        f->server_ip = reply->server_ip;
+    }
+    if (reply->has_bootfile) {
+        if (!f->has_bootfile || strcmp(f->bootfile, reply->bootfile))
+            f->from_reply |= DHCP_FROM_BOOTFILE;
+        memcpy(f->bootfile, reply->bootfile, sizeof(f->bootfile));
+        f->has_bootfile = true;
+    }
+    if (reply->has_root) {
+        if (!f->has_root || strcmp(f->root, reply->root))
+            f->from_reply |= DHCP_FROM_ROOT;
+        memcpy(f->root, reply->root, sizeof(f->root));
+        f->has_root = true;
+    }
+    if (reply->has_config) {
+        if (!f->has_config || strcmp(f->config, reply->config))
+            f->from_reply |= DHCP_FROM_CONFIG;
+        memcpy(f->config, reply->config, sizeof(f->config));
+        f->has_config = true;
+    }
+    if (reply->has_prefix) {
+        if (!f->has_prefix || strcmp(f->prefix, reply->prefix))
+            f->from_reply |= DHCP_FROM_PREFIX;
+        memcpy(f->prefix, reply->prefix, sizeof(f->prefix));
+        f->has_prefix = true;
+    }
+}
+
+/** Say what the PXE reply gave; see dhcp.h. */
+void dhcp_describe_reply(const struct dhcp_facts *f, char *out, size_t len)
+{
+    char ip[16], acks[16];
+    size_t n = 0;
+
+    out[0] = '\0';
+#define ADD(...)                                                              \
+    do {                                                                      \
+        if (n < len)                                                          \
+            n += (size_t)snprintf(out + n, len - n, "%s", n ? ", " : "");     \
+        if (n < len)                                                          \
+            n += (size_t)snprintf(out + n, len - n, __VA_ARGS__);             \
+    } while (0)
+    if (f->from_reply & DHCP_FROM_SERVER) {
+        dhcp_format_ip(f->server_ip, ip);
+        dhcp_format_ip(f->ack_server_ip, acks);
+        if (f->ack_server_ip)
+            ADD("boot server %s (the DHCP ACK names %s)", ip, acks);
+        else
+            ADD("boot server %s (the DHCP ACK names none)", ip);
+    }
+    if (f->from_reply & DHCP_FROM_BOOTFILE)
+        ADD("boot file %s", f->bootfile);
+    if (f->from_reply & DHCP_FROM_ROOT)
+        ADD("root-path '%s'", f->root);
+    if (f->from_reply & DHCP_FROM_CONFIG)
+        ADD("option 209 '%s'", f->config);
+    if (f->from_reply & DHCP_FROM_PREFIX)
+        ADD("option 210 '%s'", f->prefix);
+#undef ADD
+}
+
+int dhcp_validate_pxe(const uint8_t *ack, size_t ack_len,
+                      const uint8_t *reply, size_t reply_len,
+                      struct dhcp_facts *f, char *msg, size_t msglen,
+                      char *note, size_t notelen)
+{
+    char ip[16];
+    int rc;
+
+    if (msglen)
+        msg[0] = '\0';
+    if (notelen)
+        note[0] = '\0';
+    if ((rc = check_packet(ack, ack_len, f, "the cached DHCP reply", msg,
+                           msglen)) != 0)
+        return rc;
     if (!f->client_ip) {
         snprintf(msg, msglen, "the cached DHCP reply gives this machine no "
                  "IP address (yiaddr and ciaddr are 0.0.0.0)");
         return -PE_INVAL;
+    }
+    f->ack_server_ip = f->server_ip;
+    if (reply && reply_len) {
+        struct dhcp_facts r;
+        char why[PXE_NOTE_MAX];
+
+        if (check_packet(reply, reply_len, &r, "it", why, sizeof(why)) != 0)
+            snprintf(note, notelen, "the PXE reply is ignored: %s", why);
+        else if (r.mac_len != f->mac_len ||
+                 memcmp(r.mac, f->mac, f->mac_len) != 0)
+            snprintf(note, notelen, "the PXE reply is ignored: it is for "
+                     "another hardware address than the DHCP ACK");
+        else
+            dhcp_merge(f, &r);
     }
     if (!f->server_ip) {
         snprintf(msg, msglen, "the DHCP reply names no TFTP server "
@@ -268,6 +376,12 @@ int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
         return -PE_INVAL;
     }
     return 0;
+}
+
+int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
+                  char *msg, size_t msglen)
+{
+    return dhcp_validate_pxe(pkt, len, NULL, 0, f, msg, msglen, NULL, 0);
 }
 
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out)

@@ -1,10 +1,17 @@
 /*
- * DHCP facts from the reply the PXE ROM cached: the NIC's MAC, our IP, the
- * TFTP server (siaddr, the DHCP "next-server"), the subnet mask and router
- * (options 1 and 3, for the NIC fast path), option 17 (root-path) and
- * option 209 (the config file, as PXELINUX defines it in RFC 5071).
- * Pure C: the packet is untrusted input and is parsed with bounds checks;
- * unit-tested and fuzzed on the host.
+ * DHCP facts from the replies the PXE firmware cached: the NIC's MAC, our
+ * IP, the TFTP server (siaddr, the DHCP "next-server"), the subnet mask
+ * and router (options 1 and 3, for the NIC fast path), option 17
+ * (root-path), option 209 (the config file) and option 210 (the path
+ * prefix), the last two as PXELINUX defines them in RFC 5071.
+ *
+ * On a network with a proxyDHCP server (dnsmasq's `dhcp-range=...,proxy`,
+ * FOG, WDS) the DHCP ACK gives the address only; the boot server and
+ * file come in a second packet, the proxy's offer or the PXE boot
+ * server's ACK, which the firmware keeps apart (dhcp_validate_pxe).
+ * Pure C: the packets are untrusted input and are parsed with bounds
+ * checks; unit-tested (with packets captured from real servers) and
+ * fuzzed on the host.
  */
 #ifndef PULSAR_DHCP_H
 #define PULSAR_DHCP_H
@@ -28,7 +35,20 @@ struct dhcp_facts {
     char bootfile[128];  /* option 67 or the `file` field */
     bool has_config;     /* option 209 present and not empty */
     char config[256];    /* option 209: the config file to use (whole) */
+    bool has_prefix;     /* option 210 present and not empty */
+    char prefix[DHCP_MAX_ROOT + 1]; /* option 210: the path prefix */
+    /* Set by dhcp_validate_pxe: */
+    uint32_t ack_server_ip; /* the DHCP ACK's own siaddr (0: none) */
+    unsigned from_reply;    /* DHCP_FROM_* bits: facts the PXE reply gave
+                               that the ACK lacked or said otherwise */
 };
+
+/** Which facts came from the PXE reply (dhcp_facts.from_reply). */
+#define DHCP_FROM_SERVER 1u   /* siaddr: the boot (TFTP) server */
+#define DHCP_FROM_BOOTFILE 2u /* the boot file */
+#define DHCP_FROM_ROOT 4u     /* option 17 */
+#define DHCP_FROM_CONFIG 8u   /* option 209 */
+#define DHCP_FROM_PREFIX 16u  /* option 210 */
 
 /**
  * Parse a BOOTP/DHCP packet of @len bytes into @f (zeroed first).
@@ -50,6 +70,44 @@ int dhcp_parse(const uint8_t *pkt, size_t len, struct dhcp_facts *f);
  */
 int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
                   char *msg, size_t msglen);
+
+/**
+ * The DHCP facts of a PXE client from the two packets its firmware kept,
+ * merged as PXELINUX merges them: @ack, the DHCP ACK (BIOS PXE
+ * GET_CACHED_INFO packet type 2, PXENV_PACKET_TYPE_DHCP_ACK; UEFI PxeBc
+ * Mode.DhcpAck), and @reply, the PXE reply (type 3,
+ * PXENV_PACKET_TYPE_CACHED_REPLY: the boot server's ACK, or the
+ * proxyDHCP offer when there was no boot server discovery; UEFI:
+ * Mode.PxeReply when PxeReplyReceived, else Mode.ProxyOffer when
+ * ProxyOfferReceived, else none), NULL or @reply_len 0 when there is
+ * none.  The ACK gives the address facts (MAC, IP, options 1, 3, 54);
+ * the boot facts (siaddr, boot file, options 17, 209, 210) come from the
+ * reply where it has them (it is what the firmware booted from), else
+ * from the ACK (dhcp_merge).  The ACK is checked as dhcp_validate says,
+ * the TFTP server after the merge.  A reply that is not a BOOTP reply,
+ * has malformed options or another hardware address is ignored, @note
+ * saying why (else @note is empty).  Returns 0 or -PE_INVAL with @msg.
+ */
+int dhcp_validate_pxe(const uint8_t *ack, size_t ack_len,
+                      const uint8_t *reply, size_t reply_len,
+                      struct dhcp_facts *f, char *msg, size_t msglen,
+                      char *note, size_t notelen);
+
+/**
+ * Merge the facts of a PXE reply (@reply, from dhcp_parse) into the
+ * ACK's (@f): the boot facts @reply has replace @f's; f->from_reply gets
+ * a DHCP_FROM_* bit for each that @f lacked or had otherwise, and
+ * f->ack_server_ip the ACK's siaddr.  A reply's siaddr counts only when
+ * it is a unicast address.
+ */
+void dhcp_merge(struct dhcp_facts *f, const struct dhcp_facts *reply);
+
+/**
+ * Say in @out (>= 160 bytes) what the PXE reply gave (f->from_reply):
+ * "boot server 10.77.0.5 (the DHCP ACK names none), boot file pulsar.0";
+ * "" when nothing.
+ */
+void dhcp_describe_reply(const struct dhcp_facts *f, char *out, size_t len);
 
 /** Format @mac as "aa-bb-cc-dd-ee-ff" (sep '-') into @out (>= 3*len). */
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out);

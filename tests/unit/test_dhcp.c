@@ -1,4 +1,6 @@
-/* Unit tests for net/dhcp.c: parsing the cached DHCP reply. */
+/* Unit tests for net/dhcp.c: parsing the cached DHCP replies, merging a
+ * proxyDHCP / PXE boot server reply (with packets captured from ISC dhcpd
+ * and dnsmasq, tests/unit/data/). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +10,7 @@
 #include <cmocka.h>
 #include "net/dhcp.h"
 #include "lib/errno.h"
+#include "tests/unit/data/proxydhcp.h"
 
 /** A BOOTP reply builder: fixed header, then options appended. */
 struct pkt {
@@ -354,6 +357,237 @@ static void test_validate_accepts(void **state)
     assert_int_equal(dhcp_validate(p.b, p.len, &f, msg, sizeof(msg)), 0);
 }
 
+/* ------------------------------------------------------------ proxyDHCP */
+
+/** A captured packet with @opts (code, len, bytes...) put before its end
+ *  option (the captures end their options with 255, then padding). */
+static size_t with_opts(uint8_t *out, const uint8_t *pkt, size_t len,
+                        const uint8_t *opts, size_t olen)
+{
+    size_t i = 240;
+
+    memcpy(out, pkt, len);
+    while (i < len && out[i] != 255)
+        i += out[i] ? 2u + out[i + 1] : 1u;
+    assert_true(i < len && i + olen + 1 <= 600);
+    memcpy(out + i, opts, olen);
+    out[i + olen] = 255;
+    return len > i + olen + 1 ? len : i + olen + 1;
+}
+
+/** ISC dhcpd leases the address only; dnsmasq's boot server ACK names
+ *  the boot server and file (the real packets of one boot). */
+static void test_proxy_real_boot_server_ack(void **state)
+{
+    struct dhcp_facts f;
+    char msg[160], note[160], said[160], ipbuf[16];
+    (void)state;
+    assert_int_equal(dhcp_validate_pxe(isc_ack, sizeof(isc_ack),
+                                       dnsmasq_pxebs_ack,
+                                       sizeof(dnsmasq_pxebs_ack), &f, msg,
+                                       sizeof(msg), note, sizeof(note)), 0);
+    assert_string_equal(msg, "");
+    assert_string_equal(note, "");
+    assert_int_equal(f.client_ip, ip(10, 77, 0, 2));   /* the ACK's */
+    assert_int_equal(f.netmask, ip(255, 255, 255, 0)); /* the ACK's */
+    assert_int_equal(f.dhcp_server, ip(10, 77, 0, 1)); /* the ACK's */
+    assert_int_equal(f.server_ip, ip(10, 77, 0, 5));   /* the proxy's */
+    assert_int_equal(f.ack_server_ip, 0);
+    assert_true(f.has_bootfile);
+    assert_string_equal(f.bootfile, "pulsar.0");
+    assert_false(f.has_root);
+    assert_false(f.has_config);
+    assert_int_equal(f.from_reply, DHCP_FROM_SERVER | DHCP_FROM_BOOTFILE);
+    dhcp_format_ip(f.server_ip, ipbuf);
+    assert_string_equal(ipbuf, "10.77.0.5");
+    dhcp_describe_reply(&f, said, sizeof(said));
+    assert_string_equal(said, "boot server 10.77.0.5 (the DHCP ACK names "
+                        "none), boot file pulsar.0");
+}
+
+/** The ACK alone, or with the proxy's first offer (a menu, no server):
+ *  no TFTP server, said as before. */
+static void test_proxy_real_ack_alone(void **state)
+{
+    struct dhcp_facts f;
+    char msg[160], note[160];
+    (void)state;
+    assert_int_equal(dhcp_validate(isc_ack, sizeof(isc_ack), &f, msg,
+                                   sizeof(msg)), -PE_INVAL);
+    assert_string_equal(msg, "the DHCP reply names no TFTP server "
+                        "(next-server / siaddr is 0.0.0.0)");
+    assert_int_equal(dhcp_validate_pxe(isc_ack, sizeof(isc_ack), NULL, 0,
+                                       &f, msg, sizeof(msg), note,
+                                       sizeof(note)), -PE_INVAL);
+    assert_int_equal(dhcp_validate_pxe(isc_ack, sizeof(isc_ack),
+                                       dnsmasq_proxy_offer,
+                                       sizeof(dnsmasq_proxy_offer), &f, msg,
+                                       sizeof(msg), note, sizeof(note)),
+                     -PE_INVAL);
+    assert_string_equal(note, "");
+    assert_string_equal(msg, "the DHCP reply names no TFTP server "
+                        "(next-server / siaddr is 0.0.0.0)");
+    assert_int_equal(f.client_ip, ip(10, 77, 0, 2));
+    assert_int_equal(f.from_reply, 0);
+}
+
+/** iPXE's type 3 on a plain network is a copy of the ACK: nothing is
+ *  said to come from it. */
+static void test_proxy_same_packet_twice(void **state)
+{
+    struct pkt p;
+    struct dhcp_facts f;
+    char msg[160], note[160], said[160];
+    (void)state;
+    pkt_init(&p);
+    pkt_opt(&p, 17, "nova", 4);
+    pkt_opt(&p, 67, "pulsar", 6);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_validate_pxe(p.b, p.len, p.b, p.len, &f, msg,
+                                       sizeof(msg), note, sizeof(note)), 0);
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+    assert_int_equal(f.from_reply, 0);
+    assert_string_equal(f.root, "nova");
+    dhcp_describe_reply(&f, said, sizeof(said));
+    assert_string_equal(said, "");
+}
+
+/** Options 17, 209 and 210 from the reply: where the ACK lacks them and
+ *  where it says otherwise (the reply wins, as in PXELINUX). */
+static void test_proxy_boot_options(void **state)
+{
+    static const uint8_t reply_opts[] =
+        "\x11\x04nova" "\xd1\x0b" "pulsar.conf" "\xd2\x05" "boot/";
+    static const uint8_t ack_opts[] = "\x11\x05other" "\xd2\x02" "x/";
+    uint8_t ack[600], reply[600];
+    size_t alen, rlen;
+    struct dhcp_facts f;
+    char msg[160], note[160], said[200];
+    (void)state;
+    rlen = with_opts(reply, dnsmasq_pxebs_ack, sizeof(dnsmasq_pxebs_ack),
+                     reply_opts, sizeof(reply_opts) - 1);
+    assert_int_equal(dhcp_validate_pxe(isc_ack, sizeof(isc_ack), reply,
+                                       rlen, &f, msg, sizeof(msg), note,
+                                       sizeof(note)), 0);
+    assert_string_equal(note, "");
+    assert_string_equal(f.root, "nova");
+    assert_string_equal(f.config, "pulsar.conf");
+    assert_true(f.has_prefix);
+    assert_string_equal(f.prefix, "boot/");
+    assert_int_equal(f.from_reply, DHCP_FROM_SERVER | DHCP_FROM_BOOTFILE |
+                                       DHCP_FROM_ROOT | DHCP_FROM_CONFIG |
+                                       DHCP_FROM_PREFIX);
+    dhcp_describe_reply(&f, said, sizeof(said));
+    assert_string_equal(said, "boot server 10.77.0.5 (the DHCP ACK names "
+                        "none), boot file pulsar.0, root-path 'nova', "
+                        "option 209 'pulsar.conf', option 210 'boot/'");
+
+    /* The ACK has its own: the reply's replace them. */
+    alen = with_opts(ack, isc_ack, sizeof(isc_ack), ack_opts,
+                     sizeof(ack_opts) - 1);
+    memcpy(ack + 20, "\x0a\x4d\x00\x01", 4); /* siaddr 10.77.0.1 */
+    assert_int_equal(dhcp_validate_pxe(ack, alen, reply, rlen, &f, msg,
+                                       sizeof(msg), note, sizeof(note)), 0);
+    assert_int_equal(f.server_ip, ip(10, 77, 0, 5));
+    assert_int_equal(f.ack_server_ip, ip(10, 77, 0, 1));
+    assert_string_equal(f.root, "nova");
+    assert_string_equal(f.prefix, "boot/");
+    dhcp_describe_reply(&f, said, sizeof(said));
+    assert_true(strncmp(said, "boot server 10.77.0.5 (the DHCP ACK names "
+                        "10.77.0.1), ", 52) == 0);
+
+    /* A reply without them leaves the ACK's alone. */
+    assert_int_equal(dhcp_validate_pxe(ack, alen, dnsmasq_pxebs_ack,
+                                       sizeof(dnsmasq_pxebs_ack), &f, msg,
+                                       sizeof(msg), note, sizeof(note)), 0);
+    assert_string_equal(f.root, "other");
+    assert_string_equal(f.prefix, "x/");
+    assert_int_equal(f.from_reply, DHCP_FROM_SERVER | DHCP_FROM_BOOTFILE);
+}
+
+/** A broken or foreign reply is ignored with a note; the ACK still
+ *  boots a normal network. */
+static void test_proxy_bad_reply_ignored(void **state)
+{
+    struct pkt p;
+    uint8_t reply[600];
+    struct dhcp_facts f;
+    char msg[160], note[160];
+    (void)state;
+    pkt_init(&p);
+    p.b[p.len++] = 255;
+
+    memcpy(reply, dnsmasq_pxebs_ack, sizeof(dnsmasq_pxebs_ack));
+    reply[0] = 1; /* a request */
+    assert_int_equal(dhcp_validate_pxe(p.b, p.len, reply,
+                                       sizeof(dnsmasq_pxebs_ack), &f, msg,
+                                       sizeof(msg), note, sizeof(note)), 0);
+    assert_string_equal(note, "the PXE reply is ignored: it is not a BOOTP "
+                        "reply (op 1)");
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+    assert_int_equal(f.from_reply, 0);
+
+    assert_int_equal(dhcp_validate_pxe(p.b, p.len, dnsmasq_pxebs_ack, 100,
+                                       &f, msg, sizeof(msg), note,
+                                       sizeof(note)), 0);
+    assert_string_equal(note, "the PXE reply is ignored: it is 100 bytes, "
+                        "shorter than a BOOTP packet (236)");
+
+    /* Another client's MAC (pkt_init's is the capture's). */
+    memcpy(reply, dnsmasq_pxebs_ack, sizeof(dnsmasq_pxebs_ack));
+    reply[33] ^= 1;
+    assert_int_equal(dhcp_validate_pxe(p.b, p.len, reply,
+                                       sizeof(dnsmasq_pxebs_ack), &f, msg,
+                                       sizeof(msg), note, sizeof(note)), 0);
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+    assert_string_equal(note, "the PXE reply is ignored: it is for another "
+                        "hardware address than the DHCP ACK");
+
+    /* A malformed option: the whole reply is ignored. */
+    {
+        static const uint8_t bad[] = "\x34\x01\x07"; /* overload 7 */
+        size_t n = with_opts(reply, dnsmasq_pxebs_ack,
+                             sizeof(dnsmasq_pxebs_ack), bad, sizeof(bad) - 1);
+        assert_int_equal(dhcp_validate_pxe(isc_ack, sizeof(isc_ack), reply,
+                                           n, &f, msg, sizeof(msg), note,
+                                           sizeof(note)), -PE_INVAL);
+        assert_string_equal(note, "the PXE reply is ignored: DHCP option 52 "
+                            "(overload) is malformed: length 1, value 7");
+        assert_string_equal(msg, "the DHCP reply names no TFTP server "
+                            "(next-server / siaddr is 0.0.0.0)");
+    }
+
+    /* A multicast siaddr in the reply is not taken. */
+    memcpy(reply, dnsmasq_pxebs_ack, sizeof(dnsmasq_pxebs_ack));
+    memcpy(reply + 20, "\xe0\x00\x00\x01", 4);
+    assert_int_equal(dhcp_validate_pxe(p.b, p.len, reply,
+                                       sizeof(dnsmasq_pxebs_ack), &f, msg,
+                                       sizeof(msg), note, sizeof(note)), 0);
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+    assert_int_equal(f.from_reply, DHCP_FROM_BOOTFILE);
+}
+
+/** dhcp_merge alone, as the UEFI face may call it. */
+static void test_merge_facts(void **state)
+{
+    struct dhcp_facts a, r;
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&r, 0, sizeof(r));
+    a.client_ip = ip(10, 0, 0, 9);
+    a.netmask = ip(255, 0, 0, 0);
+    r.client_ip = ip(10, 0, 0, 77);
+    r.netmask = ip(255, 255, 0, 0);
+    r.router = ip(10, 0, 0, 1);
+    r.server_ip = ip(10, 0, 0, 2);
+    dhcp_merge(&a, &r);
+    assert_int_equal(a.client_ip, ip(10, 0, 0, 9)); /* address facts stay */
+    assert_int_equal(a.netmask, ip(255, 0, 0, 0));
+    assert_int_equal(a.router, 0);
+    assert_int_equal(a.server_ip, ip(10, 0, 0, 2));
+    assert_int_equal(a.from_reply, DHCP_FROM_SERVER);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +606,12 @@ int main(void)
         cmocka_unit_test(test_config_file_long),
         cmocka_unit_test(test_random_packets_never_crash),
         cmocka_unit_test(test_validate_accepts),
+        cmocka_unit_test(test_proxy_real_boot_server_ack),
+        cmocka_unit_test(test_proxy_real_ack_alone),
+        cmocka_unit_test(test_proxy_same_packet_twice),
+        cmocka_unit_test(test_proxy_boot_options),
+        cmocka_unit_test(test_proxy_bad_reply_ignored),
+        cmocka_unit_test(test_merge_facts),
     };
     return cmocka_run_group_tests_name("dhcp", tests, NULL, NULL);
 }
