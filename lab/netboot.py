@@ -11,6 +11,12 @@ Servers (--server):
   dnsmasq        dnsmasq as DHCP and TFTP server
   isc+tftpd-hpa  ISC dhcpd with a `host` entry, tftpd-hpa (in.tftpd)
   isc+atftpd     ISC dhcpd with a `host` entry, atftpd
+  isc+proxy      ISC dhcpd with a `host` entry giving the address only (no
+                 next-server, no filename), dnsmasq as proxyDHCP server
+                 (`dhcp-range=...,proxy`, one `pxe-service`) naming the
+                 boot file (BOOTFILE.0) and boot server 10.77.0.5, and
+                 tftpd-hpa on 10.77.0.5 (no --root-path: dnsmasq's PXE
+                 replies carry no option 17)
 The real servers run as root in a private network namespace made for the
 run: the tap device QEMU uses and the addresses 10.77.0.0/24 exist only
 there.  The DHCP server is 10.77.0.1, the guest gets 10.77.0.2, and the
@@ -48,11 +54,12 @@ from lab.netns import NetNS
 from lab.qemu import MAC, NICS, QEMU
 from lab.servers import SetupError, tail
 
-SERVERS = ("user", "dnsmasq", "isc+tftpd-hpa", "isc+atftpd")
+SERVERS = ("user", "dnsmasq", "isc+tftpd-hpa", "isc+atftpd", "isc+proxy")
 NET = ipaddress.ip_network("10.77.0.0/24")
 DHCP_IP = "10.77.0.1"   # the DHCP server (and TFTP unless --next-server)
 GUEST_IP = "10.77.0.2"  # the address every server hands the guest
 TFTP2_IP = "10.77.0.3"  # --tftp2
+PROXY_IP = "10.77.0.5"  # isc+proxy: dnsmasq's proxyDHCP and TFTP server
 # --tftp2 with --tftp2-routed: off the guest's subnet, on the namespace's
 # loopback, reachable only through the router DHCP names (dnsmasq: itself)
 TFTP2_ROUTED_IP = "10.78.0.3"
@@ -122,6 +129,10 @@ class Options:
                      self.romfile or ""):
             if "," in path:
                 raise SetupError("QEMU cannot take a comma in %s" % path)
+        if self.server == "isc+proxy" and (self.root_path or
+                                           self.next_server):
+            raise SetupError("--server isc+proxy takes no --root-path or "
+                             "--next-server (the proxy names %s)" % PROXY_IP)
         if self.server == "user":
             for flag, val in (("--root-path", self.root_path),
                               ("--next-server", self.next_server),
@@ -149,7 +160,10 @@ class Options:
 
     @property
     def tftp_ip(self):
-        """The address of the (first) TFTP server: the next-server."""
+        """The address of the (first) TFTP server: the next-server (with
+        isc+proxy: the proxyDHCP server's)."""
+        if self.server == "isc+proxy":
+            return PROXY_IP
         return self.next_server or DHCP_IP
 
 
@@ -190,6 +204,15 @@ def server_plan(o, work):
             *(["--dhcp-option=option:root-path,%s" % o.root_path]
               if o.root_path is not None else [])),
             [(None, 67), (o.tftp_ip, 69)]))
+    elif o.server == "isc+proxy":
+        conf = servers.dhcpd_conf(NET, o.mac, GUEST_IP, None, None)
+        plan.append(("dhcpd", servers.dhcpd_argv(conf, work, "ptap0"),
+                     [(None, 67)]))
+        plan.append(("dnsmasq", servers.dnsmasq_proxy_argv(
+            "ptap0", o.tftp_ip, NET.network_address, o.bootfile, work),
+            [(None, 67), (None, 4011)]))
+        argv = servers.tftpd_hpa_argv(o.tftp_ip, o.tftp_dir, work)
+        plan.append(("tftpd-hpa", argv, [(o.tftp_ip, 69)]))
     elif o.server.startswith("isc+"):
         conf = servers.dhcpd_conf(NET, o.mac, GUEST_IP, o.tftp_ip,
                                   o.bootfile, o.root_path)

@@ -90,13 +90,34 @@ def dnsmasq_dhcp_argv(interface, first, last, leasefile, boots, quiet=False):
     return dnsmasq_argv(*opts, debug=True)
 
 
+def dnsmasq_proxy_argv(interface, boot_server, network, bootfile, work):
+    """dnsmasq as proxyDHCP server next to another DHCP server: it leases
+    nothing (`dhcp-range=@network,proxy`) and answers PXE clients with one
+    x86PC boot service, @bootfile (dnsmasq adds ".0") on @boot_server.
+    No TFTP: another server does that.  (Its PXE replies carry no
+    root-path or option 209, even forced.)"""
+    return dnsmasq_argv(
+        "--interface=" + interface,
+        "--pid-file=" + os.path.join(work, "dnsmasq.pid"),
+        "--log-facility=" + os.path.join(work, "dnsmasq.log"),
+        "--log-dhcp", "--dhcp-range=%s,proxy" % network,
+        "--pxe-service=x86PC,Pulsar,%s,%s" % (bootfile, boot_server))
+
+
 # ------------------------------------------------------------ ISC dhcpd
 
 def dhcpd_conf(net, mac, guest_ip, next_server, bootfile, root_path=None):
     """An ISC dhcpd config as the seed documents: one `host` entry for
-    @mac on the ipaddress network @net."""
-    root = ('        option root-path "%s";\n' % root_path
-            if root_path is not None else "")
+    @mac on the ipaddress network @net.  With @next_server and @bootfile
+    None it hands out the address only (a proxyDHCP server names the
+    boot server and file)."""
+    root = ""
+    if next_server is not None:
+        root += '        next-server %s;\n' % next_server
+    if bootfile is not None:
+        root += '        filename "%s";\n' % bootfile
+    if root_path is not None:
+        root += '        option root-path "%s";\n' % root_path
     return """\
 # scripts/netboot: ISC dhcpd for one test machine
 authoritative;
@@ -107,11 +128,8 @@ subnet %s netmask %s {
 host testbox {
         hardware ethernet %s;
         fixed-address %s;
-        next-server %s;
-        filename "%s";
 %s}
-""" % (net.network_address, net.netmask, mac, guest_ip, next_server,
-       bootfile, root)
+""" % (net.network_address, net.netmask, mac, guest_ip, root)
 
 
 def dhcpd_argv(conf_text, work, interface):

@@ -117,18 +117,47 @@ static void heap_find(void)
 
 /* ------------------------------------------------------ the DHCP facts */
 
-/** Read the DHCP reply the ROM cached and check it into s->dhcp. */
+/**
+ * Read the DHCP ACK the ROM cached (packet type 2) and the PXE reply
+ * (type 3: a proxyDHCP offer or the boot server's ACK), merge them and
+ * check the result into s->dhcp (net/dhcp.h).  Without a usable type 3
+ * (an old ROM, a failing call, a broken packet) the ACK alone counts.
+ */
 static int read_dhcp(struct session *s)
 {
-    const uint8_t *pkt;
-    size_t len;
+    const uint8_t *pkt, *reply = NULL;
+    uint8_t *ack;
+    size_t len, ack_len, reply_len = 0;
+    char note[160];
     int rc;
 
     if ((rc = pxe_cached_packet(PXENV_PACKET_TYPE_DHCP_ACK, &pkt, &len)) != 0)
         return session_error(s, rc, "PXE GET_CACHED_INFO failed (%s)",
                              pxe_status_str(pxe_last_status));
-    if ((rc = dhcp_validate(pkt, len, &s->dhcp, s->msg, sizeof(s->msg))) != 0)
+    /* Both packets land in the one bounce buffer: keep the ACK apart. */
+    if (!(ack = malloc(len ? len : 1)))
+        return session_error(s, -PE_NOMEM, "out of memory for the DHCP "
+                             "reply (%u bytes)", (unsigned)len);
+    memcpy(ack, pkt, len);
+    ack_len = len;
+    if (pxe_cached_packet(PXENV_PACKET_TYPE_CACHED_REPLY, &reply,
+                          &reply_len) != 0) {
+        DBG("dhcp", "no PXE reply (GET_CACHED_INFO 3: %s)\n",
+            pxe_status_str(pxe_last_status));
+        reply = NULL;
+        reply_len = 0;
+    }
+    rc = dhcp_validate_pxe(ack, ack_len, reply, reply_len, &s->dhcp, s->msg,
+                           sizeof(s->msg), note, sizeof(note));
+    free(ack);
+    if (note[0])
+        printf("pulsar: warning: %s\n", note);
+    if (rc != 0)
         return session_error(s, rc, "%s", s->msg);
+    dhcp_describe_reply(&s->dhcp, note, sizeof(note));
+    if (note[0])
+        printf("pulsar: from the PXE reply (proxyDHCP or boot server): "
+               "%s\n", note);
     nic_config(&s->dhcp);
     return 0;
 }

@@ -321,6 +321,45 @@ def check_next_server(case, res, lines, ck):
         % netboot.DHCP_IP)
 
 
+def proxy_layout(case, tmp):
+    """The demo behind a proxyDHCP server: the boot file is pulsar.0 (as
+    dnsmasq's pxe-service names it), everything on tftpd-hpa at
+    netboot.PROXY_IP, which only the proxy names."""
+    lay = demo_layout(case, tmp, {"server": "isc+proxy"})
+    lay["tftp"]["pulsar.0"] = lay["tftp"].pop("pulsar")
+    return lay
+
+
+def check_proxy(case, res, lines, ck):
+    """ISC dhcpd gave the address only, dnsmasq (proxy) the boot server
+    and file; iPXE booted pulsar.0 and Pulsar took its files from the
+    proxy's boot server.  (iPXE already merges the proxy's facts into the
+    ACK it caches, so Pulsar's own merge shows only on other ROMs: a
+    `from the PXE reply` line, if any, must name the proxy's server.)"""
+    expect_line(ck, lines, facts_line(harness.MAC, netboot.GUEST_IP,
+                                      netboot.PROXY_IP, ""))
+    expect_line(ck, lines, "pulsar: config %s from %s: %d bytes"
+                % (harness.CONFIG_NAME, netboot.PROXY_IP,
+                   len(harness.DEMO_CONFIG)))
+    conf = case.log("dhcpd.conf")
+    ck.expect("fixed-address" in conf and "next-server" not in conf
+              and "filename" not in conf,
+              "dhcpd.conf is not address-only:\n" + conf)
+    ck.expect("DHCPACK on %s to %s via ptap0" % (netboot.GUEST_IP,
+                                                  harness.MAC)
+              in case.log("dhcpd.out"), "dhcpd.out has no DHCPACK")
+    log = case.log("dnsmasq.log")
+    ck.expect(re.search(r"PXE\(ptap0\) %s proxy" % re.escape(harness.MAC),
+                        log), "dnsmasq.log has no proxy offer")
+    ck.expect(re.search(r"PXE\(ptap0\) %s %s pulsar\.0" % (
+        re.escape(netboot.GUEST_IP), re.escape(harness.MAC)), log),
+        "dnsmasq.log has no boot server ACK naming pulsar.0")
+    for ln in lines:
+        if ln.startswith("pulsar: from the PXE reply"):
+            ck.expect("boot server %s " % netboot.PROXY_IP in ln
+                      or "boot server" not in ln, "wrong merge: " + ln)
+
+
 def check_two_tftp(case, res, lines, ck):
     """second.bin came from atftpd on 10.77.0.3, everything else from
     dnsmasq on 10.77.0.1 (each file exists on one server only)."""
@@ -594,6 +633,8 @@ def cases(opts):
                                                     "next_server":
                                                     "10.77.0.4"}),
                     check_next_server, config_dir="nova"),
+        # proxyDHCP: ISC dhcpd leases, dnsmasq names the boot server.
+        NetbootCase(opts, "srv-proxydhcp", proxy_layout, check_proxy),
         NetbootCase(opts, "srv-two-tftp", two_tftp_layout, check_two_tftp),
         NetbootCase(opts, "srv-routed", routed_layout, check_routed),
         NetbootCase(opts, "pxelinux-user",
