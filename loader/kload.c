@@ -14,6 +14,7 @@ void kload_init(struct kernel_load *k, struct placer *p,
     k->placer = p;
     k->it = it;
     k->size = size;
+    k->size_known = size != 0;
     k->lx = lx;
     k->write = write;
     k->zero = zero;
@@ -60,7 +61,8 @@ int kload_sink(void *ctx, uint32_t off, const uint8_t *data, size_t len)
     }
     if (off > k->have)
         return -PE_IO; /* a client bug: the prefix must come in order */
-    want = k->size < IMAGE_PREFIX ? k->size : IMAGE_PREFIX;
+    want = !k->size_known || k->size >= IMAGE_PREFIX ? IMAGE_PREFIX
+                                                     : k->size;
     take = len;
     if (off + take > IMAGE_PREFIX)
         take = IMAGE_PREFIX - off;

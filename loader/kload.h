@@ -25,6 +25,9 @@ struct kernel_load {
     struct placer *placer;
     const struct cfg_item *it;
     uint32_t size;                /* the size the server announced */
+    bool size_known;              /* it did (else: plan from the prefix
+                                     alone; formats that need the size
+                                     refuse, e.g. the a.out kludge) */
     uint8_t prefix[IMAGE_PREFIX]; /* the file's first bytes */
     uint32_t have;                /* prefix bytes buffered */
     bool planned;

@@ -268,6 +268,13 @@ int plan_module(struct plan_mods *m, struct placer *p,
     return 0;
 }
 
+/** Claim @len more bytes at @at for module @it; see plan.h. */
+int plan_module_grow(struct placer *p, const struct cfg_item *it,
+                     uint64_t at, uint32_t len, char *err, size_t errlen)
+{
+    return plan_claim(p, it, at, len, it->name, err, errlen);
+}
+
 /** Check a chainloaded program's size and room; see plan.h. */
 int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
               char *err, size_t len)

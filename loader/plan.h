@@ -136,6 +136,14 @@ int plan_module(struct plan_mods *m, struct placer *p,
                 char *err, size_t len);
 
 /**
+ * Claim @len more bytes at @at for module @it, whose size no server
+ * announced (the claims grow as its data arrives).  Returns 0, or an
+ * error with @err naming the file and what is in the way.
+ */
+int plan_module_grow(struct placer *p, const struct cfg_item *it,
+                     uint64_t at, uint32_t len, char *err, size_t errlen);
+
+/**
  * Check a chainloaded boot program of @size bytes: at most CHLD_MAX, and
  * [CHLD_LOAD, CHLD_LOAD + size) below @low_end (where the PXE stack, EBDA
  * or BIOS begin).  Returns 0 or -PE_RANGE with a message in @err.

@@ -130,6 +130,7 @@ struct xfer {
     bool sized;           /* the announced size binds (kernel, modules) */
     uint32_t max;         /* the limit of an unsized file (a config) */
     uint32_t size;        /* the announced size, 0 until known */
+    bool known;           /* a size was announced in this fetch */
     const struct file_sink *inner;
     int inner_rc;         /* the consumer's refusal (not retried) */
 };
@@ -144,8 +145,10 @@ static int xfer_size(void *ctx, uint32_t size)
         return x->inner_rc = -PE_CHANGED; /* between two tries */
     if (!x->sized && size > x->max)
         return -PE_RANGE; /* "larger than <max> bytes" before any data */
-    if (x->sized)
+    if (x->sized) {
         x->size = size;
+        x->known = true;
+    }
     if (x->inner->size && (rc = x->inner->size(x->inner->ctx, size)) != 0)
         return x->inner_rc = rc;
     if (x->sized && x->s->face->progress_start)
@@ -160,11 +163,13 @@ static int xfer_data(void *ctx, uint32_t off, const uint8_t *data,
     struct xfer *x = ctx;
     int rc;
 
-    if (x->sized && (uint64_t)off + len > x->size)
-        return -PE_RANGE; /* more than announced (or none announced) */
+    if (x->sized && x->known && (uint64_t)off + len > x->size)
+        return -PE_RANGE; /* more than announced */
+    /* No size announced (a server without RFC 2349 tsize): the consumer
+     * takes the bytes as they come, or refuses them. */
     if ((rc = x->inner->data(x->inner->ctx, off, data, len)) != 0)
         return x->inner_rc = rc;
-    if (x->sized && x->s->face->progress)
+    if (x->sized && x->known && x->s->face->progress)
         x->s->face->progress(off + (uint32_t)len);
     return 0;
 }
@@ -235,7 +240,7 @@ int session_fetch(struct session *s, uint32_t server,
                          struct fetch_failure *ff)
 {
     const struct file_source *src = s->face->files;
-    struct xfer x = { s, path, sized, max, 0, inner, 0 };
+    struct xfer x = { s, path, sized, max, 0, false, inner, 0 };
     /* An unsized file (a config) needs no size before its data. */
     struct file_sink outer = { sized ? xfer_size : NULL, xfer_data, &x };
     int rc;
@@ -412,6 +417,7 @@ static int kernel_size(void *ctx, uint32_t size)
     struct kernel_sink *ks = ctx;
 
     ks->k->size = size;
+    ks->k->size_known = true;
     return 0;
 }
 
@@ -487,6 +493,13 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
     if (rc == 0)
         rc = kload_finish(&k); /* a file shorter than the prefix */
+    if (rc == 0 && !k.size_known && got < k.plan.file_need) {
+        /* No size was announced: only the end shows a short file. */
+        snprintf(k.msg, sizeof(k.msg), "%s:%u: exec: %s: the file ended "
+                 "after %u bytes but its segments need %u", it->src_file,
+                 it->src_line, it->path, got, k.plan.file_need);
+        rc = -PE_SHORT;
+    }
     if (!placing)
         place_fini(&scratch);
     if (rc != 0 && k.msg[0]) /* the image itself was refused */
@@ -499,7 +512,7 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     if (!placing)
         return 0;
     s->kernel_end = k.plan.highest;
-    say_kernel(s, it, k.size, got);
+    say_kernel(s, it, k.size_known ? k.size : got, got);
     if (k.plan.has_syms)
         return kernel_syms(s, it);
     return 0;
@@ -516,7 +529,12 @@ struct module_sink {
     uint32_t size;
     bool planned;
     bool refused;   /* planning failed: the message is in s->msg */
+    bool growing;   /* no size announced: claimed as the data arrives */
+    uint32_t claimed; /* bytes claimed from dest on (growing) */
 };
+
+/** How much more a module of unknown size claims at a time. */
+#define MODULE_GROW (64u * 1024)
 
 /** file_sink.size for a module: plan and claim it. */
 static int module_size(void *ctx, uint32_t size)
@@ -542,11 +560,36 @@ static int module_data(void *ctx, uint32_t off, const uint8_t *data,
                        size_t len)
 {
     struct module_sink *m = ctx;
+    struct session *s = m->s;
+    int rc;
 
-    if (!m->planned)
-        return -PE_UNSUPP; /* no size announced: cannot place it */
-    return session_guest_write(m->s, m->it, (uint32_t)m->dest + off, data,
-                               len);
+    if (!m->planned) {
+        /* No size announced: place the first chunk, then grow. */
+        if ((rc = module_size(m, MODULE_GROW)) != 0)
+            return rc;
+        m->growing = true;
+        m->claimed = MODULE_GROW;
+        m->size = 0;
+    }
+    while (m->growing && (uint64_t)off + len > m->claimed) {
+        /* The next chunk right after the claimed ones, or a clean no. */
+        s->placer.owner = m->it;
+        if (m->claimed > 0xFFFFFFFFu - MODULE_GROW ||
+            plan_module_grow(&s->placer, m->it, m->dest + m->claimed,
+                             MODULE_GROW, s->msg, sizeof(s->msg)) != 0) {
+            if (m->claimed > 0xFFFFFFFFu - MODULE_GROW)
+                snprintf(s->msg, sizeof(s->msg), "%s:%u: load: %s: larger "
+                         "than 4 GiB", m->it->src_file, m->it->src_line,
+                         m->it->path);
+            m->refused = true;
+            return -PE_NORAM;
+        }
+        m->claimed += MODULE_GROW;
+        m->where->cursor = m->dest + m->claimed;
+    }
+    if (m->growing && off + len > m->size)
+        m->size = off + (uint32_t)len;
+    return session_guest_write(s, m->it, (uint32_t)m->dest + off, data, len);
 }
 
 /** Load (or, checking, size and place) every module in config order. */
@@ -563,7 +606,8 @@ static int load_modules(struct session *s)
     s->mods = mods;
     plan_mods_init(&where, s->kernel_end);
     for (const struct cfg_item *it = s->cfg.items; it; it = it->next) {
-        struct module_sink m = { s, it, &where, 0, 0, false, false };
+        struct module_sink m = { s, it, &where, 0, 0, false, false, false,
+                                 0 };
         struct fetch_failure ff;
         uint32_t got;
 
@@ -593,6 +637,15 @@ static int load_modules(struct session *s)
             return session_error(s, rc, "%s", s->msg);
         if (rc != 0)
             return file_failed(s, it, rc, &ff);
+        if (m.growing) {
+            /* Its size is what arrived; the next module may start at the
+             * next page (the rest of the last chunk stays claimed). */
+            m.size = got;
+            where.cursor = (m.dest + got + PLAN_PAGE - 1) &
+                           ~(uint64_t)(PLAN_PAGE - 1);
+            if (where.cursor < m.dest + m.claimed)
+                where.cursor = m.dest + m.claimed;
+        }
         plan_module_str(s->msg, sizeof(s->msg), it, m.size, m.dest);
         say_file(s, s->msg, got);
         mods[n].start = (uint32_t)m.dest;

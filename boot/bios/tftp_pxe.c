@@ -98,11 +98,18 @@ int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
 
     memset(res, 0, sizeof(*res));
     if (sink->size && (rc = rom_size(server, path, res)) != 0) {
-        res->size_query = true; /* "size query timed out on ..." */
+        if (rc == -PE_NOENT || rc == -PE_TIMEDOUT || rc == -PE_TOOLONG) {
+            res->size_query = true; /* "size query timed out on ..." */
+            return rom_done(rc, res);
+        }
+        /* A server without RFC 2349 tsize answers, but not with a size:
+         * fetch without one (the session copes, loader/session.h). */
+        DBG("tftp", "%s: no size (PXE status 0x%02x); fetching without\n",
+            path, res->fw_status);
+        memset(res, 0, sizeof(*res));
+    } else if (sink->size && (rc = sink->size(sink->ctx, res->size)) != 0) {
         return rom_done(rc, res);
     }
-    if (sink->size && (rc = sink->size(sink->ctx, res->size)) != 0)
-        return rom_done(rc, res);
     memset(&op, 0, sizeof(op));
     op.server = server;
     op.port = (uint16_t)((69 >> 8) | (69 << 8));

@@ -9,6 +9,7 @@ exactly what went wrong.
 
     python3 -m tests.e2e.faultserver --root DIR --addr 10.77.0.1
         [--rules FILE] [--fault 'GLOB FAULT...'] [--log FILE]
+        [--ignore-options]
         [--dhcp 10.77.0.15 [--dhcp-file pulsar] [--dhcp-siaddr IP]
          [--dhcp-option CODE=TEXT]...] [--max-seconds S] [--max-packets N]
 
@@ -39,6 +40,10 @@ break or repair the server while a boot is under way.  Faults:
                    once a fault acts in it, so a size probe that stops
                    after block 1 does not use one up unless a fault is at
                    block 1).  Default: every transfer.
+
+With --ignore-options the server is a plain RFC 1350 one: it ignores
+every option of a request (no OACK, no tsize, 512-byte blocks, lock-step),
+as some embedded and older servers do.
 
 Blocks are numbered from 1 as on the wire, without wrap-around (files of
 more than 65535 blocks roll the wire number over, the fault numbers do not).
@@ -601,6 +606,7 @@ class Server:
         self.max_blksize = args.max_blksize
         self.max_window = args.max_window
         self.max_packets = args.max_packets
+        self.ignore_options = args.ignore_options
         self.deadline = time.monotonic() + args.max_seconds
         self.t0 = time.monotonic()
         self.logf = open(args.log, "a", buffering=1) if args.log \
@@ -696,6 +702,9 @@ class Server:
             self.count_packet()
             self.listen.sendto(error_packet(1, "file not found"), peer)
             return
+        if self.ignore_options and opts:
+            self.log("%s: options ignored (--ignore-options)" % filename)
+            opts = {}
         t = Transfer(self, peer, filename, data, len(data), opts, faults)
         self.transfers[t.sock] = t
         t.start()
@@ -743,6 +752,8 @@ def main(argv=None):
     ap.add_argument("--fault", action="append", metavar="'GLOB FAULT...'",
                     help="a rule on the command line (repeatable)")
     ap.add_argument("--log", help="log file (default stderr)")
+    ap.add_argument("--ignore-options", action="store_true",
+                    help="plain RFC 1350: ignore every request option")
     ap.add_argument("--max-seconds", type=float, default=600)
     ap.add_argument("--max-packets", type=int, default=500000)
     ap.add_argument("--max-blksize", type=int, default=MAX_BLKSIZE)
