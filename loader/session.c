@@ -167,9 +167,11 @@ static int xfer_data(void *ctx, uint32_t off, const uint8_t *data,
         return -PE_RANGE; /* more than announced */
     /* No size announced (a server without RFC 2349 tsize): the consumer
      * takes the bytes as they come, or refuses them. */
+    if (x->sized && !x->known && off == 0 && x->s->face->progress_start)
+        x->s->face->progress_start(x->path, 0); /* a try begins, unsized */
     if ((rc = x->inner->data(x->inner->ctx, off, data, len)) != 0)
         return x->inner_rc = rc;
-    if (x->sized && x->known && x->s->face->progress)
+    if (x->sized && x->s->face->progress)
         x->s->face->progress(off + (uint32_t)len);
     return 0;
 }
