@@ -28,7 +28,11 @@ static int terms_fixed(struct run *r, const struct file_sink *sink,
 
     res->blksize = r->x.blksize;
     res->window = r->x.windowsize;
-    if (c->need_window && r->x.windowsize < 2) {
+    /* A server that sent no OACK knows no options at all (RFC 1350):
+     * lock-step is all it does, whoever runs it, and some ROMs' TFTP
+     * cannot run it (iPXE's PXENV_TFTP_OPEN has no buffer for a first
+     * DATA block and fails "out of resources"), so take it here. */
+    if (c->need_window && r->x.oacked && r->x.windowsize < 2) {
         tell(r, TFTP_ERR_OPTION, "windowsize needed");
         return -PE_UNSUPP;
     }

@@ -53,9 +53,12 @@ struct tftp_client {
     struct tftp_request req; /* the options to ask for */
     unsigned wait_ms;        /* silence after which tftp_timeout() runs */
     /**
-     * Only a window is worth it: when the server's first answer grants
-     * no window > 1, say so to the server ("windowsize needed") and end
-     * with -PE_UNSUPP, nothing delivered.
+     * Only a window is worth it: when the server's OACK grants no window
+     * > 1, say so to the server ("windowsize needed") and end with
+     * -PE_UNSUPP, nothing delivered.  A server that answers with a plain
+     * first DATA block (no options at all, RFC 1350) is taken in
+     * lock-step all the same: the ROM's TFTP would be no faster, and
+     * iPXE's cannot read from such a server at all.
      */
     int need_window;
     /**
