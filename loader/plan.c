@@ -275,6 +275,21 @@ int plan_module_grow(struct placer *p, const struct cfg_item *it,
     return plan_claim(p, it, at, len, it->name, err, errlen);
 }
 
+/** Check the bytes of a chainloaded program of unknown size; see plan.h. */
+int plan_chld_unsized(const struct cfg_item *it, uint32_t got, char *err,
+                      size_t len)
+{
+    size_t n;
+
+    if (got <= CHLD_MAX)
+        return 0;
+    n = plan_prefix(err, len, it);
+    snprintf(err + n, len - n, "more than the %u bytes a PXE boot program "
+             "may have (0x%05x-0x%05x): %u bytes came, and the server "
+             "announced no size", CHLD_MAX, CHLD_LOAD, CHLD_END, got);
+    return -PE_RANGE;
+}
+
 /** Check a chainloaded program's size and room; see plan.h. */
 int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
               char *err, size_t len)

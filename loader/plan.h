@@ -152,6 +152,15 @@ int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
               char *err, size_t len);
 
 /**
+ * The same limit for a boot program whose size no server announced, as
+ * its data arrives: 0 while the @got bytes so far fit CHLD_MAX, else
+ * -PE_RANGE with a message in @err (plan_chld checks the room at the
+ * end, with the size that came).
+ */
+int plan_chld_unsized(const struct cfg_item *it, uint32_t got, char *err,
+                      size_t len);
+
+/**
  * May a chained program be started on the stack the PXE ROM gave Pulsar
  * (@ss:@sp)?  Yes when that stack and CHLD_STACK_MIN bytes below it lie
  * between @low_end and 1 MiB, i.e. where neither Pulsar nor the child

@@ -589,9 +589,25 @@ static int module_data(void *ctx, uint32_t off, const uint8_t *data,
         m->claimed += MODULE_GROW;
         m->where->cursor = m->dest + m->claimed;
     }
-    if (m->growing && off + len > m->size)
+    if (!m->growing)
+        return session_guest_write(s, m->it, (uint32_t)m->dest + off, data,
+                                   len);
+    if (off + len > m->size)
         m->size = off + (uint32_t)len;
-    return session_guest_write(s, m->it, (uint32_t)m->dest + off, data, len);
+    /* Each chunk is a claim of its own: a block across two is written
+     * in two parts, each inside one claim. */
+    while (len > 0) {
+        size_t part = MODULE_GROW - off % MODULE_GROW;
+
+        part = part < len ? part : len;
+        if ((rc = session_guest_write(s, m->it, (uint32_t)m->dest + off,
+                                      data, part)) != 0)
+            return rc;
+        off += (uint32_t)part;
+        data += part;
+        len -= part;
+    }
+    return 0;
 }
 
 /** Load (or, checking, size and place) every module in config order. */
@@ -676,6 +692,31 @@ static int part_data(void *ctx, uint32_t off, const uint8_t *data, size_t len)
 }
 
 /**
+ * The size of initrd part @it, or why not (reported).  The parts are
+ * placed together before any is fetched, so each size must be known
+ * first: a server that cannot say it (no RFC 2349 tsize, so the size
+ * query fails other than with not-found, access denied or a timeout) is
+ * told so in the error.
+ */
+static int part_size(struct session *s, const struct cfg_item *it,
+                     uint32_t *size)
+{
+    struct fetch_failure ff;
+    char why[160];
+    int rc = session_size(s, it->server, it->path, size, &ff);
+
+    if (rc == 0 || rc == -PE_NOENT || rc == -PE_ACCESS ||
+        rc == -PE_TIMEDOUT || rc == -PE_TOOLONG ||
+        (s->face->check && rc == -PE_UNSUPP && ff.detail[0]))
+        return rc ? file_failed(s, it, rc, &ff) : 0;
+    return session_error(s, rc, "%s:%u: %s: %s: %s: an initrd part's size "
+                         "is needed before its data, so the TFTP server "
+                         "must answer the tsize option (RFC 2349)",
+                         it->src_file, it->src_line, plan_verb(it), it->path,
+                         retry_describe(rc, &ff, why, sizeof(why)));
+}
+
+/**
  * The `load`s of a Linux kernel: the initrd, parts in config order,
  * concatenated 4-byte aligned (one part as it is), placed as high as the
  * kernel allows from the announced sizes, then fetched straight into
@@ -697,7 +738,7 @@ static int load_initrd(struct session *s)
     for (it = s->cfg.items; it; it = it->next) {
         if (it->kind != CFG_LOAD)
             continue;
-        if ((rc = item_size(s, it, &size[n])) != 0) {
+        if ((rc = part_size(s, it, &size[n])) != 0) {
             if (!s->face->check)
                 goto out;
             continue;
@@ -757,7 +798,9 @@ out:
 
 /* ---------------------------------------------------------------- chld */
 
-/** The chld file's sink: checked and staged when its size is known. */
+/** The chld file's sink: checked and staged when its size is known, or
+ *  (no size announced) staged for the largest program and checked as its
+ *  bytes arrive. */
 struct chld_sink {
     struct session *s;
     const struct cfg_item *it;
@@ -765,7 +808,30 @@ struct chld_sink {
     uint32_t size;
     bool planned;
     bool refused; /* the message is in s->msg */
+    bool unsized; /* no size announced: staged for CHLD_MAX bytes */
 };
+
+/** Claim the staging buffer for @bytes bytes (and one more). */
+static int chld_stage(struct chld_sink *c, uint32_t bytes)
+{
+    struct session *s = c->s;
+
+    /* Real mode reaches the staging buffer through the BIOS copy service:
+     * stay below 16 MiB, which every BIOS's INT 15h/87h can address. */
+    s->placer.owner = c->it;
+    if (place_find(&s->placer, bytes + 1, PLAN_PAGE, 0x100000, 0x1000000,
+                   &c->staged) != 0 ||
+        place_claim(&s->placer, c->staged, bytes + 1, "chld staging buffer",
+                    NULL) != 0) {
+        snprintf(s->msg, sizeof(s->msg), "%s:%u: chld: %s: no room below "
+                 "16 MiB to stage %u bytes", c->it->src_file,
+                 c->it->src_line, c->it->path, bytes);
+        c->refused = true;
+        return -PE_NORAM;
+    }
+    c->planned = true;
+    return 0;
+}
 
 /** file_sink.size for `chld`: refuse what cannot run, then stage. */
 static int chld_size(void *ctx, uint32_t size)
@@ -775,27 +841,15 @@ static int chld_size(void *ctx, uint32_t size)
     int rc;
 
     if (c->planned)
-        return size == c->size ? 0 : -PE_CHANGED;
+        return size == c->size && !c->unsized ? 0 : -PE_CHANGED;
     if ((rc = plan_chld(c->it, size, s->low_end, s->msg,
                         sizeof(s->msg))) != 0) {
         c->refused = true;
         return rc;
     }
-    /* Real mode reaches the staging buffer through the BIOS copy service:
-     * stay below 16 MiB, which every BIOS's INT 15h/87h can address. */
-    s->placer.owner = c->it;
-    if (place_find(&s->placer, size + 1, PLAN_PAGE, 0x100000, 0x1000000,
-                   &c->staged) != 0 ||
-        place_claim(&s->placer, c->staged, size + 1, "chld staging buffer",
-                    NULL) != 0) {
-        snprintf(s->msg, sizeof(s->msg), "%s:%u: chld: %s: no room below "
-                 "16 MiB to stage %u bytes", c->it->src_file,
-                 c->it->src_line, c->it->path, size);
-        c->refused = true;
-        return -PE_NORAM;
-    }
+    if ((rc = chld_stage(c, size)) != 0)
+        return rc;
     c->size = size;
-    c->planned = true;
     return 0;
 }
 
@@ -804,9 +858,25 @@ static int chld_data(void *ctx, uint32_t off, const uint8_t *data,
                      size_t len)
 {
     struct chld_sink *c = ctx;
+    int rc;
 
-    if (!c->planned)
-        return -PE_UNSUPP;
+    if (!c->planned) {
+        /* No size announced (a server without RFC 2349 tsize): stage for
+         * the largest program there may be, refuse one that grows past
+         * it while its bytes arrive, check the room at the end. */
+        if ((rc = chld_stage(c, CHLD_MAX)) != 0)
+            return rc;
+        c->unsized = true;
+    }
+    if (c->unsized) {
+        if ((rc = plan_chld_unsized(c->it, off + (uint32_t)len, c->s->msg,
+                                    sizeof(c->s->msg))) != 0) {
+            c->refused = true;
+            return rc;
+        }
+        if (off + (uint32_t)len > c->size)
+            c->size = off + (uint32_t)len;
+    }
     return session_guest_write(c->s, c->it, (uint32_t)c->staged + off, data,
                                len);
 }
@@ -814,7 +884,7 @@ static int chld_data(void *ctx, uint32_t off, const uint8_t *data,
 /** `chld`: plan (checking) or stage the other boot program. */
 static int chainload(struct session *s, const struct cfg_item *it)
 {
-    struct chld_sink c = { s, it, 0, 0, false, false };
+    struct chld_sink c = { s, it, 0, 0, false, false, false };
     struct file_sink sink = { chld_size, chld_data, &c };
     struct fetch_failure ff;
     uint32_t got;
@@ -837,6 +907,15 @@ static int chainload(struct session *s, const struct cfg_item *it)
         return session_error(s, rc, "%s", s->msg);
     if (rc != 0)
         return file_failed(s, it, rc, &ff);
+    if (!c.planned && (rc = chld_stage(&c, 0)) != 0)
+        return session_error(s, rc, "%s", s->msg); /* empty, unsized */
+    if (c.unsized) {
+        /* The size is what came; does it end below free base memory? */
+        c.size = got;
+        if ((rc = plan_chld(it, got, s->low_end, s->msg,
+                            sizeof(s->msg))) != 0)
+            return session_error(s, rc, "%s", s->msg);
+    }
     /* The same words as pulsar-check's plan line (tests match on them). */
     const char *took = s->face->progress_end ? s->face->progress_end(got)
                                              : "";

@@ -1,0 +1,569 @@
+/*
+ * Unit tests for the boot session (loader/session.c) against a server
+ * that announces no sizes, as a TFTP server without RFC 2349 tsize: a
+ * memory file source whose size query fails the way the PXE ROM's does
+ * ("PXE status 0x06") and whose transfers never call sink->size.
+ *
+ * What must hold: modules are claimed as their data arrives, always
+ * through the placer, and land byte for byte; a module that cannot grow
+ * is refused with the file and what is in the way named; a kernel is
+ * planned from its headers (ELF without section headers, the a.out
+ * kludge refused, a file that ends before its segments refused); a chld
+ * program is staged for the largest size and refused as it grows past
+ * it; initrd parts are refused with the reason (tsize is needed).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "lib/errno.h"
+#include "loader/linux.h"
+#include "loader/plan.h"
+#include "loader/session.h"
+#include "mb/multiboot.h"
+
+#define MIB 0x100000u
+#define RAM_SIZE 0x7fe0000u /* the fixture's 128 MiB less the ACPI tail */
+
+/* ------------------------------------------------------------ the files */
+
+/** One file the memory server has; @sized: it announces the size. */
+struct mfile {
+    char name[64];
+    uint8_t *data;
+    uint32_t len;
+    bool sized;
+};
+
+static struct mfile files[8];
+static unsigned nfiles;
+static unsigned size_calls, fetches;
+static uint32_t blk = 512; /* the block size the server sends */
+
+/** Serve @len bytes of @data (copied) as @name. */
+static void serve(const char *name, const void *data, uint32_t len,
+                  bool sized)
+{
+    struct mfile *f = &files[nfiles++];
+
+    assert_true(nfiles <= sizeof(files) / sizeof(files[0]));
+    snprintf(f->name, sizeof(f->name), "%s", name);
+    f->data = malloc(len ? len : 1);
+    assert_non_null(f->data);
+    memcpy(f->data, data, len);
+    f->len = len;
+    f->sized = sized;
+}
+
+/** @len bytes of a pattern seeded with @seed (never all one value). */
+static uint8_t *pattern(uint32_t len, unsigned seed)
+{
+    uint8_t *p = malloc(len ? len : 1);
+    uint32_t x = 2463534242u ^ seed;
+
+    assert_non_null(p);
+    for (uint32_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)x;
+    }
+    return p;
+}
+
+static struct mfile *find(const char *path)
+{
+    for (unsigned i = 0; i < nfiles; i++)
+        if (strcmp(files[i].name, path) == 0)
+            return &files[i];
+    return NULL;
+}
+
+/** file_source.size: an unsized file's query fails as the ROM's does. */
+static int mem_size(const struct file_source *src, uint32_t server,
+                    const char *path, uint32_t *size, struct xfer_result *res)
+{
+    struct mfile *f = find(path);
+
+    (void)src;
+    (void)server;
+    size_calls++;
+    if (!f)
+        return res->rc = -PE_NOENT;
+    if (!f->sized) {
+        res->fw_status = 0x06;
+        snprintf(res->detail, sizeof(res->detail), "PXE status 0x06: out "
+                 "of resources");
+        return res->rc = -PE_NOPXE;
+    }
+    *size = res->size = f->len;
+    return res->rc = 0;
+}
+
+/** file_source.fetch: @blk-byte blocks, the size only when announced. */
+static int mem_fetch(const struct file_source *src, uint32_t server,
+                     const char *path, uint32_t max,
+                     const struct file_sink *sink, struct xfer_result *res)
+{
+    struct mfile *f = find(path);
+    int rc = 0;
+
+    (void)src;
+    (void)server;
+    fetches++;
+    if (!f)
+        return res->rc = -PE_NOENT;
+    if (f->sized && sink->size) {
+        res->size = f->len;
+        rc = sink->size(sink->ctx, f->len);
+    }
+    for (uint32_t off = 0; rc == 0 && off < f->len; off += blk) {
+        uint32_t n = f->len - off < blk ? f->len - off : blk;
+
+        if (off + n > max)
+            rc = -PE_RANGE;
+        else if ((rc = sink->data(sink->ctx, off, f->data + off, n)) == 0)
+            res->got = off + n;
+    }
+    return res->rc = rc;
+}
+
+static const struct file_source mem_source = { mem_size, mem_fetch, NULL };
+
+/* ------------------------------------------------------- the machine */
+
+static uint8_t *ram; /* guest memory [0, RAM_SIZE) */
+
+static void *guest(uint32_t dest, size_t n)
+{
+    return (uint64_t)dest + n <= RAM_SIZE ? ram + dest : NULL;
+}
+
+static const struct session_face face = {
+    .prog = "pulsar",
+    .files = &mem_source,
+    .guest = guest,
+};
+
+static struct session s;
+
+/** A QEMU-like machine of @high bytes at 1 MiB (at most 127 MiB). */
+static void machine(uint32_t high)
+{
+    const struct e820_entry map[] = {
+        { 0x0, 0x9fc00, E820_RAM },
+        { 0x9fc00, 0x400, E820_RESERVED },
+        { 0xf0000, 0x10000, E820_RESERVED },
+        { MIB, high, E820_RAM },
+        { 0xfffc0000, 0x40000, E820_RESERVED },
+    };
+
+    place_fini(&s.placer); /* a test that wants a smaller machine */
+    memset(&s, 0, sizeof(s));
+    s.face = &face;
+    s.low_end = 0x9c400;
+    s.dhcp.mac_len = 6;
+    s.dhcp.server_ip = 0x0202000a; /* 10.0.2.2 */
+    s.dhcp.has_config = true;
+    strcpy(s.dhcp.config, "config-test");
+    assert_int_equal(plan_placer_init(&s.placer, map, 5, 0x9c400), 0);
+    assert_int_equal(place_reserve(&s.placer, 0x9c400, 0x9fc00,
+                                   "PXE stack"), 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    nfiles = 0;
+    blk = 512;
+    size_calls = fetches = 0;
+    if (!ram)
+        ram = calloc(1, RAM_SIZE);
+    assert_non_null(ram);
+    machine(RAM_SIZE - MIB);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cfg_free(&s.cfg);
+    place_fini(&s.placer);
+    free(s.mods);
+    memset(&s, 0, sizeof(s));
+    for (unsigned i = 0; i < nfiles; i++)
+        free(files[i].data);
+    return 0;
+}
+
+/** Serve @config as config-test and run the session. */
+static int run(const char *config)
+{
+    serve("config-test", config, (uint32_t)strlen(config), false);
+    return session_run(&s);
+}
+
+/* --------------------------------------------------------- the images */
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    wr16(p, (uint16_t)v);
+    wr16(p + 2, (uint16_t)(v >> 16));
+}
+
+/** The ELF kernel's layout: one segment at 1 MiB, then 3 sections. */
+#define K_SEG_OFF 0x1000u
+#define K_FILESZ 0x2000u
+#define K_MEMSZ 0x3000u
+#define K_SHOFF (K_SEG_OFF + K_FILESZ)
+#define K_SIZE (K_SHOFF + 3 * 40)
+
+/** A multiboot ELF32 kernel of K_SIZE bytes into @img. */
+static void elf_kernel(uint8_t *img)
+{
+    uint8_t *seg = pattern(K_FILESZ, 7);
+    uint8_t *ph = img + 52, *mb = img + K_SEG_OFF;
+
+    memset(img, 0, K_SIZE);
+    memcpy(img + K_SEG_OFF, seg, K_FILESZ);
+    free(seg);
+    memcpy(img, "\x7f" "ELF\x01\x01\x01", 7);
+    wr16(img + 16, 2);            /* ET_EXEC */
+    wr16(img + 18, 3);            /* EM_386 */
+    wr32(img + 20, 1);
+    wr32(img + 24, MIB + 12);     /* the entry, after the header */
+    wr32(img + 28, 52);           /* phoff */
+    wr32(img + 32, K_SHOFF);      /* shoff */
+    wr16(img + 40, 52);
+    wr16(img + 42, 32);
+    wr16(img + 44, 1);
+    wr16(img + 46, 40);
+    wr16(img + 48, 3);
+    wr16(img + 50, 2);
+    wr32(ph + 0, 1);              /* PT_LOAD */
+    wr32(ph + 4, K_SEG_OFF);
+    wr32(ph + 8, MIB);
+    wr32(ph + 12, MIB);
+    wr32(ph + 16, K_FILESZ);
+    wr32(ph + 20, K_MEMSZ);
+    wr32(ph + 24, 5);
+    wr32(ph + 28, 0x1000);
+    wr32(mb + 0, MB_HEADER_MAGIC);
+    wr32(mb + 4, MB_HFLAG_PAGE_ALIGN | MB_HFLAG_MEMINFO);
+    wr32(mb + 8, (uint32_t)-(MB_HEADER_MAGIC + MB_HFLAG_PAGE_ALIGN +
+                             MB_HFLAG_MEMINFO));
+    for (unsigned i = 0; i < 3; i++)
+        wr32(img + K_SHOFF + i * 40 + 4, 1); /* SHT_PROGBITS */
+}
+
+/** A multiboot a.out kludge image (no ELF) of 0x2000 bytes into @img. */
+static void aout_kernel(uint8_t *img)
+{
+    const uint32_t flags = MB_HFLAG_MEMINFO | MB_HFLAG_AOUT_KLUDGE;
+
+    memset(img, 0x90, 0x2000);
+    wr32(img + 0, MB_HEADER_MAGIC);
+    wr32(img + 4, flags);
+    wr32(img + 8, (uint32_t)-(MB_HEADER_MAGIC + flags));
+    wr32(img + 12, MIB);          /* header_addr */
+    wr32(img + 16, MIB);          /* load_addr */
+    wr32(img + 20, 0);            /* load_end_addr: the whole file */
+    wr32(img + 24, MIB + 0x3000); /* bss_end_addr */
+    wr32(img + 28, MIB + 0x20);   /* entry_addr */
+}
+
+/** A bzImage (protocol 2.10, 4 setup sectors) of @size bytes into @img. */
+static void bzimage(uint8_t *img, uint32_t size)
+{
+    memset(img, 0, size);
+    img[LX_SETUP_SECTS] = 4;
+    wr32(img + LX_SYSSIZE, (size - 5 * 512) / 16);
+    wr16(img + LX_BOOT_FLAG, 0xAA55);
+    img[0x200] = 0xEB;
+    img[0x201] = 0x66;
+    memcpy(img + LX_HEADER, "HdrS", 4);
+    wr16(img + LX_VERSION, 0x020a);
+    img[LX_LOADFLAGS] = LX_LOADED_HIGH;
+    wr32(img + LX_CODE32_START, MIB);
+    wr16(img + LX_HEAP_END_PTR, 0x5be0);
+    wr32(img + LX_INITRD_ADDR_MAX, 0x7fffffff);
+    wr32(img + LX_KERNEL_ALIGNMENT, 0x200000);
+    img[LX_RELOCATABLE] = 1;
+    wr32(img + LX_CMDLINE_SIZE, 2047);
+    wr32(img + LX_PREF_ADDRESS, 0x1000000);
+    wr32(img + LX_INIT_SIZE, 0x2000000);
+}
+
+static const char MODS[] = "root demo\n"
+                           "exec kernel.elf\n"
+                           "load m1.bin one\n"
+                           "load m2.bin two\n"
+                           "load m3.bin three\n";
+
+/* ---------------------------------------------------------- the tests */
+
+/** Modules of unknown size grow as their data arrives and land byte for
+ *  byte; a sized module after them goes after their claims; the ELF
+ *  kernel is planned from its headers, without section headers. */
+static void modules_grow(uint32_t block)
+{
+    static uint8_t img[K_SIZE];
+    const uint32_t len[3] = { 200000, 65536, 70001 };
+    const bool sized[3] = { false, false, true };
+    uint8_t *data[3];
+    char name[16];
+
+    blk = block;
+    elf_kernel(img);
+    serve("demo/kernel.elf", img, K_SIZE, false);
+    for (unsigned i = 0; i < 3; i++) {
+        data[i] = pattern(len[i], 100 + i);
+        snprintf(name, sizeof(name), "demo/m%u.bin", i + 1);
+        serve(name, data[i], len[i], sized[i]);
+    }
+    assert_int_equal(run(MODS), 0);
+    assert_int_equal(s.errors, 0);
+    assert_int_equal(s.boot, SESSION_BOOT_KERNEL);
+    /* The kernel: its segment in place, its bss zero, no symbols. */
+    assert_memory_equal(ram + MIB, img + K_SEG_OFF, K_FILESZ);
+    for (uint32_t i = K_FILESZ; i < K_MEMSZ; i++)
+        assert_int_equal(ram[MIB + i], 0);
+    assert_false(s.kernel->plan.has_syms);
+    assert_false(s.kernel->size_known);
+    /* The modules: byte for byte, in order, apart. */
+    assert_int_equal(s.nmods, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(s.mods[i].end - s.mods[i].start, len[i]);
+        assert_int_equal(s.mods[i].start % 0x1000, 0);
+        assert_memory_equal(ram + s.mods[i].start, data[i], len[i]);
+        assert_true(s.mods[i].start >= (i ? s.mods[i - 1].end
+                                          : s.kernel_end));
+        free(data[i]);
+        memset(ram + s.mods[i].start, 0, len[i]);
+    }
+    /* m1 was claimed in four 64 KiB steps, each its file's: m2 starts
+     * after the last. */
+    assert_true(s.mods[1].start >= s.mods[0].start + 4 * 0x10000);
+    for (const struct cfg_item *it = s.cfg.items; it; it = it->next)
+        if (it->kind == CFG_LOAD && strcmp(it->path, "demo/m1.bin") == 0)
+            for (unsigned k = 0; k < 4; k++)
+                assert_true(place_owned(&s.placer, it,
+                                        s.mods[0].start + k * 0x10000,
+                                        0x10000));
+}
+
+static void test_modules_grow(void **state)
+{
+    (void)state;
+    modules_grow(512);
+}
+
+/** Blocks that straddle two 64 KiB claims (a server granting blksize but
+ *  not tsize) are written in two parts, each inside its claim. */
+static void test_modules_grow_blksize(void **state)
+{
+    (void)state;
+    modules_grow(1432);
+}
+
+/** The same kernel with its size announced keeps its section headers
+ *  (what the unsized case lacks is the size alone). */
+static void test_kernel_sized_has_syms(void **state)
+{
+    static uint8_t img[K_SIZE];
+
+    (void)state;
+    elf_kernel(img);
+    serve("demo/kernel.elf", img, K_SIZE, true);
+    assert_int_equal(run("root demo\nexec kernel.elf\n"), 0);
+    assert_true(s.kernel->plan.has_syms);
+}
+
+/** A module that outgrows the RAM is refused, the file named. */
+static void test_module_out_of_ram(void **state)
+{
+    static uint8_t img[K_SIZE];
+    uint8_t *big = pattern(400000, 9);
+
+    (void)state;
+    machine(0x40000); /* 256 KiB at 1 MiB */
+    elf_kernel(img);
+    serve("demo/kernel.elf", img, K_SIZE, false);
+    serve("demo/big.bin", big, 400000, false);
+    free(big);
+    assert_int_not_equal(run("root demo\nexec kernel.elf\n"
+                             "load big.bin\n"), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_NONE);
+    assert_int_equal(s.errors, 1);
+    assert_non_null(strstr(s.error, "config-test:3: load: demo/big.bin: "));
+    assert_non_null(strstr(s.error, "big.bin is not in usable RAM"));
+    assert_int_equal(fetches, 3); /* config, kernel, module: no retry */
+}
+
+/** A module whose next chunk a reservation holds is refused with the
+ *  reservation named; nothing is written there. */
+static void test_module_blocked(void **state)
+{
+    static uint8_t img[K_SIZE];
+    uint8_t *m = pattern(300000, 11);
+
+    (void)state;
+    elf_kernel(img);
+    serve("demo/kernel.elf", img, K_SIZE, false);
+    serve("demo/m.bin", m, 300000, false);
+    free(m);
+    /* The kernel ends at 1 MiB + 12 KiB; the module's first chunk starts
+     * at the next page, its third would reach the reservation. */
+    assert_int_equal(place_reserve(&s.placer, MIB + 0x3000 + 0x18000,
+                                   MIB + 0x3000 + 0x19000, "the wall"), 0);
+    memset(ram + MIB + 0x1b000, 0x5A, 0x1000);
+    assert_int_not_equal(run("root demo\nexec kernel.elf\nload m.bin\n"), 0);
+    assert_non_null(strstr(s.error, "config-test:3: load: demo/m.bin: "));
+    assert_non_null(strstr(s.error, "the wall"));
+    for (unsigned i = 0; i < 0x1000; i++)
+        assert_int_equal(ram[MIB + 0x1b000 + i], 0x5A);
+    memset(ram + MIB + 0x1b000, 0, 0x1000);
+}
+
+/** An unsized kernel whose file ends before its segments' bytes. */
+static void test_kernel_short(void **state)
+{
+    static uint8_t img[K_SIZE];
+
+    (void)state;
+    elf_kernel(img);
+    serve("demo/kernel.elf", img, K_SEG_OFF + 0x1800, false);
+    assert_int_not_equal(run("root demo\nexec kernel.elf\n"), 0);
+    assert_string_equal(s.error, "config-test:2: exec: demo/kernel.elf: the "
+                        "file ended after 10240 bytes but its segments need "
+                        "12288");
+}
+
+/** The a.out kludge needs the file's size: refused, the reason said. */
+static void test_aout_refused(void **state)
+{
+    static uint8_t img[0x2000];
+
+    (void)state;
+    aout_kernel(img);
+    serve("demo/kernel.bin", img, sizeof(img), false);
+    assert_int_not_equal(run("root demo\nexec kernel.bin\n"), 0);
+    assert_non_null(strstr(s.error, "config-test:2: exec: demo/kernel.bin: "));
+    assert_non_null(strstr(s.error, "the file size is unknown"));
+    /* Announced, the same image loads. */
+    teardown(state);
+    setup(state);
+    serve("demo/kernel.bin", img, sizeof(img), true);
+    assert_int_equal(run("root demo\nexec kernel.bin\n"), 0);
+    assert_memory_equal(ram + MIB, img, sizeof(img));
+}
+
+/** chld without a size: staged for the largest program, the size is
+ *  what came, the bytes land. */
+static void test_chld_unsized(void **state)
+{
+    uint8_t *prog = pattern(3001, 21);
+
+    (void)state;
+    serve("other.0", prog, 3001, false);
+    assert_int_equal(run("chld other.0\n"), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_CHLD);
+    assert_int_equal(s.chld_size, 3001);
+    assert_true(s.chld_staged >= MIB && s.chld_staged < 0x1000000);
+    assert_memory_equal(ram + s.chld_staged, prog, 3001);
+    assert_true(place_owned(&s.placer, s.cfg.chld, (uint32_t)s.chld_staged,
+                            CHLD_MAX));
+    free(prog);
+}
+
+/** chld without a size that grows past the limit: refused as it comes. */
+static void test_chld_unsized_too_big(void **state)
+{
+    uint8_t *prog = pattern(CHLD_MAX + 1000, 22);
+
+    (void)state;
+    serve("other.0", prog, CHLD_MAX + 1000, false);
+    free(prog);
+    assert_int_not_equal(run("chld other.0\n"), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_NONE);
+    assert_int_equal(fetches, 2); /* refused, not retried */
+    assert_string_equal(s.error, "config-test:1: chld: other.0: more than "
+                        "the 590848 bytes a PXE boot program may have "
+                        "(0x07c00-0x98000): 591360 bytes came, and the "
+                        "server announced no size");
+}
+
+/** chld without a size that fits the limit but not free base memory. */
+static void test_chld_unsized_low_end(void **state)
+{
+    uint8_t *prog = pattern(4000, 23);
+
+    (void)state;
+    s.low_end = 0x7c00 + 2000;
+    serve("other.0", prog, 4000, false);
+    free(prog);
+    assert_int_not_equal(run("chld other.0\n"), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_NONE);
+    assert_string_equal(s.error, "config-test:1: chld: other.0: 4000 bytes "
+                        "at 0x07c00 would reach 0x08ba0, but free base "
+                        "memory ends at 0x083d0");
+}
+
+/** An initrd part without a size: a clear refusal naming the file and
+ *  what the server must do; no part is fetched. */
+static void test_initrd_unsized(void **state)
+{
+    static uint8_t img[16384];
+    uint8_t *part = pattern(5000, 31);
+
+    (void)state;
+    bzimage(img, sizeof(img));
+    serve("linux/bzImage", img, sizeof(img), true);
+    serve("linux/a.img", part, 5000, true);
+    serve("linux/b.img", part, 5000, false);
+    free(part);
+    assert_int_not_equal(run("root linux\nload a.img\nload b.img\n"
+                             "exec bzImage console=ttyS0\n"), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_NONE);
+    assert_string_equal(s.error, "config-test:3: load: linux/b.img: size "
+                        "query to 10.0.2.2 failed, 3 tries (PXE status "
+                        "0x06: out of resources): an initrd part's size is "
+                        "needed before its data, so the TFTP server must "
+                        "answer the tsize option (RFC 2349)");
+    assert_int_equal(fetches, 2); /* the config and the kernel only */
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_modules_grow),
+        T(test_modules_grow_blksize),
+        T(test_kernel_sized_has_syms),
+        T(test_module_out_of_ram),
+        T(test_module_blocked),
+        T(test_kernel_short),
+        T(test_aout_refused),
+        T(test_chld_unsized),
+        T(test_chld_unsized_too_big),
+        T(test_chld_unsized_low_end),
+        T(test_initrd_unsized),
+    };
+#undef T
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+    free(ram);
+    return rc;
+}
