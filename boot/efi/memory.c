@@ -1,0 +1,233 @@
+/*
+ * Memory on UEFI: the firmware's map as E820-like entries for the placer
+ * and the multiboot info, and guest memory, "describe, then do".  The
+ * session claims destinations in the placer (loader/place.h) against the
+ * map as it will be after ExitBootServices; the firmware still owns much
+ * of that memory now.  So every claimed range gets memory of its own the
+ * first time the session writes into it (efi_guest):
+ *   - the destination itself, when the firmware lets Pulsar allocate
+ *     exactly those pages (then the bytes are in place already), or
+ *   - a staging buffer below 4 GiB that overlaps no claim and is reserved
+ *     in the placer, so that no later claim lands on it; the trampoline
+ *     moves it into place after ExitBootServices (boot/efi/handoff.c).
+ */
+#include "boot/efi/uefi.h"
+#include "boot/efi/stage.h"
+#include "lib/errno.h"
+#include <stdio.h>
+#include <string.h>
+
+#define PAGE 4096u
+#define PAGES(n) (((UINTN)(n) + PAGE - 1) / PAGE)
+/** Tries to get a staging buffer that overlaps no claim. */
+#define ALLOC_TRIES 8
+
+/* ------------------------------------------------------- the memory map */
+
+static UINT8 map_buf[48 * 1024];
+
+/** The E820 type an EFI memory type has once boot services are gone. */
+static uint32_t e820_type(UINT32 type)
+{
+    switch (type) {
+    case EfiLoaderCode:
+    case EfiLoaderData:
+    case EfiBootServicesCode:
+    case EfiBootServicesData:
+    case EfiConventionalMemory:
+        return E820_RAM;
+    case EfiACPIReclaimMemory:
+        return E820_ACPI;
+    case EfiACPIMemoryNVS:
+        return E820_NVS;
+    case EfiUnusableMemory:
+        return E820_BAD;
+    default:
+        return E820_RESERVED;
+    }
+}
+
+/** Read the firmware's map into map_buf; see uefi.h for efi_e820. */
+static EFI_STATUS read_map(UINTN *size, UINTN *key, UINTN *desc_size)
+{
+    UINT32 version;
+
+    *size = sizeof(map_buf);
+    return efi_bs->GetMemoryMap(size, (EFI_MEMORY_DESCRIPTOR *)map_buf, key,
+                                desc_size, &version);
+}
+
+EFI_STATUS efi_map_key(UINTN *key)
+{
+    UINTN size, desc_size;
+    return read_map(&size, key, &desc_size);
+}
+
+unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
+                  char *msg, size_t len)
+{
+    UINTN size, k, desc_size;
+    unsigned n = 0;
+    EFI_STATUS st = read_map(&size, &k, &desc_size);
+
+    if (EFI_ERROR(st)) {
+        snprintf(msg, len, "GetMemoryMap: %s", efi_status_str(st));
+        return 0;
+    }
+    if (key)
+        *key = k;
+    for (UINTN off = 0; off + desc_size <= size; off += desc_size) {
+        const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map_buf + off);
+        struct e820_entry e = { d->PhysicalStart, d->NumberOfPages * PAGE,
+                                e820_type(d->Type) };
+        unsigned i;
+
+        if (!e.len)
+            continue;
+        /* Sorted insert (the firmware's map need not be sorted). */
+        for (i = n; i > 0 && map[i - 1].base > e.base; i--)
+            ;
+        if (n == max) {
+            snprintf(msg, len, "the EFI memory map has over %u entries", max);
+            return 0;
+        }
+        memmove(&map[i + 1], &map[i], (n - i) * sizeof(*map));
+        map[i] = e;
+        n++;
+    }
+    /* Merge neighbours of one type: mem_upper is the RAM at 1 MiB. */
+    unsigned m = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (m && map[m - 1].type == map[i].type &&
+            map[m - 1].base + map[m - 1].len == map[i].base)
+            map[m - 1].len += map[i].len;
+        else
+            map[m++] = map[i];
+    }
+    if (!m)
+        snprintf(msg, len, "the EFI memory map is empty");
+    return m;
+}
+
+/* ------------------------------------------------------- Pulsar's own */
+
+int efi_reserve_own(struct placer *p)
+{
+    EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+    EFI_LOADED_IMAGE *li;
+    EFI_STATUS st;
+
+    st = efi_bs->HandleProtocol(efi_image, &li_guid, (void **)&li);
+    if (EFI_ERROR(st))
+        return -PE_INVAL;
+    uint64_t base = (uintptr_t)li->ImageBase;
+    return place_reserve(p, base & ~(uint64_t)(PAGE - 1),
+                         base + li->ImageSize, "Pulsar image");
+}
+
+void *efi_alloc_low(struct placer *p, UINTN pages, EFI_MEMORY_TYPE type,
+                    const char *what)
+{
+    EFI_PHYSICAL_ADDRESS rejects[ALLOC_TRIES], addr = 0;
+    unsigned nrej = 0;
+    void *got = NULL;
+
+    while (nrej < ALLOC_TRIES) {
+        addr = 0xFFFFFFFFull;
+        if (EFI_ERROR(efi_bs->AllocatePages(AllocateMaxAddress, type, pages,
+                                            &addr)))
+            break;
+        if (!p || place_check(p, addr, (uint64_t)pages * PAGE, NULL) == 0) {
+            got = (void *)(uintptr_t)addr;
+            break;
+        }
+        rejects[nrej++] = addr; /* kept until a good one is found */
+    }
+    while (nrej)
+        efi_bs->FreePages(rejects[--nrej], pages);
+    if (got && p &&
+        place_reserve(p, addr, addr + (uint64_t)pages * PAGE, what) != 0) {
+        efi_bs->FreePages(addr, pages);
+        return NULL;
+    }
+    if (got)
+        memset(got, 0, pages * PAGE);
+    return got;
+}
+
+/* ------------------------------------------------------------ staging */
+
+static struct stage stages[STAGE_MAX];
+static unsigned nstages;
+static struct placer *stage_placer;
+
+void efi_stage_reset(struct placer *p)
+{
+    while (nstages) {
+        struct stage *st = &stages[--nstages];
+        efi_bs->FreePages(st->alloc, st->pages);
+    }
+    stage_placer = p;
+}
+
+const struct stage *efi_stages(unsigned *n)
+{
+    *n = nstages;
+    return stages;
+}
+
+/** The claim holding [dest, dest+n), made for a file (not a reservation). */
+static const struct mem_range *claim_of(uint64_t dest, uint64_t n)
+{
+    const struct placer *p = stage_placer;
+
+    for (unsigned i = 0; i < p->nused; i++) {
+        const struct mem_range *r = &p->used[i];
+        if (r->owner && r->start <= dest && dest + n <= r->end)
+            return r;
+    }
+    return NULL;
+}
+
+void *efi_guest(uint32_t dest, size_t n)
+{
+    const struct mem_range *claim;
+    struct stage *st;
+    EFI_PHYSICAL_ADDRESS addr;
+    UINTN pages;
+
+    for (unsigned i = 0; i < nstages; i++)
+        if (stages[i].start <= dest && dest + n <= stages[i].end)
+            return stages[i].buf + (dest - stages[i].start);
+    if (!stage_placer || nstages == STAGE_MAX ||
+        !(claim = claim_of(dest, n)))
+        return NULL;
+    st = &stages[nstages];
+    st->start = claim->start;
+    st->end = claim->end;
+    /* The destination's own pages, when the firmware has them free. */
+    addr = claim->start & ~(uint64_t)(PAGE - 1);
+    pages = PAGES(claim->end - addr);
+    if (!EFI_ERROR(efi_bs->AllocatePages(AllocateAddress, EfiLoaderData,
+                                         pages, &addr))) {
+        st->direct = true;
+        st->alloc = addr;
+        st->pages = pages;
+        st->buf = (uint8_t *)(uintptr_t)claim->start;
+        memset(st->buf, 0, claim->end - claim->start);
+    } else {
+        /* Elsewhere, moved into place after ExitBootServices. */
+        pages = PAGES(claim->end - claim->start);
+        uint8_t *buf = efi_alloc_low(stage_placer, pages, EfiLoaderData,
+                                     "staging buffer");
+        if (!buf)
+            return NULL;
+        st->direct = false;
+        st->alloc = (uintptr_t)buf;
+        st->pages = pages;
+        st->buf = buf;
+    }
+    st->owner = claim->owner;
+    nstages++;
+    return st->buf + (dest - st->start);
+}
