@@ -58,8 +58,6 @@ static int moves_check(struct session *s, struct tramp_block *ho,
 
     for (unsigned i = 0; i < n; i++) {
         uint64_t len = st[i].end - st[i].start;
-        if (st[i].direct)
-            continue;
         if (k == MOVES_MAX)
             return session_error(s, -PE_RANGE, "more than %u staged ranges",
                                  (unsigned)MOVES_MAX);
@@ -71,8 +69,7 @@ static int moves_check(struct session *s, struct tramp_block *ho,
                                  (unsigned long long)st[i].start,
                                  (unsigned long long)st[i].end);
         for (unsigned j = 0; j < n; j++)
-            if (!st[j].direct &&
-                overlap(st[i].start, len, (uintptr_t)st[j].buf,
+            if (overlap(st[i].start, len, (uintptr_t)st[j].buf,
                         st[j].end - st[j].start))
                 return session_error(s, -PE_RANGE, "internal error: range "
                                      "%llx-%llx overlaps a staging buffer",

@@ -2,14 +2,12 @@
  * Memory on UEFI: the firmware's map as E820-like entries for the placer
  * and the multiboot info, and guest memory, "describe, then do".  The
  * session claims destinations in the placer (loader/place.h) against the
- * map as it will be after ExitBootServices; the firmware still owns much
- * of that memory now.  So every claimed range gets memory of its own the
- * first time the session writes into it (efi_guest):
- *   - the destination itself, when the firmware lets Pulsar allocate
- *     exactly those pages (then the bytes are in place already), or
- *   - a staging buffer below 4 GiB that overlaps no claim and is reserved
- *     in the placer, so that no later claim lands on it; the trampoline
- *     moves it into place after ExitBootServices (boot/efi/handoff.c).
+ * map as it will be after ExitBootServices; the firmware may still own
+ * that memory now.  So every claimed range gets a staging buffer the
+ * first time the session writes into it (efi_guest): pages below 4 GiB
+ * that overlap no claim, reserved in the placer so that no later claim
+ * lands on them.  The trampoline moves each into place after
+ * ExitBootServices (boot/efi/handoff.c).
  */
 #include "boot/efi/uefi.h"
 #include "boot/efi/stage.h"
@@ -193,8 +191,6 @@ void *efi_guest(uint32_t dest, size_t n)
 {
     const struct mem_range *claim;
     struct stage *st;
-    EFI_PHYSICAL_ADDRESS addr;
-    UINTN pages;
 
     for (unsigned i = 0; i < nstages; i++)
         if (stages[i].start <= dest && dest + n <= stages[i].end)
@@ -205,28 +201,16 @@ void *efi_guest(uint32_t dest, size_t n)
     st = &stages[nstages];
     st->start = claim->start;
     st->end = claim->end;
-    /* The destination's own pages, when the firmware has them free. */
-    addr = claim->start & ~(uint64_t)(PAGE - 1);
-    pages = PAGES(claim->end - addr);
-    if (!EFI_ERROR(efi_bs->AllocatePages(AllocateAddress, EfiLoaderData,
-                                         pages, &addr))) {
-        st->direct = true;
-        st->alloc = addr;
-        st->pages = pages;
-        st->buf = (uint8_t *)(uintptr_t)claim->start;
-        memset(st->buf, 0, claim->end - claim->start);
-    } else {
-        /* Elsewhere, moved into place after ExitBootServices. */
-        pages = PAGES(claim->end - claim->start);
-        uint8_t *buf = efi_alloc_low(stage_placer, pages, EfiLoaderData,
-                                     "staging buffer");
-        if (!buf)
-            return NULL;
-        st->direct = false;
-        st->alloc = (uintptr_t)buf;
-        st->pages = pages;
-        st->buf = buf;
+    st->pages = PAGES(claim->end - claim->start);
+    if (!(st->buf = efi_alloc_low(stage_placer, st->pages, EfiLoaderData,
+                                  "staging buffer"))) {
+        /* The session goes on to call this a refused write: say why. */
+        printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
+               "(AllocatePages)\n", (unsigned long long)claim->start,
+               (unsigned long long)claim->end - 1);
+        return NULL;
     }
+    st->alloc = (uintptr_t)st->buf;
     st->owner = claim->owner;
     nstages++;
     return st->buf + (dest - st->start);

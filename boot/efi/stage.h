@@ -10,11 +10,11 @@
 /** Most claimed ranges one boot writes (kernel segments, modules). */
 #define STAGE_MAX 128
 
-/** One claimed range and the memory that holds its bytes until the jump. */
+/** One claimed range and the staging buffer that holds its bytes until
+ *  the trampoline moves them. */
 struct stage {
     uint64_t start, end;      /* the claim: [start, end) */
     const void *owner;        /* the file (cfg_item) it was claimed for */
-    bool direct;              /* its own pages: nothing to move */
     EFI_PHYSICAL_ADDRESS alloc; /* the pages allocated */
     UINTN pages;
     uint8_t *buf;             /* where the session's bytes went */
