@@ -103,6 +103,39 @@ int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
 
 /* ------------------------------------------------------------ transfers */
 
+/** Does @text hold @word, ignoring case (ASCII)? */
+static bool has_word(const char *text, size_t max, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (size_t i = 0; i + n <= max && text[i]; i++) {
+        size_t j = 0;
+        while (j < n && (text[i + j] | 0x20) == word[j])
+            j++;
+        if (j == n)
+            return true;
+    }
+    return false;
+}
+
+/**
+ * The pulsar_err of a TFTP error packet as the PXE Base Code kept it.
+ * OVMF's Mode->TftpError reads 0 (undefined) where QEMU's server sent 1
+ * "File not found", so for code 0 the text decides.
+ */
+static int tftp_error_rc(const EFI_PXE_BASE_CODE_TFTP_ERROR *e)
+{
+    size_t max = sizeof(e->ErrorString);
+
+    if (e->ErrorCode == 1 ||
+        (e->ErrorCode == 0 && has_word((const char *)e->ErrorString, max, "not found")))
+        return -PE_NOENT;
+    if (e->ErrorCode == 2 ||
+        (e->ErrorCode == 0 && has_word((const char *)e->ErrorString, max, "access")))
+        return -PE_ACCESS;
+    return -PE_IO;
+}
+
 /** Say in @res what Mtftp @op on @path returned, as a pulsar_err. */
 static int mtftp_failed(struct xfer_result *res, const char *op,
                         const char *path, EFI_STATUS st)
@@ -115,10 +148,7 @@ static int mtftp_failed(struct xfer_result *res, const char *op,
         rc = -PE_TIMEDOUT;
     if (st == EFI_TFTP_ERROR && mode->TftpErrorReceived) {
         unsigned code = mode->TftpError.ErrorCode;
-        if (code == 1)
-            rc = -PE_NOENT;
-        else if (code == 2)
-            rc = -PE_ACCESS;
+        rc = tftp_error_rc(&mode->TftpError);
         snprintf(res->detail, sizeof(res->detail), "Mtftp %s %s: %s "
                  "(TFTP error %u: %.40s)", op, path, efi_status_str(st), code,
                  mode->TftpError.ErrorString);
