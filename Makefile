@@ -6,6 +6,7 @@
 #                   table, pulsar-check against tests/check/cases, man pages
 #   make fuzz       libFuzzer targets, 5 minutes each (fuzz-ci: 20 s each)
 #   make test       every test: unit tests, then end-to-end boots under QEMU
+#                   (BIOS and, for pulsar.efi, UEFI with OVMF)
 #   make run        boot the bundled demo over PXE under QEMU
 #   make deps       install what the build and tests need (apt-get)
 #   make bench      Pulsar against iPXE, PXELINUX and GRUB (build/bench/)
@@ -310,9 +311,9 @@ fuzz-ci: $(FUZZ_BINS)
 -include tests/linuxkernel/linuxkernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
+e2e: $(NBP) $(EFI_APP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
 	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
-	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL)
+	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --efi $(EFI_APP) --kernel $(TEST_KERNEL)
 
 # The NBP must build with clang too (STYLE.md); one boot proves the result.
 clang-nbp: $(TEST_KERNEL)

@@ -1,7 +1,7 @@
 """Pulsar's end-to-end runner: pick cases, run them, report.
 
     python3 -m tests.e2e.run --nbp build/pulsar --kernel build/testkernel.elf
-        [--demo] [--case NAME ...] [--keep] [--direct] [--timeout S]
+        [--efi build/pulsar.efi] [--demo] [--case NAME ...] [--keep] [--direct] [--timeout S]
     python3 -m tests.e2e.run --list
 
 Run from the repository's root.  The cases come from cases_core.py first,
@@ -28,6 +28,8 @@ import os
 import shutil
 import sys
 import tempfile
+
+from lab import qemu
 
 from . import cases_core
 from .harness import QEMU, TFTP_SERVER, CheckFailed, unescape
@@ -128,6 +130,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nbp", default="build/pulsar",
                     help="Pulsar's boot program (default build/pulsar)")
+    ap.add_argument("--efi", default="build/pulsar.efi",
+                    help="Pulsar's UEFI application (default "
+                    "build/pulsar.efi), for the efi-* cases")
     ap.add_argument("--kernel", default="build/testkernel.elf",
                     help="the test kernel (default build/testkernel.elf)")
     ap.add_argument("--demo", action="store_true",
@@ -178,6 +183,14 @@ def main(argv=None):
             if case.needs_nbp and not os.path.isfile(opts.nbp):
                 raise CheckFailed(["Pulsar %s does not exist (make)"
                                    % opts.nbp])
+            if (getattr(case, "needs_efi", False)
+                    and not os.path.isfile(opts.efi)):
+                raise CheckFailed(["pulsar.efi %s does not exist (make)"
+                                   % opts.efi])
+            if (getattr(case, "needs_efi", False)
+                    and not os.path.isfile(qemu.OVMF_CODE)):
+                raise CheckFailed(["%s does not exist (make deps installs "
+                                   "ovmf)" % qemu.OVMF_CODE])
             if opts.demo:
                 print("== PXE-booting %s under QEMU (TFTP root %s); serial "
                       "output follows" % (opts.nbp, tmp))

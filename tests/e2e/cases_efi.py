@@ -1,0 +1,133 @@
+"""pulsar.efi under OVMF (issue 17): the UEFI face drives the same boot
+session, so the cases are the BIOS ones with a UEFI machine around them.
+
+- efi-two-modules: OVMF's own PXE (virtio-net, no option ROM) loads
+  pulsar.efi, which finds the config, loads the test kernel and the demo
+  modules with Mtftp, stages them, exits boot services and moves them
+  into place: every check of two-modules, with the memory facts as
+  UEFI's map has them (ACPI NVS at 8 MiB ends the RAM at 1 MiB there).
+- efi-missing-file: a missing module is refused with the same error as on
+  BIOS (Mtftp's TFTP error 1 is "not found"), and Pulsar starts over.
+
+OVMF needs about 8-9 s of TCG to reach the boot file; the timeouts are
+the runner's doubled.
+"""
+
+import os
+
+from lab import qemu
+
+from .harness import (CONFIG_NAME, DEMO_CONFIG, TFTP_SERVER, BOOT_FAILED,
+                      Case, CheckFailed, check_boot, check_error,
+                      config_items, demo_modules, elf_span, run_qemu)
+
+# The multiboot info bits pulsar.efi sets: memory, cmdline, modules, ELF
+# sections, memory map, drives (empty), loader name.  No BIOS config table
+# and no VBE on UEFI.
+EFI_FLAGS = [0, 2, 3, 5, 6, 7, 9]
+MAC_LINE = "pulsar: mac %s ip %s tftp %s " % (qemu.MAC, qemu.USER_GUEST,
+                                              TFTP_SERVER)
+
+
+class EfiCase(Case):
+    """A case that network-boots pulsar.efi under OVMF."""
+
+    needs_efi = True
+
+    def write_efi_tftp(self, tmp, config, files):
+        """The TFTP root: pulsar.efi, the config, @files."""
+        root = os.path.join(tmp, "tftp")
+        os.makedirs(root)
+        with open(self.opts.efi, "rb") as f:
+            files = dict(files, **{"pulsar.efi": f.read()})
+        with open(os.path.join(root, CONFIG_NAME), "w") as f:
+            f.write(config)
+        for rel, data in files.items():
+            path = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        return root
+
+    def boot(self, tmp, root, **kw):
+        """Run OVMF on @root; returns what run_qemu does."""
+        log = os.path.join(tmp, "serial.log")
+        return run_qemu(qemu.ovmf(root, log, tmp), log,
+                        2 * self.opts.timeout, **kw)
+
+
+class EfiBootCase(EfiCase):
+    """pulsar.efi boots the test kernel with the demo modules."""
+
+    def __init__(self, opts, name):
+        super().__init__(opts)
+        self.name = name
+
+    def run(self, tmp):
+        modules = demo_modules()
+        files = {"demo/kernel.elf": self.kernel()}
+        files.update(("demo/" + k, v) for k, v in modules.items())
+        root = self.write_efi_tftp(tmp, DEMO_CONFIG, files)
+        items = config_items(DEMO_CONFIG)
+        exp = {
+            "kernel_cmdline": [it for it in items
+                               if it["kind"] == "exec"][-1]["cmdline"],
+            "cmdline_exact": True,
+            "loader_prefix": "Pulsar",
+            "modules": [(it["cmdline"], modules[it["name"]])
+                        for it in items if it["kind"] == "load"],
+            "addr": None,
+            "kernel_span": elf_span(self.kernel()),
+            "required_flags": EFI_FLAGS,
+            "upper_near_top": False,
+        }
+        rc, text, secs, ended = self.boot(tmp, root)
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["timed out after %d s"
+                               % (2 * self.opts.timeout)])
+        lines = [ln.rstrip("\r") for ln in text.split("\n")]
+        want = [MAC_LINE, "pulsar: config %s from %s: " % (CONFIG_NAME,
+                                                          TFTP_SERVER),
+                "pulsar: demo/kernel.elf: ", "pulsar: demo/module1.bin: ",
+                "pulsar: demo/module2.bin: ", "pulsar: starting "
+                "demo/kernel.elf at "]
+        missing = [w for w in want
+                   if not any(ln.split("\r")[-1].startswith(w)
+                              for ln in lines)]
+        if missing:
+            raise CheckFailed(["no serial line starting %r" % w
+                               for w in missing])
+        rep = check_boot(text, rc, exp)
+        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
+class EfiMissingFileCase(EfiCase):
+    """`load nothere.bin` under UEFI: the BIOS build's error, then a new
+    attempt."""
+
+    name = "efi-missing-file"
+    CONFIG = ("# Pulsar missing-file case\nroot demo\n"
+              "exec kernel.elf console=serial\n"
+              "load module1.bin first module\nload nothere.bin\n")
+
+    def run(self, tmp):
+        files = {"demo/kernel.elf": self.kernel(),
+                 "demo/module1.bin": demo_modules()["module1.bin"]}
+        root = self.write_efi_tftp(tmp, self.CONFIG, files)
+        rc, text, secs, ended = self.boot(tmp, root, stop_marker=BOOT_FAILED)
+        self.log_text = text
+        if ended == "timeout":
+            raise CheckFailed(["timed out after %d s without `%s`"
+                               % (2 * self.opts.timeout, BOOT_FAILED)])
+        line = [it for it in config_items(self.CONFIG)
+                if it["name"] == "nothere.bin"][0]["line"]
+        want = ("pulsar: error: %s:%d: load: demo/nothere.bin: not found on "
+                "%s" % (CONFIG_NAME, line, TFTP_SERVER))
+        check_error(text, [("%r" % want, lambda ln: want in ln)])
+        return {"secs": secs, "rc": rc}
+
+
+def cases(opts):
+    """The UEFI cases."""
+    return [EfiBootCase(opts, "efi-two-modules"), EfiMissingFileCase(opts)]
