@@ -270,6 +270,59 @@ int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
     return 0;
 }
 
+int dhcp_merge(const uint8_t *ack, size_t ack_len, const uint8_t *proxy,
+               size_t proxy_len, const uint8_t *reply, size_t reply_len,
+               struct dhcp_facts *f, char *msg, size_t msglen)
+{
+    static struct dhcp_facts other[2];
+    const struct dhcp_facts *order[3];
+    uint8_t copy[DHCP_MERGE_MAX];
+    struct dhcp_facts a;
+    unsigned n = 0;
+    uint32_t server = 0;
+    int rc;
+
+    /* The packets that name things, most specific first; the ACK last. */
+    if (reply && dhcp_parse(reply, reply_len, &other[0]) == 0)
+        order[n++] = &other[0];
+    if (proxy && dhcp_parse(proxy, proxy_len, &other[1]) == 0)
+        order[n++] = &other[1];
+    bool have_ack = dhcp_parse(ack, ack_len, &a) == 0;
+    if (have_ack)
+        order[n++] = &a;
+    for (unsigned i = 0; i < n && !server; i++)
+        server = order[i]->server_ip;
+    if (!server && have_ack)
+        server = a.dhcp_server;
+
+    if (ack_len > sizeof(copy))
+        ack_len = sizeof(copy);
+    if (ack && ack_len > BOOTP_SIADDR + 4) {
+        memcpy(copy, ack, ack_len);
+        memcpy(copy + BOOTP_SIADDR, &server, 4);
+        ack = copy;
+    }
+    if ((rc = dhcp_validate(ack, ack_len, f, msg, msglen)) != 0)
+        return rc;
+    /* dhcp_validate filled @f from the ACK: the others come first. */
+    for (unsigned i = n; i-- > 0;) {
+        const struct dhcp_facts *o = order[i];
+        if (o->has_root) {
+            f->has_root = true;
+            memcpy(f->root, o->root, sizeof(f->root));
+        }
+        if (o->has_config) {
+            f->has_config = true;
+            memcpy(f->config, o->config, sizeof(f->config));
+        }
+        if (o->has_bootfile) {
+            f->has_bootfile = true;
+            memcpy(f->bootfile, o->bootfile, sizeof(f->bootfile));
+        }
+    }
+    return 0;
+}
+
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out)
 {
     static const char hex[] = "0123456789abcdef";

@@ -51,6 +51,25 @@ int dhcp_parse(const uint8_t *pkt, size_t len, struct dhcp_facts *f);
 int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
                   char *msg, size_t msglen);
 
+/** Longest packet dhcp_merge reads (a PXE Base Code packet is 1472). */
+#define DHCP_MERGE_MAX 1500
+
+/**
+ * The facts of a DHCP exchange kept as up to three packets, as UEFI's PXE
+ * Base Code keeps them: @ack (the DHCP ACK, required) gives this
+ * machine's address and the NIC; the TFTP server (next-server), root path
+ * (17), config file (209) and boot file come from the first of @reply
+ * (the PXE boot server's reply), @proxy (a proxy DHCP offer) and @ack
+ * that has them; with no next-server anywhere, the ACK's server
+ * identifier (option 54).  An absent packet is NULL; one that does not
+ * parse is ignored.  The result is checked as dhcp_validate checks one
+ * reply (the ACK with the chosen next-server); at most DHCP_MERGE_MAX
+ * bytes of @ack are read.  Returns 0 or -PE_INVAL with @msg set.
+ */
+int dhcp_merge(const uint8_t *ack, size_t ack_len, const uint8_t *proxy,
+               size_t proxy_len, const uint8_t *reply, size_t reply_len,
+               struct dhcp_facts *f, char *msg, size_t msglen);
+
 /** Format @mac as "aa-bb-cc-dd-ee-ff" (sep '-') into @out (>= 3*len). */
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out);
 

@@ -18,25 +18,12 @@
 
 static EFI_PXE_BASE_CODE *pxebc;
 
-/** The facts of a packet the firmware says it received, or NULL. */
-static const struct dhcp_facts *facts_of(BOOLEAN received,
-                                         const EFI_PXE_BASE_CODE_PACKET *pkt,
-                                         struct dhcp_facts *f)
-{
-    if (!received || dhcp_parse(pkt->Raw, sizeof(pkt->Raw), f) != 0)
-        return NULL;
-    return f;
-}
-
 int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
 {
     EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
     EFI_GUID pxe_guid = EFI_PXE_BASE_CODE_PROTOCOL_GUID;
     EFI_LOADED_IMAGE *li;
     EFI_PXE_BASE_CODE_MODE *mode;
-    static EFI_PXE_BASE_CODE_PACKET ack;
-    static struct dhcp_facts reply, proxy;
-    const struct dhcp_facts *order[2];
     EFI_STATUS st;
 
     st = efi_bs->HandleProtocol(efi_image, &li_guid, (void **)&li);
@@ -60,45 +47,12 @@ int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
         return -PE_NOPXE;
     }
 
-    /* The TFTP server: the PXE reply's next-server, else the proxy
-     * offer's, else the ACK's, else the ACK's server identifier. */
-    order[0] = facts_of(mode->PxeReplyReceived, &mode->PxeReply, &reply);
-    order[1] = facts_of(mode->ProxyOfferReceived, &mode->ProxyOffer, &proxy);
-    ack = mode->DhcpAck;
-    uint32_t server = 0;
-    for (unsigned i = 0; i < 2 && !server; i++)
-        if (order[i])
-            server = order[i]->server_ip;
-    if (server)
-        memcpy(&ack.Raw[20], &server, 4); /* siaddr */
-    if (!server && !ack.Raw[20] && !ack.Raw[21] && !ack.Raw[22] &&
-        !ack.Raw[23]) {
-        struct dhcp_facts a;
-        if (dhcp_parse(ack.Raw, sizeof(ack.Raw), &a) == 0 && a.dhcp_server)
-            memcpy(&ack.Raw[20], &a.dhcp_server, 4);
-    }
-    int rc = dhcp_validate(ack.Raw, sizeof(ack.Raw), f, msg, len);
-    if (rc != 0)
-        return rc;
-    /* Root path, config file and boot file: the first packet that has one. */
-    for (unsigned i = 0; i < 2; i++) {
-        const struct dhcp_facts *o = order[i];
-        if (!o)
-            continue;
-        if (o->has_root && !f->has_root) {
-            f->has_root = true;
-            memcpy(f->root, o->root, sizeof(f->root));
-        }
-        if (o->has_config && !f->has_config) {
-            f->has_config = true;
-            memcpy(f->config, o->config, sizeof(f->config));
-        }
-        if (o->has_bootfile && !f->has_bootfile) {
-            f->has_bootfile = true;
-            memcpy(f->bootfile, o->bootfile, sizeof(f->bootfile));
-        }
-    }
-    return 0;
+    /* PxeReply, ProxyOffer, DhcpAck merged (net/dhcp.h). */
+    return dhcp_merge(mode->DhcpAck.Raw, sizeof(mode->DhcpAck.Raw),
+                      mode->ProxyOfferReceived ? mode->ProxyOffer.Raw : NULL,
+                      sizeof(mode->ProxyOffer.Raw),
+                      mode->PxeReplyReceived ? mode->PxeReply.Raw : NULL,
+                      sizeof(mode->PxeReply.Raw), f, msg, len);
 }
 
 /* ------------------------------------------------------------ transfers */
