@@ -6,6 +6,8 @@ session, so the cases are the BIOS ones with a UEFI machine around them.
   modules with Mtftp, stages them, exits boot services and moves them
   into place: every check of two-modules, with the memory facts as
   UEFI's map has them (ACPI NVS at 8 MiB ends the RAM at 1 MiB there).
+- efi-elf64, efi-aout: the ELF64 and a.out kludge builds of the test
+  kernel, as mb-elf64 and mb-aout check them on BIOS.
 - efi-missing-file: a missing module is refused with the same error as on
   BIOS (Mtftp's TFTP error 1 is "not found"), and Pulsar starts over.
 
@@ -17,9 +19,12 @@ import os
 
 from lab import qemu
 
+from lab.images import aout_span
+
 from .harness import (CONFIG_NAME, DEMO_CONFIG, TFTP_SERVER, BOOT_FAILED,
-                      Case, CheckFailed, check_boot, check_error,
-                      config_items, demo_modules, elf_span, run_qemu)
+                      Case, CheckFailed, Checker, check_boot, check_error,
+                      config_items, demo_modules, elf_span, parse_report,
+                      run_qemu)
 
 # The multiboot info bits pulsar.efi sets: memory, cmdline, modules, ELF
 # sections, memory map, drives (empty), loader name.  No BIOS config table
@@ -56,16 +61,37 @@ class EfiCase(Case):
                         2 * self.opts.timeout, **kw)
 
 
-class EfiBootCase(EfiCase):
-    """pulsar.efi boots the test kernel with the demo modules."""
+def read(path):
+    """The bytes of @path."""
+    with open(path, "rb") as f:
+        return f.read()
 
-    def __init__(self, opts, name):
+
+def variant(opts, name):
+    """Path of a test kernel build next to opts.kernel."""
+    return os.path.join(os.path.dirname(opts.kernel) or ".", name)
+
+
+class EfiBootCase(EfiCase):
+    """pulsar.efi boots a build of the test kernel (@kernel_fn: its bytes,
+    default the ELF32 one; @span_fn: the span it loads to) with the demo
+    modules; @flags must be set, @values (report key -> raw value),
+    @markers and @console (a text in Pulsar's lines) must show."""
+
+    def __init__(self, opts, name, kernel_fn=None, span_fn=None,
+                 flags=None, values=None, markers=(), console=()):
         super().__init__(opts)
         self.name = name
+        self.kernel_fn = kernel_fn or (lambda c: c.kernel())
+        self.span_fn = span_fn or (lambda c: elf_span(c.kernel()))
+        self.flags = EFI_FLAGS if flags is None else flags
+        self.values = values or {}
+        self.want_markers = markers
+        self.console = console
 
     def run(self, tmp):
         modules = demo_modules()
-        files = {"demo/kernel.elf": self.kernel()}
+        files = {"demo/kernel.elf": self.kernel_fn(self)}
         files.update(("demo/" + k, v) for k, v in modules.items())
         root = self.write_efi_tftp(tmp, DEMO_CONFIG, files)
         items = config_items(DEMO_CONFIG)
@@ -77,8 +103,8 @@ class EfiBootCase(EfiCase):
             "modules": [(it["cmdline"], modules[it["name"]])
                         for it in items if it["kind"] == "load"],
             "addr": None,
-            "kernel_span": elf_span(self.kernel()),
-            "required_flags": EFI_FLAGS,
+            "kernel_span": self.span_fn(self),
+            "required_flags": self.flags,
             "upper_near_top": False,
         }
         rc, text, secs, ended = self.boot(tmp, root)
@@ -92,13 +118,27 @@ class EfiBootCase(EfiCase):
                 "pulsar: demo/kernel.elf: ", "pulsar: demo/module1.bin: ",
                 "pulsar: demo/module2.bin: ", "pulsar: starting "
                 "demo/kernel.elf at "]
-        missing = [w for w in want
-                   if not any(ln.split("\r")[-1].startswith(w)
-                              for ln in lines)]
-        if missing:
-            raise CheckFailed(["no serial line starting %r" % w
-                               for w in missing])
-        rep = check_boot(text, rc, exp)
+        lines = [ln.split("\r")[-1] for ln in lines]
+        ck = Checker()
+        for w in want:
+            ck.expect(any(ln.startswith(w) for ln in lines),
+                      "no serial line starting %r" % w)
+        for piece in self.console:
+            ck.expect(any(ln.startswith("pulsar: ") and piece in ln
+                          for ln in lines),
+                      "no Pulsar console line with %r" % piece)
+        try:
+            rep = check_boot(text, rc, exp)
+        except CheckFailed as e:
+            ck.failures.extend(e.args[0])
+            rep = parse_report(text)
+        for key, want_value in self.values.items():
+            got = rep["values"].get(key)
+            ck.expect(got == want_value, "TK %s=%s, expected %s"
+                      % (key, got, want_value))
+        for word in self.want_markers:
+            ck.expect(word in rep["markers"], "no `TK %s`" % word)
+        ck.done()
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
@@ -130,4 +170,18 @@ class EfiMissingFileCase(EfiCase):
 
 def cases(opts):
     """The UEFI cases."""
-    return [EfiBootCase(opts, "efi-two-modules"), EfiMissingFileCase(opts)]
+    aout_bin = lambda c: read(variant(c.opts, "testkernel-aout.bin"))
+    return [
+        EfiBootCase(opts, "efi-two-modules",
+                    console=["multiboot ELF32", "7 section headers"]),
+        EfiBootCase(opts, "efi-elf64",
+                    lambda c: read(variant(c.opts, "testkernel64.elf")),
+                    values={"syms_size": "64", "syms_num": "7"},
+                    console=["multiboot ELF64"]),
+        EfiBootCase(opts, "efi-aout", aout_bin,
+                    lambda c: aout_span(aout_bin(c)),
+                    flags=[b for b in EFI_FLAGS if b != 5],
+                    markers=["no_syms"],
+                    console=["multiboot a.out kludge, 00100000-"]),
+        EfiMissingFileCase(opts),
+    ]
