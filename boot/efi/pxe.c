@@ -100,6 +100,8 @@ static int mtftp_failed(struct xfer_result *res, const char *op,
     res->fw_status = (uint32_t)st;
     if (st == EFI_TIMEOUT)
         rc = -PE_TIMEDOUT;
+    if (st == EFI_UNSUPPORTED)
+        rc = -PE_UNSUPP; /* this stack cannot: no use trying again */
     if (st == EFI_TFTP_ERROR && mode->TftpErrorReceived) {
         unsigned code = mode->TftpError.ErrorCode;
         rc = tftp_error_rc(&mode->TftpError);

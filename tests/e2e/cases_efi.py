@@ -10,6 +10,10 @@ session, so the cases are the BIOS ones with a UEFI machine around them.
   kernel, as mb-elf64 and mb-aout check them on BIOS.
 - efi-missing-file: a missing module is refused with the same error as on
   BIOS (Mtftp's TFTP error 1 is "not found"), and Pulsar starts over.
+- efi-ipxe-no-size: on iPXE's EFI stack (QEMU's e1000 ROM) the PXE Base
+  Code answers GET_FILE_SIZE with EFI_UNSUPPORTED; pulsar.efi cannot go
+  on without sizes yet, and says so, naming the call and the status
+  (issue 17 asks for another way to the size: then this case changes).
 
 OVMF needs about 8-9 s of TCG to reach the boot file; the timeouts are
 the runner's doubled.
@@ -54,10 +58,11 @@ class EfiCase(Case):
                 f.write(data)
         return root
 
-    def boot(self, tmp, root, **kw):
-        """Run OVMF on @root; returns what run_qemu does."""
+    def boot(self, tmp, root, qemu_kw=None, **kw):
+        """Run OVMF on @root (@qemu_kw: for lab.qemu.ovmf); returns what
+        run_qemu does."""
         log = os.path.join(tmp, "serial.log")
-        return run_qemu(qemu.ovmf(root, log, tmp), log,
+        return run_qemu(qemu.ovmf(root, log, tmp, **(qemu_kw or {})), log,
                         2 * self.opts.timeout, **kw)
 
 
@@ -142,30 +147,48 @@ class EfiBootCase(EfiCase):
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
-class EfiMissingFileCase(EfiCase):
-    """`load nothere.bin` under UEFI: the BIOS build's error, then a new
-    attempt."""
+class EfiErrorCase(EfiCase):
+    """pulsar.efi must refuse: the line @want(config) shows, then
+    `pulsar: boot failed`."""
 
-    name = "efi-missing-file"
     CONFIG = ("# Pulsar missing-file case\nroot demo\n"
               "exec kernel.elf console=serial\n"
               "load module1.bin first module\nload nothere.bin\n")
+
+    def __init__(self, opts, name, want, qemu_kw=None):
+        super().__init__(opts)
+        self.name = name
+        self.want = want
+        self.qemu_kw = qemu_kw
 
     def run(self, tmp):
         files = {"demo/kernel.elf": self.kernel(),
                  "demo/module1.bin": demo_modules()["module1.bin"]}
         root = self.write_efi_tftp(tmp, self.CONFIG, files)
-        rc, text, secs, ended = self.boot(tmp, root, stop_marker=BOOT_FAILED)
+        rc, text, secs, ended = self.boot(tmp, root, self.qemu_kw,
+                                          stop_marker=BOOT_FAILED)
         self.log_text = text
         if ended == "timeout":
             raise CheckFailed(["timed out after %d s without `%s`"
                                % (2 * self.opts.timeout, BOOT_FAILED)])
-        line = [it for it in config_items(self.CONFIG)
-                if it["name"] == "nothere.bin"][0]["line"]
-        want = ("pulsar: error: %s:%d: load: demo/nothere.bin: not found on "
-                "%s" % (CONFIG_NAME, line, TFTP_SERVER))
+        want = self.want(self.CONFIG)
         check_error(text, [("%r" % want, lambda ln: want in ln)])
         return {"secs": secs, "rc": rc}
+
+
+def missing_file_error(config):
+    """The BIOS build's words for `load nothere.bin`."""
+    line = [it for it in config_items(config)
+            if it["name"] == "nothere.bin"][0]["line"]
+    return ("pulsar: error: %s:%d: load: demo/nothere.bin: not found on %s"
+            % (CONFIG_NAME, line, TFTP_SERVER))
+
+
+def ipxe_no_size_error(_config):
+    """What pulsar.efi says on iPXE's EFI stack, today."""
+    return ("pulsar: error: %s: size query to %s failed (Mtftp "
+            "GET_FILE_SIZE %s: EFI_UNSUPPORTED)"
+            % (CONFIG_NAME, TFTP_SERVER, CONFIG_NAME))
 
 
 def cases(opts):
@@ -183,5 +206,7 @@ def cases(opts):
                     flags=[b for b in EFI_FLAGS if b != 5],
                     markers=["no_syms"],
                     console=["multiboot a.out kludge, 00100000-"]),
-        EfiMissingFileCase(opts),
+        EfiErrorCase(opts, "efi-missing-file", missing_file_error),
+        EfiErrorCase(opts, "efi-ipxe-no-size", ipxe_no_size_error,
+                     qemu_kw={"nic": "e1000", "romfile": None}),
     ]
