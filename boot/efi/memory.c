@@ -12,6 +12,7 @@
 #include "boot/efi/uefi.h"
 #include "boot/efi/stage.h"
 #include "lib/errno.h"
+#include "loader/efimap.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -23,27 +24,6 @@
 /* ------------------------------------------------------- the memory map */
 
 static UINT8 map_buf[48 * 1024];
-
-/** The E820 type an EFI memory type has once boot services are gone. */
-static uint32_t e820_type(UINT32 type)
-{
-    switch (type) {
-    case EfiLoaderCode:
-    case EfiLoaderData:
-    case EfiBootServicesCode:
-    case EfiBootServicesData:
-    case EfiConventionalMemory:
-        return E820_RAM;
-    case EfiACPIReclaimMemory:
-        return E820_ACPI;
-    case EfiACPIMemoryNVS:
-        return E820_NVS;
-    case EfiUnusableMemory:
-        return E820_BAD;
-    default:
-        return E820_RESERVED;
-    }
-}
 
 /** Read the firmware's map into map_buf; see uefi.h for efi_e820. */
 static EFI_STATUS read_map(UINTN *size, UINTN *key, UINTN *desc_size)
@@ -65,7 +45,6 @@ unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
                   char *msg, size_t len)
 {
     UINTN size, k, desc_size;
-    unsigned n = 0;
     EFI_STATUS st = read_map(&size, &k, &desc_size);
 
     if (EFI_ERROR(st)) {
@@ -74,37 +53,25 @@ unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
     }
     if (key)
         *key = k;
+    struct efimap m = { map, 0, max };
     for (UINTN off = 0; off + desc_size <= size; off += desc_size) {
         const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map_buf + off);
-        struct e820_entry e = { d->PhysicalStart, d->NumberOfPages * PAGE,
-                                e820_type(d->Type) };
-        unsigned i;
 
-        if (!e.len)
-            continue;
-        /* Sorted insert (the firmware's map need not be sorted). */
-        for (i = n; i > 0 && map[i - 1].base > e.base; i--)
-            ;
-        if (n == max) {
-            snprintf(msg, len, "the EFI memory map has over %u entries", max);
+        int rc = efimap_add(&m, d->Type, d->PhysicalStart, d->NumberOfPages);
+
+        if (rc) { /* full: merging makes room (maps come in many pieces) */
+            efimap_merge(&m);
+            rc = efimap_add(&m, d->Type, d->PhysicalStart, d->NumberOfPages);
+        }
+        if (rc) {
+            snprintf(msg, len, "the EFI memory map has over %u entries, or "
+                     "one past 2^64", max);
             return 0;
         }
-        memmove(&map[i + 1], &map[i], (n - i) * sizeof(*map));
-        map[i] = e;
-        n++;
     }
-    /* Merge neighbours of one type: mem_upper is the RAM at 1 MiB. */
-    unsigned m = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (m && map[m - 1].type == map[i].type &&
-            map[m - 1].base + map[m - 1].len == map[i].base)
-            map[m - 1].len += map[i].len;
-        else
-            map[m++] = map[i];
-    }
-    if (!m)
+    if (!efimap_merge(&m))
         snprintf(msg, len, "the EFI memory map is empty");
-    return m;
+    return m.n;
 }
 
 /* ------------------------------------------------------- Pulsar's own */

@@ -56,9 +56,8 @@ const struct file_source *efi_pxe_source(void);
 
 /**
  * Read the firmware's memory map and convert it to E820-like entries
- * (boot services, loader and conventional memory become RAM, ACPI
- * reclaim and NVS keep their types, everything else is reserved),
- * adjacent entries of one type merged.  @key: out: the map key (may be
+ * (loader/efimap.h: the types they have after ExitBootServices, sorted,
+ * touching entries of one type merged).  @key: out: the map key (may be
  * NULL).  Returns the number of entries, or 0 with @msg set.
  */
 unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
