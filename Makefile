@@ -8,6 +8,7 @@
 #   make test       every test: unit tests, then end-to-end boots under QEMU
 #                   (BIOS and, for pulsar.efi, UEFI with OVMF)
 #   make run        boot the bundled demo over PXE under QEMU
+#   make run-efi    the same with pulsar.efi under OVMF (UEFI)
 #   make deps       install what the build and tests need (apt-get)
 #   make bench      Pulsar against iPXE, PXELINUX and GRUB (build/bench/)
 
@@ -332,6 +333,11 @@ run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	sh scripts/deps.sh --run
 	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
 
+# The same demo with pulsar.efi under OVMF (UEFI, q35, OVMF's own PXE).
+run-efi: $(EFI_APP) $(TEST_KERNEL)
+	sh scripts/deps.sh --run
+	$(PYTHON) -m tests.e2e.run --efi $(EFI_APP) --kernel $(TEST_KERNEL) --demo-efi
+
 deps:
 	sh scripts/deps.sh
 
@@ -351,5 +357,5 @@ bench: $(NBP) $(TEST_KERNEL)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all purity man-check check clang-nbp e2e test run deps bench fuzz fuzz-ci fuzz-tftp-proto clean
+.PHONY: all purity man-check check clang-nbp e2e test run run-efi deps bench fuzz fuzz-ci fuzz-tftp-proto clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -84,9 +84,11 @@ class EfiBootCase(EfiCase):
     @markers and @console (a text in Pulsar's lines) must show."""
 
     def __init__(self, opts, name, kernel_fn=None, span_fn=None,
-                 flags=None, values=None, markers=(), console=()):
+                 flags=None, values=None, markers=(), console=(),
+                 echo=False):
         super().__init__(opts)
         self.name = name
+        self.echo = echo
         self.kernel_fn = kernel_fn or (lambda c: c.kernel())
         self.span_fn = span_fn or (lambda c: elf_span(c.kernel()))
         self.flags = EFI_FLAGS if flags is None else flags
@@ -112,7 +114,7 @@ class EfiBootCase(EfiCase):
             "required_flags": self.flags,
             "upper_near_top": False,
         }
-        rc, text, secs, ended = self.boot(tmp, root)
+        rc, text, secs, ended = self.boot(tmp, root, echo=self.echo)
         self.log_text = text
         if ended == "timeout" and "TK end" not in text:
             raise CheckFailed(["timed out after %d s"
@@ -196,7 +198,8 @@ def cases(opts):
     aout_bin = lambda c: read(variant(c.opts, "testkernel-aout.bin"))
     return [
         EfiBootCase(opts, "efi-two-modules",
-                    console=["multiboot ELF32", "7 section headers"]),
+                    console=["multiboot ELF32", "7 section headers"],
+                    echo=getattr(opts, "demo_efi", False)),
         EfiBootCase(opts, "efi-elf64",
                     lambda c: read(variant(c.opts, "testkernel64.elf")),
                     values={"syms_size": "64", "syms_num": "7"},
