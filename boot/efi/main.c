@@ -126,10 +126,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     efi_image = image;
     efi_st = st;
     efi_bs = st->BootServices;
-    /* The firmware's 5-minute watchdog would reset a slow boot. */
-    efi_bs->SetWatchdogTimer(0, 0, 0, NULL);
     efi_console_init();
     printf("Pulsar " PULSAR_VERSION ": multiboot PXE loader (UEFI x86-64)\n");
+    /* The firmware's 5-minute watchdog would reset a slow boot. */
+    status = efi_bs->SetWatchdogTimer(0, 0, 0, NULL);
+    if (EFI_ERROR(status))
+        printf("pulsar: warning: SetWatchdogTimer(0): %s (the firmware may "
+               "reset the machine after 5 minutes)\n",
+               efi_status_str(status));
 
     status = efi_bs->AllocatePages(AllocateAnyPages, EfiLoaderData,
                                    HEAP_PAGES, &addr);

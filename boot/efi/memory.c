@@ -90,6 +90,14 @@ int efi_reserve_own(struct placer *p)
                          base + li->ImageSize, "Pulsar image");
 }
 
+/** What efi_alloc_low handed out this attempt (efi_stage_reset frees). */
+#define ALLOCS_MAX (STAGE_MAX + 8)
+static struct {
+    EFI_PHYSICAL_ADDRESS addr;
+    UINTN pages;
+} allocs[ALLOCS_MAX];
+static unsigned nallocs;
+
 void *efi_alloc_low(struct placer *p, UINTN pages, EFI_MEMORY_TYPE type,
                     const char *what)
 {
@@ -97,6 +105,8 @@ void *efi_alloc_low(struct placer *p, UINTN pages, EFI_MEMORY_TYPE type,
     unsigned nrej = 0;
     void *got = NULL;
 
+    if (nallocs == ALLOCS_MAX)
+        return NULL;
     while (nrej < ALLOC_TRIES) {
         addr = 0xFFFFFFFFull;
         if (EFI_ERROR(efi_bs->AllocatePages(AllocateMaxAddress, type, pages,
@@ -115,8 +125,11 @@ void *efi_alloc_low(struct placer *p, UINTN pages, EFI_MEMORY_TYPE type,
         efi_bs->FreePages(addr, pages);
         return NULL;
     }
-    if (got)
+    if (got) {
         memset(got, 0, pages * PAGE);
+        allocs[nallocs].addr = addr;
+        allocs[nallocs++].pages = pages;
+    }
     return got;
 }
 
@@ -128,10 +141,11 @@ static struct placer *stage_placer;
 
 void efi_stage_reset(struct placer *p)
 {
-    while (nstages) {
-        struct stage *st = &stages[--nstages];
-        efi_bs->FreePages(st->alloc, st->pages);
+    while (nallocs) {
+        nallocs--;
+        efi_bs->FreePages(allocs[nallocs].addr, allocs[nallocs].pages);
     }
+    nstages = 0;
     stage_placer = p;
 }
 
@@ -168,16 +182,15 @@ void *efi_guest(uint32_t dest, size_t n)
     st = &stages[nstages];
     st->start = claim->start;
     st->end = claim->end;
-    st->pages = PAGES(claim->end - claim->start);
-    if (!(st->buf = efi_alloc_low(stage_placer, st->pages, EfiLoaderData,
-                                  "staging buffer"))) {
+    if (!(st->buf = efi_alloc_low(stage_placer,
+                                  PAGES(claim->end - claim->start),
+                                  EfiLoaderData, "staging buffer"))) {
         /* The session goes on to call this a refused write: say why. */
         printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
                "(AllocatePages)\n", (unsigned long long)claim->start,
                (unsigned long long)claim->end - 1);
         return NULL;
     }
-    st->alloc = (uintptr_t)st->buf;
     st->owner = claim->owner;
     nstages++;
     return st->buf + (dest - st->start);

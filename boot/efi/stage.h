@@ -15,8 +15,6 @@
 struct stage {
     uint64_t start, end;      /* the claim: [start, end) */
     const void *owner;        /* the file (cfg_item) it was claimed for */
-    EFI_PHYSICAL_ADDRESS alloc; /* the pages allocated */
-    UINTN pages;
     uint8_t *buf;             /* where the session's bytes went */
 };
 

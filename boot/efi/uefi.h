@@ -67,12 +67,13 @@ unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
 int efi_reserve_own(struct placer *p);
 
 /** Allocate @pages pages below 4 GiB of @type that overlap nothing in
- *  @p (NULL: no check); reserved in @p as @what.  NULL when none. */
+ *  @p (NULL: no check); reserved in @p as @what, zeroed, and freed by
+ *  the next efi_stage_reset.  NULL when none. */
 void *efi_alloc_low(struct placer *p, UINTN pages, EFI_MEMORY_TYPE type,
                     const char *what);
 
-/** Start the staging of a new attempt: forget earlier staging (its pages
- *  are freed). */
+/** Start a new attempt: everything efi_alloc_low gave the last one
+ *  (staging, the hand-off's pages) is freed. */
 void efi_stage_reset(struct placer *p);
 
 /** The session's face->guest: staging for every claimed range. */
