@@ -8,6 +8,9 @@ session, so the cases are the BIOS ones with a UEFI machine around them.
   UEFI's map has them (ACPI NVS at 8 MiB ends the RAM at 1 MiB there).
 - efi-elf64, efi-aout: the ELF64 and a.out kludge builds of the test
   kernel, as mb-elf64 and mb-aout check them on BIOS.
+- efi-retry: a module is missing at first; pulsar.efi refuses, waits and
+  starts over (everything the first attempt staged freed), and once the
+  file is there the second attempt boots: all checks, three modules.
 - efi-missing-file: a missing module is refused with the same error as on
   BIOS (Mtftp's TFTP error 1 is "not found"), and Pulsar starts over.
 - efi-ipxe-no-size: on iPXE's EFI stack (QEMU's e1000 ROM) the PXE Base
@@ -20,6 +23,8 @@ the runner's doubled.
 """
 
 import os
+import threading
+import time
 
 from lab import qemu
 
@@ -149,6 +154,85 @@ class EfiBootCase(EfiCase):
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
+class EfiRetryCase(EfiCase):
+    """The first attempt fails on a missing module; the harness puts the
+    file in place when `pulsar: boot failed` shows; the second attempt
+    boots."""
+
+    name = "efi-retry"
+    LATE = "late.bin"
+
+    def run(self, tmp):
+        modules = demo_modules()
+        late = modules["module1.bin"][:300000]
+        config = DEMO_CONFIG + "load %s late module\n" % self.LATE
+        files = {"demo/kernel.elf": self.kernel()}
+        files.update(("demo/" + k, v) for k, v in modules.items())
+        root = self.write_efi_tftp(tmp, config, files)
+        log = os.path.join(tmp, "serial.log")
+        done = threading.Event()
+
+        def fix_when_failed():
+            """Write the missing file once the first attempt gave up."""
+            while not done.is_set():
+                try:
+                    with open(log, "rb") as f:
+                        seen = BOOT_FAILED.encode() in f.read()
+                except OSError:
+                    seen = False
+                if seen:
+                    with open(os.path.join(root, "demo", self.LATE),
+                              "wb") as f:
+                        f.write(late)
+                    return
+                time.sleep(0.2)
+
+        fixer = threading.Thread(target=fix_when_failed, daemon=True)
+        fixer.start()
+        try:
+            rc, text, secs, ended = self.boot(tmp, root)
+        finally:
+            done.set()
+            fixer.join()
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["timed out after %d s"
+                               % (2 * self.opts.timeout)])
+        items = config_items(config)
+        modules[self.LATE] = late
+        exp = {
+            "kernel_cmdline": [it for it in items
+                               if it["kind"] == "exec"][-1]["cmdline"],
+            "cmdline_exact": True,
+            "loader_prefix": "Pulsar",
+            "modules": [(it["cmdline"], modules[it["name"]])
+                        for it in items if it["kind"] == "load"],
+            "addr": None,
+            "kernel_span": elf_span(self.kernel()),
+            "required_flags": EFI_FLAGS,
+            "upper_near_top": False,
+        }
+        lines = [ln.rstrip("\r").split("\r")[-1] for ln in text.split("\n")]
+        ck = Checker()
+        for want in ("pulsar: error: %s:%d: load: demo/%s: not found on %s"
+                     % (CONFIG_NAME, items[-1]["line"], self.LATE,
+                        TFTP_SERVER),
+                     "pulsar: boot failed (attempt 1)",
+                     "pulsar: starting over (attempt 2)"):
+            ck.expect(any(want in ln for ln in lines),
+                      "no serial line with %r" % want)
+        ck.expect(sum(ln.startswith("pulsar: starting demo/kernel.elf")
+                      for ln in lines) == 1,
+                  "not exactly one `pulsar: starting demo/kernel.elf` line")
+        try:
+            rep = check_boot(text, rc, exp)
+        except CheckFailed as e:
+            ck.failures.extend(e.args[0])
+            rep = None
+        ck.done()
+        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
 class EfiErrorCase(EfiCase):
     """pulsar.efi must refuse: the line @want(config) shows, then
     `pulsar: boot failed`."""
@@ -209,6 +293,7 @@ def cases(opts):
                     flags=[b for b in EFI_FLAGS if b != 5],
                     markers=["no_syms"],
                     console=["multiboot a.out kludge, 00100000-"]),
+        EfiRetryCase(opts),
         EfiErrorCase(opts, "efi-missing-file", missing_file_error),
         EfiErrorCase(opts, "efi-ipxe-no-size", ipxe_no_size_error,
                      qemu_kw={"nic": "e1000", "romfile": None}),
