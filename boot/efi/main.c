@@ -36,6 +36,7 @@ static uint8_t *heap;
 /** What the UEFI face gives the boot session. */
 static const struct session_face efi_face = {
     .prog = "pulsar",
+    .uefi = true,
     .sleep_ms = efi_sleep_ms,
     .guest = efi_guest,
     .progress_start = console_progress_start,
@@ -107,13 +108,11 @@ static int boot_attempt(void)
         return session_error(s, rc, "cannot reserve Pulsar's image");
 
     if ((rc = session_run(s)) != 0)
-        return rc;
-    if (s->boot == SESSION_BOOT_CHLD)
-        return session_error(s, -PE_UNSUPP, "%s: chld on UEFI is not "
-                             "supported yet", s->item->path);
-    if (s->format->handoff == HANDOFF_LINUX)
-        return session_error(s, -PE_UNSUPP, "%s: Linux kernels on UEFI are "
-                             "not supported yet", s->item->path);
+        return rc; /* chld and Linux too: the session refuses them (uefi) */
+    if (s->boot != SESSION_BOOT_KERNEL ||
+        s->format->handoff != HANDOFF_MULTIBOOT)
+        return session_error(s, -PE_UNSUPP, "internal error: a boot plan "
+                             "pulsar.efi cannot carry out");
     return efi_handoff_multiboot(s, LOADER_NAME);
 }
 
