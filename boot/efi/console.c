@@ -58,20 +58,8 @@ void efi_sleep_ms(unsigned ms)
     efi_bs->Stall((UINTN)ms * 1000);
 }
 
-/** Drop what arrived on COM1; true if anything did. */
-int console_serial_input(void)
-{
-    int seen = 0;
-
-    if (inb(COM1 + 5) == 0xFF)
-        return 0; /* no UART */
-    for (unsigned n = 0; n < 64 && (inb(COM1 + 5) & 0x01); n++) {
-        (void)inb(COM1);
-        seen = 1;
-    }
-    return seen;
-}
-
+/* A key on ConIn: with a serial console (OVMF's), a byte on COM1 is one
+ * too, so the UART is left to the firmware's driver until the hand-off. */
 bool efi_wait_key(unsigned ms)
 {
     uint64_t end = efi_ms() + ms;
