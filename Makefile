@@ -1,16 +1,20 @@
 # Pulsar: one Makefile for the NBP, the host unit tests and the test kernel.
-#   make            build build/pulsar (prints its size, fails over NBP_MAX)
-#                   and build/pulsar-check (the offline config checker)
+#   make            build build/pulsar (prints its size, fails over NBP_MAX),
+#                   build/pulsar.efi (the UEFI x86-64 application) and
+#                   build/pulsar-check (the offline config checker)
 #   make check      host unit tests (cmocka, ASan + UBSan), the malformed-input
 #                   table, pulsar-check against tests/check/cases, man pages
 #   make fuzz       libFuzzer targets, 5 minutes each (fuzz-ci: 20 s each)
 #   make test       every test: unit tests, then end-to-end boots under QEMU
+#                   (BIOS and, for pulsar.efi, UEFI with OVMF)
 #   make run        boot the bundled demo over PXE under QEMU
+#   make run-efi    the same with pulsar.efi under OVMF (UEFI)
 #   make deps       install what the build and tests need (apt-get)
 #   make bench      Pulsar against iPXE, PXELINUX and GRUB (build/bench/)
 
 BUILD    := build
 NBP      := $(BUILD)/pulsar
+EFI_APP  := $(BUILD)/pulsar.efi
 # The file's size limit, and why, is boot/bios/layout.h's NBP_MAX.
 NBP_MAX  := $(shell sed -n 's/^\#define NBP_MAX \([0-9][0-9]*\)$$/\1/p' boot/bios/layout.h)
 ifeq ($(NBP_MAX),)
@@ -75,7 +79,7 @@ STAGE1_CFLAGS := $(shell $(CC) -fno-tree-loop-distribute-patterns -E -x c /dev/n
 
 CHECKER  := $(BUILD)/pulsar-check
 
-all: purity $(NBP) $(CHECKER)
+all: purity $(NBP) $(EFI_APP) $(CHECKER)
 
 # The pure folders build for the host: no firmware header may creep in.
 purity:
@@ -142,6 +146,55 @@ $(NBP): $(BUILD)/pulsar.elf scripts/pack.py boot/bios/layout.h
 		echo "error: $@ is over the $(NBP_MAX)-byte limit" \
 			"(NBP_MAX, boot/bios/layout.h)" >&2; \
 		rm -f $@; exit 1; fi
+
+# ------------------------------------------------------------- pulsar.efi
+# The UEFI face (boot/efi/) with the same pure code, for x86-64, linked the
+# way gnu-efi as Debian ships it expects: its crt0 relocates the image and
+# calls efi_main; objcopy turns the ELF shared object into a PE32+
+# application.  Pulsar uses gnu-efi's headers and crt0 only, not libefi:
+# printf, the heap and the string functions are the pure libc's (gcc must
+# not turn their loops back into calls to themselves: STAGE1_CFLAGS).
+# No -fdata-sections: the gnu-efi linker script gathers .bss, not .bss.*;
+# a section it does not name would lie outside the image.
+EFI_INC  := /usr/include/efi
+EFI_LIB  := /usr/lib
+EFI_CRT0 := $(EFI_LIB)/crt0-efi-x86_64.o
+EFI_LDS  := $(EFI_LIB)/elf_x86_64_efi.lds
+EFI_CFLAGS := -m64 -std=gnu11 -O2 -ffreestanding -fpic -fshort-wchar -mno-red-zone \
+	-DGNU_EFI_USE_MS_ABI -fno-stack-protector -fno-strict-aliasing \
+	-fno-asynchronous-unwind-tables -mgeneral-regs-only -fno-builtin \
+	-fno-common $(STAGE1_CFLAGS) \
+	-Wall -Wextra -Werror -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Ilib/include -I. -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -MMD -MP \
+	$(EXTRA_CFLAGS)
+ifeq ($(DEBUG),1)
+EFI_CFLAGS += -DDEBUG=1
+endif
+EFI_FACE_SRCS := $(wildcard boot/efi/*.c)
+EFI_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(sort $(PURE_SRCS) $(LIBC_SRCS) \
+	$(EFI_FACE_SRCS))) $(patsubst %.S,$(BUILD)/efi/%.o,$(wildcard boot/efi/*.S))
+
+$(EFI_CRT0) $(EFI_LDS):
+	@echo "error: $@ is missing: install gnu-efi (make deps)" >&2; exit 1
+
+$(BUILD)/efi/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/pulsar.so: $(EFI_OBJS) $(EFI_CRT0) $(EFI_LDS)
+	$(LD) -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic \
+		--no-undefined -L$(EFI_LIB) -Map $(BUILD)/efi/pulsar.map \
+		$(EFI_CRT0) $(EFI_OBJS) -lgnuefi -o $@
+
+$(EFI_APP): $(BUILD)/efi/pulsar.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+		-j .rela -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 \
+		--subsystem=10 $< $@
+	@echo "$@: $$(stat -c %s $@) bytes"
 
 # ---------------------------------------------------------- host unit tests
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -I. \
@@ -259,9 +312,9 @@ fuzz-ci: $(FUZZ_BINS)
 -include tests/linuxkernel/linuxkernel.mk
 
 # ------------------------------------------------------------ end-to-end
-e2e: $(NBP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
+e2e: $(NBP) $(EFI_APP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
 	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
-	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL)
+	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --efi $(EFI_APP) --kernel $(TEST_KERNEL)
 
 # The NBP must build with clang too (STYLE.md); one boot proves the result.
 clang-nbp: $(TEST_KERNEL)
@@ -279,6 +332,11 @@ test:
 run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	sh scripts/deps.sh --run
 	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL) --demo
+
+# The same demo with pulsar.efi under OVMF (UEFI, q35, OVMF's own PXE).
+run-efi: $(EFI_APP) $(TEST_KERNEL)
+	sh scripts/deps.sh --run
+	$(PYTHON) -m tests.e2e.run --efi $(EFI_APP) --kernel $(TEST_KERNEL) --demo-efi
 
 deps:
 	sh scripts/deps.sh
@@ -299,5 +357,5 @@ bench: $(NBP) $(TEST_KERNEL)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all purity man-check check clang-nbp e2e test run deps bench fuzz fuzz-ci fuzz-tftp-proto clean
+.PHONY: all purity man-check check clang-nbp e2e test run run-efi deps bench fuzz fuzz-ci fuzz-tftp-proto clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -18,6 +18,7 @@ text shows, or the timeout passes (then QEMU is stopped).
 import codecs
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,7 +62,8 @@ def tap_net(ifname, netdev_id="n0"):
 def command(serial=None, serial_socket=None, mem=MEM_MIB, accel="tcg",
             cpu=None, boot=None, net=None, nic="e1000", mac=MAC,
             romfile=None, pci_addr=None, nic_id=None, debug_exit=True,
-            monitor="none", stopped=False, nodefaults=False, extra=()):
+            monitor="none", stopped=False, nodefaults=False, machine=None,
+            bootindex=None, extra=()):
     """QEMU's command line.
 
     @serial: COM1 into this file; @serial_socket: COM1 on a Unix socket
@@ -69,11 +71,15 @@ def command(serial=None, serial_socket=None, mem=MEM_MIB, accel="tcg",
     neither: no serial port.  @mem MiB of RAM, @accel, @cpu (-cpu).
     @boot: -boot's order ("n": network, "d": CD-ROM).  @net: a -netdev
     (user_net(), tap_net()) and with it one NIC: model @nic with @mac
-    (None: QEMU's), option ROM @romfile (None: QEMU's iPXE ROM), PCI
-    slot @pci_addr, device id @nic_id; without @net QEMU adds its default
-    NIC.  @debug_exit: the isa-debug-exit device.  @monitor, @stopped
+    (None: QEMU's), option ROM @romfile (None: QEMU's iPXE ROM, "": no
+    ROM at all), PCI slot @pci_addr, device id @nic_id, boot order
+    @bootindex; without @net QEMU adds its default
+    NIC.  @machine: -M (None: QEMU's default, i440fx).  @debug_exit: the
+    isa-debug-exit device.  @monitor, @stopped
     (-S), @nodefaults: for probing QEMU itself.  @extra: appended."""
     argv = [QEMU, "-accel", accel]
+    if machine:
+        argv += ["-M", machine]
     if stopped:
         argv.append("-S")
     argv += ["-m", str(mem), "-no-reboot", "-display", "none",
@@ -102,8 +108,12 @@ def command(serial=None, serial_socket=None, mem=MEM_MIB, accel="tcg",
             dev += ",addr=" + pci_addr
         if mac:
             dev += ",mac=" + mac
-        if romfile:
+        if romfile == "":
+            dev += ",romfile="
+        elif romfile:
             dev += ",romfile=" + no_comma(os.path.abspath(romfile))
+        if bootindex is not None:
+            dev += ",bootindex=%d" % bootindex
         argv += list(net) + ["-device", dev]
     return argv + list(extra)
 
@@ -113,6 +123,30 @@ def pxe(tftp_dir, serial, bootfile="pulsar", **kw):
     own DHCP/TFTP and an e1000 (the end-to-end cases' usual machine)."""
     return command(serial=serial, boot="n", net=user_net(tftp_dir, bootfile),
                    **kw)
+
+
+# UEFI: Debian's OVMF (package ovmf), 4 MiB flash.  The code is read-only;
+# the variable store is written by the firmware, so each run gets a copy.
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
+def ovmf(tftp_dir, serial, workdir, bootfile="pulsar.efi",
+         nic="virtio-net-pci", romfile="", **kw):
+    """command() for a UEFI network boot of @bootfile from @tftp_dir: q35
+    with OVMF (a fresh copy of its variable store in @workdir), QEMU's own
+    DHCP/TFTP, and a @nic first in the boot order.  @romfile "" (the
+    default): no option ROM, so OVMF's own PXE drives the NIC, as a UEFI
+    machine's firmware does; None: QEMU's iPXE ROM."""
+    vars_copy = os.path.join(workdir, "OVMF_VARS.fd")
+    shutil.copyfile(OVMF_VARS, vars_copy)
+    pflash = ["-drive", "if=pflash,format=raw,readonly=on,file="
+              + no_comma(OVMF_CODE),
+              "-drive", "if=pflash,format=raw,file=" + no_comma(vars_copy)]
+    extra = pflash + list(kw.pop("extra", ()))
+    return command(serial=serial, machine="q35", bootindex=1,
+                   net=user_net(tftp_dir, bootfile), nic=nic,
+                   romfile=romfile, extra=extra, **kw)
 
 
 def default_romfile(model):

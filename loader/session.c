@@ -945,6 +945,13 @@ int session_run(struct session *s)
                    s->dhcp.server_ip);
     if ((rc = read_config(s)) != 0)
         return s->face->check ? 0 : rc;
+    if (s->cfg.chld && s->face->uefi) {
+        const struct cfg_item *it = s->cfg.chld;
+        rc = session_error(s, -PE_UNSUPP, "%s:%u: chld: %s: chld is not "
+                           "supported on UEFI yet", it->src_file,
+                           it->src_line, it->path);
+        return s->face->check ? 0 : rc;
+    }
     if (s->cfg.chld) {
         rc = chainload(s, s->cfg.chld);
         return s->face->check ? 0 : rc;
@@ -958,6 +965,13 @@ int session_run(struct session *s)
     rc = load_kernel(s, exec);
     if (rc != 0 && !s->face->check)
         return rc;
+    if (rc == 0 && s->kernel->is_linux && s->face->uefi) {
+        rc = session_error(s, -PE_UNSUPP, "%s:%u: exec: %s: Linux kernels "
+                           "are not supported on UEFI yet (multiboot kernels "
+                           "are)", exec->src_file, exec->src_line,
+                           exec->path);
+        return s->face->check ? 0 : rc;
+    }
     /* Checking goes on without a kernel: its files are still worth a look
      * (as modules, unless the kernel was seen to be a bzImage). */
     if (s->kernel->is_linux)

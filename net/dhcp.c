@@ -384,6 +384,44 @@ int dhcp_validate(const uint8_t *pkt, size_t len, struct dhcp_facts *f,
     return dhcp_validate_pxe(pkt, len, NULL, 0, f, msg, msglen, NULL, 0);
 }
 
+/** UEFI's three packets; see dhcp.h. */
+int dhcp_validate_efi(const uint8_t *ack, size_t ack_len,
+                      const uint8_t *proxy, size_t proxy_len,
+                      const uint8_t *reply, size_t reply_len,
+                      struct dhcp_facts *f, char *msg, size_t msglen)
+{
+    static struct dhcp_facts other;
+    static uint8_t copy[DHCP_MERGE_MAX];
+    const uint8_t *order[3] = { reply, proxy, ack };
+    const size_t len[3] = { reply_len, proxy_len, ack_len };
+    uint32_t server = 0;
+    int rc;
+
+    /* The first next-server of the three, else the ACK's option 54. */
+    for (unsigned i = 0; i < 3 && !server; i++)
+        if (order[i] && dhcp_parse(order[i], len[i], &other) == 0)
+            server = other.server_ip;
+    if (!server && ack && dhcp_parse(ack, ack_len, &other) == 0)
+        server = other.dhcp_server;
+    if (ack_len > sizeof(copy))
+        ack_len = sizeof(copy);
+    if (ack && ack_len > BOOTP_SIADDR + 4) {
+        memcpy(copy, ack, ack_len);
+        memcpy(copy + BOOTP_SIADDR, &server, 4);
+        ack = copy;
+    }
+    /* Field by field: the PXE reply over the proxy offer over the ACK
+     * (a packet that does not parse is ignored). */
+    if (proxy && dhcp_parse(proxy, proxy_len, &other) != 0)
+        proxy = NULL;
+    if ((rc = dhcp_validate_pxe(ack, ack_len, proxy, proxy ? proxy_len : 0, f,
+                                msg, msglen, NULL, 0)) != 0)
+        return rc;
+    if (reply && dhcp_parse(reply, reply_len, &other) == 0)
+        dhcp_merge(f, &other);
+    return 0;
+}
+
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out)
 {
     static const char hex[] = "0123456789abcdef";

@@ -109,6 +109,26 @@ void dhcp_merge(struct dhcp_facts *f, const struct dhcp_facts *reply);
  */
 void dhcp_describe_reply(const struct dhcp_facts *f, char *out, size_t len);
 
+/** Longest packet dhcp_validate_efi reads (a PXE Base Code packet is 1472). */
+#define DHCP_MERGE_MAX 1500
+
+/**
+ * The facts of a DHCP exchange kept as up to three packets, as UEFI's PXE
+ * Base Code keeps them (Mode.DhcpAck, ProxyOffer, PxeReply): @ack (the
+ * DHCP ACK, required) gives this machine's address and the NIC; the boot
+ * facts come from the PXE reply when there is one, else the proxy offer,
+ * merged as dhcp_validate_pxe merges them.  The TFTP server is the first
+ * next-server of @reply, @proxy and @ack; with none anywhere, the ACK's
+ * server identifier (option 54), as UEFI firmware commonly answers
+ * without a next-server.  An absent packet is NULL; one that does not
+ * parse is ignored.  At most DHCP_MERGE_MAX bytes of @ack are read.
+ * Returns 0 or -PE_INVAL with @msg set.
+ */
+int dhcp_validate_efi(const uint8_t *ack, size_t ack_len,
+                      const uint8_t *proxy, size_t proxy_len,
+                      const uint8_t *reply, size_t reply_len,
+                      struct dhcp_facts *f, char *msg, size_t msglen);
+
 /** Format @mac as "aa-bb-cc-dd-ee-ff" (sep '-') into @out (>= 3*len). */
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out);
 

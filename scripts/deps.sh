@@ -17,7 +17,10 @@
 # above) for the second server, and gnuplot for the plot.
 set -eu
 
-PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipxe-qemu"
+# gnu-efi builds pulsar.efi (its headers, crt0 and linker script); ovmf is
+# the UEFI firmware the UEFI cases and `make run` boot it under.
+PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipxe-qemu \
+    gnu-efi ovmf"
 # grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py);
 # pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests
 # chain and the PXELINUX boot path (cases_servers.py); the build also prints

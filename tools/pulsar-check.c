@@ -30,6 +30,7 @@
 
 #include "config/config.h"
 #include "lib/errno.h"
+#include "loader/efimap.h"
 #include "loader/place.h"
 #include "loader/plan.h"
 #include "loader/session.h"
@@ -66,6 +67,8 @@ static void usage(void)
             "  --map IP=DIR     files of `tftp IP` are under DIR "
             "(repeatable)\n"
             "  --mem MIB        RAM of the machine (default 256)\n"
+            "  --firmware F     bios (the NBP, default) or efi (pulsar.efi:\n"
+            "                   a UEFI memory map; no chld, no Linux yet)\n"
             "  --base-mem KIB   free base memory below the PXE stack "
             "(default 560)\n"
             "exit: 0 bootable, 1 errors, 2 some files could not be checked\n",
@@ -193,6 +196,31 @@ static unsigned typical_map(struct e820_entry *map, uint32_t mib)
     return 6;
 }
 
+/**
+ * A typical UEFI memory map with @mib MiB of RAM, shaped as OVMF's on q35
+ * (ACPI NVS from 8 MiB to 9 MiB, the firmware's runtime and ACPI memory
+ * at the top, the flash below 4 GiB), in EFI types converted as
+ * pulsar.efi converts them (loader/efimap.h).  @mib >= 16.
+ */
+static unsigned typical_efi_map(struct e820_entry *map, unsigned max,
+                                uint32_t mib)
+{
+    uint64_t top = (uint64_t)mib * MIB;
+    struct efimap m = { map, 0, max };
+
+    efimap_add(&m, EFIMAP_CONVENTIONAL, 0, 0xA0000 / EFIMAP_PAGE);
+    efimap_add(&m, EFIMAP_CONVENTIONAL, 0x100000, 0x700000 / EFIMAP_PAGE);
+    efimap_add(&m, EFIMAP_ACPI_NVS, 0x800000, 0x100000 / EFIMAP_PAGE);
+    efimap_add(&m, EFIMAP_BS_DATA, 0x900000,
+               (top - 0x900000 - 0x400000) / EFIMAP_PAGE);
+    efimap_add(&m, EFIMAP_ACPI_RECLAIM, top - 0x400000,
+               0x100000 / EFIMAP_PAGE);
+    efimap_add(&m, EFIMAP_ACPI_NVS, top - 0x300000, 0x100000 / EFIMAP_PAGE);
+    efimap_add(&m, EFIMAP_RT_DATA, top - 0x200000, 0x200000 / EFIMAP_PAGE);
+    efimap_add(&m, EFIMAP_MMIO, 0xFFC00000, 0x400000 / EFIMAP_PAGE);
+    return efimap_merge(&m);
+}
+
 /** Print the summary line; returns the exit status (see the top). */
 static int finish(const struct session *c)
 {
@@ -263,12 +291,14 @@ static const char *arg(int argc, char **argv, int *i)
 int main(int argc, char **argv)
 {
     static struct session c;
+    static struct session_face face;
     struct e820_entry map[8];
     const char *tftproot = NULL;
     uint32_t server, mem_mib = 256;
-    int i;
+    int i, rc;
 
-    c.face = &check_face;
+    face = check_face;
+    c.face = &face;
     cfg_parse_ip("10.0.2.2", &server);
     c.low_end = 560 * 1024;
     for (i = 1; i < argc; i++) {
@@ -315,6 +345,13 @@ int main(int argc, char **argv)
             if (parse_num(arg(argc, argv, &i), &mem_mib) != 0 ||
                 mem_mib < 2 || mem_mib > 4096)
                 usage();
+        } else if (strcmp(a, "--firmware") == 0) {
+            const char *v = arg(argc, argv, &i);
+
+            if (strcmp(v, "efi") == 0)
+                face.uefi = true;
+            else if (strcmp(v, "bios") != 0)
+                usage();
         } else if (strcmp(a, "--base-mem") == 0) {
             uint32_t kib;
 
@@ -328,15 +365,21 @@ int main(int argc, char **argv)
             tftproot = a;
         }
     }
-    if (!tftproot || (!c.dhcp.mac_len && !c.dhcp.has_config))
+    if (!tftproot || (!c.dhcp.mac_len && !c.dhcp.has_config) ||
+        (face.uefi && mem_mib < 16))
         usage();
     /* TFTPROOT serves the DHCP next-server unless --map said otherwise. */
     maps[nmaps].ip = server;
     maps[nmaps++].dir = tftproot;
     c.dhcp.server_ip = server;
 
-    if (plan_placer_init(&c.placer, map, typical_map(map, mem_mib),
-                         c.low_end) != 0) {
+    /* On UEFI nothing low is Pulsar's or the PXE stack's: the map alone. */
+    if (face.uefi)
+        rc = place_init(&c.placer, map, typical_efi_map(map, 8, mem_mib));
+    else
+        rc = plan_placer_init(&c.placer, map, typical_map(map, mem_mib),
+                              c.low_end);
+    if (rc != 0) {
         fprintf(stderr, "%s: out of memory\n", PROG);
         return 1;
     }

@@ -1,7 +1,7 @@
 """Pulsar's end-to-end runner: pick cases, run them, report.
 
     python3 -m tests.e2e.run --nbp build/pulsar --kernel build/testkernel.elf
-        [--demo] [--case NAME ...] [--keep] [--direct] [--timeout S]
+        [--efi build/pulsar.efi] [--demo | --demo-efi] [--case NAME ...] [--keep] [--direct] [--timeout S]
     python3 -m tests.e2e.run --list
 
 Run from the repository's root.  The cases come from cases_core.py first,
@@ -11,6 +11,7 @@ checks, QEMU) and the lab package.
 
 --list    print every case's name, one per line, and exit
 --demo    run only two-modules, echoing the serial log live, then a summary
+--demo-efi  the same with pulsar.efi under OVMF (efi-two-modules)
 --direct  self-test without Pulsar: QEMU's own multiboot loader (-kernel,
           -initrd, -append) boots the test kernel; same module/CRC/mmap checks
 --case    run the named cases only (any mode); repeatable
@@ -28,6 +29,8 @@ import os
 import shutil
 import sys
 import tempfile
+
+from lab import qemu
 
 from . import cases_core
 from .harness import QEMU, TFTP_SERVER, CheckFailed, unescape
@@ -128,8 +131,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nbp", default="build/pulsar",
                     help="Pulsar's boot program (default build/pulsar)")
+    ap.add_argument("--efi", default="build/pulsar.efi",
+                    help="Pulsar's UEFI application (default "
+                    "build/pulsar.efi), for the efi-* cases")
     ap.add_argument("--kernel", default="build/testkernel.elf",
                     help="the test kernel (default build/testkernel.elf)")
+    ap.add_argument("--demo-efi", action="store_true",
+                    help="run efi-two-modules only, echoing the serial log")
     ap.add_argument("--demo", action="store_true",
                     help="run two-modules only, echoing the serial log")
     ap.add_argument("--case", action="extend", nargs="+", default=[],
@@ -160,6 +168,8 @@ def main(argv=None):
         chosen = [by_name[n] for n in opts.case]
     elif opts.demo:
         chosen = [by_name["two-modules"]]
+    elif opts.demo_efi:
+        chosen = [by_name["efi-two-modules"]]
     elif opts.direct:
         chosen = [c for c in cases if not c.needs_nbp]
     else:
@@ -178,12 +188,23 @@ def main(argv=None):
             if case.needs_nbp and not os.path.isfile(opts.nbp):
                 raise CheckFailed(["Pulsar %s does not exist (make)"
                                    % opts.nbp])
-            if opts.demo:
-                print("== PXE-booting %s under QEMU (TFTP root %s); serial "
-                      "output follows" % (opts.nbp, tmp))
+            if (getattr(case, "needs_efi", False)
+                    and not os.path.isfile(opts.efi)):
+                raise CheckFailed(["pulsar.efi %s does not exist (make)"
+                                   % opts.efi])
+            if (getattr(case, "needs_efi", False)
+                    and not os.path.isfile(qemu.OVMF_CODE)):
+                raise CheckFailed(["%s does not exist (make deps installs "
+                                   "ovmf)" % qemu.OVMF_CODE])
+            if opts.demo or opts.demo_efi:
+                print("== %s %s under QEMU (TFTP root %s); serial output "
+                      "follows" % ("UEFI-booting (OVMF)" if opts.demo_efi
+                                   else "PXE-booting",
+                                   opts.efi if opts.demo_efi else opts.nbp,
+                                   tmp))
                 sys.stdout.flush()
             result = case.run(tmp)
-            if opts.demo:
+            if opts.demo or opts.demo_efi:
                 print_demo_summary(result)
             print("PASS %s (%.1f s)" % (case.name, result["secs"]))
             passed += 1

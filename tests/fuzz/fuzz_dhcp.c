@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: the cached DHCP reply (net/dhcp.c): dhcp_parse and
- * dhcp_validate on any bytes.
+ * dhcp_validate on any bytes, and dhcp_validate_efi (UEFI's three packets) on
+ * the bytes cut in three.
  *
  * Checks beyond the sanitizers: the strings Pulsar takes from the packet
  * are terminated and within their limits; what dhcp_validate accepts has
@@ -14,12 +15,35 @@
 #include "lib/errno.h"
 #include "net/dhcp.h"
 
+/** dhcp_validate_efi on @data cut in three: what it accepts is sane. */
+static void merge(const uint8_t *data, size_t size)
+{
+    struct dhcp_facts f;
+    char msg[256];
+    size_t third = size / 3;
+    int rc;
+
+    memset(msg, 'x', sizeof(msg));
+    rc = dhcp_validate_efi(data, third, data + third, third, data + 2 * third,
+                    size - 2 * third, &f, msg, sizeof(msg));
+    assert(memchr(msg, '\0', sizeof(msg)));
+    if (rc != 0) {
+        assert(rc == -PE_INVAL && msg[0] != '\0');
+        return;
+    }
+    assert(f.client_ip != 0 && f.server_ip != 0);
+    assert(memchr(f.root, '\0', sizeof(f.root)));
+    assert(memchr(f.config, '\0', sizeof(f.config)));
+    assert(memchr(f.bootfile, '\0', sizeof(f.bootfile)));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dhcp_facts f, g;
     char msg[256], mac[48], ip[16];
     int rc;
 
+    merge(data, size);
     rc = dhcp_parse(data, size, &f);
     assert(rc == 0 || rc == -PE_INVAL);
     assert(memchr(f.root, '\0', sizeof(f.root)));

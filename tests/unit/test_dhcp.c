@@ -588,6 +588,121 @@ static void test_merge_facts(void **state)
     assert_int_equal(a.from_reply, DHCP_FROM_SERVER);
 }
 
+/* ------------------------------------------ dhcp_validate_efi (UEFI) */
+
+/** An ACK (client 10.0.2.15) with @si as next-server and option 54. */
+static void ack_pkt(struct pkt *p, uint32_t si, uint32_t server_id)
+{
+    pkt_init(p);
+    memcpy(p->b + 20, &si, 4);
+    if (server_id)
+        pkt_opt(p, 54, &server_id, 4);
+    p->b[p->len++] = 255;
+}
+
+/** A proxy offer or PXE reply: no client address, its own next-server. */
+static void other_pkt(struct pkt *p, uint32_t si, const char *root,
+                      const char *config)
+{
+    pkt_init(p);
+    memset(p->b + 16, 0, 4);
+    memcpy(p->b + 20, &si, 4);
+    if (root)
+        pkt_opt(p, 17, root, (uint8_t)strlen(root));
+    if (config)
+        pkt_opt(p, 209, config, (uint8_t)strlen(config));
+    p->b[p->len++] = 255;
+}
+
+static void test_merge_ack_only(void **state)
+{
+    struct pkt ack;
+    struct dhcp_facts f;
+    char msg[128];
+    (void)state;
+    ack_pkt(&ack, ip(10, 0, 2, 2), ip(10, 0, 2, 3));
+    assert_int_equal(dhcp_validate_efi(ack.b, ack.len, NULL, 0, NULL, 0, &f, msg,
+                                sizeof(msg)), 0);
+    assert_int_equal(f.client_ip, ip(10, 0, 2, 15));
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+    assert_false(f.has_root);
+}
+
+/** No next-server anywhere: the ACK's server identifier. */
+static void test_merge_server_identifier(void **state)
+{
+    struct pkt ack;
+    struct dhcp_facts f;
+    char msg[128];
+    (void)state;
+    ack_pkt(&ack, 0, ip(10, 0, 2, 3));
+    assert_int_equal(dhcp_validate_efi(ack.b, ack.len, NULL, 0, NULL, 0, &f, msg,
+                                sizeof(msg)), 0);
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 3));
+    /* Neither: refused as dhcp_validate refuses it. */
+    ack_pkt(&ack, 0, 0);
+    assert_int_equal(dhcp_validate_efi(ack.b, ack.len, NULL, 0, NULL, 0, &f, msg,
+                                sizeof(msg)), -PE_INVAL);
+    assert_non_null(strstr(msg, "next-server"));
+}
+
+/** The PXE reply before the proxy offer before the ACK, field by field. */
+static void test_merge_order(void **state)
+{
+    struct pkt ack, proxy, reply;
+    struct dhcp_facts f;
+    char msg[128];
+    (void)state;
+    ack_pkt(&ack, ip(10, 0, 2, 2), 0);
+    pkt_opt(&ack, 17, "ackroot", 7); /* after the END: not seen */
+    other_pkt(&proxy, ip(10, 0, 2, 4), "proxyroot", "proxy.cfg");
+    other_pkt(&reply, ip(10, 0, 2, 5), NULL, "reply.cfg");
+    assert_int_equal(dhcp_validate_efi(ack.b, ack.len, proxy.b, proxy.len, reply.b,
+                                reply.len, &f, msg, sizeof(msg)), 0);
+    assert_int_equal(f.client_ip, ip(10, 0, 2, 15));
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 5));
+    assert_true(f.has_root);
+    assert_string_equal(f.root, "proxyroot");
+    assert_true(f.has_config);
+    assert_string_equal(f.config, "reply.cfg");
+    /* Without the reply: the proxy's server and config. */
+    assert_int_equal(dhcp_validate_efi(ack.b, ack.len, proxy.b, proxy.len, NULL, 0,
+                                &f, msg, sizeof(msg)), 0);
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 4));
+    assert_string_equal(f.config, "proxy.cfg");
+    /* A proxy without a next-server leaves the ACK's. */
+    other_pkt(&proxy, 0, "proxyroot", NULL);
+    assert_int_equal(dhcp_validate_efi(ack.b, ack.len, proxy.b, proxy.len, NULL, 0,
+                                &f, msg, sizeof(msg)), 0);
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+    assert_string_equal(f.root, "proxyroot");
+}
+
+/** Packets that do not parse are ignored; the ACK must be valid. */
+static void test_merge_bad_packets(void **state)
+{
+    struct pkt ack, junk;
+    struct dhcp_facts f;
+    char msg[128];
+    (void)state;
+    ack_pkt(&ack, ip(10, 0, 2, 2), 0);
+    memset(&junk, 0xAA, sizeof(junk));
+    assert_int_equal(dhcp_validate_efi(ack.b, ack.len, junk.b, 300, junk.b, 10, &f,
+                                msg, sizeof(msg)), 0);
+    assert_int_equal(f.server_ip, ip(10, 0, 2, 2));
+    assert_int_equal(dhcp_validate_efi(junk.b, 300, NULL, 0, NULL, 0, &f, msg,
+                                sizeof(msg)), -PE_INVAL);
+    assert_int_equal(dhcp_validate_efi(NULL, 0, ack.b, ack.len, NULL, 0, &f, msg,
+                                sizeof(msg)), -PE_INVAL);
+    /* A huge ACK is read up to DHCP_MERGE_MAX bytes. */
+    uint8_t *big = calloc(1, DHCP_MERGE_MAX * 2);
+    assert_non_null(big);
+    memcpy(big, ack.b, ack.len);
+    assert_int_equal(dhcp_validate_efi(big, DHCP_MERGE_MAX * 2, NULL, 0, NULL, 0,
+                                &f, msg, sizeof(msg)), 0);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +727,10 @@ int main(void)
         cmocka_unit_test(test_proxy_boot_options),
         cmocka_unit_test(test_proxy_bad_reply_ignored),
         cmocka_unit_test(test_merge_facts),
+        cmocka_unit_test(test_merge_ack_only),
+        cmocka_unit_test(test_merge_server_identifier),
+        cmocka_unit_test(test_merge_order),
+        cmocka_unit_test(test_merge_bad_packets),
     };
     return cmocka_run_group_tests_name("dhcp", tests, NULL, NULL);
 }

@@ -1,0 +1,203 @@
+/*
+ * The UEFI console: lib/console.h over the firmware's ConOut, which OVMF
+ * (and most firmware with a serial console) already mirrors onto COM1, so
+ * a lab's serial log shows Pulsar's lines as on BIOS.  The clock is the
+ * TSC, calibrated against BootServices->Stall once; the progress line
+ * counts in the BIOS ticks lib/progress.c expects.
+ */
+#include "boot/efi/uefi.h"
+#include "lib/console.h"
+#include "lib/progress.h"
+#include <stdio.h>
+#include <string.h>
+
+#define COM1 0x3F8
+
+static uint64_t tsc_per_ms = 1000000; /* until calibrated: 1 GHz */
+static uint64_t tsc_start;
+static bool firmware_gone;
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+void efi_console_init(void)
+{
+    uint64_t t0, t1;
+
+    t0 = rdtsc();
+    efi_bs->Stall(20000); /* 20 ms */
+    t1 = rdtsc();
+    if (t1 > t0 + 20)
+        tsc_per_ms = (t1 - t0) / 20;
+    tsc_start = rdtsc();
+}
+
+uint64_t efi_ms(void)
+{
+    return (rdtsc() - tsc_start) / tsc_per_ms;
+}
+
+void efi_sleep_ms(unsigned ms)
+{
+    efi_bs->Stall((UINTN)ms * 1000);
+}
+
+/* A key on ConIn: with a serial console (OVMF's), a byte on COM1 is one
+ * too, so the UART is left to the firmware's driver until the hand-off. */
+bool efi_wait_key(unsigned ms)
+{
+    uint64_t end = efi_ms() + ms;
+    EFI_INPUT_KEY key;
+
+    while (efi_ms() < end) {
+        if (efi_st->ConIn &&
+            efi_st->ConIn->ReadKeyStroke(efi_st->ConIn, &key) == EFI_SUCCESS)
+            return true;
+        efi_bs->Stall(10000);
+    }
+    return false;
+}
+
+void efi_console_firmware_gone(void)
+{
+    firmware_gone = true;
+}
+
+/** Send one byte to COM1 (after ExitBootServices only). */
+static void uart_putc(char c)
+{
+    for (unsigned spin = 0; spin < 100000; spin++)
+        if (inb(COM1 + 5) & 0x20)
+            break;
+    outb(COM1, (uint8_t)c);
+}
+
+/** Write @s (ASCII) to ConOut, '\n' as CR LF, in chunks of CHAR16. */
+static void conout_write(const char *s)
+{
+    CHAR16 buf[130];
+    unsigned n = 0;
+
+    if (firmware_gone) {
+        for (; *s; s++) {
+            if (*s == '\n')
+                uart_putc('\r');
+            uart_putc(*s);
+        }
+        return;
+    }
+    for (;; s++) {
+        if (n >= 126 || !*s) {
+            buf[n] = 0;
+            if (n && efi_st->ConOut)
+                efi_st->ConOut->OutputString(efi_st->ConOut, buf);
+            n = 0;
+            if (!*s)
+                return;
+        }
+        if (*s == '\n')
+            buf[n++] = '\r';
+        buf[n++] = (CHAR16)(uint8_t)*s;
+    }
+}
+
+void console_init(void)
+{
+}
+
+void console_putc(char c)
+{
+    char s[2] = { c, 0 };
+    conout_write(s);
+}
+
+int vprintf(const char *fmt, va_list ap)
+{
+    char buf[512];
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+    conout_write(buf);
+    return n;
+}
+
+int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* ------------------------------------------------------------ progress */
+
+static struct progress prog;
+static int prog_on, prog_drawn;
+
+/** The clock in BIOS ticks, as lib/progress.c counts. */
+static uint32_t ticks(void)
+{
+    return (uint32_t)(efi_ms() * PROGRESS_TICKS_PER_KSEC / 1000000 %
+                      PROGRESS_TICKS_PER_DAY);
+}
+
+void console_progress_start(const char *name, uint32_t total)
+{
+    progress_start(&prog, name, total, ticks());
+    prog_on = 1;
+    prog_drawn = 0;
+}
+
+void console_progress(uint32_t done)
+{
+    char line[PROGRESS_WIDTH + 2];
+    uint32_t now;
+
+    if (!prog_on || !progress_due(&prog, now = ticks()))
+        return;
+    line[0] = '\r';
+    progress_line(&prog, done, now, line + 1, sizeof(line) - 1);
+    conout_write(line);
+    prog_drawn = 1;
+}
+
+const char *console_progress_end(uint32_t done)
+{
+    static char summary[48];
+    char blank[PROGRESS_WIDTH + 3];
+
+    progress_summary(done, progress_elapsed(&prog, ticks()), summary,
+                     sizeof(summary));
+    if (prog_drawn) {
+        blank[0] = '\r';
+        memset(blank + 1, ' ', PROGRESS_WIDTH);
+        blank[PROGRESS_WIDTH + 1] = '\r';
+        blank[PROGRESS_WIDTH + 2] = '\0';
+        conout_write(blank);
+    }
+    prog_on = prog_drawn = 0;
+    return summary;
+}
+
+void console_progress_abort(void)
+{
+    if (prog_drawn)
+        conout_write("\n");
+    prog_on = prog_drawn = 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * The hand-off block: what the trampoline (boot/efi/trampoline.S) reads
+ * after ExitBootServices, in pages of its own below 4 GiB.  The offsets
+ * are shared with the assembly through these macros and checked against
+ * the C struct by _Static_assert in boot/efi/handoff.c.
+ */
+#ifndef PULSAR_EFI_HANDOFF_H
+#define PULSAR_EFI_HANDOFF_H
+
+#define HO_GDT 0          /* 3 descriptors: null, code32, data32 */
+#define HO_GDTR 32        /* u16 limit, u64 base (lgdt in long mode) */
+#define HO_ENTRY 48       /* u32: the kernel's entry */
+#define HO_INFO 52        /* u32: the multiboot info (EBX) */
+#define HO_NMOVES 56      /* u32: entries in the move list */
+#define HO_MOVES 60       /* u32: the move list's address */
+#define HO_SIZE 8192      /* two pages: the block, then the stack */
+#define HO_STACK_TOP 8176 /* ESP while moving (16-byte aligned) */
+#define HO_CS32 0x08
+#define HO_DS32 0x10
+
+/* One move: u32 dest, u32 src, u32 len. */
+#define MOVE_SIZE 12
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct tramp_block {
+    uint64_t gdt[4];
+    uint16_t gdtr_limit;
+    uint64_t gdtr_base;
+    uint8_t pad[6];
+    uint32_t entry;
+    uint32_t info;
+    uint32_t nmoves;
+    uint32_t moves;
+} __attribute__((packed));
+
+struct move {
+    uint32_t dest, src, len;
+};
+
+/** The trampoline's code, copied into loader-code pages to run. */
+extern const uint8_t efi_tramp_start[], efi_tramp_end[];
+#endif
+#endif

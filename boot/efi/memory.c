@@ -1,0 +1,197 @@
+/*
+ * Memory on UEFI: the firmware's map as E820-like entries for the placer
+ * and the multiboot info, and guest memory, "describe, then do".  The
+ * session claims destinations in the placer (loader/place.h) against the
+ * map as it will be after ExitBootServices; the firmware may still own
+ * that memory now.  So every claimed range gets a staging buffer the
+ * first time the session writes into it (efi_guest): pages below 4 GiB
+ * that overlap no claim, reserved in the placer so that no later claim
+ * lands on them.  The trampoline moves each into place after
+ * ExitBootServices (boot/efi/handoff.c).
+ */
+#include "boot/efi/uefi.h"
+#include "boot/efi/stage.h"
+#include "lib/errno.h"
+#include "loader/efimap.h"
+#include <stdio.h>
+#include <string.h>
+
+#define PAGE 4096u
+#define PAGES(n) (((UINTN)(n) + PAGE - 1) / PAGE)
+/** Tries to get a staging buffer that overlaps no claim. */
+#define ALLOC_TRIES 8
+
+/* ------------------------------------------------------- the memory map */
+
+static UINT8 map_buf[48 * 1024];
+
+/** Read the firmware's map into map_buf; see uefi.h for efi_e820. */
+static EFI_STATUS read_map(UINTN *size, UINTN *key, UINTN *desc_size)
+{
+    UINT32 version;
+
+    *size = sizeof(map_buf);
+    return efi_bs->GetMemoryMap(size, (EFI_MEMORY_DESCRIPTOR *)map_buf, key,
+                                desc_size, &version);
+}
+
+EFI_STATUS efi_map_key(UINTN *key)
+{
+    UINTN size, desc_size;
+    return read_map(&size, key, &desc_size);
+}
+
+unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
+                  char *msg, size_t len)
+{
+    UINTN size, k, desc_size;
+    EFI_STATUS st = read_map(&size, &k, &desc_size);
+
+    if (EFI_ERROR(st)) {
+        snprintf(msg, len, "GetMemoryMap: %s", efi_status_str(st));
+        return 0;
+    }
+    if (key)
+        *key = k;
+    struct efimap m = { map, 0, max };
+    for (UINTN off = 0; off + desc_size <= size; off += desc_size) {
+        const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map_buf + off);
+
+        int rc = efimap_add(&m, d->Type, d->PhysicalStart, d->NumberOfPages);
+
+        if (rc) { /* full: merging makes room (maps come in many pieces) */
+            efimap_merge(&m);
+            rc = efimap_add(&m, d->Type, d->PhysicalStart, d->NumberOfPages);
+        }
+        if (rc) {
+            snprintf(msg, len, "the EFI memory map has over %u entries, or "
+                     "one past 2^64", max);
+            return 0;
+        }
+    }
+    if (!efimap_merge(&m))
+        snprintf(msg, len, "the EFI memory map is empty");
+    return m.n;
+}
+
+/* ------------------------------------------------------- Pulsar's own */
+
+int efi_reserve_own(struct placer *p)
+{
+    EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+    EFI_LOADED_IMAGE *li;
+    EFI_STATUS st;
+
+    st = efi_bs->HandleProtocol(efi_image, &li_guid, (void **)&li);
+    if (EFI_ERROR(st))
+        return -PE_INVAL;
+    uint64_t base = (uintptr_t)li->ImageBase;
+    return place_reserve(p, base & ~(uint64_t)(PAGE - 1),
+                         base + li->ImageSize, "Pulsar image");
+}
+
+/** What efi_alloc_low handed out this attempt (efi_stage_reset frees). */
+#define ALLOCS_MAX (STAGE_MAX + 8)
+static struct {
+    EFI_PHYSICAL_ADDRESS addr;
+    UINTN pages;
+} allocs[ALLOCS_MAX];
+static unsigned nallocs;
+
+void *efi_alloc_low(struct placer *p, UINTN pages, EFI_MEMORY_TYPE type,
+                    const char *what)
+{
+    EFI_PHYSICAL_ADDRESS rejects[ALLOC_TRIES], addr = 0;
+    unsigned nrej = 0;
+    void *got = NULL;
+
+    if (nallocs == ALLOCS_MAX)
+        return NULL;
+    while (nrej < ALLOC_TRIES) {
+        addr = 0xFFFFFFFFull;
+        if (EFI_ERROR(efi_bs->AllocatePages(AllocateMaxAddress, type, pages,
+                                            &addr)))
+            break;
+        if (!p || place_check(p, addr, (uint64_t)pages * PAGE, NULL) == 0) {
+            got = (void *)(uintptr_t)addr;
+            break;
+        }
+        rejects[nrej++] = addr; /* kept until a good one is found */
+    }
+    while (nrej)
+        efi_bs->FreePages(rejects[--nrej], pages);
+    if (got && p &&
+        place_reserve(p, addr, addr + (uint64_t)pages * PAGE, what) != 0) {
+        efi_bs->FreePages(addr, pages);
+        return NULL;
+    }
+    if (got) {
+        memset(got, 0, pages * PAGE);
+        allocs[nallocs].addr = addr;
+        allocs[nallocs++].pages = pages;
+    }
+    return got;
+}
+
+/* ------------------------------------------------------------ staging */
+
+static struct stage stages[STAGE_MAX];
+static unsigned nstages;
+static struct placer *stage_placer;
+
+void efi_stage_reset(struct placer *p)
+{
+    while (nallocs) {
+        nallocs--;
+        efi_bs->FreePages(allocs[nallocs].addr, allocs[nallocs].pages);
+    }
+    nstages = 0;
+    stage_placer = p;
+}
+
+const struct stage *efi_stages(unsigned *n)
+{
+    *n = nstages;
+    return stages;
+}
+
+/** The claim holding [dest, dest+n), made for a file (not a reservation). */
+static const struct mem_range *claim_of(uint64_t dest, uint64_t n)
+{
+    const struct placer *p = stage_placer;
+
+    for (unsigned i = 0; i < p->nused; i++) {
+        const struct mem_range *r = &p->used[i];
+        if (r->owner && r->start <= dest && dest + n <= r->end)
+            return r;
+    }
+    return NULL;
+}
+
+void *efi_guest(uint32_t dest, size_t n)
+{
+    const struct mem_range *claim;
+    struct stage *st;
+
+    for (unsigned i = 0; i < nstages; i++)
+        if (stages[i].start <= dest && dest + n <= stages[i].end)
+            return stages[i].buf + (dest - stages[i].start);
+    if (!stage_placer || nstages == STAGE_MAX ||
+        !(claim = claim_of(dest, n)))
+        return NULL;
+    st = &stages[nstages];
+    st->start = claim->start;
+    st->end = claim->end;
+    if (!(st->buf = efi_alloc_low(stage_placer,
+                                  PAGES(claim->end - claim->start),
+                                  EfiLoaderData, "staging buffer"))) {
+        /* The session goes on to call this a refused write: say why. */
+        printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
+               "(AllocatePages)\n", (unsigned long long)claim->start,
+               (unsigned long long)claim->end - 1);
+        return NULL;
+    }
+    st->owner = claim->owner;
+    nstages++;
+    return st->buf + (dest - st->start);
+}

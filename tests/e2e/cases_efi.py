@@ -1,0 +1,300 @@
+"""pulsar.efi under OVMF (issue 17): the UEFI face drives the same boot
+session, so the cases are the BIOS ones with a UEFI machine around them.
+
+- efi-two-modules: OVMF's own PXE (virtio-net, no option ROM) loads
+  pulsar.efi, which finds the config, loads the test kernel and the demo
+  modules with Mtftp, stages them, exits boot services and moves them
+  into place: every check of two-modules, with the memory facts as
+  UEFI's map has them (ACPI NVS at 8 MiB ends the RAM at 1 MiB there).
+- efi-elf64, efi-aout: the ELF64 and a.out kludge builds of the test
+  kernel, as mb-elf64 and mb-aout check them on BIOS.
+- efi-retry: a module is missing at first; pulsar.efi refuses, waits and
+  starts over (everything the first attempt staged freed), and once the
+  file is there the second attempt boots: all checks, three modules.
+- efi-missing-file: a missing module is refused with the same error as on
+  BIOS (Mtftp's TFTP error 1 is "not found"), and Pulsar starts over.
+- efi-ipxe-no-size: on iPXE's EFI stack (QEMU's e1000 ROM) the PXE Base
+  Code answers GET_FILE_SIZE with EFI_UNSUPPORTED; pulsar.efi cannot go
+  on without sizes yet, and says so, naming the call and the status
+  (issue 17 asks for another way to the size: then this case changes).
+
+OVMF needs about 8-9 s of TCG to reach the boot file; the timeouts are
+the runner's doubled.
+"""
+
+import os
+import threading
+import time
+
+from lab import qemu
+
+from lab.images import aout_span
+
+from .harness import (CONFIG_NAME, DEMO_CONFIG, TFTP_SERVER, BOOT_FAILED,
+                      Case, CheckFailed, Checker, check_boot, check_error,
+                      config_items, demo_modules, elf_span, parse_report,
+                      run_qemu)
+
+# The multiboot info bits pulsar.efi sets: memory, cmdline, modules, ELF
+# sections, memory map, drives (empty), loader name.  No BIOS config table
+# and no VBE on UEFI.
+EFI_FLAGS = [0, 2, 3, 5, 6, 7, 9]
+MAC_LINE = "pulsar: mac %s ip %s tftp %s " % (qemu.MAC, qemu.USER_GUEST,
+                                              TFTP_SERVER)
+
+
+class EfiCase(Case):
+    """A case that network-boots pulsar.efi under OVMF."""
+
+    needs_efi = True
+
+    def write_efi_tftp(self, tmp, config, files):
+        """The TFTP root: pulsar.efi, the config, @files."""
+        root = os.path.join(tmp, "tftp")
+        os.makedirs(root)
+        with open(self.opts.efi, "rb") as f:
+            files = dict(files, **{"pulsar.efi": f.read()})
+        with open(os.path.join(root, CONFIG_NAME), "w") as f:
+            f.write(config)
+        for rel, data in files.items():
+            path = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        return root
+
+    def boot(self, tmp, root, qemu_kw=None, **kw):
+        """Run OVMF on @root (@qemu_kw: for lab.qemu.ovmf); returns what
+        run_qemu does."""
+        log = os.path.join(tmp, "serial.log")
+        return run_qemu(qemu.ovmf(root, log, tmp, **(qemu_kw or {})), log,
+                        2 * self.opts.timeout, **kw)
+
+
+def read(path):
+    """The bytes of @path."""
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def variant(opts, name):
+    """Path of a test kernel build next to opts.kernel."""
+    return os.path.join(os.path.dirname(opts.kernel) or ".", name)
+
+
+class EfiBootCase(EfiCase):
+    """pulsar.efi boots a build of the test kernel (@kernel_fn: its bytes,
+    default the ELF32 one; @span_fn: the span it loads to) with the demo
+    modules; @flags must be set, @values (report key -> raw value),
+    @markers and @console (a text in Pulsar's lines) must show."""
+
+    def __init__(self, opts, name, kernel_fn=None, span_fn=None,
+                 flags=None, values=None, markers=(), console=(),
+                 echo=False):
+        super().__init__(opts)
+        self.name = name
+        self.echo = echo
+        self.kernel_fn = kernel_fn or (lambda c: c.kernel())
+        self.span_fn = span_fn or (lambda c: elf_span(c.kernel()))
+        self.flags = EFI_FLAGS if flags is None else flags
+        self.values = values or {}
+        self.want_markers = markers
+        self.console = console
+
+    def run(self, tmp):
+        modules = demo_modules()
+        files = {"demo/kernel.elf": self.kernel_fn(self)}
+        files.update(("demo/" + k, v) for k, v in modules.items())
+        root = self.write_efi_tftp(tmp, DEMO_CONFIG, files)
+        items = config_items(DEMO_CONFIG)
+        exp = {
+            "kernel_cmdline": [it for it in items
+                               if it["kind"] == "exec"][-1]["cmdline"],
+            "cmdline_exact": True,
+            "loader_prefix": "Pulsar",
+            "modules": [(it["cmdline"], modules[it["name"]])
+                        for it in items if it["kind"] == "load"],
+            "addr": None,
+            "kernel_span": self.span_fn(self),
+            "required_flags": self.flags,
+            "upper_near_top": False,
+        }
+        rc, text, secs, ended = self.boot(tmp, root, echo=self.echo)
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["timed out after %d s"
+                               % (2 * self.opts.timeout)])
+        lines = [ln.rstrip("\r") for ln in text.split("\n")]
+        want = [MAC_LINE, "pulsar: config %s from %s: " % (CONFIG_NAME,
+                                                          TFTP_SERVER),
+                "pulsar: demo/kernel.elf: ", "pulsar: demo/module1.bin: ",
+                "pulsar: demo/module2.bin: ", "pulsar: starting "
+                "demo/kernel.elf at "]
+        lines = [ln.split("\r")[-1] for ln in lines]
+        ck = Checker()
+        for w in want:
+            ck.expect(any(ln.startswith(w) for ln in lines),
+                      "no serial line starting %r" % w)
+        for piece in self.console:
+            ck.expect(any(ln.startswith("pulsar: ") and piece in ln
+                          for ln in lines),
+                      "no Pulsar console line with %r" % piece)
+        try:
+            rep = check_boot(text, rc, exp)
+        except CheckFailed as e:
+            ck.failures.extend(e.args[0])
+            rep = parse_report(text)
+        for key, want_value in self.values.items():
+            got = rep["values"].get(key)
+            ck.expect(got == want_value, "TK %s=%s, expected %s"
+                      % (key, got, want_value))
+        for word in self.want_markers:
+            ck.expect(word in rep["markers"], "no `TK %s`" % word)
+        ck.done()
+        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
+class EfiRetryCase(EfiCase):
+    """The first attempt fails on a missing module; the harness puts the
+    file in place when `pulsar: boot failed` shows; the second attempt
+    boots."""
+
+    name = "efi-retry"
+    LATE = "late.bin"
+
+    def run(self, tmp):
+        modules = demo_modules()
+        late = modules["module1.bin"][:300000]
+        config = DEMO_CONFIG + "load %s late module\n" % self.LATE
+        files = {"demo/kernel.elf": self.kernel()}
+        files.update(("demo/" + k, v) for k, v in modules.items())
+        root = self.write_efi_tftp(tmp, config, files)
+        log = os.path.join(tmp, "serial.log")
+        done = threading.Event()
+
+        def fix_when_failed():
+            """Write the missing file once the first attempt gave up."""
+            while not done.is_set():
+                try:
+                    with open(log, "rb") as f:
+                        seen = BOOT_FAILED.encode() in f.read()
+                except OSError:
+                    seen = False
+                if seen:
+                    with open(os.path.join(root, "demo", self.LATE),
+                              "wb") as f:
+                        f.write(late)
+                    return
+                time.sleep(0.2)
+
+        fixer = threading.Thread(target=fix_when_failed, daemon=True)
+        fixer.start()
+        try:
+            rc, text, secs, ended = self.boot(tmp, root)
+        finally:
+            done.set()
+            fixer.join()
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["timed out after %d s"
+                               % (2 * self.opts.timeout)])
+        items = config_items(config)
+        modules[self.LATE] = late
+        exp = {
+            "kernel_cmdline": [it for it in items
+                               if it["kind"] == "exec"][-1]["cmdline"],
+            "cmdline_exact": True,
+            "loader_prefix": "Pulsar",
+            "modules": [(it["cmdline"], modules[it["name"]])
+                        for it in items if it["kind"] == "load"],
+            "addr": None,
+            "kernel_span": elf_span(self.kernel()),
+            "required_flags": EFI_FLAGS,
+            "upper_near_top": False,
+        }
+        lines = [ln.rstrip("\r").split("\r")[-1] for ln in text.split("\n")]
+        ck = Checker()
+        for want in ("pulsar: error: %s:%d: load: demo/%s: not found on %s"
+                     % (CONFIG_NAME, items[-1]["line"], self.LATE,
+                        TFTP_SERVER),
+                     "pulsar: boot failed (attempt 1)",
+                     "pulsar: starting over (attempt 2)"):
+            ck.expect(any(want in ln for ln in lines),
+                      "no serial line with %r" % want)
+        ck.expect(sum(ln.startswith("pulsar: starting demo/kernel.elf")
+                      for ln in lines) == 1,
+                  "not exactly one `pulsar: starting demo/kernel.elf` line")
+        try:
+            rep = check_boot(text, rc, exp)
+        except CheckFailed as e:
+            ck.failures.extend(e.args[0])
+            rep = None
+        ck.done()
+        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
+class EfiErrorCase(EfiCase):
+    """pulsar.efi must refuse: the line @want(config) shows, then
+    `pulsar: boot failed`."""
+
+    CONFIG = ("# Pulsar missing-file case\nroot demo\n"
+              "exec kernel.elf console=serial\n"
+              "load module1.bin first module\nload nothere.bin\n")
+
+    def __init__(self, opts, name, want, qemu_kw=None):
+        super().__init__(opts)
+        self.name = name
+        self.want = want
+        self.qemu_kw = qemu_kw
+
+    def run(self, tmp):
+        files = {"demo/kernel.elf": self.kernel(),
+                 "demo/module1.bin": demo_modules()["module1.bin"]}
+        root = self.write_efi_tftp(tmp, self.CONFIG, files)
+        rc, text, secs, ended = self.boot(tmp, root, self.qemu_kw,
+                                          stop_marker=BOOT_FAILED)
+        self.log_text = text
+        if ended == "timeout":
+            raise CheckFailed(["timed out after %d s without `%s`"
+                               % (2 * self.opts.timeout, BOOT_FAILED)])
+        want = self.want(self.CONFIG)
+        check_error(text, [("%r" % want, lambda ln: want in ln)])
+        return {"secs": secs, "rc": rc}
+
+
+def missing_file_error(config):
+    """The BIOS build's words for `load nothere.bin`."""
+    line = [it for it in config_items(config)
+            if it["name"] == "nothere.bin"][0]["line"]
+    return ("pulsar: error: %s:%d: load: demo/nothere.bin: not found on %s"
+            % (CONFIG_NAME, line, TFTP_SERVER))
+
+
+def ipxe_no_size_error(_config):
+    """What pulsar.efi says on iPXE's EFI stack, today."""
+    return ("pulsar: error: %s: size query to %s failed (Mtftp "
+            "GET_FILE_SIZE %s: EFI_UNSUPPORTED)"
+            % (CONFIG_NAME, TFTP_SERVER, CONFIG_NAME))
+
+
+def cases(opts):
+    """The UEFI cases."""
+    aout_bin = lambda c: read(variant(c.opts, "testkernel-aout.bin"))
+    return [
+        EfiBootCase(opts, "efi-two-modules",
+                    console=["multiboot ELF32", "7 section headers"],
+                    echo=getattr(opts, "demo_efi", False)),
+        EfiBootCase(opts, "efi-elf64",
+                    lambda c: read(variant(c.opts, "testkernel64.elf")),
+                    values={"syms_size": "64", "syms_num": "7"},
+                    console=["multiboot ELF64"]),
+        EfiBootCase(opts, "efi-aout", aout_bin,
+                    lambda c: aout_span(aout_bin(c)),
+                    flags=[b for b in EFI_FLAGS if b != 5],
+                    markers=["no_syms"],
+                    console=["multiboot a.out kludge, 00100000-"]),
+        EfiRetryCase(opts),
+        EfiErrorCase(opts, "efi-missing-file", missing_file_error),
+        EfiErrorCase(opts, "efi-ipxe-no-size", ipxe_no_size_error,
+                     qemu_kw={"nic": "e1000", "romfile": None}),
+    ]
