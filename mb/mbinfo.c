@@ -66,6 +66,8 @@ static bool mbi_layout(const struct mbi_input *in, struct mbi_layout *l)
     size_t nmmap = mmap_count(in);
     unsigned i;
 
+    if (nmmap < in->map_room)
+        nmmap = in->map_room;
     if (!align4(pos, &l->mods))
         return false;
     pos = l->mods;

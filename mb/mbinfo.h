@@ -35,6 +35,10 @@ struct mbi_input {
     uint32_t mem_lower, mem_upper; /* KiB */
     const struct e820_entry *map;  /* E820 as the BIOS gave it */
     unsigned nmap;
+    unsigned map_room;             /* room for at least this many map
+                                      entries (mbi_size before a map
+                                      re-read; 0 for mbi_build, or the
+                                      info lists empty entries) */
     const char *cmdline;           /* kernel cmdline */
     const struct mbi_module *mods;
     unsigned nmods;

@@ -223,7 +223,9 @@ static int handoff_multiboot(struct session *s)
     in.mods = s->mods;
     in.nmods = s->nmods;
     in.loader_name = LOADER_NAME;
-    in.nmap = E820_MAX; /* room for the map re-read below */
+    in.map = boot.map; /* the map as placed against, for now... */
+    in.nmap = boot.nmap;
+    in.map_room = E820_MAX; /* ...with room for the one re-read below */
     size_t size = mbi_size(&in);
     void *info = malloc(size); /* in Pulsar's reserved low memory */
     if (!info)
@@ -242,6 +244,7 @@ static int handoff_multiboot(struct session *s)
     place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
     in.map = boot.map;
     in.nmap = boot.nmap;
+    in.map_room = 0; /* the info lists the map as it is now */
     if (mode)
         video_set(mode, &video); /* no printing after this on success */
     uint32_t info_phys;
