@@ -211,6 +211,16 @@ $(BUILD)/host/test_inflate: tests/unit/test_inflate.c lib/inflate.c lib/inflate.
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -DINFLATE_SECTION= -o $@ $< lib/inflate.c $(HOST_LIBS) -lz
 
+# The NIC fast path (boot/bios/nic.c) against a register model: nic.c takes
+# its MMIO, PCI, CPUID and clock accessors from tests/unit/nic_model.h; its
+# console lines go to the test (nic_printf).
+$(BUILD)/host/test_nic: tests/unit/test_nic.c tests/unit/nic_model.h boot/bios/nic.c \
+		$(PURE_SRCS) $(wildcard */*.h) boot/bios/nic.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -DNIC_MODEL='"tests/unit/nic_model.h"' \
+		-Dprintf=nic_printf -o $@ tests/unit/test_nic.c boot/bios/nic.c \
+		$(PURE_SRCS) $(HOST_LIBS)
+
 $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)

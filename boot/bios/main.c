@@ -287,6 +287,7 @@ static int boot_attempt(void)
         return rc;
     if ((rc = session_run(s)) != 0)
         return rc;
+    nic_report();
     if (s->boot == SESSION_BOOT_CHLD)
         chain_start((uint32_t)s->chld_staged, s->chld_size, s->low_end);
     if (s->format->handoff == HANDOFF_LINUX)

@@ -9,10 +9,12 @@
 #include "net/dhcp.h"
 #include "net/ether.h"
 #include "boot/bios/pxe.h"
-#include "boot/bios/realmode.h"
 #include "lib/console.h"
 #include "lib/errno.h"
+#ifndef NIC_MODEL
 #include "boot/bios/io.h"
+#include "boot/bios/realmode.h"
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,7 @@
 
 #define STATUS_LU (1u << 1)
 #define RCTL_EN (1u << 1)
+#define RCTL_SECRC (1u << 26) /* strip the FCS; when off, it is in len */
 /* EN, the buffer size (bits 16-17, 0: 2048) and BSEX (bit 25, 0). */
 #define RCTL_CHECK (RCTL_EN | 3u << 16 | 1u << 25)
 #define TCTL_EN (1u << 1)
@@ -45,6 +48,7 @@
 #define RX_EOP 0x02
 
 #define NRX 32 /* a window of 16 blocks fits twice */
+#define ETH_ZLEN 60 /* the shortest frame on the wire, FCS not counted */
 #define NTX 8
 #define BUFSZ 2048
 
@@ -77,8 +81,17 @@ static struct {
     uint8_t hop_mac[ETH_ALEN];
     int hop_known;
     uint16_t ip_id;
+    unsigned fcs;  /* bytes of FCS the NIC leaves in a frame (RCTL.SECRC) */
+    /* For the summary: transfers asked for, run on the fast path, and
+     * frames sent and taken in while it ran. */
+    unsigned asked, ran, frames_in, frames_out;
 } nic;
 
+#ifdef NIC_MODEL
+/* A host test's register model (tests/unit/test_nic.c) supplies rd, wr,
+ * pci_rd, pci_wr, cpuid, yield and now_ticks. */
+#include NIC_MODEL
+#else
 static uint32_t rd(unsigned reg)
 {
     return *(volatile uint32_t *)(nic.mmio + reg);
@@ -89,6 +102,26 @@ static void wr(unsigned reg, uint32_t v)
     *(volatile uint32_t *)(nic.mmio + reg) = v;
 }
 
+/** PCI configuration space through mechanism #1 (ports CF8/CFC). */
+static uint32_t pci_rd(uint32_t addr)
+{
+    outl(0xCF8, addr);
+    return inl(0xCFC);
+}
+
+static void pci_wr(uint32_t addr, uint32_t v)
+{
+    outl(0xCF8, addr);
+    outl(0xCFC, v);
+}
+
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(0));
+}
+
 /** A trip to real mode so that the BIOS tick (bios_ticks) advances. */
 static void yield(void)
 {
@@ -97,11 +130,24 @@ static void yield(void)
     rm_farcall((uint32_t)rm_yield, &r, NULL, 0);
 }
 
+static uint32_t now_ticks(void)
+{
+    return bios_ticks();
+}
+#endif
+
+/** A buffer's bus address (identity-mapped, below 4 GiB). */
+static uint32_t dma(const volatile void *p)
+{
+    return (uint32_t)(uintptr_t)p;
+}
+
 void nic_config(const struct dhcp_facts *f)
 {
     /* A new boot attempt: the heap (and the rings in it) start afresh. */
     nic.state = 0;
     nic.hop_known = 0;
+    nic.asked = nic.ran = nic.frames_in = nic.frames_out = 0;
     if (f->mac_len == ETH_ALEN)
         memcpy(nic.self.mac, f->mac, ETH_ALEN);
     nic.self.ip = f->client_ip;
@@ -109,7 +155,44 @@ void nic_config(const struct dhcp_facts *f)
     nic.router = f->router;
 }
 
-/** Is the PXE NIC an 82540EM with its registers mapped?  Set it up. */
+/*
+ * Where the ring switch was verified: QEMU's e1000 model, under QEMU's
+ * own accelerators.  Each check excludes a machine that also shows an
+ * 8086:100E behind a hypervisor bit:
+ *  - CPUID leaf 0x40000000 names the hypervisor.  QEMU's TCG says
+ *    "TCGTCGTCGTCG", KVM (QEMU's usual accelerator) "KVMKVMKVM\0\0\0";
+ *    VirtualBox ("VBoxVBoxVBox"), VMware, Hyper-V and Xen say otherwise.
+ *    VirtualBox's e1000 caches receive descriptors, so a ring moved
+ *    under it is not seen at once, and a real 82540EM passed through to
+ *    any guest is real hardware, whose manual allows the receive head to
+ *    be written only with the receiver off: Pulsar writes it running.
+ *  - The PCI subsystem IDs.  QEMU gives every emulated device that does
+ *    not set its own the subsystem 1AF4:1100 (Red Hat / "QEMU virtual
+ *    machine"), its e1000 included; a real 82540EM card, passed through
+ *    to a KVM guest or a VirtualBox guest using its KVM paravirtual
+ *    interface, carries its maker's IDs (Intel's own are 8086:xxxx).
+ */
+#define QEMU_SUBSYS_VENDOR 0x1AF4
+#define QEMU_SUBSYS_DEVICE 0x1100u
+
+static int qemu_hypervisor(void)
+{
+    uint32_t r[4];
+    char v[12];
+
+    cpuid(1, r);
+    if (!(r[2] & (1u << 31))) /* CPUID.1:ECX bit 31: under a hypervisor */
+        return 0;
+    cpuid(0x40000000, r);
+    memcpy(v, &r[1], 4);
+    memcpy(v + 4, &r[2], 4);
+    memcpy(v + 8, &r[3], 4);
+    DBG("nic", "hypervisor vendor '%.12s'\n", v);
+    return !memcmp(v, "TCGTCGTCGTCG", 12) ||
+           !memcmp(v, "KVMKVMKVM\0\0\0", 12);
+}
+
+/** Is the PXE NIC QEMU's 82540EM with its registers mapped?  Set it up. */
 static int probe(void)
 {
     struct {
@@ -119,35 +202,44 @@ static int probe(void)
         uint8_t cls, sub, prog, rev;
         uint16_t bdf, svid, sdid;
     } __attribute__((packed)) t;
+    const char *off;
 
-    /* Only where the NIC is emulated (CPUID.1:ECX bit 31, "running under
-     * a hypervisor"): the ring switch relies on the emulated device's
-     * semantics and has not been tried on a real 82540EM. */
-    uint32_t a = 1, b, c, d;
-    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
-    if (!(c & (1u << 31)))
-        return -1;
     memset(&t, 0, sizeof(t));
     if (!nic.self.ip || !(nic.self.mac[0] | nic.self.mac[1] | nic.self.mac[5]) ||
         pxe_call(PXENV_UNDI_GET_NIC_TYPE, &t, sizeof(t)) != 0 ||
         t.type != 2 /* PCI */ || t.vendor != 0x8086 || t.device != 0x100E)
-        return -1;
+        return -1; /* not an 82540EM: nothing to say */
+    /* The subsystem from the device itself: iPXE's UNDI leaves the
+     * fields of GET_NIC_TYPE 0. */
     uint32_t cfg = 0x80000000u | (uint32_t)t.bdf << 8;
-    outl(0xCF8, cfg | 0x10);
-    uint32_t bar = inl(0xCFC);
-    outl(0xCF8, cfg | 0x04);
-    uint32_t cmd = inl(0xCFC) & 0xFFFF;
+    uint32_t subsys = pci_rd(cfg | 0x2C);
+    DBG("nic", "82540EM subsystem %04x:%04x\n", subsys & 0xFFFF,
+        subsys >> 16);
+    if (!qemu_hypervisor())
+        off = "not under QEMU (CPUID hypervisor vendor)";
+    else if (subsys != (QEMU_SUBSYS_DEVICE << 16 | QEMU_SUBSYS_VENDOR))
+        off = "not QEMU's (PCI subsystem)";
+    else
+        off = NULL;
+    uint32_t bar = off ? 0 : pci_rd(cfg | 0x10);
+    uint32_t cmd = off ? 0 : pci_rd(cfg | 0x04) & 0xFFFF;
     /* A 32-bit memory BAR, memory decoding on (the ROM used it). */
-    if ((bar & 7) != 0 || bar < 0x100000 || !(cmd & 2))
+    if (!off && ((bar & 7) != 0 || bar < 0x100000 || !(cmd & 2)))
+        off = "its registers are not mapped";
+    uint8_t *mem = off ? NULL
+                       : malloc(NRX * 16 + NTX * 16 + (NRX + 1) * BUFSZ + 128);
+    if (!off && !mem)
+        off = "out of memory";
+    if (off) {
+        printf("pulsar: fast path off: the Intel 82540EM at PCI "
+               "%02x:%02x.%x is %s%s\n", t.bdf >> 8, (t.bdf >> 3) & 31,
+               t.bdf & 7, off[0] == 'n' ? "" : "unusable: ", off);
         return -1;
+    }
     if (!(cmd & 4))
-        outl(0xCFC, cmd | 4); /* bus master, for DMA */
+        pci_wr(cfg | 0x04, cmd | 4); /* bus master, for DMA */
     nic.mmio = bar & ~0xFu;
-
-    uint8_t *mem = malloc(NRX * 16 + NTX * 16 + (NRX + 1) * BUFSZ + 128);
-    if (!mem)
-        return -1;
-    mem = (uint8_t *)(((uint32_t)mem + 127) & ~127u);
+    mem = (uint8_t *)(((uintptr_t)mem + 127) & ~(uintptr_t)127);
     /* The heap is not zeroed: no descriptor may start with stale
      * status, errors or length bytes. */
     memset(mem, 0, NRX * 16 + NTX * 16);
@@ -162,21 +254,19 @@ static int probe(void)
 }
 
 /**
- * Hand the receive unit [@head, @tail) of the ring at @base (@len bytes),
- * with it running.  No RCTL write: under QEMU each one stops reception
- * for a second (its e1000 model's flush_queue_timer); the UNDI's RCTL (on,
- * 2 KiB buffers) serves.  Head and tail are first made equal (no free
- * slot; a frame that lands before lands in Pulsar's ring, where every
- * slot has a buffer), then the base moves, then the slots are given.
+ * Stop the receive unit taking frames, with it running, Pulsar's ring in
+ * place (every slot has a buffer): no RCTL write (under QEMU each one
+ * stops reception for a second: its e1000 model's flush_queue_timer).
+ * The tail goes to @at first: the NIC may still fill slots of Pulsar's
+ * ring up to it.  Then the head: now no slot is free, whatever landed
+ * meanwhile, and nothing more can land until the tail moves again.  (The
+ * head first would leave the old tail behind it: a frame landing between
+ * the two writes would open the whole ring to the NIC.)
  */
-static void rx_switch(uint32_t base, uint32_t len, uint32_t head,
-                      uint32_t tail)
+static void rx_park(uint32_t at)
 {
-    wr(E_RDH, head);
-    wr(E_RDT, head);
-    wr(E_RDBAL, base);
-    wr(E_RDLEN, len);
-    wr(E_RDT, tail);
+    wr(E_RDT, at);
+    wr(E_RDH, at);
 }
 
 /** Point the transmit unit at a ring, stopped meanwhile (no cost). */
@@ -191,6 +281,15 @@ static void tx_switch(const uint32_t *ring)
     wr(E_TCTL, tctl);
 }
 
+/** How many of our receive slots hold a frame. */
+static unsigned rx_landed(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < NRX; i++)
+        n += nic.rx[i].status & DESC_DD;
+    return n;
+}
+
 int nic_acquire(void)
 {
 #ifdef PULSAR_NO_NIC_FASTPATH
@@ -200,6 +299,7 @@ int nic_acquire(void)
     static const uint16_t rx_regs[4] = { E_RDBAL, E_RDLEN, E_RDH, E_RDT };
     static const uint16_t tx_regs[4] = { E_TDBAL, E_TDLEN, E_TDH, E_TDT };
 
+    nic.asked++;
     if (nic.state == 0)
         nic.state = probe() == 0 ? 1 : -1;
     if (nic.state < 0)
@@ -208,28 +308,31 @@ int nic_acquire(void)
      * below 4 GiB and the transmitter idle (the UNDI's last frame gone);
      * the UNDI's ring no larger than ours (its head and tail index ours
      * while the base moves, below). */
-    if ((rd(E_RCTL) & RCTL_CHECK) != RCTL_EN || !(rd(E_TCTL) & TCTL_EN) ||
+    uint32_t rctl = rd(E_RCTL);
+    if ((rctl & RCTL_CHECK) != RCTL_EN || !(rd(E_TCTL) & TCTL_EN) ||
         !(rd(E_STATUS) & STATUS_LU) || rd(E_RDBAH) || rd(E_TDBAH) ||
         rd(E_TDH) != rd(E_TDT))
         return -PE_UNSUPP;
+    nic.fcs = rctl & RCTL_SECRC ? 0 : 4;
     for (unsigned i = 0; i < 4; i++) {
         nic.undi_rx[i] = rd(rx_regs[i]);
         nic.undi_tx[i] = rd(tx_regs[i]);
     }
     unsigned undi_slots = nic.undi_rx[1] / 16;
-    if (!undi_slots || undi_slots > NRX)
+    if (!undi_slots || undi_slots > NRX || nic.undi_rx[2] >= undi_slots ||
+        nic.undi_rx[3] >= undi_slots)
         return -PE_UNSUPP;
     nic.undi_ims = rd(E_IMS);
     wr(E_IMC, ~0u); /* polled: no interrupts */
     for (unsigned i = 0; i < NRX; i++) {
-        nic.rx[i].addr = (uint32_t)(nic.rxbuf + i * BUFSZ);
+        nic.rx[i].addr = dma(nic.rxbuf + i * BUFSZ);
         nic.rx[i].addr_hi = 0;
         nic.rx[i].len = 0;
         nic.rx[i].errors = 0;
         nic.rx[i].status = 0;
     }
     memset((void *)nic.tx, 0, NTX * sizeof(struct tx_desc));
-    uint32_t ours[4] = { (uint32_t)nic.tx, NTX * 16, 0, 0 };
+    uint32_t ours[4] = { dma(nic.tx), NTX * 16, 0, 0 };
     tx_switch(ours);
     /*
      * Move the base first: from then on a frame lands in Pulsar's ring
@@ -237,42 +340,74 @@ int nic_acquire(void)
      * frame that landed between the reads above and the move went to the
      * UNDI's ring: the head moved on and no slot of ours shows it, which
      * tells the two apart, so the UNDI gets back the head it really has.
+     * Head and count must be of one moment: a frame landing between the
+     * two reads would move one and not the other, so they are read until
+     * the head stands still across the count (frames land in order, at
+     * most up to the UNDI's tail: the head cannot come round to where it
+     * was).
      */
-    wr(E_RDBAL, (uint32_t)nic.rx);
-    unsigned mine = 0;
-    for (unsigned i = 0; i < NRX; i++)
-        mine += nic.rx[i].status & DESC_DD;
-    nic.undi_rx[2] = (rd(E_RDH) + undi_slots - mine) % undi_slots;
-    wr(E_RDT, 0);     /* all of ours free: still safe */
+    wr(E_RDBAL, dma(nic.rx));
+    uint32_t head;
+    unsigned mine;
+    do {
+        head = rd(E_RDH);
+        mine = rx_landed();
+    } while (rd(E_RDH) != head);
+    nic.undi_rx[2] = (head + undi_slots - mine) % undi_slots;
+    /* Then Pulsar's ring gets its own length, idle meanwhile.  Parked at
+     * the UNDI's head: what landed mid-switch lies from there on, and the
+     * NIC may fill only the slots before it.  That is dropped (Pulsar has
+     * asked nothing yet), and the ring starts there. */
+    rx_park(nic.undi_rx[2]);
     wr(E_RDLEN, NRX * 16);
-    wr(E_RDH, 0);     /* none free */
     for (unsigned i = 0; i < NRX; i++)
-        nic.rx[i].status = 0; /* drop what landed mid-switch */
-    wr(E_RDT, NRX - 1);
-    nic.rx_next = nic.tx_next = 0;
+        nic.rx[i].status = 0;
+    nic.rx_next = nic.undi_rx[2];
+    wr(E_RDT, (nic.rx_next + NRX - 1) % NRX);
+    nic.tx_next = 0;
     nic.rx_held = NRX;
     nic.acquired = 1;
+    nic.ran++;
     return 0;
 }
-
 void nic_release(void)
 {
     if (!nic.acquired)
         return;
     nic.acquired = 0;
     tx_switch(nic.undi_tx);
-    rx_switch(nic.undi_rx[0], nic.undi_rx[1], nic.undi_rx[2],
-              nic.undi_rx[3]);
+    /* Idle at the UNDI's head (it indexes our ring too), then its ring,
+     * then its free slots: frames land from its head on, as it expects.
+     * Frames that land in our ring meanwhile are dropped. */
+    rx_park(nic.undi_rx[2]);
+    wr(E_RDBAL, nic.undi_rx[0]);
+    wr(E_RDLEN, nic.undi_rx[1]);
+    wr(E_RDT, nic.undi_rx[3]);
     wr(E_IMS, nic.undi_ims);
+}
+
+/** Say how many transfers ran on the fast path (when it was set up). */
+void nic_report(void)
+{
+    if (nic.state > 0)
+        printf("pulsar: fast path: %u of %u transfers, %u frames in, "
+               "%u out\n", nic.ran, nic.asked, nic.frames_in,
+               nic.frames_out);
 }
 
 /** Send the @len-byte frame in txbuf; wait until the NIC has read it. */
 static int tx_frame(size_t len)
 {
     volatile struct tx_desc *d = &nic.tx[nic.tx_next];
-    uint32_t start = bios_ticks();
+    uint32_t start = now_ticks();
 
-    d->addr = (uint32_t)nic.txbuf;
+    /* Padded here, whatever TCTL.PSP says: an ARP frame is 42 bytes. */
+    if (len < ETH_ZLEN) {
+        memset(nic.txbuf + len, 0, ETH_ZLEN - len);
+        len = ETH_ZLEN;
+    }
+    nic.frames_out++;
+    d->addr = dma(nic.txbuf);
     d->len = (uint16_t)len;
     d->cmd = TX_CMD;
     d->status = 0;
@@ -281,7 +416,7 @@ static int tx_frame(size_t len)
     for (unsigned n = 1; !(d->status & DESC_DD); n++)
         if (!(n & 0xFFF)) {
             yield();
-            if (bios_ticks() - start > 2)
+            if (now_ticks() - start > 2)
                 return -PE_IO;
         }
     return 0;
@@ -301,7 +436,10 @@ static const uint8_t *rx_poll(size_t *len)
         return NULL;
     nic.rx_held = nic.rx_next;
     nic.rx_next = (nic.rx_next + 1) % NRX;
-    *len = (d->status & RX_EOP) && !d->errors ? d->len : 0;
+    /* Without RCTL.SECRC the NIC leaves the FCS in the frame. */
+    *len = (d->status & RX_EOP) && !d->errors && d->len >= nic.fcs
+               ? d->len - nic.fcs : 0;
+    nic.frames_in++;
     return nic.rxbuf + nic.rx_held * BUFSZ;
 }
 
@@ -312,7 +450,7 @@ static const uint8_t *rx_poll(size_t *len)
 static const uint8_t *wait_for(uint32_t src, uint16_t dport, unsigned ticks,
                                struct eth_rx *rx)
 {
-    uint32_t start = bios_ticks();
+    uint32_t start = now_ticks();
 
     for (unsigned idle = 1;; idle++) {
         size_t n;
@@ -338,7 +476,7 @@ static const uint8_t *wait_for(uint32_t src, uint16_t dport, unsigned ticks,
         }
         if (!(idle & 255)) {
             yield();
-            uint32_t now = bios_ticks();
+            uint32_t now = now_ticks();
             if (now - start >= ticks || now < start)
                 return NULL;
         }

@@ -15,11 +15,13 @@
  * PXENV_UNDI_CLOSE/OPEN: iPXE's UNDI_OPEN freezes its own stack's receive
  * path for an UNDI client, and its close resets the NIC and the link.
  *
- * Known NICs: the Intel 82540EM (8086:100E, QEMU's default e1000), and
- * only under a hypervisor (CPUID's hypervisor bit): the switch relies on
- * the emulated device and has not been tried on real hardware.  Any other
- * NIC or machine, or any trouble setting one up, leaves everything to the
- * PXE API (boot/bios/dgram.c, boot/bios/tftp_pxe.c).
+ * Known NICs: the Intel 82540EM (8086:100E) as QEMU emulates it, and only
+ * there: QEMU's PCI subsystem IDs (1AF4:1100) and QEMU's accelerators by
+ * the CPUID hypervisor vendor (TCG or KVM).  The switch relies on that
+ * model's semantics (nic.c says why VirtualBox's e1000 and a real card
+ * passed through are not it).  Any other NIC or machine, or any trouble
+ * setting one up, leaves everything to the PXE API (boot/bios/dgram.c,
+ * boot/bios/tftp_pxe.c); an 82540EM left to it gets a one-line note.
  */
 #ifndef PULSAR_NIC_H
 #define PULSAR_NIC_H
@@ -42,6 +44,13 @@ int nic_acquire(void);
 
 /** Give the NIC back to the UNDI (its registers restored). */
 void nic_release(void);
+
+/**
+ * When the fast path was set up this boot attempt, print how many
+ * transfers ran on it ("pulsar: fast path: 4 of 4 transfers, ..."):
+ * before the hand-off, so that a test can tell it really ran.
+ */
+void nic_report(void);
 
 /**
  * Send @len bytes at @data from our UDP @sport to @dst:@dport (ports in

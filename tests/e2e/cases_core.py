@@ -14,6 +14,7 @@ import os
 
 from lab import qemu
 
+from . import harness
 from .harness import (CONFIG_NAME, DEMO_CONFIG, FAST_PATH_LINE, FLAG_KEYS,
                       MIB, TFTP_SERVER, Case, CheckFailed, ErrorCase,
                       check_boot, config_items, demo_modules, elf_span,
@@ -82,10 +83,20 @@ class BootCase(Case):
         if ended == "timeout" and "TK end" not in text:
             raise CheckFailed(["timed out after %d s" % self.opts.timeout])
         rep = check_boot(text, rc, exp)
-        fast = FAST_PATH_LINE in text.replace("\r", "\n").split("\n")
+        lines = text.replace("\r", "\n").split("\n")
+        fast = FAST_PATH_LINE in lines
         if fast != self.fast_path:
             raise CheckFailed(["expected %s line %r" % (
                 "a" if self.fast_path else "no", FAST_PATH_LINE)])
+        # Counted, not the probe line: the config and every file ran on
+        # the fast path (or, without it, none did, and Pulsar said why).
+        sizes = [len(self.kernel())] + [len(v) for v in modules.values()]
+        problems = harness.check_fast_path_count(
+            text, self.fast_path, 1 + len(sizes), sum(sizes) // 1500)
+        if not self.fast_path and harness.FAST_PATH_OFF_LINE not in lines:
+            problems.append("no line %r" % harness.FAST_PATH_OFF_LINE)
+        if problems:
+            raise CheckFailed(problems)
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 

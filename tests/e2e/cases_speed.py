@@ -10,7 +10,8 @@ Each case runs dnsmasq (DHCP only) and atftpd in a private network
 namespace (lab.netns.NetNS) with QEMU attached to its tap device, boots the
 demo config and checks the test kernel's full report (module sizes and
 CRC-32s included) plus the lines in which Pulsar names the path and the
-window it got.  Needs root (network namespaces), atftpd and dnsmasq
+window it got, and on the e1000 Pulsar's count of the transfers that ran
+on the fast path.  Needs root (network namespaces), atftpd and dnsmasq
 (scripts/deps.sh).
 """
 
@@ -100,6 +101,12 @@ class AtftpdCase(harness.Case):
             raise CheckFailed(["%s: expected %s `%s`"
                                % (self.nic, "a" if fast else "no",
                                   FAST_LINE)])
+        # Counted: the config and the three files ran on the fast path.
+        sizes = [len(v) for v in files.values()]
+        problems = harness.check_fast_path_count(
+            text, fast, 1 + len(sizes), sum(sizes) // 1500)
+        if problems:
+            raise CheckFailed(["%s: %s" % (self.nic, p) for p in problems])
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 

@@ -435,6 +435,35 @@ FAST_PATH_LINE = ("pulsar: fast path: driving the Intel 82540EM at PCI "
                   "00:03.0 directly during transfers")
 
 
+# Pulsar's count, before the hand-off, of the transfers that ran on it.
+FAST_PATH_COUNT_RE = re.compile(
+    r"^pulsar: fast path: (\d+) of (\d+) transfers, (\d+) frames in, "
+    r"(\d+) out$")
+# Its note when QEMU's e1000 is there but the machine is not QEMU.
+FAST_PATH_OFF_LINE = ("pulsar: fast path off: the Intel 82540EM at PCI "
+                      "00:03.0 is not under QEMU (CPUID hypervisor vendor)")
+
+
+def check_fast_path_count(text, fast, transfers, min_frames):
+    """Did @transfers transfers really run on the fast path (@fast), with
+    at least @min_frames frames taken in; or (not @fast) none at all?
+    Returns a list of problems (empty: fine)."""
+    lines = [ln.rstrip("\r") for ln in text.splitlines()]
+    said = [m for m in map(FAST_PATH_COUNT_RE.match, lines) if m]
+    if not fast:
+        return (["no fast path expected, yet Pulsar says %r"
+                 % said[0].group(0)] if said else [])
+    if len(said) != 1:
+        return ["expected one `pulsar: fast path: N of N transfers` line, "
+                "got %d" % len(said)]
+    ran, asked, frames_in = (int(said[0].group(i)) for i in (1, 2, 3))
+    if ran != transfers or asked != transfers or frames_in < min_frames:
+        return ["expected %d of %d transfers on the fast path and at "
+                "least %d frames in: %r" % (transfers, transfers,
+                                           min_frames, said[0].group(0))]
+    return []
+
+
 def demo_modules():
     """The demo's modules: name -> content (fixed seeds)."""
     return {"module1.bin": random_bytes(1, 2 * MIB),
