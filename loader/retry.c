@@ -51,6 +51,10 @@ char *retry_describe(int rc, const struct fetch_failure *f, char *buf,
 
     if (!len)
         return buf;
+    /* Pulsar's own client words a timeout "timed out": the message says
+     * that already, so a detail that only repeats the code's text goes. */
+    if (detail && strcmp(detail, pulsar_strerror(rc)) == 0)
+        detail = NULL;
     dhcp_format_ip(f->server, ip);
     switch (rc) {
     case -PE_NOENT:

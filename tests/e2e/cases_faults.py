@@ -42,9 +42,10 @@ ATTEMPT_RE = re.compile(r"pulsar: starting over \(attempt (\d+)")
 class Guest:
     """QEMU PXE-booting inside @ns, COM1 on a Unix socket we hold."""
 
-    def __init__(self, ns, tmp, log_path, nic="e1000"):
+    def __init__(self, ns, tmp, log_path, nic="e1000", cpu=None):
         self.ns = ns
         self.nic = nic
+        self.cpu = cpu
         self.sock_path = os.path.join(tmp, "com1.sock")
         self.log_path = log_path
         self.text = ""
@@ -57,7 +58,8 @@ class Guest:
     def start(self):
         """Start QEMU and connect to its COM1 before the guest runs."""
         args = qemu.command(serial_socket=self.sock_path, boot="n",
-                            net=qemu.tap_net(self.ns.tap), nic=self.nic)
+                            net=qemu.tap_net(self.ns.tap), nic=self.nic,
+                            cpu=self.cpu)
         self.err = open(self.log_path + ".stderr", "wb")
         self.proc = self.ns.popen(args, stdin=subprocess_devnull(),
                                   stdout=self.err, stderr=self.err)
@@ -225,11 +227,14 @@ class NetCase(harness.Case):
     @script: optional callable(case, guest, rules_path) run while the
     guest boots (it may rewrite the rules, add files or type on COM1).
     @server_args: more arguments for the fault server; @nic: the guest's
-    NIC model (QEMU's iPXE ROM for it)."""
+    NIC model (QEMU's iPXE ROM for it); @cpu: QEMU's -cpu, or its default.
+    @path: "fast" (the NIC fast path must run), "pxe" (it must not: every
+    packet through the ROM's PXE API) or None (not checked)."""
 
     def __init__(self, opts, name, rules, expect, server_log=(), serial=(),
                  config=CONFIG, files=demo_files, setup=None, script=None,
-                 dhcp_args=(), timeout=None, server_args=(), nic="e1000"):
+                 dhcp_args=(), timeout=None, server_args=(), nic="e1000",
+                 cpu=None, path=None):
         super().__init__(opts)
         self.name = name
         self.rules = rules
@@ -243,6 +248,8 @@ class NetCase(harness.Case):
         self.dhcp_args = list(dhcp_args)
         self.server_args = list(server_args)
         self.nic = nic
+        self.cpu = cpu
+        self.path = path
         self.timeout = timeout or max(opts.timeout, 120)
         self.flags_absent = ()  # multiboot flag bits that must be clear
 
@@ -264,7 +271,7 @@ class NetCase(harness.Case):
                                  "--log", server_log, "--dhcp", CLIENT_IP,
                                  "--max-seconds", str(self.timeout + 60))
                      + self.dhcp_args + self.server_args, cwd=ROOT)
-            guest = Guest(ns, tmp, log, self.nic)
+            guest = Guest(ns, tmp, log, self.nic, self.cpu)
             try:
                 guest.start()
                 if self.script:
@@ -276,6 +283,7 @@ class NetCase(harness.Case):
         with open(server_log) as f:
             self.server_text = f.read()
         ck = Checker()
+        ck.failures += check_path(self.log_text, self.path, self.expect)
         for pattern in self.serial:
             ck.expect(re.search(pattern, self.log_text), "COM1 shows no "
                       "/%s/" % pattern)
@@ -319,6 +327,31 @@ class NetCase(harness.Case):
         else:
             check_refused(text, self.expect[1], self.expect[2], attempts)
         return {}
+
+
+def check_path(text, path, expect):
+    """Problems with the path the transfers took: on "fast" Pulsar drove
+    the e1000 itself (its probe line; after a boot, its count says every
+    transfer ran there); on "pxe" neither line is there, and on the e1000
+    Pulsar says why the fast path is off."""
+    lines = [ln.rstrip("\r") for ln in text.splitlines()]
+    if path == "fast":
+        if harness.FAST_PATH_LINE not in lines:
+            return ["no line %r" % harness.FAST_PATH_LINE]
+        said = [m for m in map(harness.FAST_PATH_COUNT_RE.match, lines) if m]
+        if expect == "boot" and (len(said) != 1 or
+                                 said[0].group(1) != said[0].group(2)):
+            return ["expected one `pulsar: fast path: N of N transfers` "
+                    "line, got %r" % [m.group(0) for m in said]]
+        return []
+    if path == "pxe":
+        problems = harness.check_fast_path_count(text, False, 0, 0)
+        if harness.FAST_PATH_LINE in lines:
+            problems.append("the fast path ran: %r" % harness.FAST_PATH_LINE)
+        if harness.FAST_PATH_OFF_LINE not in lines:
+            problems.append("no line %r" % harness.FAST_PATH_OFF_LINE)
+        return problems
+    return []
 
 
 def check_flags_absent(text, bits):
@@ -488,85 +521,124 @@ def dhcp_case(opts, name, row, dhcp_args):
 RETRY = r"; try 2 of 3 in 1 s"
 
 
+PXE_CPU = "qemu64,-hypervisor"   # as on real hardware: no fast path
+
+CFG = harness.CONFIG_NAME
+# The oversized block: the fast path sees its IP fragments, the ROM's UDP
+# API hands over the reassembled datagram.
+OVERSIZE = {"fast": "oversized DATA block: 1980 bytes in IP fragments, "
+                    "blksize 1468",
+            "pxe": "oversized DATA block: 1980 bytes, blksize 1468"}
+
+
+def line(text):
+    """A regex for COM1: @text as a whole line (a progress line may come
+    before it on the same terminal line)."""
+    return "(?m)" + re.escape(text) + r"\r?$"
+
+
+def fault_cases(opts, path):
+    """The fault cases on @path: "fast" (QEMU's e1000 under a hypervisor,
+    Pulsar's own client driving the NIC; the plain names) or "pxe" (the
+    same e1000 with the CPUID hypervisor bit off, as on real hardware:
+    Pulsar's client over the ROM's PXE UDP API; the names end in `-pxe`).
+    Each pins the exact lines its path prints."""
+    def F(name, *args, **kw):
+        if path == "pxe":
+            name += "-pxe"
+            kw["cpu"] = PXE_CPU
+        return NetCase(opts, name, *args, path=path, **kw)
+    over = OVERSIZE[path]
+    return [
+        # Faults the client rides out (or Pulsar retries past).
+        F("fault-drop", "demo/kernel.elf drop=3\ndemo/module1.bin drop=7\n",
+          "boot", server_log=[r"kernel.elf #\d+ .*FAULT drop block 3",
+                              r"module1.bin #\d+ .*FAULT drop block 7"]),
+        F("fault-drop-every", "demo/module2.bin drop-every=20\n", "boot",
+          server_log=[r"FAULT drop transmission 20 ",
+                      r"FAULT drop transmission 200 "]),
+        F("fault-dup", "demo/kernel.elf dup=2\ndemo/module1.bin dup=5\n",
+          "boot", server_log=[r"kernel.elf #\d+ .*FAULT duplicate block 2",
+                              r"module1.bin #\d+ .*FAULT duplicate block 5"]),
+        F("fault-reorder", "demo/kernel.elf reorder=7 times=1\n"
+          "demo/module1.bin reorder=5 times=1\n", "boot",
+          server_log=[r"kernel.elf #\d+ .*FAULT reorder: block 8 before 7",
+                      r"module1.bin #\d+ .*FAULT reorder: block 6 before 5"]),
+        F("fault-delay", "demo/module1.bin delay=9:3\n", "boot",
+          server_log=[r"FAULT delay block 9 by 3.0 s",
+                      r"releasing delayed block 9"]),
+        # Transfers that fail once: Pulsar starts them over and boots.
+        F("fault-error-once",
+          "demo/kernel.elf error=7:0:disk-on-fire times=1\n"
+          "demo/module1.bin error=100:0:disk-on-fire times=1\n", "boot",
+          server_log=[r"kernel.elf #\d+ .*FAULT error instead of block 7",
+                      r"module1.bin #\d+ .*FAULT error instead of block 100"],
+          serial=[line("pulsar: demo/kernel.elf: transfer from 10.77.0.1 "
+                       "failed after 8808 of 17332 bytes (TFTP error 0: "
+                       "disk-on-fire); try 2 of 3 in 1 s"),
+                  line("pulsar: demo/module1.bin: transfer from 10.77.0.1 "
+                       "failed after 145332 of 2097152 bytes (TFTP error 0: "
+                       "disk-on-fire); try 2 of 3 in 1 s")]),
+        F("fault-stop-once", "demo/module2.bin stop=50 times=1\n", "boot",
+          server_log=[r"FAULT stop at block 50"],
+          serial=[line("pulsar: demo/module2.bin: timed out on 10.77.0.1 "
+                       "after 71932 of 307323 bytes; try 2 of 3 in 1 s")]),
+        F("fault-short-once", "demo/module1.bin short=100000 times=1\n",
+          "boot", server_log=[r"FAULT short: block \d+ ends the file at "
+                              r"100000 of 2097152 bytes"],
+          serial=[line("pulsar: demo/module1.bin: 10.77.0.1 announced "
+                       "2097152 bytes but sent only 100000; try 2 of 3 in "
+                       "1 s")]),
+        F("fault-oversize-once", "demo/module1.bin oversize=5 times=1\n",
+          "boot", server_log=[r"FAULT oversize block 5: \d+ data bytes"],
+          serial=[line("pulsar: demo/module1.bin: transfer from 10.77.0.1 "
+                       "failed after 5872 of 2097152 bytes (%s); try 2 of 3 "
+                       "in 1 s" % over)]),
+        # The size query goes to the ROM's TFTP on both paths.
+        F("fault-server-restart", "demo/module2.bin silent\n", "boot",
+          script=repair_server_after(
+              r"demo/module2.bin: size query timed out on 10.77.0.1.*"
+              + RETRY),
+          server_log=[r"module2.bin: FAULT silent",
+                      r"module2.bin #\d+ .*complete"],
+          serial=[line("pulsar: demo/module2.bin: size query timed out on "
+                       "10.77.0.1 (PXE status 0x35: TFTP read timeout); try "
+                       "2 of 3 in 1 s")]),
+        # Faults that do not go away: Pulsar names file, server and fault.
+        F("fault-error", "demo/module2.bin error=9:2:permission-denied\n",
+          ("exact", "%s:5: load: demo/module2.bin: access denied by "
+           "10.77.0.1 (TFTP error 2: permission-denied)" % CFG),
+          server_log=[r"FAULT error instead of block 9"]),
+        F("fault-stop", "demo/kernel.elf stop=3\n",
+          ("exact", "%s:3: exec: demo/kernel.elf: timed out on 10.77.0.1 "
+           "after 2936 of 17332 bytes, 3 tries" % CFG),
+          server_log=[r"FAULT stop at block 3"], timeout=240),
+        F("fault-short", "demo/module1.bin short=100000\n",
+          ("exact", "%s:4: load: demo/module1.bin: 10.77.0.1 announced "
+           "2097152 bytes but sent only 100000, 3 tries" % CFG),
+          server_log=[r"FAULT short"]),
+        F("fault-oversize", "demo/module1.bin oversize=5\n",
+          ("exact", "%s:4: load: demo/module1.bin: transfer from 10.77.0.1 "
+           "failed after 5872 of 2097152 bytes, 3 tries (%s)" % (CFG, over)),
+          server_log=[r"FAULT oversize block 5"]),
+        F("fault-missing", "demo/kernel.elf missing\n",
+          ("exact", "%s:3: exec: demo/kernel.elf: not found on 10.77.0.1"
+           % CFG),
+          server_log=[r"FAULT missing"]),
+    ]
+
+
 def cases(opts):
     """The fault cases, the recovery cases and a few malformed inputs."""
     return [
         NetCase(opts, "net-plain", "", "boot",
                 server_log=[r"complete, 2097152 bytes"]),
-        # Faults the client rides out (or Pulsar retries past).
-        NetCase(opts, "fault-drop",
-                "demo/kernel.elf drop=3\ndemo/module1.bin drop=7\n", "boot",
-                server_log=[r"kernel.elf #\d+ .*FAULT drop block 3",
-                            r"module1.bin #\d+ .*FAULT drop block 7"]),
-        NetCase(opts, "fault-drop-every", "demo/module2.bin drop-every=20\n",
-                "boot", server_log=[r"FAULT drop transmission 20 ",
-                                    r"FAULT drop transmission 200 "]),
-        NetCase(opts, "fault-dup",
-                "demo/kernel.elf dup=2\ndemo/module1.bin dup=5\n", "boot",
-                server_log=[r"kernel.elf #\d+ .*FAULT duplicate block 2",
-                            r"module1.bin #\d+ .*FAULT duplicate block 5"]),
-        NetCase(opts, "fault-reorder",
-                "demo/kernel.elf reorder=7 times=1\n"
-                "demo/module1.bin reorder=5 times=1\n", "boot",
-                server_log=[r"kernel.elf #\d+ .*FAULT reorder: block 8 "
-                            r"before 7", r"module1.bin #\d+ .*FAULT "
-                            r"reorder: block 6 before 5"]),
-        NetCase(opts, "fault-delay", "demo/module1.bin delay=9:3\n", "boot",
-                server_log=[r"FAULT delay block 9 by 3.0 s",
-                            r"releasing delayed block 9"]),
         # A server without RFC 2347 options (sizes unknown), on the NIC
         # fast path and on the PXE API (rtl8139: no fast path).
         no_options_case(opts, "srv-no-options", "e1000"),
         no_options_case(opts, "srv-no-options-rtl8139", "rtl8139"),
-        # Transfers that fail once: Pulsar starts them over and boots.
-        NetCase(opts, "fault-error-once",
-                "demo/kernel.elf error=7:0:disk-on-fire times=1\n"
-                "demo/module1.bin error=100:0:disk-on-fire times=1\n",
-                "boot", server_log=[r"kernel.elf #\d+ .*FAULT error instead "
-                                    r"of block 7", r"module1.bin #\d+ .*FAULT "
-                                    r"error instead of block 100"],
-                serial=[r"demo/kernel.elf: .*" + RETRY,
-                        r"demo/module1.bin: .*" + RETRY]),
-        NetCase(opts, "fault-stop-once", "demo/module2.bin stop=50 times=1\n",
-                "boot", server_log=[r"FAULT stop at block 50"],
-                serial=[r"demo/module2.bin: timed out on 10.77.0.1 after "
-                        r"\d+ of 307323 bytes.*" + RETRY]),
-        NetCase(opts, "fault-short-once",
-                "demo/module1.bin short=100000 times=1\n", "boot",
-                server_log=[r"FAULT short: block \d+ ends the file at 100000 "
-                            r"of 2097152 bytes"],
-                serial=[r"demo/module1.bin: 10.77.0.1 announced 2097152 "
-                        r"bytes but sent only 100000" + RETRY]),
-        NetCase(opts, "fault-oversize-once",
-                "demo/module1.bin oversize=5 times=1\n", "boot",
-                server_log=[r"FAULT oversize block 5: \d+ data bytes"]),
-        NetCase(opts, "fault-server-restart", "demo/module2.bin silent\n",
-                "boot", script=repair_server_after(
-                    r"demo/module2.bin: size query timed out on 10.77.0.1.*"
-                    + RETRY),
-                server_log=[r"module2.bin: FAULT silent",
-                            r"module2.bin #\d+ .*complete"]),
-        # Faults that do not go away: Pulsar names file, server and fault.
-        NetCase(opts, "fault-error",
-                "demo/module2.bin error=9:2:permission-denied\n",
-                ("error", "demo/module2.bin",
-                 r"access denied|permission-denied"),
-                server_log=[r"FAULT error instead of block 9"]),
-        NetCase(opts, "fault-stop", "demo/kernel.elf stop=3\n",
-                ("error", "demo/kernel.elf", r"timed out.*, 3 tries"),
-                server_log=[r"FAULT stop at block 3"], timeout=240),
-        NetCase(opts, "fault-short", "demo/module1.bin short=100000\n",
-                ("error", "demo/module1.bin", r"announced 2097152 bytes but "
-                 r"sent only 100000, 3 tries"),
-                server_log=[r"FAULT short"]),
-        NetCase(opts, "fault-oversize", "demo/module1.bin oversize=5\n",
-                ("error", "demo/module1.bin",
-                 r"failed after \d+ of 2097152 bytes, 3 tries \((oversize"
-                 r"|PXE status)"),
-                server_log=[r"FAULT oversize block 5"]),
-        NetCase(opts, "fault-missing", "demo/kernel.elf missing\n",
-                ("error", "demo/kernel.elf", r"not found"),
-                server_log=[r"FAULT missing"]),
+        # The fault cases, on the fast path and on the PXE API.
+    ] + fault_cases(opts, "fast") + fault_cases(opts, "pxe") + [
         # Whole boots that fail until the server is fixed.
         NetCase(opts, "recover-missing-config", "", "boot",
                 setup=remove_config, script=add_config_after_failure(False),
