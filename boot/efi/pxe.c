@@ -150,17 +150,20 @@ static int efi_size(const struct file_source *src, uint32_t server,
 
 /**
  * file_source.fetch: the size (GET_FILE_SIZE), then the whole file with
- * READ_FILE into pages of its own, then into the sink in chunks.
+ * READ_FILE: straight into its destination when the sink offers one
+ * (file_sink.whole: the staging buffer of its claim), else into pages of
+ * its own; then to the sink in chunks (no copy from the destination).
  */
 static int efi_fetch(const struct file_source *src, uint32_t server,
                      const char *path, uint32_t max,
                      const struct file_sink *sink, struct xfer_result *res)
 {
-    EFI_PHYSICAL_ADDRESS buf;
+    EFI_PHYSICAL_ADDRESS buf = 0;
     EFI_IP_ADDRESS ip;
-    UINTN blksize = MTFTP_BLKSIZE, pages;
+    UINTN blksize = MTFTP_BLKSIZE, pages = 0;
     UINT64 bytes;
     uint32_t size;
+    uint8_t *dst;
     EFI_STATUS st;
     int rc;
 
@@ -172,27 +175,37 @@ static int efi_fetch(const struct file_source *src, uint32_t server,
         return res->rc = -PE_RANGE;
     if (sink->size && (rc = sink->size(sink->ctx, size)) != 0)
         return res->rc = rc;
-    pages = ((UINTN)size + 4095) / 4096 + 1;
-    st = efi_bs->AllocatePages(AllocateAnyPages, EfiLoaderData, pages, &buf);
-    if (EFI_ERROR(st)) {
-        snprintf(res->detail, sizeof(res->detail), "AllocatePages(%llu "
-                 "pages) for %s: %s", (unsigned long long)pages, path,
-                 efi_status_str(st));
-        res->fw_status = (uint32_t)st;
-        return res->rc = -PE_NOMEM;
+    dst = sink->whole ? sink->whole(sink->ctx, size) : NULL;
+    if (dst) {
+        bytes = size; /* READ_FILE writes no further */
+    } else {
+        pages = ((UINTN)size + 4095) / 4096 + 1;
+        st = efi_bs->AllocatePages(AllocateAnyPages, EfiLoaderData, pages,
+                                   &buf);
+        if (EFI_ERROR(st)) {
+            snprintf(res->detail, sizeof(res->detail), "AllocatePages(%llu "
+                     "pages) for %s: %s", (unsigned long long)pages, path,
+                     efi_status_str(st));
+            res->fw_status = (uint32_t)st;
+            return res->rc = -PE_NOMEM;
+        }
+        dst = (uint8_t *)(uintptr_t)buf;
+        bytes = (UINT64)pages * 4096;
     }
     server_addr(&ip, server);
-    bytes = (UINT64)pages * 4096;
-    st = pxebc->Mtftp(pxebc, EFI_PXE_BASE_CODE_TFTP_READ_FILE,
-                      (void *)(uintptr_t)buf, FALSE, &bytes, &blksize, &ip,
-                      (UINT8 *)path, NULL, FALSE);
+    st = pxebc->Mtftp(pxebc, EFI_PXE_BASE_CODE_TFTP_READ_FILE, dst, FALSE,
+                      &bytes, &blksize, &ip, (UINT8 *)path, NULL, FALSE);
+    if (st == EFI_BUFFER_TOO_SMALL && pages == 0)
+        return res->rc = -PE_CHANGED; /* more than GET_FILE_SIZE said */
     if (EFI_ERROR(st)) {
-        efi_bs->FreePages(buf, pages);
+        if (pages)
+            efi_bs->FreePages(buf, pages);
         return mtftp_failed(res, "READ_FILE", path, st);
     }
     res->blksize = (uint16_t)blksize;
     if (bytes > size) {
-        efi_bs->FreePages(buf, pages);
+        if (pages)
+            efi_bs->FreePages(buf, pages);
         return res->rc = -PE_CHANGED; /* more than GET_FILE_SIZE said */
     }
     rc = 0;
@@ -200,12 +213,12 @@ static int efi_fetch(const struct file_source *src, uint32_t server,
         uint32_t n = (uint32_t)bytes - off;
         if (n > FEED_CHUNK)
             n = FEED_CHUNK;
-        rc = sink->data(sink->ctx, off, (const uint8_t *)(uintptr_t)buf + off,
-                        n);
+        rc = sink->data(sink->ctx, off, dst + off, n);
         if (rc == 0)
             res->got = off += n;
     }
-    efi_bs->FreePages(buf, pages);
+    if (pages)
+        efi_bs->FreePages(buf, pages);
     return res->rc = rc;
 }
 
