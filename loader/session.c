@@ -195,6 +195,15 @@ static void *xfer_whole(void *ctx, uint32_t size)
     return x->inner->whole(x->inner->ctx, size);
 }
 
+/** file_sink.arriving: the progress line while a whole file arrives. */
+static void xfer_arriving(void *ctx, uint32_t got)
+{
+    struct xfer *x = ctx;
+
+    if (x->known && got <= x->size && x->s->face->progress)
+        x->s->face->progress(got);
+}
+
 /** How many tries a transfer gets: checking reads local files once. */
 static unsigned tries_max(const struct session *s)
 {
@@ -264,7 +273,8 @@ int session_fetch(struct session *s, uint32_t server,
     struct xfer x = { s, path, sized, max, 0, false, inner, 0 };
     /* An unsized file (a config) needs no size before its data. */
     struct file_sink outer = { sized ? xfer_size : NULL, xfer_data, &x,
-                               sized ? xfer_whole : NULL };
+                               sized ? xfer_whole : NULL,
+                               sized ? xfer_arriving : NULL };
     int rc;
 
     memset(ff, 0, sizeof(*ff));
@@ -373,7 +383,7 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
 {
     struct session *s = ctx;
     struct text_sink t = { 0, 0, 0 };
-    struct file_sink sink = { NULL, text_data, &t, NULL };
+    struct file_sink sink = { NULL, text_data, &t, NULL, NULL };
     struct fetch_failure ff;
     uint32_t got;
     int rc;
@@ -495,7 +505,7 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     struct kernel_sink ks = { &k, { s, it, 0 } };
     /* No file_sink.whole: kload plans from the prefix before it knows
      * where the bytes go, so a whole-file source buffers the kernel. */
-    struct file_sink sink = { kernel_size, kernel_data, &ks, NULL };
+    struct file_sink sink = { kernel_size, kernel_data, &ks, NULL, NULL };
     struct placer scratch;
     struct e820_entry all = { 0, 1ull << 32, E820_RAM };
     struct fetch_failure ff;
@@ -682,7 +692,7 @@ static int load_modules(struct session *s)
             continue;
         }
         struct file_sink sink = { module_size, module_data, &m,
-                                  module_whole };
+                                  module_whole, NULL };
         rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
                            &ff);
         if (rc != 0 && m.refused)
@@ -805,7 +815,7 @@ static int load_initrd(struct session *s)
     }
     for (i = 0, it = first; i < n; it = it->next) {
         struct part_sink p = { s, s->lx.initrd_addr + off[i], size[i] };
-        struct file_sink sink = { NULL, part_data, &p, part_whole };
+        struct file_sink sink = { NULL, part_data, &p, part_whole, NULL };
         struct fetch_failure ff;
         uint32_t got;
 
@@ -942,7 +952,7 @@ static void *chld_whole(void *ctx, uint32_t size)
 static int chainload(struct session *s, const struct cfg_item *it)
 {
     struct chld_sink c = { s, it, 0, 0, false, false, false };
-    struct file_sink sink = { chld_size, chld_data, &c, chld_whole };
+    struct file_sink sink = { chld_size, chld_data, &c, chld_whole, NULL };
     struct fetch_failure ff;
     uint32_t got;
     int rc;

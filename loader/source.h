@@ -21,6 +21,8 @@
  *     writes there and still reports the bytes through sink->data, with
  *     @data pointing into that memory (&ptr[off]): the sink checks them
  *     and skips the copy.  The source writes nothing past @size bytes.
+ *   - sink->arriving (when not NULL) may be called by such a source while
+ *     the file arrives, with how much has: for the progress line only.
  *   - Progress on the console is the sink's business, not the source's.
  *   - The source never retries and never prints.
  */
@@ -57,6 +59,9 @@ struct file_sink {
     /** Where the whole file of @size bytes may go, or NULL (may be NULL;
      *  last, so that { size, data, ctx } initializers stay as they are). */
     void *(*whole)(void *ctx, uint32_t size);
+    /** While a whole-file source waits for the file: @got bytes of it
+     *  have arrived, not yet reported through data (may be NULL). */
+    void (*arriving)(void *ctx, uint32_t got);
 };
 
 /** A way to files, as a face provides it. */

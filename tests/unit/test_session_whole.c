@@ -122,6 +122,8 @@ static int mem_fetch(const struct file_source *src, uint32_t server,
     f->whole = NULL;
     if (sink->whole)
         dst = sink->whole(sink->ctx, f->len);
+    if (sink->arriving)
+        sink->arriving(sink->ctx, f->len / 2); /* half of it is in */
     if (dst) {
         /* The guest memory itself: inside the test's RAM. */
         assert_true(dst >= ram && dst + f->len <= ram + RAM_SIZE);
@@ -150,6 +152,16 @@ static const struct file_source mem_source = { mem_size, mem_fetch, NULL };
 
 /* ------------------------------------------------------- the machine */
 
+static uint32_t progress_seen[4]; /* the first progress calls */
+static unsigned nprogress;
+
+static void progress(uint32_t done)
+{
+    if (nprogress < 4)
+        progress_seen[nprogress] = done;
+    nprogress++;
+}
+
 static void *guest(uint32_t dest, size_t n)
 {
     return (uint64_t)dest + n <= RAM_SIZE ? ram + dest : NULL;
@@ -159,6 +171,7 @@ static const struct session_face face = {
     .prog = "pulsar",
     .files = &mem_source,
     .guest = guest,
+    .progress = progress,
 };
 
 static struct session s;
@@ -174,7 +187,7 @@ static int setup(void **state)
     };
 
     (void)state;
-    nfiles = fetches = 0;
+    nfiles = fetches = nprogress = 0;
     extra = 0;
     if (!ram)
         ram = calloc(1, RAM_SIZE);
@@ -414,6 +427,10 @@ static void test_chld_whole(void **state)
     (void)state;
     serve("other.0", prog, 3001);
     assert_int_equal(run("chld other.0\n"), 0);
+    /* While it arrived, then as it was reported (one 4 KiB chunk). */
+    assert_int_equal(nprogress, 2);
+    assert_int_equal(progress_seen[0], 1500);
+    assert_int_equal(progress_seen[1], 3001);
     assert_int_equal(s.boot, SESSION_BOOT_CHLD);
     assert_int_equal(find("other.0")->buffered, 0);
     assert_ptr_equal(find("other.0")->whole, ram + s.chld_staged);
