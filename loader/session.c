@@ -693,10 +693,14 @@ static int load_modules(struct session *s)
         }
         struct file_sink sink = { module_size, module_data, &m,
                                   module_whole, NULL };
+        unsigned errors = s->errors;
+
         rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
                            &ff);
         if (rc != 0 && m.refused)
             return session_error(s, rc, "%s", s->msg);
+        if (rc != 0 && s->errors != errors)
+            return rc; /* a refused guest write: said already */
         if (rc != 0)
             return file_failed(s, it, rc, &ff);
         if (m.growing) {
@@ -832,10 +836,14 @@ static int load_initrd(struct session *s)
                                      off[i] - end)) != 0)
             goto out;
         /* The part must have the size announced when it was planned. */
+        unsigned errors = s->errors;
+
         rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
                            &ff);
         if (rc == 0 && got != size[i])
             rc = -PE_CHANGED;
+        if (rc != 0 && s->errors != errors)
+            goto out; /* a refused guest write: said already */
         if (rc != 0) {
             rc = file_failed(s, it, rc, &ff);
             goto out;
@@ -969,9 +977,13 @@ static int chainload(struct session *s, const struct cfg_item *it)
                c.size);
         return 0;
     }
+    unsigned errors = s->errors;
+
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
     if (rc != 0 && c.refused)
         return session_error(s, rc, "%s", s->msg);
+    if (rc != 0 && s->errors != errors)
+        return rc; /* a refused guest write: said already */
     if (rc != 0)
         return file_failed(s, it, rc, &ff);
     if (!c.planned && (rc = chld_stage(&c, 0)) != 0)

@@ -162,8 +162,13 @@ static void progress(uint32_t done)
     nprogress++;
 }
 
+static uint32_t guest_top; /* non-zero: the face has no memory past it
+                              (as pulsar.efi when staging fails) */
+
 static void *guest(uint32_t dest, size_t n)
 {
+    if (guest_top && (uint64_t)dest + n > guest_top)
+        return NULL;
     return (uint64_t)dest + n <= RAM_SIZE ? ram + dest : NULL;
 }
 
@@ -187,7 +192,7 @@ static int setup(void **state)
     };
 
     (void)state;
-    nfiles = fetches = nprogress = 0;
+    nfiles = fetches = nprogress = guest_top = 0;
     extra = 0;
     if (!ram)
         ram = calloc(1, RAM_SIZE);
@@ -393,6 +398,28 @@ static void test_whole_short_retried(void **state)
     assert_int_equal(fetches, 2 + RETRY_TRANSFER_TRIES);
 }
 
+/** No memory for a module (whole() says NULL, then a write fails): one
+ *  error, the refused write, not a second one blaming the server. */
+static void test_no_memory_one_error(void **state)
+{
+    static uint8_t img[K_SIZE];
+    uint8_t *m = pattern(MIB, 8);
+
+    (void)state;
+    elf_kernel(img);
+    serve("demo/kernel.elf", img, K_SIZE);
+    serve("demo/m1.bin", m, MIB);
+    free(m);
+    guest_top = 0x180000;
+    assert_int_not_equal(run("root demo\nexec kernel.elf\nload m1.bin\n"),
+                         0);
+    assert_int_equal(s.boot, SESSION_BOOT_NONE);
+    assert_int_equal(find("demo/m1.bin")->buffered, 1);
+    assert_int_equal(fetches, 3); /* not retried */
+    assert_int_equal(s.errors, 1);
+    assert_non_null(strstr(s.error, "outside the placer's claims"));
+}
+
 /** Initrd parts go straight to their places in the initrd's claim. */
 static void test_initrd_whole(void **state)
 {
@@ -445,6 +472,7 @@ int main(void)
         T(test_modules_whole),
         T(test_whole_overrun_refused),
         T(test_whole_short_retried),
+        T(test_no_memory_one_error),
         T(test_initrd_whole),
         T(test_chld_whole),
     };
