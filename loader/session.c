@@ -75,7 +75,10 @@ int session_guest_write(struct session *s, const void *owner, uint32_t dest,
         return 0;
     if (!(p = session_guest_ptr(s, owner, dest, n)))
         return guest_refused(s, dest, n);
-    memcpy(p, src, n);
+    /* A source that wrote the bytes in place (file_sink.whole) hands them
+     * back where they are: checked above, nothing to copy. */
+    if (p != src)
+        memmove(p, src, n);
     return 0;
 }
 
@@ -176,6 +179,31 @@ static int xfer_data(void *ctx, uint32_t off, const uint8_t *data,
     return 0;
 }
 
+/**
+ * file_sink.whole: where a source that gets files only whole may write
+ * all of this one, when the consumer can say (its destination is claimed
+ * for exactly the announced size); NULL otherwise.  The bytes still come
+ * through xfer_data, which checks them against the size.
+ */
+static void *xfer_whole(void *ctx, uint32_t size)
+{
+    struct xfer *x = ctx;
+
+    if (!x->sized || !x->known || size != x->size || size == 0 ||
+        !x->inner->whole)
+        return NULL;
+    return x->inner->whole(x->inner->ctx, size);
+}
+
+/** file_sink.arriving: the progress line while a whole file arrives. */
+static void xfer_arriving(void *ctx, uint32_t got)
+{
+    struct xfer *x = ctx;
+
+    if (x->known && got <= x->size && x->s->face->progress)
+        x->s->face->progress(got);
+}
+
 /** How many tries a transfer gets: checking reads local files once. */
 static unsigned tries_max(const struct session *s)
 {
@@ -244,7 +272,9 @@ int session_fetch(struct session *s, uint32_t server,
     const struct file_source *src = s->face->files;
     struct xfer x = { s, path, sized, max, 0, false, inner, 0 };
     /* An unsized file (a config) needs no size before its data. */
-    struct file_sink outer = { sized ? xfer_size : NULL, xfer_data, &x };
+    struct file_sink outer = { sized ? xfer_size : NULL, xfer_data, &x,
+                               sized ? xfer_whole : NULL,
+                               sized ? xfer_arriving : NULL };
     int rc;
 
     memset(ff, 0, sizeof(*ff));
@@ -353,7 +383,7 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
 {
     struct session *s = ctx;
     struct text_sink t = { 0, 0, 0 };
-    struct file_sink sink = { NULL, text_data, &t };
+    struct file_sink sink = { NULL, text_data, &t, NULL, NULL };
     struct fetch_failure ff;
     uint32_t got;
     int rc;
@@ -473,7 +503,9 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
 {
     static struct kernel_load k;
     struct kernel_sink ks = { &k, { s, it, 0 } };
-    struct file_sink sink = { kernel_size, kernel_data, &ks };
+    /* No file_sink.whole: kload plans from the prefix before it knows
+     * where the bytes go, so a whole-file source buffers the kernel. */
+    struct file_sink sink = { kernel_size, kernel_data, &ks, NULL, NULL };
     struct placer scratch;
     struct e820_entry all = { 0, 1ull << 32, E820_RAM };
     struct fetch_failure ff;
@@ -610,6 +642,17 @@ static int module_data(void *ctx, uint32_t off, const uint8_t *data,
     return 0;
 }
 
+/** file_sink.whole for a module: its claimed range, when it has one of
+ *  exactly @size bytes (not while growing). */
+static void *module_whole(void *ctx, uint32_t size)
+{
+    struct module_sink *m = ctx;
+
+    if (!m->planned || m->growing || size != m->size)
+        return NULL;
+    return session_guest_ptr(m->s, m->it, (uint32_t)m->dest, size);
+}
+
 /** Load (or, checking, size and place) every module in config order. */
 static int load_modules(struct session *s)
 {
@@ -648,11 +691,16 @@ static int load_modules(struct session *s)
             printf("%s:     cmdline: %s\n", s->face->prog, it->cmdline);
             continue;
         }
-        struct file_sink sink = { module_size, module_data, &m };
+        struct file_sink sink = { module_size, module_data, &m,
+                                  module_whole, NULL };
+        unsigned errors = s->errors;
+
         rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
                            &ff);
         if (rc != 0 && m.refused)
             return session_error(s, rc, "%s", s->msg);
+        if (rc != 0 && s->errors != errors)
+            return rc; /* a refused guest write: said already */
         if (rc != 0)
             return file_failed(s, it, rc, &ff);
         if (m.growing) {
@@ -681,6 +729,7 @@ static int load_modules(struct session *s)
 struct part_sink {
     struct session *s;
     uint32_t dest;
+    uint32_t size; /* as planned */
 };
 
 /** file_sink.data for an initrd part: into the initrd's claim. */
@@ -689,6 +738,17 @@ static int part_data(void *ctx, uint32_t off, const uint8_t *data, size_t len)
     struct part_sink *p = ctx;
 
     return session_guest_write(p->s, &p->s->lx, p->dest + off, data, len);
+}
+
+/** file_sink.whole for an initrd part: its place in the initrd's claim,
+ *  when the size is the planned one. */
+static void *part_whole(void *ctx, uint32_t size)
+{
+    struct part_sink *p = ctx;
+
+    if (size != p->size)
+        return NULL;
+    return session_guest_ptr(p->s, &p->s->lx, p->dest, size);
 }
 
 /**
@@ -758,8 +818,8 @@ static int load_initrd(struct session *s)
         goto out;
     }
     for (i = 0, it = first; i < n; it = it->next) {
-        struct part_sink p = { s, s->lx.initrd_addr + off[i] };
-        struct file_sink sink = { NULL, part_data, &p };
+        struct part_sink p = { s, s->lx.initrd_addr + off[i], size[i] };
+        struct file_sink sink = { NULL, part_data, &p, part_whole, NULL };
         struct fetch_failure ff;
         uint32_t got;
 
@@ -776,10 +836,14 @@ static int load_initrd(struct session *s)
                                      off[i] - end)) != 0)
             goto out;
         /* The part must have the size announced when it was planned. */
+        unsigned errors = s->errors;
+
         rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
                            &ff);
         if (rc == 0 && got != size[i])
             rc = -PE_CHANGED;
+        if (rc != 0 && s->errors != errors)
+            goto out; /* a refused guest write: said already */
         if (rc != 0) {
             rc = file_failed(s, it, rc, &ff);
             goto out;
@@ -881,11 +945,22 @@ static int chld_data(void *ctx, uint32_t off, const uint8_t *data,
                                len);
 }
 
+/** file_sink.whole for `chld`: the staging buffer, when it was claimed
+ *  for this size. */
+static void *chld_whole(void *ctx, uint32_t size)
+{
+    struct chld_sink *c = ctx;
+
+    if (!c->planned || c->unsized || size != c->size)
+        return NULL;
+    return session_guest_ptr(c->s, c->it, (uint32_t)c->staged, size);
+}
+
 /** `chld`: plan (checking) or stage the other boot program. */
 static int chainload(struct session *s, const struct cfg_item *it)
 {
     struct chld_sink c = { s, it, 0, 0, false, false, false };
-    struct file_sink sink = { chld_size, chld_data, &c };
+    struct file_sink sink = { chld_size, chld_data, &c, chld_whole, NULL };
     struct fetch_failure ff;
     uint32_t got;
     int rc;
@@ -902,9 +977,13 @@ static int chainload(struct session *s, const struct cfg_item *it)
                c.size);
         return 0;
     }
+    unsigned errors = s->errors;
+
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
     if (rc != 0 && c.refused)
         return session_error(s, rc, "%s", s->msg);
+    if (rc != 0 && s->errors != errors)
+        return rc; /* a refused guest write: said already */
     if (rc != 0)
         return file_failed(s, it, rc, &ff);
     if (!c.planned && (rc = chld_stage(&c, 0)) != 0)

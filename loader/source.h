@@ -13,6 +13,16 @@
  *     the transfer with that rc.
  *   - sink->data gets the file's bytes in order, [off, off+len); a retry
  *     (the session's business) starts again at offset 0.
+ *   - sink->whole (when not NULL) may be called after sink->size, by a
+ *     source that gets a file only whole (UEFI Mtftp READ_FILE), with the
+ *     size sink->size accepted: it returns where all @size bytes may be
+ *     written at once (the destination itself), or NULL (write into a
+ *     buffer of the source's own, as without the hook).  The source then
+ *     writes there and still reports the bytes through sink->data, with
+ *     @data pointing into that memory (&ptr[off]): the sink checks them
+ *     and skips the copy.  The source writes nothing past @size bytes.
+ *   - sink->arriving (when not NULL) may be called by such a source while
+ *     the file arrives, with how much has: for the progress line only.
  *   - Progress on the console is the sink's business, not the source's.
  *   - The source never retries and never prints.
  */
@@ -46,6 +56,12 @@ struct file_sink {
     /** File bytes [@off, @off+@len), in order. */
     int (*data)(void *ctx, uint32_t off, const uint8_t *data, size_t len);
     void *ctx;
+    /** Where the whole file of @size bytes may go, or NULL (may be NULL;
+     *  last, so that { size, data, ctx } initializers stay as they are). */
+    void *(*whole)(void *ctx, uint32_t size);
+    /** While a whole-file source waits for the file: @got bytes of it
+     *  have arrived, not yet reported through data (may be NULL). */
+    void (*arriving)(void *ctx, uint32_t got);
 };
 
 /** A way to files, as a face provides it. */

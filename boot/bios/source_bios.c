@@ -65,7 +65,8 @@ static int own_fetch(uint32_t server, const char *path, uint32_t max,
 {
     int native = nic_acquire() == 0;
     struct guard g = { sink, 0 };
-    struct file_sink gs = { sink->size ? guard_size : NULL, guard_data, &g };
+    struct file_sink gs = { sink->size ? guard_size : NULL, guard_data, &g,
+                            NULL, NULL };
     struct tftp_client c = {
         native ? &dgram_nic : &dgram_pxe_udp,
         { TFTP_BLKSIZE_WANTED, TFTP_WINDOW_WANTED, 1 },

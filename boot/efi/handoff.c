@@ -7,7 +7,8 @@
  *      ExitBootServices (mb/mbinfo.c);
  *   3. check the move list against the plan: every staged range is a
  *      claim of the file it was staged for, and no destination overlaps
- *      a source, the info, the block or the trampoline;
+ *      a source, the info, the block or the trampoline (a range staged
+ *      in place, its buffer the claim itself, needs no move);
  *   4. GetMemoryMap + ExitBootServices (again with a fresh key when the
  *      map changed in between);
  *   5. the trampoline leaves long mode, moves, and jumps.
@@ -69,7 +70,8 @@ static int moves_check(struct session *s, struct tramp_block *ho,
                                  (unsigned long long)st[i].start,
                                  (unsigned long long)st[i].end);
         for (unsigned j = 0; j < n; j++)
-            if (overlap(st[i].start, len, (uintptr_t)st[j].buf,
+            if ((uintptr_t)st[j].buf != st[j].start && /* in place */
+                overlap(st[i].start, len, (uintptr_t)st[j].buf,
                         st[j].end - st[j].start))
                 return session_error(s, -PE_RANGE, "internal error: range "
                                      "%llx-%llx overlaps a staging buffer",
@@ -82,6 +84,8 @@ static int moves_check(struct session *s, struct tramp_block *ho,
                                  "%llx-%llx overlaps the hand-off's memory",
                                  (unsigned long long)st[i].start,
                                  (unsigned long long)st[i].end);
+        if ((uintptr_t)st[i].buf == st[i].start)
+            continue; /* staged in place: nothing to move */
         mv[k].dest = (uint32_t)st[i].start;
         mv[k].src = (uint32_t)(uintptr_t)st[i].buf;
         mv[k].len = (uint32_t)len;

@@ -4,10 +4,12 @@
  * session claims destinations in the placer (loader/place.h) against the
  * map as it will be after ExitBootServices; the firmware may still own
  * that memory now.  So every claimed range gets a staging buffer the
- * first time the session writes into it (efi_guest): pages below 4 GiB
- * that overlap no claim, reserved in the placer so that no later claim
- * lands on them.  The trampoline moves each into place after
- * ExitBootServices (boot/efi/handoff.c).
+ * first time the session writes into it (efi_guest): the claim's own
+ * pages when the firmware has them free now (AllocateAddress: staged in
+ * place, nothing to move, no second copy of the file), else pages below
+ * 4 GiB that overlap no claim, reserved in the placer so that no later
+ * claim lands on them.  The trampoline moves each of those into place
+ * after ExitBootServices (boot/efi/handoff.c).
  */
 #include "boot/efi/uefi.h"
 #include "boot/efi/stage.h"
@@ -98,6 +100,17 @@ static struct {
 } allocs[ALLOCS_MAX];
 static unsigned nallocs;
 
+/** Remember an allocation for efi_stage_reset; zero it. */
+static void *alloc_keep(EFI_PHYSICAL_ADDRESS addr, UINTN pages)
+{
+    void *got = (void *)(uintptr_t)addr;
+
+    memset(got, 0, pages * PAGE);
+    allocs[nallocs].addr = addr;
+    allocs[nallocs++].pages = pages;
+    return got;
+}
+
 void *efi_alloc_low(struct placer *p, UINTN pages, EFI_MEMORY_TYPE type,
                     const char *what)
 {
@@ -125,12 +138,26 @@ void *efi_alloc_low(struct placer *p, UINTN pages, EFI_MEMORY_TYPE type,
         efi_bs->FreePages(addr, pages);
         return NULL;
     }
-    if (got) {
-        memset(got, 0, pages * PAGE);
-        allocs[nallocs].addr = addr;
-        allocs[nallocs++].pages = pages;
-    }
-    return got;
+    return got ? alloc_keep(addr, pages) : NULL;
+}
+
+/**
+ * The pages of claim [start, end) themselves, when it starts on a page
+ * and the firmware has them all free now; NULL otherwise.  The claim
+ * covers them in the placer, so no reservation: the rest of the last
+ * page is claimed by no file that starts on a page (one that does not
+ * is staged elsewhere, and moved there after ExitBootServices).
+ */
+static void *alloc_in_place(uint64_t start, uint64_t end)
+{
+    EFI_PHYSICAL_ADDRESS addr = start;
+    UINTN pages = PAGES(end - start);
+
+    if (nallocs == ALLOCS_MAX || start % PAGE || end > 0x100000000ull ||
+        EFI_ERROR(efi_bs->AllocatePages(AllocateAddress, EfiLoaderData,
+                                        pages, &addr)))
+        return NULL;
+    return alloc_keep(addr, pages);
 }
 
 /* ------------------------------------------------------------ staging */
@@ -182,7 +209,8 @@ void *efi_guest(uint32_t dest, size_t n)
     st = &stages[nstages];
     st->start = claim->start;
     st->end = claim->end;
-    if (!(st->buf = efi_alloc_low(stage_placer,
+    if (!(st->buf = alloc_in_place(claim->start, claim->end)) &&
+        !(st->buf = efi_alloc_low(stage_placer,
                                   PAGES(claim->end - claim->start),
                                   EfiLoaderData, "staging buffer"))) {
         /* The session goes on to call this a refused write: say why. */

@@ -115,6 +115,68 @@ static int mtftp_failed(struct xfer_result *res, const char *op,
     return res->rc = rc;
 }
 
+/* The progress of a READ_FILE: the PXE Base Code calls back for every
+ * TFTP packet once SetParameters(NewMakeCallback) found this protocol on
+ * its handle (EDK2 does; a stack that does not just shows no progress
+ * until the file is in). */
+static const struct file_sink *arriving_sink;
+static uint32_t arrived;
+static uint16_t arrived_block;
+static bool callback_on;
+
+/** EFI_PXE_CALLBACK: count the DATA blocks in order, tell the sink. */
+static EFI_PXE_BASE_CODE_CALLBACK_STATUS EFIAPI
+on_packet(EFI_PXE_BASE_CODE_CALLBACK *This, EFI_PXE_BASE_CODE_FUNCTION fn,
+          BOOLEAN received, UINT32 len, EFI_PXE_BASE_CODE_PACKET *packet)
+{
+    const UINT8 *p = (const UINT8 *)packet;
+
+    (void)This;
+    /* Only a READ_FILE runs while arriving_sink is set: every TFTP DATA
+     * packet (opcode 3) counts, whatever @fn and @received say (EDK2's
+     * Mtftp passes them as it keeps them, not always FUNCTION_MTFTP). */
+    (void)fn;
+    (void)received;
+    if (p && len >= 4 && arriving_sink && p[0] == 0 && p[1] == 3) {
+        uint16_t block = (uint16_t)(p[2] << 8 | p[3]);
+        if (block == (uint16_t)(arrived_block + 1)) {
+            arrived_block = block;
+            arrived += len - 4;
+            arriving_sink->arriving(arriving_sink->ctx, arrived);
+        }
+    }
+    return EFI_PXE_BASE_CODE_CALLBACK_STATUS_CONTINUE;
+}
+
+static EFI_PXE_BASE_CODE_CALLBACK callback = {
+    EFI_PXE_BASE_CODE_CALLBACK_PROTOCOL_REVISION, on_packet
+};
+
+/** Put the callback on the PXE Base Code's handle (once); false: no. */
+static bool callback_install(void)
+{
+    static bool tried;
+    EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+    EFI_GUID cb_guid = EFI_PXE_BASE_CODE_CALLBACK_PROTOCOL_GUID;
+    EFI_LOADED_IMAGE *li;
+    EFI_HANDLE h;
+    BOOLEAN on = TRUE;
+
+    if (tried)
+        return callback_on;
+    tried = true;
+    if (EFI_ERROR(efi_bs->HandleProtocol(efi_image, &li_guid, (void **)&li)))
+        return false;
+    h = li->DeviceHandle;
+    if (EFI_ERROR(efi_bs->InstallProtocolInterface(&h, &cb_guid,
+                                                   EFI_NATIVE_INTERFACE,
+                                                   &callback)))
+        return false;
+    callback_on = !EFI_ERROR(pxebc->SetParameters(pxebc, NULL, NULL, NULL,
+                                                  NULL, &on));
+    return callback_on;
+}
+
 /** The server address as Mtftp wants it. */
 static void server_addr(EFI_IP_ADDRESS *ip, uint32_t server)
 {
@@ -150,17 +212,20 @@ static int efi_size(const struct file_source *src, uint32_t server,
 
 /**
  * file_source.fetch: the size (GET_FILE_SIZE), then the whole file with
- * READ_FILE into pages of its own, then into the sink in chunks.
+ * READ_FILE: straight into its destination when the sink offers one
+ * (file_sink.whole: the staging buffer of its claim), else into pages of
+ * its own; then to the sink in chunks (no copy from the destination).
  */
 static int efi_fetch(const struct file_source *src, uint32_t server,
                      const char *path, uint32_t max,
                      const struct file_sink *sink, struct xfer_result *res)
 {
-    EFI_PHYSICAL_ADDRESS buf;
+    EFI_PHYSICAL_ADDRESS buf = 0;
     EFI_IP_ADDRESS ip;
-    UINTN blksize = MTFTP_BLKSIZE, pages;
+    UINTN blksize = MTFTP_BLKSIZE, pages = 0;
     UINT64 bytes;
     uint32_t size;
+    uint8_t *dst;
     EFI_STATUS st;
     int rc;
 
@@ -172,27 +237,41 @@ static int efi_fetch(const struct file_source *src, uint32_t server,
         return res->rc = -PE_RANGE;
     if (sink->size && (rc = sink->size(sink->ctx, size)) != 0)
         return res->rc = rc;
-    pages = ((UINTN)size + 4095) / 4096 + 1;
-    st = efi_bs->AllocatePages(AllocateAnyPages, EfiLoaderData, pages, &buf);
-    if (EFI_ERROR(st)) {
-        snprintf(res->detail, sizeof(res->detail), "AllocatePages(%llu "
-                 "pages) for %s: %s", (unsigned long long)pages, path,
-                 efi_status_str(st));
-        res->fw_status = (uint32_t)st;
-        return res->rc = -PE_NOMEM;
+    dst = sink->whole ? sink->whole(sink->ctx, size) : NULL;
+    if (dst) {
+        bytes = size; /* READ_FILE writes no further */
+    } else {
+        pages = ((UINTN)size + 4095) / 4096 + 1;
+        st = efi_bs->AllocatePages(AllocateAnyPages, EfiLoaderData, pages,
+                                   &buf);
+        if (EFI_ERROR(st)) {
+            snprintf(res->detail, sizeof(res->detail), "AllocatePages(%llu "
+                     "pages) for %s: %s", (unsigned long long)pages, path,
+                     efi_status_str(st));
+            res->fw_status = (uint32_t)st;
+            return res->rc = -PE_NOMEM;
+        }
+        dst = (uint8_t *)(uintptr_t)buf;
+        bytes = (UINT64)pages * 4096;
     }
     server_addr(&ip, server);
-    bytes = (UINT64)pages * 4096;
-    st = pxebc->Mtftp(pxebc, EFI_PXE_BASE_CODE_TFTP_READ_FILE,
-                      (void *)(uintptr_t)buf, FALSE, &bytes, &blksize, &ip,
-                      (UINT8 *)path, NULL, FALSE);
+    arriving_sink = sink->arriving && callback_install() ? sink : NULL;
+    arrived = 0;
+    arrived_block = 0;
+    st = pxebc->Mtftp(pxebc, EFI_PXE_BASE_CODE_TFTP_READ_FILE, dst, FALSE,
+                      &bytes, &blksize, &ip, (UINT8 *)path, NULL, FALSE);
+    arriving_sink = NULL;
+    if (st == EFI_BUFFER_TOO_SMALL && pages == 0)
+        return res->rc = -PE_CHANGED; /* more than GET_FILE_SIZE said */
     if (EFI_ERROR(st)) {
-        efi_bs->FreePages(buf, pages);
+        if (pages)
+            efi_bs->FreePages(buf, pages);
         return mtftp_failed(res, "READ_FILE", path, st);
     }
     res->blksize = (uint16_t)blksize;
     if (bytes > size) {
-        efi_bs->FreePages(buf, pages);
+        if (pages)
+            efi_bs->FreePages(buf, pages);
         return res->rc = -PE_CHANGED; /* more than GET_FILE_SIZE said */
     }
     rc = 0;
@@ -200,12 +279,12 @@ static int efi_fetch(const struct file_source *src, uint32_t server,
         uint32_t n = (uint32_t)bytes - off;
         if (n > FEED_CHUNK)
             n = FEED_CHUNK;
-        rc = sink->data(sink->ctx, off, (const uint8_t *)(uintptr_t)buf + off,
-                        n);
+        rc = sink->data(sink->ctx, off, dst + off, n);
         if (rc == 0)
             res->got = off += n;
     }
-    efi_bs->FreePages(buf, pages);
+    if (pages)
+        efi_bs->FreePages(buf, pages);
     return res->rc = rc;
 }
 

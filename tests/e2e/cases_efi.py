@@ -11,6 +11,13 @@ session, so the cases are the BIOS ones with a UEFI machine around them.
 - efi-retry: a module is missing at first; pulsar.efi refuses, waits and
   starts over (everything the first attempt staged freed), and once the
   file is there the second attempt boots: all checks, three modules.
+- efi-big-module: an 80 MiB module under -m 256: READ_FILE writes it
+  straight into its staging (file_sink.whole), and the staging is the
+  claim's own pages when the firmware has them free (nothing to move),
+  so the file is in memory once.  Before, it sat in a READ_FILE buffer
+  and in a staging buffer at once, apart from its claim: under -m 256
+  the staging allocation failed ("no memory below 4 GiB to stage").
+  The kernel sees it byte for byte (its CRC-32).
 - efi-missing-file: a missing module is refused with the same error as on
   BIOS (Mtftp's TFTP error 1 is "not found"), and Pulsar starts over.
 - efi-ipxe-no-size: on iPXE's EFI stack (QEMU's e1000 ROM) the PXE Base
@@ -28,7 +35,7 @@ import time
 
 from lab import qemu
 
-from lab.images import aout_span
+from lab.images import aout_span, random_bytes
 
 from .harness import (CONFIG_NAME, DEMO_CONFIG, TFTP_SERVER, BOOT_FAILED,
                       Case, CheckFailed, Checker, check_boot, check_error,
@@ -233,6 +240,57 @@ class EfiRetryCase(EfiCase):
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
 
+class EfiBigModuleCase(EfiCase):
+    """One module of @size bytes under -m @mem, where two copies of it
+    do not fit."""
+
+    name = "efi-big-module"
+    MIB = 1024 * 1024
+
+    def __init__(self, opts, size=80 * MIB + 4321, mem=256):
+        super().__init__(opts)
+        self.size = size
+        self.mem = mem
+
+    def run(self, tmp):
+        big = random_bytes(17, self.size)
+        config = ("# Pulsar big-module case\nroot demo\n"
+                  "exec kernel.elf console=serial\nload big.bin big one\n")
+        files = {"demo/kernel.elf": self.kernel(), "demo/big.bin": big}
+        root = self.write_efi_tftp(tmp, config, files)
+        items = config_items(config)
+        exp = {
+            "kernel_cmdline": [it for it in items
+                               if it["kind"] == "exec"][-1]["cmdline"],
+            "cmdline_exact": True,
+            "loader_prefix": "Pulsar",
+            "modules": [("big.bin big one", big)],
+            "addr": None,
+            "kernel_span": elf_span(self.kernel()),
+            "required_flags": EFI_FLAGS,
+            "upper_near_top": False,
+            "mem_mib": self.mem,
+        }
+        rc, text, secs, ended = self.boot(tmp, root, {"mem": self.mem},
+                                          stop_marker=BOOT_FAILED)
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["timed out after %d s"
+                               % (2 * self.opts.timeout)])
+        lines = [ln.rstrip("\r").split("\r")[-1] for ln in text.split("\n")]
+        ck = Checker()
+        want = "pulsar: demo/big.bin: %d bytes at " % self.size
+        ck.expect(any(ln.startswith(want) for ln in lines),
+                  "no serial line starting %r" % want)
+        try:
+            rep = check_boot(text, rc, exp)
+        except CheckFailed as e:
+            ck.failures.extend(e.args[0])
+            rep = None
+        ck.done()
+        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
 class EfiErrorCase(EfiCase):
     """pulsar.efi must refuse: the line @want(config) shows, then
     `pulsar: boot failed`."""
@@ -294,6 +352,7 @@ def cases(opts):
                     markers=["no_syms"],
                     console=["multiboot a.out kludge, 00100000-"]),
         EfiRetryCase(opts),
+        EfiBigModuleCase(opts),
         EfiErrorCase(opts, "efi-missing-file", missing_file_error),
         EfiErrorCase(opts, "efi-ipxe-no-size", ipxe_no_size_error,
                      qemu_kw={"nic": "e1000", "romfile": None}),

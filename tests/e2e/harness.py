@@ -220,7 +220,8 @@ def check_boot(text, rc, exp):
     config order), addr (int or None), kernel_span ((start, end)),
     required_flags (bits that must be set), upper_near_top (optional,
     default True: the RAM at 1 MiB ends within 16 MiB of -m; UEFI cases
-    check the whole map's RAM instead)."""
+    check the whole map's RAM instead), mem_mib (optional: the case's -m,
+    default MEM_MIB)."""
     ck = Checker()
     rep = parse_report(text)
     values = rep["values"]
@@ -256,7 +257,9 @@ def check_boot(text, rc, exp):
             ck.expect(absent and not present, "flags bit %d clear but no "
                       "`TK %s`" % (bit, ABSENT_KEYS[bit]))
 
-    # Memory map: non-empty, RAM at 0 and at 1 MiB, RAM never over -m.
+    # Memory map: non-empty, RAM at 0 and at 1 MiB, RAM never over -m
+    # (exp mem_mib: a case's own -m).
+    mem_mib = exp.get("mem_mib", MEM_MIB)
     mmap = rep["mmap"]
     count = get_dec(ck, values, "mmap_count")
     ck.expect(count == len(mmap), "mmap_count=%s but %d `TK mmap` lines"
@@ -274,8 +277,8 @@ def check_boot(text, rc, exp):
             ck.expect(not overlaps((a["base"], a["base"] + a["len"]),
                                    (b["base"], b["base"] + b["len"])),
                       "RAM entries %d and %d overlap" % (a["idx"], b["idx"]))
-    ck.expect(sum(e["len"] for e in ram) <= MEM_MIB * MIB,
-              "the map has more RAM than -m %d" % MEM_MIB)
+    ck.expect(sum(e["len"] for e in ram) <= mem_mib * MIB,
+              "the map has more RAM than -m %d" % mem_mib)
 
     # mem_lower/mem_upper agree with the map (KiB of the RAM at 0 / 1 MiB).
     mem_lower = get_dec(ck, values, "mem_lower")
@@ -290,15 +293,15 @@ def check_boot(text, rc, exp):
                   "1 MiB holds %d KiB" % (mem_upper, want))
         top = MIB + high[0]["len"]
         if exp.get("upper_near_top", True):
-            ck.expect((MEM_MIB - 16) * MIB < top <= MEM_MIB * MIB,
+            ck.expect((mem_mib - 16) * MIB < top <= mem_mib * MIB,
                       "the RAM at 1 MiB ends at %#x, not within 16 MiB "
-                      "below -m %d" % (top, MEM_MIB))
+                      "below -m %d" % (top, mem_mib))
         else:
             # UEFI (OVMF): ACPI NVS at 8 MiB cuts the RAM at 1 MiB short;
             # the RAM as a whole must still be nearly all of -m.
             total = sum(e["len"] for e in ram)
-            ck.expect(total > (MEM_MIB - 16) * MIB, "the map has %#x bytes "
-                      "of RAM, not within 16 MiB of -m %d" % (total, MEM_MIB))
+            ck.expect(total > (mem_mib - 16) * MIB, "the map has %#x bytes "
+                      "of RAM, not within 16 MiB of -m %d" % (total, mem_mib))
 
     # Strings.
     cmdline = values.get("cmdline")

@@ -218,7 +218,7 @@ static int check_size(void *ctx, uint32_t size)
  * size: no retries, GET_FSIZE first. */
 static void one_sized_fetch(void)
 {
-    const struct file_sink sink = { check_size, check_sink, NULL };
+    const struct file_sink sink = { check_size, check_sink, NULL, NULL, NULL };
     struct xfer_result res;
 
     size_calls = 0;
@@ -238,7 +238,7 @@ static void one_sized_fetch(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct session s;
-    const struct file_sink sink = { NULL, check_sink, NULL };
+    const struct file_sink sink = { NULL, check_sink, NULL, NULL, NULL };
     struct fetch_failure why;
     char text[200];
     uint32_t fsize = 0, got = 0;

@@ -308,7 +308,7 @@ static int fetch(uint32_t max, int need_window, struct xfer_result *res)
                                          &F };
     const struct tftp_client c = { &net, { 1468, 16, 1 }, WAIT_MS,
                                    need_window, granted, &S };
-    const struct file_sink sink = { sink_size, sink_data, &S };
+    const struct file_sink sink = { sink_size, sink_data, &S, NULL, NULL };
     memset(res, 0xA5, sizeof(*res)); /* the engine clears it */
     int rc = tftp_client_fetch(&c, SERVER, "demo/kernel.elf", max, &sink,
                                res);
@@ -512,7 +512,7 @@ static void test_limits(void **state)
                                          &F };
     const struct tftp_client c = { &net, { 1468, 16, 1 }, WAIT_MS, 1, NULL,
                                    NULL };
-    const struct file_sink sink = { NULL, sink_data, &S };
+    const struct file_sink sink = { NULL, sink_data, &S, NULL, NULL };
     setup_server(10);
     assert_int_equal(tftp_client_fetch(&c, SERVER, path, 100, &sink, &res),
                      -PE_TOOLONG);
