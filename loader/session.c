@@ -121,6 +121,18 @@ static void writer_zero(void *ctx, uint32_t dest, size_t n)
         w->rc = rc;
 }
 
+/** Say the DHCP facts the session starts from; see session.h. */
+void session_say_dhcp(struct session *s)
+{
+    char mac[48], client[16], server[16];
+
+    dhcp_format_mac(s->dhcp.mac, s->dhcp.mac_len, ':', mac);
+    dhcp_format_ip(s->dhcp.client_ip, client);
+    dhcp_format_ip(s->dhcp.server_ip, server);
+    printf("%s: mac %s ip %s tftp %s root-path '%s'\n", s->face->prog, mac,
+           client, server, s->dhcp.has_root ? s->dhcp.root : "");
+}
+
 /* ------------------------------------------------------------ transfers */
 
 /**
@@ -144,17 +156,15 @@ static int xfer_size(void *ctx, uint32_t size)
     struct xfer *x = ctx;
     int rc;
 
-    if (x->sized && x->size && size != x->size)
+    /* Installed for sized files only (session_fetch): an unsized one
+     * (a config) is bounded by x->max as its data arrives. */
+    if (x->size && size != x->size)
         return x->inner_rc = -PE_CHANGED; /* between two tries */
-    if (!x->sized && size > x->max)
-        return -PE_RANGE; /* "larger than <max> bytes" before any data */
-    if (x->sized) {
-        x->size = size;
-        x->known = true;
-    }
+    x->size = size;
+    x->known = true;
     if (x->inner->size && (rc = x->inner->size(x->inner->ctx, size)) != 0)
         return x->inner_rc = rc;
-    if (x->sized && x->s->face->progress_start)
+    if (x->s->face->progress_start)
         x->s->face->progress_start(x->path, size);
     return 0;
 }

@@ -113,6 +113,9 @@ struct session {
  */
 int session_run(struct session *s);
 
+/** Print "<prog>: mac M ip I tftp T root-path 'R'" from s->dhcp. */
+void session_say_dhcp(struct session *s);
+
 /**
  * Ask @server for @path's size, retried as loader/retry.h says (once when
  * checking).  Returns 0 or the last try's rc, @ff saying what happened.

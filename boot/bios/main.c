@@ -87,16 +87,6 @@ static void __attribute__((noreturn)) halt(const char *fmt, ...)
         __asm__ volatile("cli; hlt");
 }
 
-/** An IPv4 address as text, in one of two rotating static buffers. */
-static const char *ip_str(uint32_t ip)
-{
-    static char buf[2][16];
-    static unsigned which;
-    char *b = buf[which++ & 1];
-    dhcp_format_ip(ip, b);
-    return b;
-}
-
 /* ------------------------------------------------------------ the heap */
 
 /** Find the low memory between .bss and the PXE stack for malloc, less
@@ -265,7 +255,6 @@ static int handoff_multiboot(struct session *s)
 static int boot_attempt(void)
 {
     struct session *s = &boot.s;
-    char mac[48];
     int rc;
 
     memset(&boot, 0, sizeof(boot));
@@ -277,10 +266,7 @@ static int boot_attempt(void)
 
     if ((rc = read_dhcp(s)) != 0)
         return rc;
-    dhcp_format_mac(s->dhcp.mac, s->dhcp.mac_len, ':', mac);
-    printf("pulsar: mac %s ip %s tftp %s root-path '%s'\n", mac,
-           ip_str(s->dhcp.client_ip), ip_str(s->dhcp.server_ip),
-           s->dhcp.has_root ? s->dhcp.root : "");
+    session_say_dhcp(s);
 
     boot.nmap = bios_e820(boot.map, E820_MAX);
     if ((rc = placer_setup(s)) != 0)

@@ -67,21 +67,10 @@ static void __attribute__((noreturn)) halt(const char *fmt, ...)
         efi_bs->Stall(1000000);
 }
 
-/** An IPv4 address as text, in one of two rotating static buffers. */
-static const char *ip_str(uint32_t ip)
-{
-    static char buf[2][16];
-    static unsigned which;
-    char *b = buf[which++ & 1];
-    dhcp_format_ip(ip, b);
-    return b;
-}
-
 /** Boot once; returns only on failure, with the reason printed. */
 static int boot_attempt(void)
 {
     struct session *s = &boot.s;
-    char mac[48];
     int rc;
 
     efi_stage_reset(&boot.s.placer); /* last attempt's pages back */
@@ -93,10 +82,7 @@ static int boot_attempt(void)
 
     if ((rc = efi_pxe_dhcp(&s->dhcp, s->msg, sizeof(s->msg))) != 0)
         return session_error(s, rc, "%s", s->msg);
-    dhcp_format_mac(s->dhcp.mac, s->dhcp.mac_len, ':', mac);
-    printf("pulsar: mac %s ip %s tftp %s root-path '%s'\n", mac,
-           ip_str(s->dhcp.client_ip), ip_str(s->dhcp.server_ip),
-           s->dhcp.has_root ? s->dhcp.root : "");
+    session_say_dhcp(s);
 
     if (!(boot.nmap = efi_e820(boot.map, EFI_MAP_MAX, NULL, s->msg,
                                sizeof(s->msg))))
