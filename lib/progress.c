@@ -95,3 +95,50 @@ const char *progress_summary(uint32_t bytes, uint32_t ticks, char *buf,
              r % 10);
     return buf;
 }
+
+/* ------------------------------------------------------------ display */
+
+void progress_display_start(struct progress_display *d, const char *name,
+                            uint32_t total)
+{
+    progress_start(&d->p, name, total, d->ticks());
+    d->on = 1;
+    d->drawn = 0;
+}
+
+void progress_display_update(struct progress_display *d, uint32_t done)
+{
+    char line[PROGRESS_WIDTH + 2];
+    uint32_t now;
+
+    if (!d->on || !progress_due(&d->p, now = d->ticks()))
+        return;
+    line[0] = '\r';
+    progress_line(&d->p, done, now, line + 1, sizeof(line) - 1);
+    d->write(line);
+    d->drawn = 1;
+}
+
+const char *progress_display_end(struct progress_display *d, uint32_t done)
+{
+    char blank[PROGRESS_WIDTH + 3];
+
+    progress_summary(done, progress_elapsed(&d->p, d->ticks()), d->summary,
+                     sizeof(d->summary));
+    if (d->drawn) {
+        blank[0] = '\r';
+        memset(blank + 1, ' ', PROGRESS_WIDTH);
+        blank[PROGRESS_WIDTH + 1] = '\r';
+        blank[PROGRESS_WIDTH + 2] = '\0';
+        d->write(blank);
+    }
+    d->on = d->drawn = 0;
+    return d->summary;
+}
+
+void progress_display_abort(struct progress_display *d)
+{
+    if (d->drawn)
+        d->write("\n");
+    d->on = d->drawn = 0;
+}

@@ -101,12 +101,18 @@ void console_putc(char c)
     vga_putc(c);
 }
 
+/** Print @s as printf does. */
+static void console_write(const char *s)
+{
+    while (*s)
+        console_putc(*s++);
+}
+
 int vprintf(const char *fmt, va_list ap)
 {
     char buf[512];
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    for (char *p = buf; *p; p++)
-        console_putc(*p);
+    console_write(buf);
     return n;
 }
 
@@ -121,57 +127,25 @@ int printf(const char *fmt, ...)
 
 /* ------------------------------------------------------------ progress */
 
-static struct progress prog;
-static int prog_on, prog_drawn;
 
-/** Print @s without the '\n' translation (the line is CR-updated). */
-static void console_puts_raw(const char *s)
-{
-    while (*s)
-        console_putc(*s++);
-}
+static struct progress_display prog = {.ticks = bios_ticks, .write = console_write};
 
 void console_progress_start(const char *name, uint32_t total)
 {
-    progress_start(&prog, name, total, bios_ticks());
-    prog_on = 1;
-    prog_drawn = 0;
+    progress_display_start(&prog, name, total);
 }
 
 void console_progress(uint32_t done)
 {
-    char line[PROGRESS_WIDTH + 1];
-    uint32_t now;
-
-    if (!prog_on || !progress_due(&prog, now = bios_ticks()))
-        return;
-    progress_line(&prog, done, now, line, sizeof(line));
-    console_putc('\r');
-    console_puts_raw(line);
-    prog_drawn = 1;
+    progress_display_update(&prog, done);
 }
 
 const char *console_progress_end(uint32_t done)
 {
-    static char summary[48];
-    char blank[PROGRESS_WIDTH + 1];
-
-    progress_summary(done, progress_elapsed(&prog, bios_ticks()), summary,
-                     sizeof(summary));
-    if (prog_drawn) {
-        memset(blank, ' ', PROGRESS_WIDTH);
-        blank[PROGRESS_WIDTH] = '\0';
-        console_putc('\r');
-        console_puts_raw(blank);
-        console_putc('\r');
-    }
-    prog_on = prog_drawn = 0;
-    return summary;
+    return progress_display_end(&prog, done);
 }
 
 void console_progress_abort(void)
 {
-    if (prog_drawn)
-        console_putc('\n');
-    prog_on = prog_drawn = 0;
+    progress_display_abort(&prog);
 }

@@ -147,9 +147,6 @@ int printf(const char *fmt, ...)
 
 /* ------------------------------------------------------------ progress */
 
-static struct progress prog;
-static int prog_on, prog_drawn;
-
 /** The clock in BIOS ticks, as lib/progress.c counts. */
 static uint32_t ticks(void)
 {
@@ -157,47 +154,24 @@ static uint32_t ticks(void)
                       PROGRESS_TICKS_PER_DAY);
 }
 
+static struct progress_display prog = {.ticks = ticks, .write = conout_write};
+
 void console_progress_start(const char *name, uint32_t total)
 {
-    progress_start(&prog, name, total, ticks());
-    prog_on = 1;
-    prog_drawn = 0;
+    progress_display_start(&prog, name, total);
 }
 
 void console_progress(uint32_t done)
 {
-    char line[PROGRESS_WIDTH + 2];
-    uint32_t now;
-
-    if (!prog_on || !progress_due(&prog, now = ticks()))
-        return;
-    line[0] = '\r';
-    progress_line(&prog, done, now, line + 1, sizeof(line) - 1);
-    conout_write(line);
-    prog_drawn = 1;
+    progress_display_update(&prog, done);
 }
 
 const char *console_progress_end(uint32_t done)
 {
-    static char summary[48];
-    char blank[PROGRESS_WIDTH + 3];
-
-    progress_summary(done, progress_elapsed(&prog, ticks()), summary,
-                     sizeof(summary));
-    if (prog_drawn) {
-        blank[0] = '\r';
-        memset(blank + 1, ' ', PROGRESS_WIDTH);
-        blank[PROGRESS_WIDTH + 1] = '\r';
-        blank[PROGRESS_WIDTH + 2] = '\0';
-        conout_write(blank);
-    }
-    prog_on = prog_drawn = 0;
-    return summary;
+    return progress_display_end(&prog, done);
 }
 
 void console_progress_abort(void)
 {
-    if (prog_drawn)
-        conout_write("\n");
-    prog_on = prog_drawn = 0;
+    progress_display_abort(&prog);
 }
