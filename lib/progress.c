@@ -1,5 +1,6 @@
 /* Transfer progress: pacing and text; see progress.h. */
 #include "lib/progress.h"
+#include "lib/console.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -101,6 +102,8 @@ const char *progress_summary(uint32_t bytes, uint32_t ticks, char *buf,
 void progress_display_start(struct progress_display *d, const char *name,
                             uint32_t total)
 {
+    if (!d->ticks || !d->write)
+        return; /* no console to show it on */
     progress_start(&d->p, name, total, d->ticks());
     d->on = 1;
     d->drawn = 0;
@@ -123,6 +126,8 @@ const char *progress_display_end(struct progress_display *d, uint32_t done)
 {
     char blank[PROGRESS_WIDTH + 3];
 
+    if (!d->ticks)
+        return "";
     progress_summary(done, progress_elapsed(&d->p, d->ticks()), d->summary,
                      sizeof(d->summary));
     if (d->drawn) {
@@ -141,4 +146,28 @@ void progress_display_abort(struct progress_display *d)
     if (d->drawn)
         d->write("\n");
     d->on = d->drawn = 0;
+}
+
+/* ------------------------------------------------- the faces' console */
+
+struct progress_display console_display;
+
+void console_progress_start(const char *name, uint32_t total)
+{
+    progress_display_start(&console_display, name, total);
+}
+
+void console_progress(uint32_t done)
+{
+    progress_display_update(&console_display, done);
+}
+
+const char *console_progress_end(uint32_t done)
+{
+    return progress_display_end(&console_display, done);
+}
+
+void console_progress_abort(void)
+{
+    progress_display_abort(&console_display);
 }

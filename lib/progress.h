@@ -80,4 +80,9 @@ void progress_display_update(struct progress_display *d, uint32_t done);
 const char *progress_display_end(struct progress_display *d, uint32_t done);
 /** The transfer failed: keep the last line drawn, end it. */
 void progress_display_abort(struct progress_display *d);
+
+/** The display behind lib/console.h's console_progress_*: the face sets
+ *  its clock and writer when its console starts (until then it shows
+ *  nothing). */
+extern struct progress_display console_display;
 #endif

@@ -85,12 +85,16 @@ static void vga_putc(char c)
     }
 }
 
+static void console_write(const char *s);
+
 void console_init(void)
 {
     serial_init();
     for (unsigned i = 0; i < VGA_ROWS * VGA_COLS; i++)
         VGA_TEXT[i] = VGA_ATTR | ' ';
     vga_row = vga_col = 0;
+    console_display.ticks = bios_ticks;
+    console_display.write = console_write;
 }
 
 void console_putc(char c)
@@ -125,27 +129,3 @@ int printf(const char *fmt, ...)
     return n;
 }
 
-/* ------------------------------------------------------------ progress */
-
-
-static struct progress_display prog = {.ticks = bios_ticks, .write = console_write};
-
-void console_progress_start(const char *name, uint32_t total)
-{
-    progress_display_start(&prog, name, total);
-}
-
-void console_progress(uint32_t done)
-{
-    progress_display_update(&prog, done);
-}
-
-const char *console_progress_end(uint32_t done)
-{
-    return progress_display_end(&prog, done);
-}
-
-void console_progress_abort(void)
-{
-    progress_display_abort(&prog);
-}

@@ -36,6 +36,9 @@ static inline uint8_t inb(uint16_t port)
     return v;
 }
 
+static uint32_t ticks(void);
+static void conout_write(const char *s);
+
 void efi_console_init(void)
 {
     uint64_t t0, t1;
@@ -46,6 +49,8 @@ void efi_console_init(void)
     if (t1 > t0 + 20)
         tsc_per_ms = (t1 - t0) / 20;
     tsc_start = rdtsc();
+    console_display.ticks = ticks;
+    console_display.write = conout_write;
 }
 
 uint64_t efi_ms(void)
@@ -145,33 +150,9 @@ int printf(const char *fmt, ...)
     return n;
 }
 
-/* ------------------------------------------------------------ progress */
-
 /** The clock in BIOS ticks, as lib/progress.c counts. */
 static uint32_t ticks(void)
 {
     return (uint32_t)(efi_ms() * PROGRESS_TICKS_PER_KSEC / 1000000 %
                       PROGRESS_TICKS_PER_DAY);
-}
-
-static struct progress_display prog = {.ticks = ticks, .write = conout_write};
-
-void console_progress_start(const char *name, uint32_t total)
-{
-    progress_display_start(&prog, name, total);
-}
-
-void console_progress(uint32_t done)
-{
-    progress_display_update(&prog, done);
-}
-
-const char *console_progress_end(uint32_t done)
-{
-    return progress_display_end(&prog, done);
-}
-
-void console_progress_abort(void)
-{
-    progress_display_abort(&prog);
 }
