@@ -268,9 +268,9 @@ static const struct file_source *source_for(struct session *s,
         return s->face->files;
     ff->no_client = !s->face->http;
     if (ff->no_client)
-        snprintf(ff->detail, sizeof(ff->detail), "%s has no HTTP client on "
-                 "this firmware; name the file by TFTP path",
-                 s->face->prog);
+        snprintf(ff->detail, sizeof(ff->detail), "%s; name the file by its "
+                 "TFTP path", s->face->uefi ? "pulsar.efi cannot fetch over "
+                 "HTTP yet" : "no HTTP client here");
     return s->face->http;
 }
 
