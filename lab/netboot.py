@@ -87,7 +87,7 @@ class Options:
                  next_server=None, tftp2=None, timeout=None,
                  stop=STOP_DEFAULT, serial=None, echo=True, workdir=None,
                  accel="tcg", qemu_args=(), ra=True, tftp2_routed=False,
-                 http=None, http_cut=()):
+                 http=None, http_cut=(), dhcp_options=()):
         self.tftp_dir = os.path.abspath(tftp_dir)
         self.server = server
         self.nic = nic
@@ -109,6 +109,7 @@ class Options:
         self.ra = ra
         self.http = os.path.abspath(http) if http else None
         self.http_cut = list(http_cut)
+        self.dhcp_options = list(dhcp_options)
 
     def check(self):
         """Raise SetupError for options that cannot work together."""
@@ -121,6 +122,13 @@ class Options:
         if self.http and not os.path.isdir(self.http):
             raise SetupError("--http directory %s does not exist"
                              % self.http)
+        if self.dhcp_options and self.server != "dnsmasq":
+            raise SetupError("--dhcp-option needs --server dnsmasq")
+        for opt in self.dhcp_options:
+            if not re.fullmatch(r"\d{1,3},[^,\"\x00-\x1f]+", opt):
+                raise SetupError("--dhcp-option %r is not CODE,VALUE (no "
+                                 "comma, quote or control character in "
+                                 "the value)" % opt)
         if self.http_cut and not self.http:
             raise SetupError("--http-cut needs --http")
         if self.tftp2 and not os.path.isdir(self.tftp2):
@@ -215,7 +223,8 @@ def server_plan(o, work):
             "--dhcp-boot=%s,,%s" % (o.bootfile, o.tftp_ip),
             "--enable-tftp", "--tftp-root=" + o.tftp_dir,
             *(["--dhcp-option=option:root-path,%s" % o.root_path]
-              if o.root_path is not None else [])),
+              if o.root_path is not None else []),
+            *["--dhcp-option-force=" + opt for opt in o.dhcp_options]),
             [(None, 67), (o.tftp_ip, 69)]))
     elif o.server == "isc+proxy":
         conf = servers.dhcpd_conf(NET, o.mac, GUEST_IP, None, None)
@@ -379,6 +388,10 @@ def main(argv=None):
                     default=[], help="serve --http with lab.httpcut instead, "
                     "resetting the first N (1) connections for NAME after "
                     "BYTES bytes of its body (repeatable)")
+    ap.add_argument("--dhcp-option", metavar="CODE,VALUE", action="append",
+                    default=[], help="one more DHCP option dnsmasq sends "
+                    "whether asked or not, e.g. 210,http://%s/nova/ "
+                    "(repeatable)" % DHCP_IP)
     ap.add_argument("--timeout", type=float, help="stop after S seconds")
     ap.add_argument("--stop", default=STOP_DEFAULT, metavar="TEXT",
                     help="stop when the console shows TEXT (default %r; "
@@ -403,7 +416,7 @@ def main(argv=None):
                 serial=a.serial, echo=not a.quiet, workdir=a.workdir,
                 accel=a.accel, qemu_args=a.qemu_arg, ra=not a.no_ra,
                 tftp2_routed=a.tftp2_routed, http=a.http,
-                http_cut=a.http_cut)
+                http_cut=a.http_cut, dhcp_options=a.dhcp_option)
 
     def ready(name):
         where = "namespace %s" % name if name else "QEMU user networking"
