@@ -8,6 +8,15 @@ session, so the cases are the BIOS ones with a UEFI machine around them.
   UEFI's map has them (ACPI NVS at 8 MiB ends the RAM at 1 MiB there).
 - efi-elf64, efi-aout: the ELF64 and a.out kludge builds of the test
   kernel, as mb-elf64 and mb-aout check them on BIOS.
+- efi-video: the test kernel build that asks for 800x600x32 (header
+  flag bit 2): pulsar.efi sets that GOP mode and the kernel gets flags
+  bit 12 and no VBE (bit 11): the fields match the mode QEMU's std VGA is
+  really in (its DISPI registers), the framebuffer lies inside the
+  adapter's PCI BAR 0, the pitch is width * 4, and Pulsar's `video: GOP
+  mode` line names what the kernel got.
+- efi-video-closest: the build asking for 1234x567x32, which OVMF does
+  not offer: the closest mode is set, Pulsar says so, and the kernel's
+  fields, the adapter and Pulsar's line agree.
 - efi-retry: a module is missing at first; pulsar.efi refuses, waits and
   starts over (everything the first attempt staged freed), and once the
   file is there the second attempt boots: all checks, three modules.
@@ -25,11 +34,17 @@ session, so the cases are the BIOS ones with a UEFI machine around them.
   on without sizes yet, and says so, naming the call and the status
   (issue 17 asks for another way to the size: then this case changes).
 
+Every boot case also checks GNU Mach's boot heap: nothing but the
+kernel lies in [1 MiB, 1 MiB + mem_upper) (no module, no section header
+table or section, no part of the multiboot info: the kernel's `TK at_*`
+lines).
+
 OVMF needs about 8-9 s of TCG to reach the boot file; the timeouts are
 the runner's doubled.
 """
 
 import os
+import re
 import threading
 import time
 
@@ -97,8 +112,10 @@ class EfiBootCase(EfiCase):
 
     def __init__(self, opts, name, kernel_fn=None, span_fn=None,
                  flags=None, values=None, markers=(), console=(),
-                 echo=False):
+                 echo=False, keys=(), check_fn=None):
         super().__init__(opts)
+        self.keys = keys
+        self.check_fn = check_fn
         self.name = name
         self.echo = echo
         self.kernel_fn = kernel_fn or (lambda c: c.kernel())
@@ -125,6 +142,7 @@ class EfiBootCase(EfiCase):
             "kernel_span": self.span_fn(self),
             "required_flags": self.flags,
             "upper_near_top": False,
+            "mach_heap_clear": True,
         }
         rc, text, secs, ended = self.boot(tmp, root, echo=self.echo)
         self.log_text = text
@@ -157,8 +175,43 @@ class EfiBootCase(EfiCase):
                       % (key, got, want_value))
         for word in self.want_markers:
             ck.expect(word in rep["markers"], "no `TK %s`" % word)
+        for key in self.keys:
+            ck.expect(key in rep["values"], "no `TK %s=` line" % key)
+        if self.check_fn:
+            self.check_fn(ck, rep, lines)
         ck.done()
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
+GOP_LINE = re.compile(r"pulsar: video: GOP mode \d+, (\d+)x(\d+)x(\d+), "
+                      r"framebuffer at ([0-9a-f]+)")
+
+
+def check_gop_line(ck, rep, lines, closest):
+    """Pulsar's `video: GOP mode` line names the mode the kernel got (and,
+    with @closest, says it is only the closest to the wish); the test
+    kernel has already checked that the adapter is in that mode."""
+    got = [GOP_LINE.search(ln) for ln in lines]
+    got = [m for m in got if m]
+    if not ck.expect(len(got) == 1, "%d `video: GOP mode` lines, expected 1"
+                     % len(got)):
+        return
+    w, h, bpp, addr = got[0].groups()
+    vals = rep["values"]
+    ck.expect((vals.get("fb_width"), vals.get("fb_height"),
+               vals.get("fb_bpp")) == (w, h, bpp),
+              "TK fb %sx%sx%s, Pulsar said %sx%sx%s"
+              % (vals.get("fb_width"), vals.get("fb_height"),
+                 vals.get("fb_bpp"), w, h, bpp))
+    ck.expect(vals.get("fb_addr") == "0x%016x" % int(addr, 16),
+              "TK fb_addr=%s, Pulsar said %s" % (vals.get("fb_addr"), addr))
+    ck.expect(("the closest to what the kernel asks" in got[0].string)
+              == closest, "the GOP line %s `the closest`"
+              % ("lacks" if closest else "has"))
+    if vals.get("fb_bpp") == "32" and vals.get("fb_width"):
+        ck.expect(vals.get("fb_pitch") == str(4 * int(vals["fb_width"])),
+                  "fb_pitch=%s, expected width * 4 = %d"
+                  % (vals.get("fb_pitch"), 4 * int(vals["fb_width"])))
 
 
 class EfiRetryCase(EfiCase):
@@ -218,6 +271,7 @@ class EfiRetryCase(EfiCase):
             "kernel_span": elf_span(self.kernel()),
             "required_flags": EFI_FLAGS,
             "upper_near_top": False,
+            "mach_heap_clear": True,
         }
         lines = [ln.rstrip("\r").split("\r")[-1] for ln in text.split("\n")]
         ck = Checker()
@@ -269,6 +323,7 @@ class EfiBigModuleCase(EfiCase):
             "kernel_span": elf_span(self.kernel()),
             "required_flags": EFI_FLAGS,
             "upper_near_top": False,
+            "mach_heap_clear": True,
             "mem_mib": self.mem,
         }
         rc, text, secs, ended = self.boot(tmp, root, {"mem": self.mem},
@@ -351,6 +406,25 @@ def cases(opts):
                     flags=[b for b in EFI_FLAGS if b != 5],
                     markers=["no_syms"],
                     console=["multiboot a.out kludge, 00100000-"]),
+        # Video through GOP: bit 12 with the mode set, no VBE (bit 11).
+        EfiBootCase(opts, "efi-video",
+                    lambda c: read(variant(c.opts, "testkernel-video.elf")),
+                    flags=EFI_FLAGS + [12], markers=["no_vbe"],
+                    values={"fb_type": "1", "fb_width": "800",
+                            "fb_height": "600", "fb_bpp": "32",
+                            "fb_color": "16,8,8,8,0,8",
+                            "dispi_enabled": "1",
+                            "dispi_mode": "800x600x32"},
+                    keys=["fb_bar"],
+                    check_fn=lambda ck, rep, lines:
+                    check_gop_line(ck, rep, lines, False)),
+        EfiBootCase(opts, "efi-video-closest",
+                    lambda c: read(variant(c.opts, "testkernel-novideo.elf")),
+                    flags=EFI_FLAGS + [12], markers=["no_vbe"],
+                    values={"fb_type": "1", "dispi_enabled": "1"},
+                    keys=["fb_bar"],
+                    check_fn=lambda ck, rep, lines:
+                    check_gop_line(ck, rep, lines, True)),
         EfiRetryCase(opts),
         EfiBigModuleCase(opts),
         EfiErrorCase(opts, "efi-missing-file", missing_file_error),

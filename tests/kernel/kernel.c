@@ -722,6 +722,16 @@ static void check_layout(const volatile struct mbi *mbi, uint32_t info,
                                  (int)i);
     }
 
+    /* Where each lies, for the harness (GNU Mach's boot heap check). */
+    for (unsigned i = 0; i < n; i++) {
+        if (loader[i].idx < 0)
+            tk_line("at_%s=%x-%x", loader[i].what, (uint32_t)loader[i].start,
+                    (uint32_t)loader[i].end);
+        else
+            tk_line("at_%s_%u=%x-%x", loader[i].what,
+                    (uint32_t)loader[i].idx, (uint32_t)loader[i].start,
+                    (uint32_t)loader[i].end);
+    }
     for (unsigned i = 0; i < n; i++)
         check_no_overlap(&loader[i], &kernel);
     for (uint32_t i = 0; i < nmods; i++) {
