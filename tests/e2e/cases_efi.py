@@ -29,6 +29,10 @@ session, so the cases are the BIOS ones with a UEFI machine around them.
   The kernel sees it byte for byte (its CRC-32).
 - efi-missing-file: a missing module is refused with the same error as on
   BIOS (Mtftp's TFTP error 1 is "not found"), and Pulsar starts over.
+- efi-bad-config-nul, efi-bad-elf-entry, efi-bad-elf-truncated: rows of
+  the malformed-input table (tests/malformed/gen.py; all of its config
+  and kernel rows run on pulsar.efi's face on the host, make check):
+  pulsar.efi prints the table's message and starts over.
 - efi-ipxe-no-size: on iPXE's EFI stack (QEMU's e1000 ROM) the PXE Base
   Code answers GET_FILE_SIZE with EFI_UNSUPPORTED; pulsar.efi cannot go
   on without sizes yet, and says so, naming the call and the status
@@ -51,6 +55,7 @@ import time
 from lab import qemu
 
 from lab.images import aout_span, random_bytes
+from tests.malformed import gen
 
 from .harness import (CONFIG_NAME, DEMO_CONFIG, TFTP_SERVER, BOOT_FAILED,
                       Case, CheckFailed, Checker, check_boot, check_error,
@@ -375,6 +380,55 @@ class EfiErrorCase(EfiCase):
         return {"secs": secs, "rc": rc}
 
 
+class EfiMalformedCase(EfiCase):
+    """A row of the malformed-input table (tests/malformed/gen.py) booted
+    through pulsar.efi: the config (a `config` row) or demo/kernel.elf (an
+    `elf` row, exec on config line 3 as in the table) is the row's input;
+    pulsar.efi must print the row's message (its pulsar.efi words where
+    they differ) and start over: the next attempt's DHCP line shows."""
+
+    AGAIN = "pulsar: starting over (attempt 2)"
+
+    def __init__(self, opts, name, kind, row):
+        super().__init__(opts)
+        self.name = name
+        self.row = [c for c in gen.all_cases()
+                    if (c.kind, c.name) == (kind, row)][0]
+
+    def run(self, tmp):
+        c = self.row
+        files = {"demo/module1.bin": demo_modules()["module1.bin"]}
+        if c.kind == "config":
+            config = c.data.decode("latin-1")
+            files.update((k, v.encode()) for k, v in c.files.items())
+        else:
+            config = "root demo\n\nexec kernel.elf\n"
+            files["demo/kernel.elf"] = c.data
+        root = self.write_efi_tftp(tmp, "", files)
+        with open(os.path.join(root, CONFIG_NAME), "wb") as f:
+            f.write(config.encode("latin-1"))
+        rc, text, secs, ended = self.boot(tmp, root,
+                                          stop_marker=self.AGAIN)
+        self.log_text = text
+        if ended == "timeout":
+            raise CheckFailed(["timed out after %d s without `%s`"
+                               % (2 * self.opts.timeout, self.AGAIN)])
+        want = "pulsar: error: " + (c.efi or c.expect).replace(
+            "config-test", CONFIG_NAME)
+        check_error(text, [("%r" % want, lambda ln: ln.endswith(want))])
+        lines = [ln.rstrip("\r").split("\r")[-1] for ln in text.split("\n")]
+        ck = Checker()
+        after = lines[[i for i, ln in enumerate(lines)
+                       if want in ln][0]:]
+        ck.expect(any(ln.startswith(BOOT_FAILED + " (attempt 1)")
+                      for ln in after), "no `%s (attempt 1)` after the "
+                  "error" % BOOT_FAILED)
+        ck.expect(sum(ln.startswith(MAC_LINE) for ln in lines) == 2,
+                  "not two DHCP lines: the second attempt did not start")
+        ck.done()
+        return {"secs": secs, "rc": rc}
+
+
 def missing_file_error(config):
     """The BIOS build's words for `load nothere.bin`."""
     line = [it for it in config_items(config)
@@ -428,6 +482,10 @@ def cases(opts):
         EfiRetryCase(opts),
         EfiBigModuleCase(opts),
         EfiErrorCase(opts, "efi-missing-file", missing_file_error),
+        EfiMalformedCase(opts, "efi-bad-config-nul", "config", "nul-byte"),
+        EfiMalformedCase(opts, "efi-bad-elf-entry", "elf", "entry-outside"),
+        EfiMalformedCase(opts, "efi-bad-elf-truncated", "elf",
+                         "truncated-data"),
         EfiErrorCase(opts, "efi-ipxe-no-size", ipxe_no_size_error,
                      qemu_kw={"nic": "e1000", "romfile": None}),
     ]
