@@ -746,6 +746,28 @@ static void check_layout(const volatile struct mbi *mbi, uint32_t info,
                  (uint32_t)kernel.end);
 }
 
+#ifdef TK_BIG_BSS
+/* The big-bss build (kernel.mk): a bss the loader must zero, all of it. */
+static volatile uint32_t tk_big_bss[TK_BIG_BSS / 4];
+
+/** Report the big bss's size and check that every byte of it is 0. */
+static void check_big_bss(void)
+{
+    uint32_t bad = 0;
+
+    for (uint32_t i = 0; i < TK_BIG_BSS / 4; i++)
+        bad |= tk_big_bss[i];
+    tk_line("big_bss=%u", (uint32_t)TK_BIG_BSS);
+    if (bad)
+        tk_error("big_bss: not all zero");
+}
+#else
+/** Only the big-bss build has one. */
+static void check_big_bss(void)
+{
+}
+#endif
+
 /** Check the machine state the spec promises at entry (section 3.2). */
 static void check_machine_state(void)
 {
@@ -858,6 +880,7 @@ void tk_main(uint32_t magic, uint32_t info)
                                    (uint32_t)(_tk_text_end - _tk_start)));
     if (magic == MB_BOOT_MAGIC && info)
         check_layout(mbi, info, have_mmap, mods, nmods);
+    check_big_bss();
     check_machine_state();
 
     tk_line("end status=%s", error_count ? "fail" : "ok");
