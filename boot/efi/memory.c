@@ -169,6 +169,8 @@ static void *alloc_in_place(uint64_t start, uint64_t end)
 static struct stage stages[STAGE_MAX];
 static unsigned nstages;
 static struct placer *stage_placer;
+/** The claim that could not be staged this attempt (said once). */
+static uint64_t unstaged_start, unstaged_end;
 
 void efi_stage_reset(struct placer *p)
 {
@@ -177,6 +179,7 @@ void efi_stage_reset(struct placer *p)
         efi_bs->FreePages(allocs[nallocs].addr, allocs[nallocs].pages);
     }
     nstages = 0;
+    unstaged_start = unstaged_end = 0;
     stage_placer = p;
 }
 
@@ -281,11 +284,16 @@ void *efi_guest(uint32_t dest, size_t n)
         return st->buf + (dest - st->start);
     if (!stage_placer || !(claim = claim_of(dest, n)))
         return NULL;
-    /* A claim staged in pieces: the session writes page by page. */
+    /* A claim staged in pieces: the session writes page by page.  One
+     * that could not be staged is not tried (and said) again. */
     for (unsigned i = 0; i < nstages; i++)
         if (stages[i].start >= claim->start && stages[i].end <= claim->end)
             return NULL;
+    if (claim->start == unstaged_start && claim->end == unstaged_end)
+        return NULL;
     if (!stage_claim(claim)) {
+        unstaged_start = claim->start;
+        unstaged_end = claim->end;
         /* The session goes on to call this a refused write: say why. */
         printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
                "(AllocatePages)\n", (unsigned long long)claim->start,
