@@ -37,6 +37,21 @@ int plan_placer_init(struct placer *p, const struct e820_entry *map,
     return 0;
 }
 
+/** Build the placer for pulsar.efi; see plan.h. */
+int plan_efi_placer_init(struct placer *p, const struct e820_entry *map,
+                         unsigned n)
+{
+    uint32_t lower, upper;
+    int rc;
+
+    if ((rc = place_init(p, map, n)) != 0)
+        return rc;
+    place_mem_info(map, n, &lower, &upper);
+    place_keep_clear(p, PLAN_GNU_MACH_HEAP,
+                     PLAN_GNU_MACH_HEAP + (uint64_t)upper * 1024);
+    return 0;
+}
+
 /** The directive of @it; see plan.h. */
 const char *plan_verb(const struct cfg_item *it)
 {

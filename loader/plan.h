@@ -46,6 +46,21 @@ uint32_t plan_heap_end(uint32_t low_end);
 int plan_placer_init(struct placer *p, const struct e820_entry *map,
                      unsigned n, uint32_t low_end);
 
+/** Where GNU Mach's boot heap starts: it runs to 1 MiB + mem_upper. */
+#define PLAN_GNU_MACH_HEAP 0x100000u
+
+/**
+ * Build the placer for pulsar.efi from the EFI memory map (@map as
+ * loader/efimap.h converts it): nothing low is Pulsar's or a PXE stack's,
+ * so the map alone, and what the placer picks (modules, section headers)
+ * keeps clear of [1 MiB, 1 MiB + mem_upper) unless nothing else fits:
+ * GNU Mach takes that range as its boot heap (on OVMF mem_upper is only
+ * about 7 MiB, ACPI NVS sits at 8 MiB, so Mach's heap and the modules
+ * that follow the kernel would meet).  Returns 0, -PE_NORAM or -PE_NOMEM.
+ */
+int plan_efi_placer_init(struct placer *p, const struct e820_entry *map,
+                         unsigned n);
+
 /** The directive that asked for @it: "exec", "load" or "chld". */
 const char *plan_verb(const struct cfg_item *it);
 

@@ -66,35 +66,60 @@ static int guest_refused(struct session *s, uint32_t dest, size_t n)
                          "file", (unsigned)n, dest);
 }
 
+/**
+ * Copy @src (NULL: zeros) into guest memory at @dest for @owner: through
+ * one pointer when the face has the range in one piece, else page by
+ * page (a face may stage a big claim in several buffers: boot/efi/).
+ */
+static int guest_put(struct session *s, const void *owner, uint32_t dest,
+                     const uint8_t *src, size_t n)
+{
+    uint8_t *p;
+
+    if (n == 0)
+        return 0;
+    if ((p = session_guest_ptr(s, owner, dest, n))) {
+        /* A source that wrote the bytes in place (file_sink.whole) hands
+         * them back where they are: checked above, nothing to copy. */
+        if (!src)
+            memset(p, 0, n);
+        else if (p != src)
+            memmove(p, src, n);
+        return 0;
+    }
+    if (!s->face->guest || !place_owned(&s->placer, owner, dest, n))
+        return guest_refused(s, dest, n);
+    while (n) {
+        size_t k = PLAN_PAGE - (dest & (PLAN_PAGE - 1));
+
+        if (k > n)
+            k = n;
+        if (!(p = s->face->guest(dest, k)))
+            return guest_refused(s, dest, k);
+        if (src) {
+            memmove(p, src, k);
+            src += k;
+        } else {
+            memset(p, 0, k);
+        }
+        dest += (uint32_t)k;
+        n -= k;
+    }
+    return 0;
+}
+
 /** Copy into guest memory; see session.h. */
 int session_guest_write(struct session *s, const void *owner, uint32_t dest,
                         const void *src, size_t n)
 {
-    void *p;
-
-    if (n == 0)
-        return 0;
-    if (!(p = session_guest_ptr(s, owner, dest, n)))
-        return guest_refused(s, dest, n);
-    /* A source that wrote the bytes in place (file_sink.whole) hands them
-     * back where they are: checked above, nothing to copy. */
-    if (p != src)
-        memmove(p, src, n);
-    return 0;
+    return guest_put(s, owner, dest, src, n);
 }
 
 /** Zero guest memory; see session.h. */
 int session_guest_zero(struct session *s, const void *owner, uint32_t dest,
                        size_t n)
 {
-    void *p;
-
-    if (n == 0)
-        return 0;
-    if (!(p = session_guest_ptr(s, owner, dest, n)))
-        return guest_refused(s, dest, n);
-    memset(p, 0, n);
-    return 0;
+    return guest_put(s, owner, dest, NULL, n);
 }
 
 /** The writer kload and image_feed call: the session and the owner. */

@@ -421,7 +421,8 @@ int main(int argc, char **argv)
 
     /* On UEFI nothing low is Pulsar's or the PXE stack's: the map alone. */
     if (face.uefi)
-        rc = place_init(&c.placer, map, typical_efi_map(map, 8, mem_mib));
+        rc = plan_efi_placer_init(&c.placer, map,
+                                  typical_efi_map(map, 8, mem_mib));
     else
         rc = plan_placer_init(&c.placer, map, typical_map(map, mem_mib),
                               c.low_end);

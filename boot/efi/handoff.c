@@ -1,5 +1,7 @@
 /*
  * The multiboot hand-off on UEFI, "describe, then do":
+ *   0. a kernel that asks for video gets the GOP mode closest to its
+ *      wishes (boot/efi/video.c), before the map is read for the info;
  *   1. allocate below 4 GiB, clear of every claim: the multiboot info,
  *      the hand-off block (GDT, move list, stack) and the trampoline's
  *      code pages (EfiLoaderCode, written once before they run);
@@ -99,6 +101,7 @@ static int moves_check(struct session *s, struct tramp_block *ho,
 int efi_handoff_multiboot(struct session *s, const char *loader_name)
 {
     static struct e820_entry map[EFI_MAP_MAX];
+    static struct mbi_video video;
     const struct image_plan *plan = &s->kernel->plan;
     size_t tramp_len = (size_t)(efi_tramp_end - efi_tramp_start);
     struct mbi_input in;
@@ -122,6 +125,10 @@ int efi_handoff_multiboot(struct session *s, const char *loader_name)
     in.mods = s->mods;
     in.nmods = s->nmods;
     in.loader_name = loader_name;
+    /* 0. Video (a refusal is printed; the kernel then gets no fields). */
+    efi_video_prepare(&plan->mb, &video);
+    if (video.has_fb)
+        in.video = &video;
 
     /* 1. Memory of its own for everything the trampoline touches; the
      * info sized from the map as it is now, with a page to spare for

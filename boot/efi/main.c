@@ -87,7 +87,7 @@ static int boot_attempt(void)
     if (!(boot.nmap = efi_e820(boot.map, EFI_MAP_MAX, NULL, s->msg,
                                sizeof(s->msg))))
         return session_error(s, -PE_NORAM, "%s", s->msg);
-    if ((rc = place_init(&s->placer, boot.map, boot.nmap)) != 0)
+    if ((rc = plan_efi_placer_init(&s->placer, boot.map, boot.nmap)) != 0)
         return session_error(s, rc, "the EFI memory map shows no usable "
                              "RAM (%s)", pulsar_strerror(rc));
     if ((rc = efi_reserve_own(&s->placer)) != 0)

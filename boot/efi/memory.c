@@ -8,7 +8,9 @@
  * pages when the firmware has them free now (AllocateAddress: staged in
  * place, nothing to move, no second copy of the file), else pages below
  * 4 GiB that overlap no claim, reserved in the placer so that no later
- * claim lands on them.  The trampoline moves each of those into place
+ * claim lands on them; a claim that fits neither way is staged in 1 MiB
+ * pieces, each in place or elsewhere, and the session's writer then
+ * goes page by page (efi_guest gives no pointer across two pieces).  The trampoline moves each of those into place
  * after ExitBootServices (boot/efi/handoff.c).
  */
 #include "boot/efi/uefi.h"
@@ -20,6 +22,8 @@
 
 #define PAGE 4096u
 #define PAGES(n) (((UINTN)(n) + PAGE - 1) / PAGE)
+/** The largest piece of a claim staged in pieces (stage_pieces). */
+#define PIECE 0x100000u
 /** Tries to get a staging buffer that overlaps no claim. */
 #define ALLOC_TRIES 8
 
@@ -165,6 +169,8 @@ static void *alloc_in_place(uint64_t start, uint64_t end)
 static struct stage stages[STAGE_MAX];
 static unsigned nstages;
 static struct placer *stage_placer;
+/** The claim that could not be staged this attempt (said once). */
+static uint64_t unstaged_start, unstaged_end;
 
 void efi_stage_reset(struct placer *p)
 {
@@ -173,6 +179,7 @@ void efi_stage_reset(struct placer *p)
         efi_bs->FreePages(allocs[nallocs].addr, allocs[nallocs].pages);
     }
     nstages = 0;
+    unstaged_start = unstaged_end = 0;
     stage_placer = p;
 }
 
@@ -195,31 +202,103 @@ static const struct mem_range *claim_of(uint64_t dest, uint64_t n)
     return NULL;
 }
 
+/** The stage holding [dest, dest+n) whole, or NULL. */
+static struct stage *stage_at(uint64_t dest, uint64_t n)
+{
+    for (unsigned i = 0; i < nstages; i++)
+        if (stages[i].start <= dest && dest + n <= stages[i].end)
+            return &stages[i];
+    return NULL;
+}
+
+/** Record [start, end) of @claim as staged at @buf; false when full. */
+static bool stage_add(const struct mem_range *claim, uint64_t start,
+                      uint64_t end, uint8_t *buf)
+{
+    if (nstages == STAGE_MAX)
+        return false;
+    stages[nstages].start = start;
+    stages[nstages].end = end;
+    stages[nstages].owner = claim->owner;
+    stages[nstages++].buf = buf;
+    return true;
+}
+
+/**
+ * Stage @claim in pieces of at most PIECE bytes (cut at PIECE-aligned
+ * addresses, so inside the claim every cut is on a page): first each
+ * piece whose own pages the firmware has free now, in place, then the
+ * rest in pages elsewhere.  For a claim too big for one buffer, while
+ * boot services still hold part of it (OVMF keeps 12 MiB at 9 MiB).
+ * False when some piece got no memory.
+ */
+static bool stage_pieces(const struct mem_range *claim)
+{
+    unsigned first = nstages;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t a = claim->start, b; a < claim->end; a = b) {
+            uint8_t *buf;
+
+            b = (a & ~(uint64_t)(PIECE - 1)) + PIECE;
+            if (b > claim->end)
+                b = claim->end;
+            if (stage_at(a, b - a))
+                continue; /* staged in the first pass */
+            buf = pass == 0 ? alloc_in_place(a, b)
+                            : efi_alloc_low(stage_placer, PAGES(b - a),
+                                            EfiLoaderData, "staging buffer");
+            if (buf && !stage_add(claim, a, b, buf))
+                buf = NULL;
+            if (!buf && pass == 1) {
+                nstages = first; /* its pages go back at the next reset */
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/**
+ * Stage @claim: in its own pages when the firmware has them all free
+ * now, else in one buffer elsewhere, else in pieces (stage_pieces).
+ */
+static bool stage_claim(const struct mem_range *claim)
+{
+    uint8_t *buf = alloc_in_place(claim->start, claim->end);
+
+    if (!buf)
+        buf = efi_alloc_low(stage_placer, PAGES(claim->end - claim->start),
+                            EfiLoaderData, "staging buffer");
+    if (buf)
+        return stage_add(claim, claim->start, claim->end, buf);
+    return stage_pieces(claim);
+}
+
 void *efi_guest(uint32_t dest, size_t n)
 {
     const struct mem_range *claim;
-    struct stage *st;
+    struct stage *st = stage_at(dest, n);
 
-    for (unsigned i = 0; i < nstages; i++)
-        if (stages[i].start <= dest && dest + n <= stages[i].end)
-            return stages[i].buf + (dest - stages[i].start);
-    if (!stage_placer || nstages == STAGE_MAX ||
-        !(claim = claim_of(dest, n)))
+    if (st)
+        return st->buf + (dest - st->start);
+    if (!stage_placer || !(claim = claim_of(dest, n)))
         return NULL;
-    st = &stages[nstages];
-    st->start = claim->start;
-    st->end = claim->end;
-    if (!(st->buf = alloc_in_place(claim->start, claim->end)) &&
-        !(st->buf = efi_alloc_low(stage_placer,
-                                  PAGES(claim->end - claim->start),
-                                  EfiLoaderData, "staging buffer"))) {
+    /* A claim staged in pieces: the session writes page by page.  One
+     * that could not be staged is not tried (and said) again. */
+    for (unsigned i = 0; i < nstages; i++)
+        if (stages[i].start >= claim->start && stages[i].end <= claim->end)
+            return NULL;
+    if (claim->start == unstaged_start && claim->end == unstaged_end)
+        return NULL;
+    if (!stage_claim(claim)) {
+        unstaged_start = claim->start;
+        unstaged_end = claim->end;
         /* The session goes on to call this a refused write: say why. */
         printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
                "(AllocatePages)\n", (unsigned long long)claim->start,
                (unsigned long long)claim->end - 1);
         return NULL;
     }
-    st->owner = claim->owner;
-    nstages++;
-    return st->buf + (dest - st->start);
+    return (st = stage_at(dest, n)) ? st->buf + (dest - st->start) : NULL;
 }

@@ -79,6 +79,17 @@ void efi_stage_reset(struct placer *p);
 /** The session's face->guest: staging for every claimed range. */
 void *efi_guest(uint32_t dest, size_t n);
 
+/* ------------------------------------------------ video (video.c) */
+
+/**
+ * For a kernel that asks for video (@mb: header flag bit 2): set the GOP
+ * mode closest to its wishes (or keep the one set) and fill @v's
+ * framebuffer fields; @v is cleared first, so without a wish, a GOP or a
+ * framebuffer the kernel gets no video fields.  The reason is printed;
+ * returns 0 or a negative pulsar_err (not fatal: the boot goes on).
+ */
+int efi_video_prepare(const struct mb_header *mb, struct mbi_video *v);
+
 /**
  * Build the multiboot information for the kernel the session staged,
  * exit boot services, move every staged range into place and start the
