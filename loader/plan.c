@@ -170,6 +170,22 @@ int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
                       "bzImage unpack area (init_size)", err, len);
 }
 
+/** Plan and claim a bzImage for its EFI stub; see plan.h. */
+int plan_linux_efi_stub(struct placer *p, const struct cfg_item *it,
+                        const uint8_t *prefix, size_t have, uint32_t size,
+                        struct linux_plan *lp, struct image_plan *plan,
+                        char *err, size_t len)
+{
+    size_t n = plan_prefix(err, len, it);
+    int rc;
+
+    if ((rc = linux_plan_efi_stub(prefix, have, size, it->args, p, lp, plan,
+                                  err + n, len - n)) != 0)
+        return rc;
+    return plan_claim(p, it, plan->seg[0].dest, plan->seg[0].memsz,
+                      "bzImage for its EFI stub", err, len);
+}
+
 /** Refuse a `load` after a Linux `exec`; see plan.h. */
 int plan_initrd_order(const struct cfg *cfg, char *err, size_t len)
 {

@@ -26,15 +26,27 @@
 /* ------------------------------------------------------- the memory map */
 
 static UINT8 map_buf[48 * 1024];
+/** What the last read_map left in map_buf (the raw map for Linux). */
+static struct efi_raw_map last_map = { map_buf, 0, 0, 0 };
 
 /** Read the firmware's map into map_buf; see uefi.h for efi_e820. */
 static EFI_STATUS read_map(UINTN *size, UINTN *key, UINTN *desc_size)
 {
-    UINT32 version;
+    UINT32 version = 0;
+    EFI_STATUS st;
 
     *size = sizeof(map_buf);
-    return efi_bs->GetMemoryMap(size, (EFI_MEMORY_DESCRIPTOR *)map_buf, key,
-                                desc_size, &version);
+    st = efi_bs->GetMemoryMap(size, (EFI_MEMORY_DESCRIPTOR *)map_buf, key,
+                              desc_size, &version);
+    last_map.size = EFI_ERROR(st) ? 0 : *size;
+    last_map.desc_size = EFI_ERROR(st) ? 0 : *desc_size;
+    last_map.version = version;
+    return st;
+}
+
+const struct efi_raw_map *efi_last_map(void)
+{
+    return &last_map;
 }
 
 EFI_STATUS efi_map_key(UINTN *key)
@@ -55,7 +67,19 @@ unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
     }
     if (key)
         *key = k;
+    return efi_e820_last(map, max, msg, len);
+}
+
+unsigned efi_e820_last(struct e820_entry *map, unsigned max, char *msg,
+                       size_t len)
+{
+    UINTN size = last_map.size, desc_size = last_map.desc_size;
     struct efimap m = { map, 0, max };
+
+    if (!desc_size) {
+        snprintf(msg, len, "no EFI memory map was read");
+        return 0;
+    }
     for (UINTN off = 0; off + desc_size <= size; off += desc_size) {
         const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map_buf + off);
 

@@ -63,6 +63,22 @@ const struct file_source *efi_pxe_source(void);
 unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
                   char *msg, size_t len);
 
+/** The firmware's map as the last GetMemoryMap returned it. */
+struct efi_raw_map {
+    const void *buf; /* the descriptors (in Pulsar's image) */
+    UINTN size, desc_size;
+    UINT32 version;
+};
+
+/** The raw map the last efi_e820/efi_map_key read: after the
+ *  ExitBootServices that used its key, the map the kernel owns. */
+const struct efi_raw_map *efi_last_map(void);
+
+/** efi_e820 on the map last read, without calling the firmware (usable
+ *  after ExitBootServices). */
+unsigned efi_e820_last(struct e820_entry *map, unsigned max, char *msg,
+                       size_t len);
+
 /** Reserve Pulsar's own image in @p (it runs until the trampoline). */
 int efi_reserve_own(struct placer *p);
 
