@@ -233,17 +233,18 @@ void *efi_guest(uint32_t dest, size_t n)
     st = &stages[nstages];
     st->start = claim->start;
     st->end = claim->end;
-    if (!(st->buf = alloc_in_place(claim->start, claim->end)) &&
-        !(st->buf = efi_alloc_low(stage_placer,
-                                  PAGES(claim->end - claim->start),
+    /* Before efi_alloc_low: its reservation may move the placer's list
+     * (realloc), and @claim with it. */
+    st->owner = claim->owner;
+    if (!(st->buf = alloc_in_place(st->start, st->end)) &&
+        !(st->buf = efi_alloc_low(stage_placer, PAGES(st->end - st->start),
                                   EfiLoaderData, "staging buffer"))) {
         /* The session goes on to call this a refused write: say why. */
         printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
-               "(AllocatePages)\n", (unsigned long long)claim->start,
-               (unsigned long long)claim->end - 1);
+               "(AllocatePages)\n", (unsigned long long)st->start,
+               (unsigned long long)st->end - 1);
         return NULL;
     }
-    st->owner = claim->owner;
     nstages++;
     return st->buf + (dest - st->start);
 }
