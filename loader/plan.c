@@ -229,9 +229,12 @@ int plan_initrd(struct placer *p, struct linux_plan *lp,
 void plan_kernel_str(char *buf, size_t len, const struct cfg_item *it,
                      uint32_t size, const struct image_plan *plan)
 {
-    snprintf(buf, len, "%s: %u bytes, %s, %08x-%08x, entry %08x", it->path,
-             size, plan->format, plan->lowest, plan->highest - 1,
-             plan->entry);
+    int n = snprintf(buf, len, "%s: %u bytes, %s, %08x-%08x", it->path,
+                     size, plan->format, plan->lowest, plan->highest - 1);
+
+    /* An EFI stub's entry is the firmware's business (StartImage). */
+    if (plan->entry && n >= 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ", entry %08x", plan->entry);
 }
 
 /** A module's plan line; see plan.h. */

@@ -1033,8 +1033,8 @@ static void say_linux_path(struct session *s, const struct cfg_item *it)
                "boot protocol)\n", s->face->prog, it->path);
     else
         printf("%s: %s: no EFI stub: started through the 32-bit boot "
-               "protocol after ExitBootServices\n", s->face->prog,
-               it->path);
+               "protocol at %08x after ExitBootServices (the setup is not "
+               "run)\n", s->face->prog, it->path, s->lx.kernel_addr);
 }
 
 /** Run the session; see session.h. */

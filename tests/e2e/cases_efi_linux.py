@@ -109,7 +109,8 @@ class EfiKittenCase(EfiCase):
         """Every `KT` line against the files and the EFI map."""
         ck = Checker()
         ck.expect(("bzImage: no EFI stub: started through the 32-bit boot "
-                   "protocol") in text, "no line saying which path")
+                   "protocol at 00100000 after ExitBootServices") in text,
+                  "no line saying which path")
         rest, mds = split_efimd(text)
         rep = parse_kt(rest)
         v = rep["values"]
@@ -144,7 +145,7 @@ class EfiKittenCase(EfiCase):
                   % (got_cmd, self.args))
         bp = hexval(ck, v, "boot_params")
         cmdptr = hexval(ck, v, "cmd_line_ptr")
-        e820 = [e for e in rep["e820"]]
+        e820 = rep["e820"]
         if bp is not None:
             ck.expect(bp % PAGE == 0 and ram_covers(e820, bp, bp + PAGE),
                       "boot_params at %#x: not a page of RAM" % bp)
