@@ -22,6 +22,13 @@ protocol after ExitBootServices.
   LoadOptions, the initrd through LoadFile2 on
   LINUX_EFI_INITRD_MEDIA_GUID, StartImage; /init prints /proc/cmdline
   and the SHA-256 of 48 MiB that arrived as the second part.
+- efi-linux-stub-bad-pe: a bzImage whose PE header has no sections
+  (tests/check's generated Debian-like image with an EFI stub's header):
+  pulsar.efi takes the stub path, the firmware's LoadImage refuses it,
+  and the error names the call, the file and the status by name (OVMF:
+  EFI_UNSUPPORTED, for an image it cannot load); the
+  attempt fails and Pulsar starts over (the initrd's LoadFile2 handle
+  removed again).
 """
 
 import hashlib
@@ -30,14 +37,14 @@ import struct
 import zlib
 
 from lab import qemu
-from lab.images import MIB, PAGE, cpio_newc, setup_len
+from lab.images import MIB, PAGE, bzimage_like_debian, cpio_newc, setup_len
 
 from . import harness
 from .cases_efi import EfiCase
 from .cases_linux import (KITTEN_ARGS, LINUX_MEM_MIB, LINUX_TIMEOUT,
                           S_IFREG, debian_assets, hexval, initramfs,
                           initrd_blob, parse_kt, ram_covers)
-from .harness import CheckFailed, Checker, unescape
+from .harness import BOOT_FAILED, CheckFailed, Checker, check_error, unescape
 
 # What the kernel may use after ExitBootServices (loader/efimap.c): loader
 # code/data, boot services code/data, conventional memory.
@@ -284,6 +291,30 @@ class EfiLinuxStubCase(EfiCase):
         return {"secs": secs}
 
 
+class EfiStubRefusedCase(EfiCase):
+    """A stub image the firmware cannot load: named error, start over."""
+
+    name = "efi-linux-stub-bad-pe"
+
+    def run(self, tmp):
+        config = ("# an EFI stub the firmware refuses\nroot linux\n"
+                  "load initrd.img\nexec vmlinuz console=ttyS0\n")
+        files = {"linux/vmlinuz": bzimage_like_debian(300000, efi_stub=True),
+                 "linux/initrd.img": harness.random_bytes(63, 4099)}
+        root = self.write_efi_tftp(tmp, config, files)
+        rc, text, secs, ended = self.boot(tmp, root, stop_marker=BOOT_FAILED)
+        self.log_text = text
+        if ended == "timeout":
+            raise CheckFailed(["timed out after %d s without `%s`"
+                               % (2 * self.opts.timeout, BOOT_FAILED)])
+        want = "pulsar: error: LoadImage linux/vmlinuz: EFI_UNSUPPORTED"
+        check_error(text, [
+            ("saying the stub path", lambda ln: "vmlinuz: has an EFI stub"
+             in ln),
+            ("%r" % want, lambda ln: ln == want)])
+        return {"secs": secs, "rc": rc}
+
+
 def cases(opts):
     """The UEFI Linux cases (run.py collects them)."""
     parts = [("init_task", harness.random_bytes(61, MIB + 3)),
@@ -292,4 +323,5 @@ def cases(opts):
         EfiKittenCase(opts, "efi-kitten-boot32", "testbzimage-206", parts,
                       KITTEN_ARGS),
         EfiLinuxStubCase(opts, "efi-linux-stub-initrd", data_mib=48),
+        EfiStubRefusedCase(opts),
     ]
