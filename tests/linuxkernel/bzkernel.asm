@@ -14,6 +14,9 @@
 ; the loader filled in, the command line, INT 12h and the E820 map (INT
 ; 15h), then switches to 32-bit protected mode and jumps to code32_start
 ; like Kitten's setup.S.  The 32-bit part CRCs itself and the initrd.
+; A loader using the 32-bit boot protocol (pulsar.efi: no setup run, no
+; BIOS) enters the 32-bit part with CS = 0x10; it then reports from
+; boot_params (header fields, E820, efi_info, acpi_rsdp_addr) first.
 
 %ifndef PROTO
 %define PROTO 0x020A
