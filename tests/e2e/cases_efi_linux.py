@@ -34,16 +34,16 @@ protocol after ExitBootServices.
 import hashlib
 import os
 import struct
-import zlib
 
 from lab import qemu
-from lab.images import MIB, PAGE, bzimage_like_debian, cpio_newc, setup_len
+from lab.images import MIB, PAGE, bzimage_like_debian, cpio_newc
 
 from . import harness
 from .cases_efi import EfiCase
 from .cases_linux import (KITTEN_ARGS, LINUX_MEM_MIB, LINUX_TIMEOUT,
-                          S_IFREG, debian_assets, hexval, initramfs,
-                          initrd_blob, parse_kt, ram_covers)
+                          S_IFREG, check_initrd, check_kernel_end,
+                          debian_assets, hexval, initramfs, initrd_blob,
+                          parse_kt, ram_covers)
 from .harness import BOOT_FAILED, CheckFailed, Checker, check_error, unescape
 
 # What the kernel may use after ExitBootServices (loader/efimap.c): loader
@@ -204,33 +204,9 @@ class EfiKittenCase(EfiCase):
             ck.expect(("ACPI RSDP at %x " % rsdp) in text,
                       "Pulsar's log names another RSDP address")
 
-        # The initrd and the protected-mode part.
-        image_addr = hexval(ck, v, "ramdisk_image")
-        size = hexval(ck, v, "ramdisk_size")
-        ck.expect(size == len(blob), "ramdisk_size=%s, expected %d"
-                  % (size, len(blob)))
-        ck.expect(hexval(ck, v, "initrd_crc32") ==
-                  zlib.crc32(blob) & 0xFFFFFFFF,
-                  "initrd_crc32=%s, the parts' is %#010x"
-                  % (v.get("initrd_crc32"), zlib.crc32(blob) & 0xFFFFFFFF))
-        max_addr = struct.unpack_from("<I", image, 0x22C)[0]
-        if image_addr is not None and size:
-            span = (image_addr, image_addr + size)
-            ck.expect(image_addr % PAGE == 0, "ramdisk_image=%#x is not "
-                      "page-aligned" % image_addr)
-            ck.expect(ram_covers(e820, *span), "initrd %#x-%#x is not in RAM"
-                      % span)
-            ck.expect(span[1] - 1 <= max_addr, "initrd ends past "
-                      "initrd_addr_max")
-            ck.expect(image_addr >= MIB + len(image), "initrd below the "
-                      "kernel's end")
-        pm = image[setup_len(image):]
-        ck.expect(hexval(ck, v, "kernel_crc32") == zlib.crc32(pm) & 0xFFFFFFFF,
-                  "kernel_crc32=%s, the file's protected-mode part's is "
-                  "%#010x" % (v.get("kernel_crc32"), zlib.crc32(pm)))
-        ck.expect(v.get("end") == "status=ok", "no `KT end status=ok`")
-        ck.expect(rc == harness.EXIT_OK, "QEMU exit status %s, expected %d"
-                  % (rc, harness.EXIT_OK))
+        # The initrd and the protected-mode part, as on BIOS.
+        check_initrd(ck, v, e820, image, blob)
+        check_kernel_end(ck, v, rc, image)
         ck.done()
 
 

@@ -112,6 +112,44 @@ def highest_fit(e820, size, limit):
     return best
 
 
+def check_initrd(ck, v, e820, image, blob):
+    """The reported initrd against the parts' concatenation @blob: size,
+    CRC-32, page alignment, in E820 RAM, below initrd_addr_max, above the
+    kernel.  Returns (ramdisk_image, ramdisk_size, initrd_addr_max)."""
+    image_addr = hexval(ck, v, "ramdisk_image")
+    size = hexval(ck, v, "ramdisk_size")
+    crc = zlib.crc32(blob) & 0xFFFFFFFF
+    ck.expect(size == len(blob), "ramdisk_size=%s, expected %d"
+              % (size, len(blob)))
+    ck.expect(hexval(ck, v, "initrd_crc32") == crc, "initrd_crc32=%s, the "
+              "parts' is %#010x" % (v.get("initrd_crc32"), crc))
+    max_addr = struct.unpack_from("<I", image, 0x22C)[0]
+    if image_addr is not None and size:
+        span = (image_addr, image_addr + size)
+        ck.expect(image_addr % PAGE == 0, "ramdisk_image=%#x is not "
+                  "page-aligned" % image_addr)
+        ck.expect(ram_covers(e820, *span), "initrd %#x-%#x is not in RAM"
+                  % span)
+        ck.expect(span[1] - 1 <= max_addr, "initrd ends past "
+                  "initrd_addr_max")
+        ck.expect(image_addr >= MIB + len(image), "initrd below the "
+                  "kernel's end")
+    return image_addr, size, max_addr
+
+
+def check_kernel_end(ck, v, rc, image):
+    """The protected-mode part byte for byte at 1 MiB (its CRC-32), the
+    `KT end status=ok` line and QEMU's isa-debug-exit status."""
+    pm = image[setup_len(image):]
+    crc = zlib.crc32(pm) & 0xFFFFFFFF
+    ck.expect(hexval(ck, v, "kernel_crc32") == crc, "kernel_crc32=%s, the "
+              "file's protected-mode part's is %#010x"
+              % (v.get("kernel_crc32"), crc))
+    ck.expect(v.get("end") == "status=ok", "no `KT end status=ok`")
+    ck.expect(rc == harness.EXIT_OK, "QEMU exit status %s, expected %d"
+              % (rc, harness.EXIT_OK))
+
+
 # -------------------------------------------------- the Kitten-shaped cases
 
 class BzCase(harness.Case):
@@ -223,25 +261,8 @@ class BzCase(harness.Case):
                   % (got_cmd, self.args))
 
         # The initrd: size, CRC-32, alignment, placement.
-        image_addr = hexval(ck, v, "ramdisk_image")
-        size = hexval(ck, v, "ramdisk_size")
-        ck.expect(size == len(blob), "ramdisk_size=%s, expected %d"
-                  % (size, len(blob)))
-        ck.expect(hexval(ck, v, "initrd_crc32") ==
-                  zlib.crc32(blob) & 0xFFFFFFFF,
-                  "initrd_crc32=%s, the parts' is %#010x"
-                  % (v.get("initrd_crc32"), zlib.crc32(blob) & 0xFFFFFFFF))
-        max_addr = struct.unpack_from("<I", image, 0x22C)[0]
+        image_addr, size, max_addr = check_initrd(ck, v, e820, image, blob)
         if image_addr is not None and size:
-            span = (image_addr, image_addr + size)
-            ck.expect(image_addr % PAGE == 0, "ramdisk_image=%#x is not "
-                      "page-aligned" % image_addr)
-            ck.expect(ram_covers(e820, *span), "initrd %#x-%#x is not in RAM"
-                      % span)
-            ck.expect(span[1] - 1 <= max_addr, "initrd ends past "
-                      "initrd_addr_max")
-            ck.expect(image_addr >= MIB + len(image), "initrd below the "
-                      "kernel's end")
             if self.exact_limit is not None:
                 want = highest_fit(e820, size, self.exact_limit)
                 ck.expect(image_addr == want, "ramdisk_image=%#x, the "
@@ -256,14 +277,7 @@ class BzCase(harness.Case):
                           "ramdisk_image=%#x is not near the top of RAM "
                           "(highest fit %#x)" % (image_addr, top or 0))
 
-        # The protected-mode part, loaded at 1 MiB byte for byte.
-        pm = image[setup_len(image):]
-        ck.expect(hexval(ck, v, "kernel_crc32") == zlib.crc32(pm) & 0xFFFFFFFF,
-                  "kernel_crc32=%s, the file's protected-mode part's is "
-                  "%#010x" % (v.get("kernel_crc32"), zlib.crc32(pm)))
-        ck.expect(v.get("end") == "status=ok", "no `KT end status=ok`")
-        ck.expect(rc == harness.EXIT_OK, "QEMU exit status %s, expected %d"
-                  % (rc, harness.EXIT_OK))
+        check_kernel_end(ck, v, rc, image)
         ck.done()
 
 

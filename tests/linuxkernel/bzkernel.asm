@@ -603,30 +603,16 @@ e820_32:
 ;   Clobbers: EAX, EBX, ECX, EDX, ESI, EDI, EBP.
 efi32:
         mov     ebp, [bp_ptr]
-        mov     ebx, s_efisig
-        mov     eax, [ebp + 0x1C0]
+        mov     edi, efi_fields
+.field: mov     ebx, [edi]              ; the key string, 0 at the end
+        test    ebx, ebx
+        jz      .systab
+        mov     eax, [edi + 4]          ; the field's offset in boot_params
+        mov     eax, [ebp + eax]
         call    kv32p
-        mov     ebx, s_efisystab
-        mov     eax, [ebp + 0x1C4]
-        call    kv32p
-        mov     ebx, s_efisystabhi
-        mov     eax, [ebp + 0x1D8]
-        call    kv32p
-        mov     ebx, s_efidescsz
-        mov     eax, [ebp + 0x1C8]
-        call    kv32p
-        mov     ebx, s_efidescver
-        mov     eax, [ebp + 0x1CC]
-        call    kv32p
-        mov     ebx, s_efimap
-        mov     eax, [ebp + 0x1D0]
-        call    kv32p
-        mov     ebx, s_efimapsz
-        mov     eax, [ebp + 0x1D4]
-        call    kv32p
-        mov     ebx, s_efimaphi
-        mov     eax, [ebp + 0x1DC]
-        call    kv32p
+        add     edi, 8
+        jmp     .field
+.systab:
         ; the system table's signature, when it is below 4 GiB
         mov     esi, [ebp + 0x1C4]
         cmp     dword [ebp + 0x1D8], 0
@@ -801,6 +787,18 @@ s_efimdphys:  db " phys=0x", 0
 s_efimdpages: db " pages=0x", 0
 s_rsdp:       db "KT acpi_rsdp_addr=0x", 0
 s_rsdpsig:    db "KT rsdp_signature=0x", 0
+; efi_info's fields for efi32: key string, offset in boot_params.
+align 4
+efi_fields:
+        dd s_efisig, 0x1C0
+        dd s_efisystab, 0x1C4
+        dd s_efisystabhi, 0x1D8
+        dd s_efidescsz, 0x1C8
+        dd s_efidescver, 0x1CC
+        dd s_efimap, 0x1D0
+        dd s_efimapsz, 0x1D4
+        dd s_efimaphi, 0x1DC
+        dd 0
 s_kcrc:  db "KT kernel_crc32=0x", 0
 s_icrc:  db "KT initrd_crc32=0x", 0
 s_end:   db "KT end status=ok", 13, 10, 0
