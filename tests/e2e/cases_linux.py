@@ -553,6 +553,18 @@ class LinuxCase(harness.Case):
         self.name = name
         self.data_mib = data_mib
 
+    def write_root(self, tmp, config, files):
+        """The TFTP root with the NBP (the UEFI case: pulsar.efi)."""
+        return self.write_tftp(tmp, config, files)
+
+    def machine(self, root, log, tmp):
+        """The QEMU command line (the UEFI case: OVMF)."""
+        return qemu.pxe(root, log, mem=LINUX_MEM_MIB)
+
+    def check_path(self, ck, lines):
+        """Pulsar's own lines about how it starts the kernel (the UEFI
+        case: the stub line); nothing to add on BIOS."""
+
     def run(self, tmp):
         vmlinuz, busybox, pkg = debian_assets()
         with open(vmlinuz, "rb") as f:
@@ -576,16 +588,17 @@ class LinuxCase(harness.Case):
         config = "# Debian's kernel with a busybox initramfs\nroot linux\n"
         config += "".join("load %s\n" % n for n in loads)
         config += "exec vmlinuz %s\n" % args
-        root = self.write_tftp(tmp, config, files)
+        root = self.write_root(tmp, config, files)
         log = os.path.join(tmp, "serial.log")
         timeout = max(self.opts.timeout, LINUX_TIMEOUT)
         rc, text, secs, ended = harness.run_qemu(
-            qemu.pxe(root, log, mem=LINUX_MEM_MIB), log, timeout)
+            self.machine(root, log, tmp), log, timeout)
         self.log_text = text
         lines = [ln.rstrip("\r") for ln in text.splitlines()]
         ck = Checker()
         if ended == "timeout":
             ck.expect(False, "timed out after %d s" % timeout)
+        self.check_path(ck, lines)
         marker = [ln for ln in lines if ln.startswith("PULSAR-LINUX-OK ")]
         ck.expect(marker == ["PULSAR-LINUX-OK cmdline=" + args],
                   "marker lines %r, expected one with cmdline=%r (%s)"

@@ -701,6 +701,8 @@ hexp:   push    ebx
         ret
 
 ; serial_initp: COM1 at 115200 8n1, no interrupts.  Clobbers: AL, DX.
+; (serial_init's steps in 32-bit code: the setup's copy assembles for
+; 16-bit operands and cannot be called from here.)
 serial_initp:
         mov     dx, COM1 + 1
         xor     al, al
