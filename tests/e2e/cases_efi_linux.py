@@ -31,7 +31,6 @@ protocol after ExitBootServices.
   removed again).
 """
 
-import os
 import struct
 
 from lab import qemu
@@ -39,9 +38,9 @@ from lab.images import MIB, PAGE, bzimage_like_debian
 
 from . import harness
 from .cases_efi import EfiCase
-from .cases_linux import (KITTEN_ARGS, LINUX_MEM_MIB, LinuxCase,
-                          check_initrd, check_kernel_end, hexval,
-                          initrd_blob, parse_kt, ram_covers)
+from .cases_linux import (KITTEN_ARGS, LINUX_MEM_MIB, BzCase, LinuxCase,
+                          check_initrd, check_kernel_end, hexval, parse_kt,
+                          ram_covers)
 from .harness import BOOT_FAILED, CheckFailed, Checker, check_error, unescape
 
 # What the kernel may use after ExitBootServices (loader/efimap.c): loader
@@ -79,36 +78,18 @@ def efi_to_e820(mds):
     return out
 
 
-class EfiKittenCase(EfiCase):
-    """The stub-less test bzImage through the 32-bit boot protocol."""
+class EfiKittenCase(EfiCase, BzCase):
+    """The stub-less test bzImage through the 32-bit boot protocol:
+    BzCase's files and config on OVMF, checked from boot_params."""
 
     def __init__(self, opts, name, image, parts, args):
-        super().__init__(opts)
-        self.name = name
-        self.image_name = image
-        self.parts = parts
-        self.args = args
+        BzCase.__init__(self, opts, name, image, parts, args)
 
-    def run(self, tmp):
-        path = os.path.join(os.path.dirname(self.opts.kernel) or ".",
-                            self.image_name)
-        if not os.path.isfile(path):
-            raise CheckFailed(["%s does not exist (make testbzimage)" % path])
-        with open(path, "rb") as f:
-            image = f.read()
-        config = "# Kitten-shaped bzImage on UEFI\nroot kitten\n"
-        config += "".join("load %s\n" % n for n, _ in self.parts)
-        config += "exec bzImage %s\n" % self.args
-        files = {"kitten/bzImage": image}
-        files.update(("kitten/" + n, d) for n, d in self.parts)
-        root = self.write_efi_tftp(tmp, config, files)
-        rc, text, secs, ended = self.boot(tmp, root)
-        self.log_text = text
-        if ended == "timeout" and "KT end" not in text:
-            raise CheckFailed(["timed out after %d s"
-                               % (2 * self.opts.timeout)])
-        self.check(text, rc, image, initrd_blob([d for _, d in self.parts]))
-        return {"secs": secs}
+    def write_root(self, tmp, config, files):
+        return self.write_efi_tftp(tmp, config, files)
+
+    def boot_run(self, tmp, root):
+        return self.boot(tmp, root)
 
     def check(self, text, rc, image, blob):
         """Every `KT` line against the files and the EFI map."""

@@ -173,6 +173,15 @@ class BzCase(harness.Case):
         with open(path, "rb") as f:
             return f.read()
 
+    def write_root(self, tmp, config, files):
+        """The TFTP root with the NBP (the UEFI case: pulsar.efi)."""
+        return self.write_tftp(tmp, config, files)
+
+    def boot_run(self, tmp, root):
+        """Boot from @root; run_qemu's result (the UEFI case: OVMF)."""
+        log = os.path.join(tmp, "serial.log")
+        return harness.run_qemu(qemu.pxe(root, log), log, self.opts.timeout)
+
     def run(self, tmp):
         image = self.image()
         config = "# Kitten-shaped bzImage\nroot kitten\n"
@@ -180,13 +189,11 @@ class BzCase(harness.Case):
         config += "exec bzImage %s\n" % self.args
         files = {"kitten/bzImage": image}
         files.update(("kitten/" + n, d) for n, d in self.parts)
-        root = self.write_tftp(tmp, config, files)
-        log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = harness.run_qemu(
-            qemu.pxe(root, log), log, self.opts.timeout)
+        root = self.write_root(tmp, config, files)
+        rc, text, secs, ended = self.boot_run(tmp, root)
         self.log_text = text
         if ended == "timeout" and "KT end" not in text:
-            raise CheckFailed(["timed out after %d s" % self.opts.timeout])
+            raise CheckFailed(["timed out after %.0f s" % secs])
         self.check(text, rc, image, initrd_blob([d for _, d in self.parts]))
         return {"secs": secs}
 
