@@ -39,7 +39,7 @@ from lab.images import MIB, PAGE, bzimage_like_debian
 from . import harness
 from .cases_efi import EfiCase
 from .cases_linux import (KITTEN_ARGS, LINUX_MEM_MIB, BzCase, LinuxCase,
-                          check_initrd, check_kernel_end, hexval, parse_kt,
+                          check_initrd, check_kernel_end, hexval, kt_report,
                           ram_covers)
 from .harness import BOOT_FAILED, CheckFailed, Checker, check_error, unescape
 
@@ -98,16 +98,9 @@ class EfiKittenCase(EfiCase, BzCase):
                    "protocol at 00100000 after ExitBootServices") in text,
                   "no line saying which path")
         rest, mds = split_efimd(text)
-        rep = parse_kt(rest)
+        rep = kt_report(ck, rest, ["begin", "boot32"],
+                        "reported a 32-bit entry")
         v = rep["values"]
-        if not ck.expect("begin" in rep["markers"] and
-                         "boot32" in rep["markers"],
-                         "the test kernel never reported a 32-bit entry"):
-            ck.expect(False, "Pulsar said: " + " / ".join(
-                ln for ln in text.splitlines() if "error" in ln)[:300])
-            ck.done()
-        for bad in rep["bad"]:
-            ck.expect(False, "malformed report line: " + bad)
 
         # The protocol's entry state.
         ck.expect(hexval(ck, v, "cs") == 0x10, "cs=%s, expected 0x10 "

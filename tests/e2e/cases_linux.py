@@ -112,6 +112,21 @@ def highest_fit(e820, size, limit):
     return best
 
 
+def kt_report(ck, text, markers, never):
+    """parse_kt(@text), every malformed line a failure; without all of
+    @markers the case fails at once ("the test kernel never " + @never),
+    with Pulsar's error lines."""
+    rep = parse_kt(text)
+    if not ck.expect(all(m in rep["markers"] for m in markers),
+                     "the test kernel never " + never):
+        ck.expect(False, "Pulsar said: " + " / ".join(
+            ln for ln in text.splitlines() if "error" in ln)[:300])
+        ck.done()
+    for bad in rep["bad"]:
+        ck.expect(False, "malformed report line: " + bad)
+    return rep
+
+
 def check_initrd(ck, v, e820, image, blob):
     """The reported initrd against the parts' concatenation @blob: size,
     CRC-32, page alignment, in E820 RAM, below initrd_addr_max, above the
@@ -200,15 +215,8 @@ class BzCase(harness.Case):
     def check(self, text, rc, image, blob):
         """Every `KT` line against the files; see tests/linuxkernel/."""
         ck = Checker()
-        rep = parse_kt(text)
+        rep = kt_report(ck, text, ["begin"], "started (no `KT begin`)")
         v = rep["values"]
-        if not ck.expect("begin" in rep["markers"], "the test kernel never "
-                         "started (no `KT begin`)"):
-            ck.expect(False, "Pulsar said: " + " / ".join(
-                ln for ln in text.splitlines() if "error" in ln)[:300])
-            ck.done()
-        for bad in rep["bad"]:
-            ck.expect(False, "malformed report line: " + bad)
 
         # The 16-bit entry: segments, stack and flags as the protocol asks.
         seg = {k: hexval(ck, v, k) for k in ("cs", "ds", "es", "fs", "gs",
