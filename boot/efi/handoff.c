@@ -12,6 +12,9 @@
  *   4. GetMemoryMap + ExitBootServices (again with a fresh key when the
  *      map changed in between);
  *   5. the trampoline leaves long mode, moves, and jumps.
+ * The steps are helpers (efi_handoff_alloc, _moves, _exit, _jump) that
+ * the Linux 32-bit boot protocol (boot/efi/linux.c) shares, with
+ * boot_params as the information.
  */
 #include "boot/efi/handoff.h"
 #include "boot/efi/stage.h"
