@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "lib/errno.h"
+#include "loader/format.h"
 #include "loader/linux.h"
 
 #define MB 0x100000u
@@ -515,6 +516,26 @@ static void test_probe_efi_stub(void **state)
     assert_false(linux_probe_efi_stub(img, sizeof(img)));
 }
 
+/** The rule: on UEFI the stub row wins when there is a stub; a bzImage
+ *  without one, and every bzImage on BIOS, takes the boot protocol. */
+static void test_format_rule(void **state)
+{
+    (void)state;
+    make_header(0x020F, 39, 0x800000);
+    make_stub(0x40, 0x8664);
+    assert_int_equal(format_probe(img, sizeof(img), true)->handoff,
+                     HANDOFF_EFI_STUB);
+    assert_string_equal(format_probe(img, sizeof(img), true)->name,
+                        "Linux EFI stub");
+    assert_int_equal(format_probe(img, sizeof(img), false)->handoff,
+                     HANDOFF_LINUX);
+    assert_int_equal(format_probe(img, sizeof(img), true)->loads,
+                     LOADS_INITRD);
+    make_header(0x0206, 0, 0x10000); /* Kitten: no stub */
+    assert_int_equal(format_probe(img, sizeof(img), true)->handoff,
+                     HANDOFF_LINUX);
+}
+
 /** The stub's plan: the whole file in one page-aligned range, above
  *  1 MiB, the command line checked as for the boot protocol. */
 static void test_plan_efi_stub(void **state)
@@ -760,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_initrd_place),
         cmocka_unit_test(test_probe_efi_stub),
         cmocka_unit_test(test_plan_efi_stub),
+        cmocka_unit_test(test_format_rule),
         cmocka_unit_test(test_boot_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
