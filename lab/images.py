@@ -270,18 +270,27 @@ class BzImage:
         return bytes(img)
 
 
-def bzimage_like_debian(size):
+def bzimage_like_debian(size, efi_stub=False):
     """@size bytes of a Linux bzImage as Debian's kernel has its header:
     boot protocol 2.15, 4 setup sectors, LOADED_HIGH, relocatable with
     2 MiB alignment, pref_address 16 MiB, init_size 32 MiB, cmdline_size
-    2047; the rest pseudo-random."""
+    2047; the rest pseudo-random.  @efi_stub: with the headers that make
+    it an x86-64 EFI stub image ("MZ", e_lfanew 0x40, "PE\\0\\0", machine
+    0x8664), as pulsar.efi tells one; no PE sections behind them."""
     b = BzImage()
     b.content = random.Random(size).randbytes(size)
     b.syssize = (size - 5 * 512) // 16
     b.version = 0x020F
     b.cmdline_size = 2047
     b.init_size = 0x2000000
-    return b.build()
+    image = b.build()
+    if efi_stub:
+        image = bytearray(image)
+        image[0:2] = b"MZ"
+        struct.pack_into("<I", image, 0x3C, 0x40)
+        image[0x40:0x46] = b"PE\0\0" + struct.pack("<H", 0x8664)
+        image = bytes(image)
+    return image
 
 
 def setup_len(image):

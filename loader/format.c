@@ -63,25 +63,39 @@ static int plan_bz(struct placer *p, const struct cfg_item *it,
     return plan_linux_kernel(p, it, prefix, have, size, lx, img, err, len);
 }
 
+/** Plan a bzImage for its EFI stub. */
+static int plan_bz_stub(struct placer *p, const struct cfg_item *it,
+                        const uint8_t *prefix, size_t have, uint32_t size,
+                        struct image_plan *img, struct linux_plan *lx,
+                        char *err, size_t len)
+{
+    return plan_linux_efi_stub(p, it, prefix, have, size, lx, img, err, len);
+}
+
 const struct kernel_format kernel_formats[] = {
-    { "Linux bzImage", linux_probe, plan_bz, LOADS_INITRD, HANDOFF_LINUX },
+    /* Before the plain bzImage: on UEFI the stub wins when there is one. */
+    { "Linux EFI stub", linux_probe_efi_stub, plan_bz_stub, LOADS_INITRD,
+      HANDOFF_EFI_STUB, true },
+    { "Linux bzImage", linux_probe, plan_bz, LOADS_INITRD, HANDOFF_LINUX,
+      false },
     { "multiboot a.out kludge", probe_mb_kludge, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT },
+      HANDOFF_MULTIBOOT, false },
     { "multiboot ELF64", probe_mb_elf64, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT },
+      HANDOFF_MULTIBOOT, false },
     /* Last: what a file no probe accepts is planned as, for the message. */
     { "multiboot ELF32", probe_mb_elf32, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT },
-    { NULL, NULL, NULL, LOADS_MODULES, HANDOFF_MULTIBOOT },
+      HANDOFF_MULTIBOOT, false },
+    { NULL, NULL, NULL, LOADS_MODULES, HANDOFF_MULTIBOOT, false },
 };
 
 /** The first format that accepts the file, else the last; see format.h. */
-const struct kernel_format *format_probe(const uint8_t *prefix, size_t len)
+const struct kernel_format *format_probe(const uint8_t *prefix, size_t len,
+                                         bool uefi)
 {
     const struct kernel_format *f;
 
     for (f = kernel_formats; f->name; f++)
-        if (f->probe(prefix, len))
+        if ((uefi || !f->uefi_only) && f->probe(prefix, len))
             return f;
     return f - 1;
 }

@@ -19,7 +19,10 @@
 /** How a face enters a kernel of a format. */
 enum handoff {
     HANDOFF_MULTIBOOT, /* 32-bit protected mode, EAX=0x2BADB002, EBX=info */
-    HANDOFF_LINUX,     /* the Linux boot protocol: the setup in real mode */
+    HANDOFF_LINUX,     /* the Linux boot protocol: the setup in real mode
+                          (BIOS), the 32-bit entry with boot_params (UEFI) */
+    HANDOFF_EFI_STUB,  /* UEFI: LoadImage/StartImage of the PE image, the
+                          initrd through LoadFile2 */
 };
 
 /** How a format treats the config's `load`s. */
@@ -42,6 +45,7 @@ struct kernel_format {
                 size_t len);
     enum loads_as loads;
     enum handoff handoff;
+    bool uefi_only; /* probed only on UEFI (an EFI stub needs firmware) */
 };
 
 /** Every format Pulsar boots, in probing order; ends with a NULL name. */
@@ -49,10 +53,14 @@ extern const struct kernel_format kernel_formats[];
 
 /**
  * The format of the file whose first @len bytes are @prefix: the first
- * row whose probe accepts it, else the last row (multiboot ELF32), whose
- * planner then explains what is missing ("no multiboot header ...").
+ * row whose probe accepts it (rows marked uefi_only only when @uefi),
+ * else the last row (multiboot ELF32), whose planner then explains what
+ * is missing ("no multiboot header ...").  So on UEFI a bzImage with an
+ * EFI stub is started through its stub, one without through the 32-bit
+ * boot protocol; on BIOS every bzImage goes through the real-mode setup.
  */
-const struct kernel_format *format_probe(const uint8_t *prefix, size_t len);
+const struct kernel_format *format_probe(const uint8_t *prefix, size_t len,
+                                         bool uefi);
 
 /** The row a file no probe accepts is planned with (multiboot ELF32). */
 const struct kernel_format *format_fallback(void);

@@ -186,6 +186,22 @@ int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
                       "bzImage unpack area (init_size)", err, len);
 }
 
+/** Plan and claim a bzImage for its EFI stub; see plan.h. */
+int plan_linux_efi_stub(struct placer *p, const struct cfg_item *it,
+                        const uint8_t *prefix, size_t have, uint32_t size,
+                        struct linux_plan *lp, struct image_plan *plan,
+                        char *err, size_t len)
+{
+    size_t n = plan_prefix(err, len, it);
+    int rc;
+
+    if ((rc = linux_plan_efi_stub(prefix, have, size, it->args, p, lp, plan,
+                                  err + n, len - n)) != 0)
+        return rc;
+    return plan_claim(p, it, plan->seg[0].dest, plan->seg[0].memsz,
+                      "bzImage for its EFI stub", err, len);
+}
+
 /** Refuse a `load` after a Linux `exec`; see plan.h. */
 int plan_initrd_order(const struct cfg *cfg, char *err, size_t len)
 {
@@ -229,9 +245,12 @@ int plan_initrd(struct placer *p, struct linux_plan *lp,
 void plan_kernel_str(char *buf, size_t len, const struct cfg_item *it,
                      uint32_t size, const struct image_plan *plan)
 {
-    snprintf(buf, len, "%s: %u bytes, %s, %08x-%08x, entry %08x", it->path,
-             size, plan->format, plan->lowest, plan->highest - 1,
-             plan->entry);
+    int n = snprintf(buf, len, "%s: %u bytes, %s, %08x-%08x", it->path,
+                     size, plan->format, plan->lowest, plan->highest - 1);
+
+    /* An EFI stub's entry is the firmware's business (StartImage). */
+    if (plan->entry && n >= 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ", entry %08x", plan->entry);
 }
 
 /** A module's plan line; see plan.h. */

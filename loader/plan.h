@@ -104,6 +104,16 @@ int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
                       char *err, size_t len);
 
 /**
+ * Plan a bzImage with an EFI stub for LoadImage (loader/linux.c,
+ * linux_plan_efi_stub): the whole file as one claimed range, the
+ * command line the `exec` arguments of @it.  Messages name @it's line.
+ */
+int plan_linux_efi_stub(struct placer *p, const struct cfg_item *it,
+                        const uint8_t *prefix, size_t have, uint32_t size,
+                        struct linux_plan *lp, struct image_plan *plan,
+                        char *err, size_t len);
+
+/**
  * Linux takes the `load`s before its `exec` as initrd parts, as the
  * original Pulsar documents ("the ramdisk must precede the kernel
  * image"); a `load` after it would silently be lost or misread, so it is

@@ -588,6 +588,7 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     }
     kload_init(&k, placing ? &s->placer : &scratch, it, 0, &s->lx,
                writer_write, writer_zero, &ks.w);
+    k.uefi = s->face->uefi;
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
     if (rc == 0)
         rc = kload_finish(&k); /* a file shorter than the prefix */
@@ -1075,6 +1076,23 @@ static int chainload(struct session *s, const struct cfg_item *it)
 
 /* ------------------------------------------------------------- session */
 
+/**
+ * On UEFI, say how a bzImage will be started and why: through its EFI
+ * stub when it has one, else through the 32-bit boot protocol after
+ * ExitBootServices (the same line when checking).
+ */
+static void say_linux_path(struct session *s, const struct cfg_item *it)
+{
+    if (s->format->handoff == HANDOFF_EFI_STUB)
+        printf("%s: %s: has an EFI stub: started with LoadImage/StartImage, "
+               "initrd through LoadFile2 (the stub wins over the 32-bit "
+               "boot protocol)\n", s->face->prog, it->path);
+    else
+        printf("%s: %s: no EFI stub: started through the 32-bit boot "
+               "protocol at %08x after ExitBootServices (the setup is not "
+               "run)\n", s->face->prog, it->path, s->lx.kernel_addr);
+}
+
 /** Run the session; see session.h. */
 int session_run(struct session *s)
 {
@@ -1110,13 +1128,8 @@ int session_run(struct session *s)
     rc = load_kernel(s, exec);
     if (rc != 0 && !s->face->check)
         return rc;
-    if (rc == 0 && s->kernel->is_linux && s->face->uefi) {
-        rc = session_error(s, -PE_UNSUPP, "%s:%u: exec: %s: Linux kernels "
-                           "are not supported on UEFI yet (multiboot kernels "
-                           "are)", exec->src_file, exec->src_line,
-                           exec->path);
-        return s->face->check ? 0 : rc;
-    }
+    if (rc == 0 && s->kernel->is_linux && s->face->uefi)
+        say_linux_path(s, exec);
     /* Checking goes on without a kernel: its files are still worth a look
      * (as modules, unless the kernel was seen to be a bzImage). */
     if (s->kernel->is_linux)
@@ -1125,7 +1138,7 @@ int session_run(struct session *s)
         rc = load_modules(s);
     if (rc != 0 || s->face->check)
         return s->face->check ? 0 : rc;
-    if (s->kernel->is_linux) {
+    if (s->format->handoff == HANDOFF_LINUX) {
         uint8_t *low = session_guest_ptr(s, exec, s->lx.setup_addr,
                                          LINUX_LOW_SIZE);
         if (!low)

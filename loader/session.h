@@ -48,8 +48,10 @@ struct session_face {
      *  this face has no HTTP client; such a file is refused, saying so). */
     const struct file_source *http;
     bool check;                      /* plan only, go on after errors */
-    /** UEFI (pulsar.efi, pulsar-check --firmware efi): `chld` and Linux
-     *  kernels are refused, with the same words on both. */
+    /** UEFI (pulsar.efi, pulsar-check --firmware efi): `chld` is refused,
+     *  a bzImage with an EFI stub is planned for it (the format table's
+     *  UEFI-only row), each Linux kernel's path said, the same words on
+     *  both. */
     bool uefi;
     /** Wait between two tries of a transfer (NULL: no wait). */
     void (*sleep_ms)(unsigned ms);

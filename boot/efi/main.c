@@ -94,12 +94,19 @@ static int boot_attempt(void)
         return session_error(s, rc, "cannot reserve Pulsar's image");
 
     if ((rc = session_run(s)) != 0)
-        return rc; /* chld and Linux too: the session refuses them (uefi) */
-    if (s->boot != SESSION_BOOT_KERNEL ||
-        s->format->handoff != HANDOFF_MULTIBOOT)
+        return rc; /* chld too: the session refuses it (uefi) */
+    if (s->boot != SESSION_BOOT_KERNEL)
         return session_error(s, -PE_UNSUPP, "internal error: a boot plan "
                              "pulsar.efi cannot carry out");
-    return efi_handoff_multiboot(s, LOADER_NAME);
+    switch (s->format->handoff) {
+    case HANDOFF_EFI_STUB:
+        return efi_boot_linux_stub(s);
+    case HANDOFF_LINUX:
+        return efi_handoff_linux32(s);
+    case HANDOFF_MULTIBOOT:
+    default:
+        return efi_handoff_multiboot(s, LOADER_NAME);
+    }
 }
 
 /** The entry point (gnu-efi's crt0 relocates the image, then calls it). */

@@ -30,15 +30,27 @@
 /* ------------------------------------------------------- the memory map */
 
 static UINT8 map_buf[48 * 1024];
+/** What the last read_map left in map_buf (the raw map for Linux). */
+static struct efi_raw_map last_map = { map_buf, 0, 0, 0 };
 
 /** Read the firmware's map into map_buf; see uefi.h for efi_e820. */
 static EFI_STATUS read_map(UINTN *size, UINTN *key, UINTN *desc_size)
 {
-    UINT32 version;
+    UINT32 version = 0;
+    EFI_STATUS st;
 
     *size = sizeof(map_buf);
-    return efi_bs->GetMemoryMap(size, (EFI_MEMORY_DESCRIPTOR *)map_buf, key,
-                                desc_size, &version);
+    st = efi_bs->GetMemoryMap(size, (EFI_MEMORY_DESCRIPTOR *)map_buf, key,
+                              desc_size, &version);
+    last_map.size = EFI_ERROR(st) ? 0 : *size;
+    last_map.desc_size = EFI_ERROR(st) ? 0 : *desc_size;
+    last_map.version = version;
+    return st;
+}
+
+const struct efi_raw_map *efi_last_map(void)
+{
+    return &last_map;
 }
 
 EFI_STATUS efi_map_key(UINTN *key)
@@ -59,7 +71,19 @@ unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
     }
     if (key)
         *key = k;
+    return efi_e820_last(map, max, msg, len);
+}
+
+unsigned efi_e820_last(struct e820_entry *map, unsigned max, char *msg,
+                       size_t len)
+{
+    UINTN size = last_map.size, desc_size = last_map.desc_size;
     struct efimap m = { map, 0, max };
+
+    if (!desc_size) {
+        snprintf(msg, len, "no EFI memory map was read");
+        return 0;
+    }
     for (UINTN off = 0; off + desc_size <= size; off += desc_size) {
         const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map_buf + off);
 
@@ -277,13 +301,17 @@ static bool stage_claim(const struct mem_range *claim)
 
 void *efi_guest(uint32_t dest, size_t n)
 {
-    const struct mem_range *claim;
+    const struct mem_range *found;
+    struct mem_range copy, *claim = &copy;
     struct stage *st = stage_at(dest, n);
 
     if (st)
         return st->buf + (dest - st->start);
-    if (!stage_placer || !(claim = claim_of(dest, n)))
+    if (!stage_placer || !(found = claim_of(dest, n)))
         return NULL;
+    /* A copy: efi_alloc_low's reservation may move the placer's list
+     * (realloc), and the claim with it, while the claim is staged. */
+    copy = *found;
     /* A claim staged in pieces: the session writes page by page.  One
      * that could not be staged is not tried (and said) again. */
     for (unsigned i = 0; i < nstages; i++)
@@ -296,8 +324,8 @@ void *efi_guest(uint32_t dest, size_t n)
         unstaged_end = claim->end;
         /* The session goes on to call this a refused write: say why. */
         printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
-               "(AllocatePages)\n", (unsigned long long)claim->start,
-               (unsigned long long)claim->end - 1);
+               "(AllocatePages)\n", (unsigned long long)st->start,
+               (unsigned long long)st->end - 1);
         return NULL;
     }
     return (st = stage_at(dest, n)) ? st->buf + (dest - st->start) : NULL;

@@ -11,6 +11,7 @@ Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   kernel ADDR MEMSZ  a multiboot ELF32 with one segment at ADDR
   random SIZE        SIZE deterministic pseudo-random bytes
   bzimage SIZE       a SIZE-byte Linux bzImage (protocol 2.15, Debian-like)
+  bzimage-efistub SIZE  the same with an x86-64 EFI stub's PE header
 
 The documentation's config examples are checked too: every ```-block of
 README.md or docs/*.md preceded by a line `<!-- check: NAME -->` is
@@ -47,6 +48,8 @@ def make_file(path, kind, args):
         data = random_bytes(path, int(args[0], 0))
     elif kind == "bzimage":
         data = bzimage_like_debian(int(args[0], 0))
+    elif kind == "bzimage-efistub":
+        data = bzimage_like_debian(int(args[0], 0), efi_stub=True)
     else:
         raise ValueError("unknown file kind " + kind)
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -14,7 +14,7 @@ import argparse
 import os
 import struct
 
-from lab.images import BzImage, Elf, dhcp_option, ipv4
+from lab.images import BzImage, Elf, bzimage_like_debian, dhcp_option, ipv4
 from tests.malformed import gen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,6 +69,9 @@ def bzimage_seeds():
     write("bzimage", "valid", seed(b"console=ttyS0 mem=64M", valid))
     write("bzimage", "valid-no-args", seed(b"", valid))
     write("elf", "bz-valid", b"\xb3\x02" + valid)
+    # An x86-64 EFI stub's PE header: pulsar.efi's stub plan.
+    write("bzimage", "efi-stub", seed(b"console=ttyS0 quiet",
+                                      bzimage_like_debian(60000, True)))
 
 
 def dhcp_seeds():
