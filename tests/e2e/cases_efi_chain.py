@@ -1,0 +1,151 @@
+"""`chld` on UEFI (issue 17): pulsar.efi fetches another EFI boot program
+and starts it from memory (LoadImage with a source buffer and the NIC's
+device path plus a file node, then StartImage), so the child's
+LoadedImage->DeviceHandle is the NIC pulsar.efi booted from and it finds
+the same network.
+
+- efi-chld-grub: OVMF's PXE (virtio-net) loads pulsar.efi; its config
+  says `chld boot/grub/x86_64-efi/core.efi` (GRUB 2's netboot image, made
+  by grub-mknetdir from grub-efi-amd64-bin).  GRUB's efinet reads the
+  DHCP answer from the PXE Base Code on its DeviceHandle, fetches its
+  modules and boot/grub/grub.cfg over TFTP, and boots the multiboot test
+  kernel with two modules: every check_boot check, with GRUB's command
+  lines (arguments only) and module CRCs.  Pulsar's plan line and its
+  "starting" line must show first.
+- efi-chld-bios-nbp: `chld pxelinux.0` (a BIOS PXE boot program) is
+  refused before anything is started, naming the file and why (no MZ
+  header), and Pulsar starts over.
+
+OVMF needs about 8-9 s of TCG to reach the boot file; GRUB's own TFTP
+adds a few; the timeouts are the runner's tripled.
+"""
+
+import os
+import subprocess
+
+from . import harness
+from .cases_efi import EfiCase, read
+from .harness import (BOOT_FAILED, CONFIG_NAME, CheckFailed, Checker,
+                      check_boot, elf_span, run_qemu)
+from lab import qemu
+
+GRUB_EFI = "/usr/lib/grub/x86_64-efi"
+PXELINUX = "/usr/lib/PXELINUX/pxelinux.0"
+CORE = "boot/grub/x86_64-efi/core.efi"
+KERNEL_ARGS = "console=serial chained=grub-efi"
+MODULES = {"m1.bin": (harness.random_bytes(41, 200 * 1024 + 3), "first m"),
+           "m2.bin": (harness.random_bytes(42, 9000), "second")}
+
+GRUB_CFG = """\
+set timeout=0
+set default=0
+menuentry "pulsar-chld" {
+    multiboot /kernel.elf %s
+    module /m1.bin first m
+    module /m2.bin second
+    boot
+}
+""" % KERNEL_ARGS
+
+
+def grub_netdir(root):
+    """grub-mknetdir for x86_64-efi into @root (boot/grub/...)."""
+    if not os.path.isdir(GRUB_EFI):
+        raise CheckFailed(["%s is missing: install grub-efi-amd64-bin "
+                           "(make deps)" % GRUB_EFI])
+    subprocess.run(["grub-mknetdir", "--net-directory=" + root,
+                    "--subdir=boot/grub", "-d", GRUB_EFI], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def serial_lines(text):
+    """The serial log's lines, each as the terminal last showed it."""
+    return [ln.rstrip("\r").split("\r")[-1] for ln in text.split("\n")]
+
+
+class EfiChldGrubCase(EfiCase):
+    """pulsar.efi -> chld core.efi -> grub.cfg -> multiboot kernel."""
+
+    name = "efi-chld-grub"
+
+    def run(self, tmp):
+        files = {"kernel.elf": self.kernel(),
+                 "boot/grub/grub.cfg": GRUB_CFG.encode()}
+        files.update((k, v[0]) for k, v in MODULES.items())
+        root = self.write_efi_tftp(tmp, "# GRUB on UEFI\nchld %s\n"
+                                   "exec never.elf\n" % CORE, files)
+        grub_netdir(root)
+        size = os.path.getsize(os.path.join(root, CORE))
+        exp = {
+            # GRUB 2.06 passes the arguments only (cases_grub.py).
+            "kernel_cmdline": KERNEL_ARGS,
+            "cmdline_exact": True,
+            "loader_prefix": "GRUB",
+            "modules": [(args, data) for data, args in MODULES.values()],
+            "addr": None,
+            "kernel_span": elf_span(self.kernel()),
+            "required_flags": [0, 2, 3, 6, 9],
+            "upper_near_top": False,
+        }
+        log = os.path.join(tmp, "serial.log")
+        rc, text, secs, ended = run_qemu(qemu.ovmf(root, log, tmp), log,
+                                         3 * self.opts.timeout)
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["timed out after %d s"
+                               % (3 * self.opts.timeout)])
+        lines = serial_lines(text)
+        ck = Checker()
+        plan = ("pulsar: chainloading %s: %d bytes, an x86-64 EFI "
+                "application (" % (CORE, size))
+        ck.expect(any(ln.startswith(plan) for ln in lines),
+                  "no serial line starting %r" % plan)
+        ck.expect("pulsar: starting %s" % CORE in lines,
+                  "no serial line 'pulsar: starting %s'" % CORE)
+        ck.expect(not any(ln.startswith("pulsar: error:") for ln in lines),
+                  "Pulsar reported an error")
+        try:
+            rep = check_boot(text, rc, exp)
+        except CheckFailed as e:
+            ck.failures.extend(e.args[0])
+            rep = None
+        ck.done()
+        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
+class EfiChldBiosNbpCase(EfiCase):
+    """chld of a BIOS NBP on UEFI: refused with the file and the reason."""
+
+    name = "efi-chld-bios-nbp"
+
+    def run(self, tmp):
+        if not os.path.exists(PXELINUX):
+            raise CheckFailed(["%s is missing: install pxelinux (make deps)"
+                               % PXELINUX])
+        config = "# a BIOS NBP\nchld pxelinux.0\n"
+        root = self.write_efi_tftp(tmp, config,
+                                   {"pxelinux.0": read(PXELINUX)})
+        log = os.path.join(tmp, "serial.log")
+        rc, text, secs, ended = run_qemu(qemu.ovmf(root, log, tmp), log,
+                                         2 * self.opts.timeout,
+                                         stop_marker=BOOT_FAILED)
+        self.log_text = text
+        lines = serial_lines(text)
+        want = ("pulsar: error: %s:2: chld: pxelinux.0: not an EFI program: "
+                "no MZ header (chld on UEFI starts x86-64 EFI applications; "
+                "a BIOS PXE boot program such as pxelinux.0 cannot run "
+                "there)" % CONFIG_NAME)
+        ck = Checker()
+        ck.expect(want in lines, "no serial line %r" % want)
+        ck.expect(not any(ln.startswith("pulsar: starting") for ln in lines),
+                  "Pulsar started something")
+        ck.expect(any(ln.startswith(BOOT_FAILED) for ln in lines),
+                  "no %r line: Pulsar did not go on to start over"
+                  % BOOT_FAILED)
+        ck.done()
+        return {"secs": secs, "rc": rc}
+
+
+def cases(opts):
+    """Every case of this file (tests/e2e/run.py collects them)."""
+    return [EfiChldGrubCase(opts), EfiChldBiosNbpCase(opts)]
