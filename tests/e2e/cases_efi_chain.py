@@ -16,18 +16,36 @@ the same network.
   refused before anything is started, naming the file and why (no MZ
   header), and Pulsar starts over.
 
+Used-by paths on UEFI: one DHCP setup for both firmwares.  The DHCP
+server chooses the boot file by the client architecture the client sends
+(option 93): 7 or 9 (x86-64 UEFI) get pulsar.efi, everyone else (0: BIOS)
+gets pulsar, with the configs docs/servers.md shows (lab.netboot's
+--bootfile-efi writes them).  The same server setup boots a SeaBIOS
+machine (e1000, iPXE ROM) and an OVMF machine (virtio-net, OVMF's own
+PXE), each to the test kernel with two modules (every check_boot check):
+
+- arch-dnsmasq-bios, arch-dnsmasq-efi: dnsmasq (dhcp-match on
+  client-arch); its log must show the client's architecture in the
+  vendor class, the efi-x64 tag only for the UEFI client, and the boot
+  file sent over TFTP.
+- arch-isc-bios, arch-isc-efi: ISC dhcpd (`if option arch = 00:07 or
+  ...` in the host entry) with atftpd, whose log must show the file
+  served.
+
 OVMF needs about 8-9 s of TCG to reach the boot file; GRUB's own TFTP
 adds a few; the timeouts are the runner's tripled.
 """
 
 import os
+import re
 import subprocess
 
 from . import harness
-from .cases_efi import EfiCase, read
+from .cases_efi import EFI_FLAGS, EfiCase, read
+from .cases_servers import NetbootCase, expect_line, facts_line
 from .harness import (BOOT_FAILED, CONFIG_NAME, CheckFailed, Checker,
                       check_boot, elf_span, run_qemu)
-from lab import qemu
+from lab import netboot, qemu
 
 GRUB_EFI = "/usr/lib/grub/x86_64-efi"
 PXELINUX = "/usr/lib/PXELINUX/pxelinux.0"
@@ -146,6 +164,92 @@ class EfiChldBiosNbpCase(EfiCase):
         return {"secs": secs, "rc": rc}
 
 
+# --------------------------------------------- one DHCP setup, two firmwares
+
+ARCH_CONFIG = """\
+# one config for both firmwares
+exec arch/kernel.elf console=serial
+load arch/m1.bin first m
+load arch/m2.bin second
+"""
+
+
+def arch_layout(server, firmware):
+    """pulsar, pulsar.efi, the config and the test kernel with two small
+    modules; the server chooses the boot file by option 93."""
+    def layout(case, _tmp):
+        files = {"pulsar": read(case.opts.nbp), "pulsar.efi":
+                 read(case.opts.efi), "arch/kernel.elf": case.kernel()}
+        files.update(("arch/" + k, v[0]) for k, v in MODULES.items())
+        lay = {"tftp": files, "config": ARCH_CONFIG,
+               "modules": {"arch/" + k: v[0] for k, v in MODULES.items()},
+               "netboot": {"server": server, "firmware": firmware,
+                           "bootfile": "pulsar",
+                           "bootfile_efi": "pulsar.efi"}}
+        if firmware == "efi":
+            lay["exp"] = {"required_flags": EFI_FLAGS,
+                          "upper_near_top": False}
+        return lay
+    return layout
+
+
+def check_arch(firmware):
+    """Pulsar's face matches the firmware, it read the real server's
+    facts, and the server's log shows why it got its boot file."""
+    efi = firmware == "efi"
+    name = "pulsar.efi" if efi else "pulsar"
+
+    def check(case, res, lines, ck):
+        banner = ("Pulsar 0.1: multiboot PXE loader (UEFI x86-64)" if efi
+                  else "Pulsar 0.1")
+        expect_line(ck, lines, banner, "the %s build ran" % name,
+                    prefix=True)
+        ck.expect(efi == any("(UEFI x86-64)" in ln for ln in lines),
+                  "the wrong build of Pulsar ran")
+        expect_line(ck, lines, facts_line(harness.MAC, netboot.GUEST_IP,
+                                          netboot.DHCP_IP, ""))
+        if case.arch_server == "dnsmasq":
+            log = case.log("dnsmasq.log")
+            arch = "00007" if efi else "00000"
+            ck.expect("vendor class: PXEClient:Arch:%s:" % arch in log,
+                      "dnsmasq.log shows no client of architecture %s"
+                      % arch)
+            ck.expect(efi == bool(re.search(r"tags: .*efi-x64", log)),
+                      "dnsmasq.log: the efi-x64 tag %s"
+                      % ("missing" if efi else "set for a BIOS client"))
+            ck.expect(re.search(r"bootfile-name\s+%s$" % re.escape(name),
+                                log, re.M),
+                      "dnsmasq.log: bootfile-name %s not sent" % name)
+            ck.expect(re.search(r"sent \S*/tftp/%s to %s" % (
+                re.escape(name), re.escape(netboot.GUEST_IP)), log),
+                "dnsmasq.log does not show %s sent to the guest" % name)
+        else:
+            log = case.log("atftpd.out")
+            ck.expect("Serving %s to %s:" % (name, netboot.GUEST_IP) in log,
+                      "atftpd.out does not show %s served" % name)
+            other = "pulsar" if efi else "pulsar.efi"
+            ck.expect("Serving %s to" % other not in log,
+                      "atftpd.out shows %s served too" % other)
+            ck.expect("if option arch = 00:07 or option arch = 00:09"
+                      in case.log("dhcpd.conf"),
+                      "dhcpd.conf does not choose by option 93")
+    return check
+
+
+class ArchCase(NetbootCase):
+    """A NetbootCase of the one-setup-for-both-firmwares server."""
+
+    def __init__(self, opts, server, firmware):
+        short = "isc" if server.startswith("isc") else server
+        super().__init__(opts, "arch-%s-%s" % (short, firmware),
+                         arch_layout(server, firmware), check_arch(firmware))
+        self.arch_server = short
+        self.needs_efi = True
+
+
 def cases(opts):
     """Every case of this file (tests/e2e/run.py collects them)."""
-    return [EfiChldGrubCase(opts), EfiChldBiosNbpCase(opts)]
+    return [EfiChldGrubCase(opts), EfiChldBiosNbpCase(opts)] + [
+        ArchCase(opts, server, firmware)
+        for server in ("dnsmasq", "isc+atftpd")
+        for firmware in ("bios", "efi")]
