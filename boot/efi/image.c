@@ -35,9 +35,7 @@ static EFI_LOADED_IMAGE *own_image(char *msg, size_t len)
     return li;
 }
 
-/** The bytes of @dp before its end node (0 when it has none or looks
- *  broken: then the child gets the file node alone). */
-static UINTN devpath_prefix_len(const EFI_DEVICE_PATH *dp)
+UINTN efi_devpath_len(const EFI_DEVICE_PATH *dp)
 {
     const UINT8 *p = (const UINT8 *)dp;
     UINTN off = 0;
@@ -63,7 +61,7 @@ static UINTN devpath_prefix_len(const EFI_DEVICE_PATH *dp)
 static EFI_DEVICE_PATH *file_devpath(const EFI_DEVICE_PATH *dev,
                                      const char *path)
 {
-    UINTN pre = dev ? devpath_prefix_len(dev) : 0;
+    UINTN pre = dev ? efi_devpath_len(dev) : 0;
     UINTN chars = strlen(path) + (path[0] != '/' && path[0] != '\\') + 1;
     UINTN node = SIZE_OF_FILEPATH_DEVICE_PATH + chars * sizeof(CHAR16);
     EFI_DEVICE_PATH *out;

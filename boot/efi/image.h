@@ -10,6 +10,11 @@
 #define PULSAR_EFI_IMAGE_H
 #include "boot/efi/uefi.h"
 
+/** The bytes of device path @dp before its end node; 0 when it has no
+ *  end within 4 KiB or a node shorter than a node header (the firmware's
+ *  data, but a loop would hang Pulsar). */
+UINTN efi_devpath_len(const EFI_DEVICE_PATH *dp);
+
 /**
  * LoadImage the @size bytes at @buf as the file @path (a TFTP path, '/'
  * or '\\' separated) of Pulsar's own device: the image's device path is

@@ -12,6 +12,14 @@ the same network.
   kernel with two modules: every check_boot check, with GRUB's command
   lines (arguments only) and module CRCs.  Pulsar's plan line and its
   "starting" line must show first.
+- efi-grub-chainloader: the other direction: OVMF's PXE loads GRUB's
+  core.efi as the DHCP boot file, its grub.cfg says `chainloader
+  /pulsar.efi`; GRUB names the NIC itself as Pulsar's device and keeps
+  its Simple Network open exclusively, so the firmware's network drivers
+  are gone.  pulsar.efi closes that hold of its parent, connects the
+  NIC's drivers again, starts the PXE Base Code and asks for DHCP (each
+  step's line checked), then boots the test kernel with two modules:
+  every check_boot check, Pulsar's command lines.
 - efi-chld-bios-nbp: `chld pxelinux.0` (a BIOS PXE boot program) is
   refused before anything is started, naming the file and why (no MZ
   header), and Pulsar starts over.
@@ -81,7 +89,42 @@ def serial_lines(text):
     return [ln.rstrip("\r").split("\r")[-1] for ln in text.split("\n")]
 
 
-class EfiChldGrubCase(EfiCase):
+class EfiKernelCase(EfiCase):
+    """An OVMF boot from QEMU's DHCP/TFTP that must end in the test
+    kernel's report."""
+
+    def boot_kernel(self, tmp, root, exp, want, bootfile="pulsar.efi"):
+        """Boot @bootfile from @root; the report must meet @exp, the
+        serial log hold each line of @want (one ending in "(" only as a
+        prefix), and Pulsar report no error."""
+        log = os.path.join(tmp, "serial.log")
+        rc, text, secs, ended = run_qemu(
+            qemu.ovmf(root, log, tmp, bootfile=bootfile), log,
+            3 * self.opts.timeout)
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["timed out after %d s"
+                               % (3 * self.opts.timeout)])
+        lines = serial_lines(text)
+        ck = Checker()
+        for line in want:
+            if line.endswith("("):
+                ck.expect(any(ln.startswith(line) for ln in lines),
+                          "no serial line starting %r" % line)
+            else:
+                ck.expect(line in lines, "no serial line %r" % line)
+        ck.expect(not any(ln.startswith("pulsar: error:") for ln in lines),
+                  "Pulsar reported an error")
+        try:
+            rep = check_boot(text, rc, exp)
+        except CheckFailed as e:
+            ck.failures.extend(e.args[0])
+            rep = None
+        ck.done()
+        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+
+
+class EfiChldGrubCase(EfiKernelCase):
     """pulsar.efi -> chld core.efi -> grub.cfg -> multiboot kernel."""
 
     name = "efi-chld-grub"
@@ -105,30 +148,62 @@ class EfiChldGrubCase(EfiCase):
             "required_flags": [0, 2, 3, 6, 9],
             "upper_near_top": False,
         }
-        log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = run_qemu(qemu.ovmf(root, log, tmp), log,
-                                         3 * self.opts.timeout)
-        self.log_text = text
-        if ended == "timeout" and "TK end" not in text:
-            raise CheckFailed(["timed out after %d s"
-                               % (3 * self.opts.timeout)])
-        lines = serial_lines(text)
-        ck = Checker()
         plan = ("pulsar: chainloading %s: %d bytes, an x86-64 EFI "
                 "application (" % (CORE, size))
-        ck.expect(any(ln.startswith(plan) for ln in lines),
-                  "no serial line starting %r" % plan)
-        ck.expect("pulsar: starting %s" % CORE in lines,
-                  "no serial line 'pulsar: starting %s'" % CORE)
-        ck.expect(not any(ln.startswith("pulsar: error:") for ln in lines),
-                  "Pulsar reported an error")
-        try:
-            rep = check_boot(text, rc, exp)
-        except CheckFailed as e:
-            ck.failures.extend(e.args[0])
-            rep = None
-        ck.done()
-        return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
+        return self.boot_kernel(tmp, root, exp, [
+            plan, "pulsar: starting %s" % CORE])
+
+
+GRUB_CHAINLOADER_CFG = """\
+set timeout=0
+set default=0
+menuentry "pulsar.efi" {
+    chainloader /pulsar.efi
+    boot
+}
+"""
+
+PULSAR_CFG = """\
+# pulsar.efi chainloaded by GRUB
+exec kernel.elf console=serial chained=grub-efi
+load m1.bin first m
+load m2.bin second
+"""
+
+
+class EfiGrubChainloaderCase(EfiKernelCase):
+    """OVMF -> GRUB core.efi -> chainloader pulsar.efi -> kernel."""
+
+    name = "efi-grub-chainloader"
+
+    def run(self, tmp):
+        files = {"kernel.elf": self.kernel(),
+                 "boot/grub/grub.cfg": GRUB_CHAINLOADER_CFG.encode()}
+        files.update((k, v[0]) for k, v in MODULES.items())
+        root = self.write_efi_tftp(tmp, PULSAR_CFG, files)
+        grub_netdir(root)
+        items = harness.config_items(PULSAR_CFG)
+        exp = {
+            "kernel_cmdline": items[0]["cmdline"],
+            "cmdline_exact": True,
+            "loader_prefix": "Pulsar",
+            "modules": [(it["cmdline"], MODULES[it["name"]][0])
+                        for it in items[1:]],
+            "addr": None,
+            "kernel_span": elf_span(self.kernel()),
+            "required_flags": EFI_FLAGS,
+            "upper_near_top": False,
+        }
+        return self.boot_kernel(tmp, root, exp, [
+            "pulsar: the program that started Pulsar holds the NIC open "
+            "exclusively: CloseProtocol: EFI_SUCCESS",
+            "pulsar: no PXE Base Code below the NIC: its drivers connected "
+            "again (ConnectController: EFI_SUCCESS)",
+            "pulsar: the NIC's PXE Base Code holds no DHCP answer: asking "
+            "for one (PxeBc Dhcp)",
+            "pulsar: mac %s ip %s tftp %s root-path ''"
+            % (qemu.MAC, qemu.USER_GUEST, harness.TFTP_SERVER)],
+            bootfile=CORE)
 
 
 class EfiChldBiosNbpCase(EfiCase):
@@ -249,7 +324,8 @@ class ArchCase(NetbootCase):
 
 def cases(opts):
     """Every case of this file (tests/e2e/run.py collects them)."""
-    return [EfiChldGrubCase(opts), EfiChldBiosNbpCase(opts)] + [
+    return [EfiChldGrubCase(opts), EfiGrubChainloaderCase(opts),
+            EfiChldBiosNbpCase(opts)] + [
         ArchCase(opts, server, firmware)
         for server in ("dnsmasq", "isc+atftpd")
         for firmware in ("bios", "efi")]
