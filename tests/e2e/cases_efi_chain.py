@@ -20,6 +20,14 @@ the same network.
   NIC's drivers again, starts the PXE Base Code and asks for DHCP (each
   step's line checked), then boots the test kernel with two modules:
   every check_boot check, Pulsar's command lines.
+- efi-chld-snponly: `chld snponly.efi` (Debian's iPXE, the build that
+  drives only the NIC it was loaded from, through that NIC's Simple
+  Network): iPXE must come up on the same NIC (its MAC), configure it
+  (10.0.2.15 from QEMU's DHCP) and fetch the DHCP boot file, pulsar.efi,
+  over TFTP; the second pulsar.efi must start on iPXE's stack and read
+  the same DHCP facts there.  (That one cannot go on: iPXE's PXE Base Code
+  has no GET_FILE_SIZE, see efi-ipxe-no-size; the case stops when it
+  starts over.)
 - efi-chld-bios-nbp: `chld pxelinux.0` (a BIOS PXE boot program) is
   refused before anything is started, naming the file and why (no MZ
   header), and Pulsar starts over.
@@ -322,10 +330,61 @@ class ArchCase(NetbootCase):
         self.needs_efi = True
 
 
+SNPONLY = "/usr/lib/ipxe/snponly.efi"
+
+
+class EfiChldSnponlyCase(EfiCase):
+    """pulsar.efi -> chld snponly.efi -> iPXE on the same NIC -> DHCP
+    boot file (pulsar.efi again) over iPXE's TFTP."""
+
+    name = "efi-chld-snponly"
+
+    def run(self, tmp):
+        if not os.path.exists(SNPONLY):
+            raise CheckFailed(["%s is missing: install ipxe (make deps)"
+                               % SNPONLY])
+        root = self.write_efi_tftp(tmp, "chld snponly.efi\n",
+                                   {"snponly.efi": read(SNPONLY)})
+        log = os.path.join(tmp, "serial.log")
+        rc, text, secs, ended = run_qemu(qemu.ovmf(root, log, tmp), log,
+                                         3 * self.opts.timeout,
+                                         stop_marker=BOOT_FAILED)
+        self.log_text = text
+        lines = serial_lines(text)
+        facts = "pulsar: mac %s ip %s tftp %s root-path ''" % (
+            qemu.MAC, qemu.USER_GUEST, harness.TFTP_SERVER)
+        # In this order, each the first line at or after the last.
+        want = [
+            ("pulsar: chainloading snponly.efi: %d bytes, an x86-64 EFI "
+             "application (" % os.path.getsize(SNPONLY)),
+            "pulsar: starting snponly.efi",
+            "iPXE initialising devices...ok",
+            "Configuring (net0 %s)" % qemu.MAC,
+            "net0: %s/" % qemu.USER_GUEST,
+            "tftp://%s/pulsar.efi... ok" % harness.TFTP_SERVER,
+            "Pulsar 0.1: multiboot PXE loader (UEFI x86-64)",
+            facts,
+        ]
+        ck = Checker()
+        pos = 0
+        for w in want:
+            at = next((i for i in range(pos, len(lines))
+                       if lines[i].startswith(w)), None)
+            if not ck.expect(at is not None, "no serial line starting %r "
+                             "after line %d" % (w, pos)):
+                break
+            pos = at + 1
+        ck.expect(any(ln.startswith("Configuring (net0 %s)" % qemu.MAC)
+                      and ln.endswith(" ok") for ln in lines),
+                  "iPXE did not configure net0")
+        ck.done()
+        return {"secs": secs, "rc": rc}
+
+
 def cases(opts):
     """Every case of this file (tests/e2e/run.py collects them)."""
     return [EfiChldGrubCase(opts), EfiGrubChainloaderCase(opts),
-            EfiChldBiosNbpCase(opts)] + [
+            EfiChldSnponlyCase(opts), EfiChldBiosNbpCase(opts)] + [
         ArchCase(opts, server, firmware)
         for server in ("dnsmasq", "isc+atftpd")
         for firmware in ("bios", "efi")]
