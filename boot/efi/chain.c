@@ -10,6 +10,7 @@
  */
 #include "boot/efi/chain.h"
 #include "boot/efi/image.h"
+#include "boot/efi/uefi.h"
 #include "lib/errno.h"
 #include <stdio.h>
 
@@ -31,6 +32,7 @@ int efi_chain_start(struct session *s)
         return session_error(s, rc, "%s:%u: chld: %s: %s", it->src_file,
                              it->src_line, it->path, s->msg);
     printf("%s: starting %s\n", s->face->prog, it->path);
+    efi_pxe_release(); /* the child may use the PXE Base Code itself */
     efi_image_start(child, &st, text, sizeof(text));
     /* An application that returned is unloaded by the firmware. */
     return session_error(s, EFI_ERROR(st) ? -PE_IO : -PE_UNSUPP,

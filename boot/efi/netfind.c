@@ -56,8 +56,9 @@ static EFI_DEVICE_PATH *devpath_of(EFI_HANDLE h)
 }
 
 /**
- * The PXE Base Code below @nic (device path @nic_dp, @nic_len bytes
- * before its end): on an IPv4 child if there is one, else the first.
+ * The IPv4 PXE Base Code of the NIC with device path @nic_dp (@nic_len
+ * bytes before its end): on the NIC's own handle (iPXE) or on its child
+ * with an IPv4() node (EDK2; its IPv6 child cannot Start for IPv4).
  */
 static EFI_PXE_BASE_CODE *pxe_below(const EFI_DEVICE_PATH *nic_dp,
                                     UINTN nic_len, EFI_HANDLE *out)
@@ -69,7 +70,7 @@ static EFI_PXE_BASE_CODE *pxe_below(const EFI_DEVICE_PATH *nic_dp,
     if (EFI_ERROR(efi_bs->LocateHandleBuffer(ByProtocol, &pxe_guid, NULL,
                                              &n, &handles)))
         return NULL;
-    for (UINTN i = 0; i < n; i++) {
+    for (UINTN i = 0; i < n && !found; i++) {
         const EFI_DEVICE_PATH *dp = devpath_of(handles[i]);
         UINTN dp_len = dp ? efi_devpath_len(dp) : 0;
 
@@ -77,12 +78,9 @@ static EFI_PXE_BASE_CODE *pxe_below(const EFI_DEVICE_PATH *nic_dp,
             continue;
         const EFI_DEVICE_PATH *next =
             (const EFI_DEVICE_PATH *)((const UINT8 *)dp + nic_len);
-        bool ipv4 = dp_len > nic_len && next->Type == MSG_DEV &&
-                    next->SubType == MSG_IPV4;
-        if (!found || ipv4)
+        if (dp_len == nic_len ||
+            (next->Type == MSG_DEV && next->SubType == MSG_IPV4))
             found = handles[i];
-        if (ipv4)
-            break;
     }
     efi_bs->FreePool(handles);
     EFI_PXE_BASE_CODE *pxe = NULL;
@@ -92,21 +90,37 @@ static EFI_PXE_BASE_CODE *pxe_below(const EFI_DEVICE_PATH *nic_dp,
     return pxe;
 }
 
+/** A copy of the device path Pulsar came from (efi_net_remember). */
+static EFI_DEVICE_PATH *own_path;
+
+void efi_net_remember(EFI_HANDLE dev)
+{
+    EFI_DEVICE_PATH *dp;
+    UINTN n;
+
+    if (own_path || !(dp = devpath_of(dev)) || !(n = efi_devpath_len(dp)) ||
+        EFI_ERROR(efi_bs->AllocatePool(EfiLoaderData, n + 4,
+                                       (void **)&own_path)))
+        return;
+    memcpy(own_path, dp, n + 4); /* with its end node */
+}
+
 EFI_PXE_BASE_CODE *efi_pxe_find(EFI_HANDLE dev, EFI_HANDLE *handle,
                                 char *msg, size_t len)
 {
     EFI_GUID snp_guid = EFI_SIMPLE_NETWORK_PROTOCOL_GUID;
-    EFI_DEVICE_PATH *dp = devpath_of(dev), *rest = dp, *nic_dp;
+    EFI_DEVICE_PATH *dp = devpath_of(dev), *rest, *nic_dp;
     EFI_PXE_BASE_CODE *pxe;
     EFI_HANDLE nic;
     EFI_STATUS st;
     UINTN nic_len;
 
-    if (!dp) {
+    if (!dp && !(dp = own_path)) {
         snprintf(msg, len, "no PXE Base Code and no device path on the "
                  "device Pulsar was loaded from");
         return NULL;
     }
+    rest = dp;
     st = efi_bs->LocateDevicePath(&snp_guid, &rest, &nic);
     if (EFI_ERROR(st) || !(nic_dp = devpath_of(nic))) {
         snprintf(msg, len, "no PXE Base Code on the device Pulsar was "
@@ -124,6 +138,16 @@ EFI_PXE_BASE_CODE *efi_pxe_find(EFI_HANDLE dev, EFI_HANDLE *handle,
                "connected again (ConnectController: %s)\n",
                efi_status_str(st));
         if (!(pxe = pxe_below(nic_dp, nic_len, handle))) {
+            /* Drivers half torn down (a program that took the NIC and
+             * returned): all of them off the NIC, then on again. */
+            EFI_STATUS dst = efi_bs->DisconnectController(nic, NULL, NULL);
+            st = efi_bs->ConnectController(nic, NULL, NULL, TRUE);
+            printf("pulsar: still none: the NIC's drivers disconnected (%s) "
+                   "and connected again (%s)\n", efi_status_str(dst),
+                   efi_status_str(st));
+            pxe = pxe_below(nic_dp, nic_len, handle);
+        }
+        if (!pxe) {
             snprintf(msg, len, "no PXE Base Code on the NIC Pulsar was "
                      "loaded from, even after ConnectController (%s)",
                      efi_status_str(st));

@@ -35,6 +35,7 @@ int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
         return -PE_NOPXE;
     }
     pxe_handle = li->DeviceHandle;
+    efi_net_remember(li->DeviceHandle);
     st = efi_bs->HandleProtocol(li->DeviceHandle, &pxe_guid, (void **)&pxebc);
     if (EFI_ERROR(st) &&
         !(pxebc = efi_pxe_find(li->DeviceHandle, &pxe_handle, msg, len)))
@@ -123,6 +124,7 @@ static const struct file_sink *arriving_sink;
 static uint32_t arrived;
 static uint16_t arrived_block;
 static bool callback_on;
+static bool callback_tried;
 
 /** EFI_PXE_CALLBACK: count the DATA blocks in order, tell the sink. */
 static EFI_PXE_BASE_CODE_CALLBACK_STATUS EFIAPI
@@ -155,14 +157,13 @@ static EFI_PXE_BASE_CODE_CALLBACK callback = {
 /** Put the callback on the PXE Base Code's handle (once); false: no. */
 static bool callback_install(void)
 {
-    static bool tried;
     EFI_GUID cb_guid = EFI_PXE_BASE_CODE_CALLBACK_PROTOCOL_GUID;
     EFI_HANDLE h = pxe_handle;
     BOOLEAN on = TRUE;
 
-    if (tried)
+    if (callback_tried)
         return callback_on;
-    tried = true;
+    callback_tried = true;
     if (EFI_ERROR(efi_bs->InstallProtocolInterface(&h, &cb_guid,
                                                    EFI_NATIVE_INTERFACE,
                                                    &callback)))
@@ -170,6 +171,18 @@ static bool callback_install(void)
     callback_on = !EFI_ERROR(pxebc->SetParameters(pxebc, NULL, NULL, NULL,
                                                   NULL, &on));
     return callback_on;
+}
+
+void efi_pxe_release(void)
+{
+    EFI_GUID cb_guid = EFI_PXE_BASE_CODE_CALLBACK_PROTOCOL_GUID;
+    BOOLEAN off = FALSE;
+
+    if (callback_on) {
+        pxebc->SetParameters(pxebc, NULL, NULL, NULL, NULL, &off);
+        efi_bs->UninstallProtocolInterface(pxe_handle, &cb_guid, &callback);
+    }
+    callback_on = callback_tried = false;
 }
 
 /** The server address as Mtftp wants it. */

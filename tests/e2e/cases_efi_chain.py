@@ -28,6 +28,14 @@ the same network.
   the same DHCP facts there.  (That one cannot go on: iPXE's PXE Base Code
   has no GET_FILE_SIZE, see efi-ipxe-no-size; the case stops when it
   starts over.)
+- efi-chld-returns: the chained GRUB's grub.cfg says `exit`, so GRUB
+  returns to pulsar.efi, which reports the status ("returned
+  EFI_SUCCESS") and starts over.  GRUB's efinet had taken the NIC from
+  the firmware's drivers, which leaves the PXE Base Code half torn down
+  on OVMF: the second attempt must disconnect and connect the NIC's
+  drivers, ask for DHCP again and, with the config changed meanwhile (by
+  the harness, once the first attempt gave up) to an `exec`, boot the
+  test kernel with two modules: every check_boot check.
 - efi-chld-bios-nbp: `chld pxelinux.0` (a BIOS PXE boot program) is
   refused before anything is started, naming the file and why (no MZ
   header), and Pulsar starts over.
@@ -55,6 +63,8 @@ adds a few; the timeouts are the runner's tripled.
 import os
 import re
 import subprocess
+import threading
+import time
 
 from . import harness
 from .cases_efi import EFI_FLAGS, EfiCase, read
@@ -101,10 +111,11 @@ class EfiKernelCase(EfiCase):
     """An OVMF boot from QEMU's DHCP/TFTP that must end in the test
     kernel's report."""
 
-    def boot_kernel(self, tmp, root, exp, want, bootfile="pulsar.efi"):
+    def boot_kernel(self, tmp, root, exp, want, bootfile="pulsar.efi",
+                    errors_ok=False):
         """Boot @bootfile from @root; the report must meet @exp, the
         serial log hold each line of @want (one ending in "(" only as a
-        prefix), and Pulsar report no error."""
+        prefix), and Pulsar report no error (unless @errors_ok)."""
         log = os.path.join(tmp, "serial.log")
         rc, text, secs, ended = run_qemu(
             qemu.ovmf(root, log, tmp, bootfile=bootfile), log,
@@ -121,7 +132,8 @@ class EfiKernelCase(EfiCase):
                           "no serial line starting %r" % line)
             else:
                 ck.expect(line in lines, "no serial line %r" % line)
-        ck.expect(not any(ln.startswith("pulsar: error:") for ln in lines),
+        ck.expect(errors_ok or not any(ln.startswith("pulsar: error:")
+                                       for ln in lines),
                   "Pulsar reported an error")
         try:
             rep = check_boot(text, rc, exp)
@@ -172,11 +184,27 @@ menuentry "pulsar.efi" {
 """
 
 PULSAR_CFG = """\
-# pulsar.efi chainloaded by GRUB
-exec kernel.elf console=serial chained=grub-efi
+# pulsar.efi boots the test kernel itself
+exec kernel.elf console=serial by=pulsar.efi
 load m1.bin first m
 load m2.bin second
 """
+
+
+def pulsar_exp(case):
+    """check_boot's expectations for pulsar.efi booting PULSAR_CFG."""
+    items = harness.config_items(PULSAR_CFG)
+    return {
+        "kernel_cmdline": items[0]["cmdline"],
+        "cmdline_exact": True,
+        "loader_prefix": "Pulsar",
+        "modules": [(it["cmdline"], MODULES[it["name"]][0])
+                    for it in items[1:]],
+        "addr": None,
+        "kernel_span": elf_span(case.kernel()),
+        "required_flags": EFI_FLAGS,
+        "upper_near_top": False,
+    }
 
 
 class EfiGrubChainloaderCase(EfiKernelCase):
@@ -190,19 +218,7 @@ class EfiGrubChainloaderCase(EfiKernelCase):
         files.update((k, v[0]) for k, v in MODULES.items())
         root = self.write_efi_tftp(tmp, PULSAR_CFG, files)
         grub_netdir(root)
-        items = harness.config_items(PULSAR_CFG)
-        exp = {
-            "kernel_cmdline": items[0]["cmdline"],
-            "cmdline_exact": True,
-            "loader_prefix": "Pulsar",
-            "modules": [(it["cmdline"], MODULES[it["name"]][0])
-                        for it in items[1:]],
-            "addr": None,
-            "kernel_span": elf_span(self.kernel()),
-            "required_flags": EFI_FLAGS,
-            "upper_near_top": False,
-        }
-        return self.boot_kernel(tmp, root, exp, [
+        return self.boot_kernel(tmp, root, pulsar_exp(self), [
             "pulsar: the program that started Pulsar holds the NIC open "
             "exclusively: CloseProtocol: EFI_SUCCESS",
             "pulsar: no PXE Base Code below the NIC: its drivers connected "
@@ -330,6 +346,56 @@ class ArchCase(NetbootCase):
         self.needs_efi = True
 
 
+def when_logged(log, text, action):
+    """Run @action() once @text shows in file @log (a daemon thread that
+    polls it); returns an Event that stops the thread when set."""
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            try:
+                with open(log, "rb") as f:
+                    if text.encode() in f.read():
+                        action()
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+    threading.Thread(target=poll, daemon=True).start()
+    return stop
+
+
+class EfiChldReturnsCase(EfiKernelCase):
+    """chld core.efi, which exits: reported, started over; the second
+    attempt finds the network again and boots a kernel."""
+
+    name = "efi-chld-returns"
+
+    def run(self, tmp):
+        files = {"kernel.elf": self.kernel(),
+                 "boot/grub/grub.cfg": b"echo leaving\nexit\n"}
+        files.update((k, v[0]) for k, v in MODULES.items())
+        root = self.write_efi_tftp(tmp, "chld %s\n" % CORE, files)
+        grub_netdir(root)
+
+        def now_boot_the_kernel():
+            with open(os.path.join(root, CONFIG_NAME), "w") as f:
+                f.write(PULSAR_CFG)
+        stop = when_logged(os.path.join(tmp, "serial.log"), BOOT_FAILED,
+                           now_boot_the_kernel)
+        try:
+            return self.boot_kernel(tmp, root, pulsar_exp(self), [
+                "pulsar: error: %s:1: chld: %s returned EFI_SUCCESS"
+                % (CONFIG_NAME, CORE),
+                "pulsar: starting over (attempt 2)",
+                "pulsar: still none: the NIC's drivers disconnected "
+                "(EFI_SUCCESS) and connected again (EFI_SUCCESS)",
+                "pulsar: the NIC's PXE Base Code holds no DHCP answer: "
+                "asking for one (PxeBc Dhcp)"], errors_ok=True)
+        finally:
+            stop.set()
+
+
 SNPONLY = "/usr/lib/ipxe/snponly.efi"
 
 
@@ -384,7 +450,8 @@ class EfiChldSnponlyCase(EfiCase):
 def cases(opts):
     """Every case of this file (tests/e2e/run.py collects them)."""
     return [EfiChldGrubCase(opts), EfiGrubChainloaderCase(opts),
-            EfiChldSnponlyCase(opts), EfiChldBiosNbpCase(opts)] + [
+            EfiChldReturnsCase(opts), EfiChldSnponlyCase(opts),
+            EfiChldBiosNbpCase(opts)] + [
         ArchCase(opts, server, firmware)
         for server in ("dnsmasq", "isc+atftpd")
         for firmware in ("bios", "efi")]
