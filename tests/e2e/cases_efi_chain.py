@@ -111,6 +111,16 @@ class EfiKernelCase(EfiCase):
     """An OVMF boot from QEMU's DHCP/TFTP that must end in the test
     kernel's report."""
 
+    def grub_tree(self, tmp, config, grub_cfg):
+        """The TFTP root: pulsar.efi with @config, the test kernel and
+        MODULES, GRUB's netboot directory with @grub_cfg."""
+        files = {"kernel.elf": self.kernel(),
+                 "boot/grub/grub.cfg": grub_cfg.encode()}
+        files.update((k, v[0]) for k, v in MODULES.items())
+        root = self.write_efi_tftp(tmp, config, files)
+        grub_netdir(root)
+        return root
+
     def boot_kernel(self, tmp, root, exp, want, bootfile="pulsar.efi",
                     errors_ok=False):
         """Boot @bootfile from @root; the report must meet @exp, the
@@ -150,12 +160,8 @@ class EfiChldGrubCase(EfiKernelCase):
     name = "efi-chld-grub"
 
     def run(self, tmp):
-        files = {"kernel.elf": self.kernel(),
-                 "boot/grub/grub.cfg": GRUB_CFG.encode()}
-        files.update((k, v[0]) for k, v in MODULES.items())
-        root = self.write_efi_tftp(tmp, "# GRUB on UEFI\nchld %s\n"
-                                   "exec never.elf\n" % CORE, files)
-        grub_netdir(root)
+        root = self.grub_tree(tmp, "# GRUB on UEFI\nchld %s\nexec "
+                              "never.elf\n" % CORE, GRUB_CFG)
         size = os.path.getsize(os.path.join(root, CORE))
         exp = {
             # GRUB 2.06 passes the arguments only (cases_grub.py).
@@ -213,11 +219,7 @@ class EfiGrubChainloaderCase(EfiKernelCase):
     name = "efi-grub-chainloader"
 
     def run(self, tmp):
-        files = {"kernel.elf": self.kernel(),
-                 "boot/grub/grub.cfg": GRUB_CHAINLOADER_CFG.encode()}
-        files.update((k, v[0]) for k, v in MODULES.items())
-        root = self.write_efi_tftp(tmp, PULSAR_CFG, files)
-        grub_netdir(root)
+        root = self.grub_tree(tmp, PULSAR_CFG, GRUB_CHAINLOADER_CFG)
         return self.boot_kernel(tmp, root, pulsar_exp(self), [
             "pulsar: the program that started Pulsar holds the NIC open "
             "exclusively: CloseProtocol: EFI_SUCCESS",
@@ -230,24 +232,32 @@ class EfiGrubChainloaderCase(EfiKernelCase):
             bootfile=CORE)
 
 
+def chain_until_failed(case, tmp, config, program, package):
+    """Boot pulsar.efi under OVMF with @config, @program (a Debian file
+    from @package) next to it under its own name, until Pulsar says it
+    will start over; returns (rc, serial lines, secs)."""
+    if not os.path.exists(program):
+        raise CheckFailed(["%s is missing: install %s (make deps)"
+                           % (program, package)])
+    root = case.write_efi_tftp(tmp, config, {os.path.basename(program):
+                                             read(program)})
+    log = os.path.join(tmp, "serial.log")
+    rc, text, secs, _ended = run_qemu(qemu.ovmf(root, log, tmp), log,
+                                      3 * case.opts.timeout,
+                                      stop_marker=BOOT_FAILED)
+    case.log_text = text
+    return rc, serial_lines(text), secs
+
+
 class EfiChldBiosNbpCase(EfiCase):
     """chld of a BIOS NBP on UEFI: refused with the file and the reason."""
 
     name = "efi-chld-bios-nbp"
 
     def run(self, tmp):
-        if not os.path.exists(PXELINUX):
-            raise CheckFailed(["%s is missing: install pxelinux (make deps)"
-                               % PXELINUX])
-        config = "# a BIOS NBP\nchld pxelinux.0\n"
-        root = self.write_efi_tftp(tmp, config,
-                                   {"pxelinux.0": read(PXELINUX)})
-        log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = run_qemu(qemu.ovmf(root, log, tmp), log,
-                                         2 * self.opts.timeout,
-                                         stop_marker=BOOT_FAILED)
-        self.log_text = text
-        lines = serial_lines(text)
+        rc, lines, secs = chain_until_failed(
+            self, tmp, "# a BIOS NBP\nchld pxelinux.0\n", PXELINUX,
+            "pxelinux")
         want = ("pulsar: error: %s:2: chld: pxelinux.0: not an EFI program: "
                 "no MZ header (chld on UEFI starts x86-64 EFI applications; "
                 "a BIOS PXE boot program such as pxelinux.0 cannot run "
@@ -372,11 +382,8 @@ class EfiChldReturnsCase(EfiKernelCase):
     name = "efi-chld-returns"
 
     def run(self, tmp):
-        files = {"kernel.elf": self.kernel(),
-                 "boot/grub/grub.cfg": b"echo leaving\nexit\n"}
-        files.update((k, v[0]) for k, v in MODULES.items())
-        root = self.write_efi_tftp(tmp, "chld %s\n" % CORE, files)
-        grub_netdir(root)
+        root = self.grub_tree(tmp, "chld %s\n" % CORE,
+                              "echo leaving\nexit\n")
 
         def now_boot_the_kernel():
             with open(os.path.join(root, CONFIG_NAME), "w") as f:
@@ -406,17 +413,8 @@ class EfiChldSnponlyCase(EfiCase):
     name = "efi-chld-snponly"
 
     def run(self, tmp):
-        if not os.path.exists(SNPONLY):
-            raise CheckFailed(["%s is missing: install ipxe (make deps)"
-                               % SNPONLY])
-        root = self.write_efi_tftp(tmp, "chld snponly.efi\n",
-                                   {"snponly.efi": read(SNPONLY)})
-        log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = run_qemu(qemu.ovmf(root, log, tmp), log,
-                                         3 * self.opts.timeout,
-                                         stop_marker=BOOT_FAILED)
-        self.log_text = text
-        lines = serial_lines(text)
+        rc, lines, secs = chain_until_failed(
+            self, tmp, "chld snponly.efi\n", SNPONLY, "ipxe")
         facts = "pulsar: mac %s ip %s tftp %s root-path ''" % (
             qemu.MAC, qemu.USER_GUEST, harness.TFTP_SERVER)
         # In this order, each the first line at or after the last.
