@@ -25,9 +25,10 @@ the same network.
   Network): iPXE must come up on the same NIC (its MAC), configure it
   (10.0.2.15 from QEMU's DHCP) and fetch the DHCP boot file, pulsar.efi,
   over TFTP; the second pulsar.efi must start on iPXE's stack and read
-  the same DHCP facts there.  (That one cannot go on: iPXE's PXE Base Code
-  has no GET_FILE_SIZE, see efi-ipxe-no-size; the case stops when it
-  starts over.)
+  the same DHCP facts there.  Once iPXE runs, the harness takes
+  snponly.efi off the server, so the second pulsar.efi cannot chain it
+  again: it starts over, which ends the case (today it stops earlier:
+  iPXE's PXE Base Code has no GET_FILE_SIZE, see efi-ipxe-no-size).
 - efi-chld-returns: the chained GRUB's grub.cfg says `exit`, so GRUB
   returns to pulsar.efi, which reports the status ("returned
   EFI_SUCCESS") and starts over.  GRUB's efinet had taken the NIC from
@@ -232,19 +233,25 @@ class EfiGrubChainloaderCase(EfiKernelCase):
             bootfile=CORE)
 
 
-def chain_until_failed(case, tmp, config, program, package):
+def chain_until_failed(case, tmp, config, program, package, when=None):
     """Boot pulsar.efi under OVMF with @config, @program (a Debian file
     from @package) next to it under its own name, until Pulsar says it
-    will start over; returns (rc, serial lines, secs)."""
+    will start over; @when: (text, action(root)) to run once the serial
+    log shows text.  Returns (rc, serial lines, secs)."""
     if not os.path.exists(program):
         raise CheckFailed(["%s is missing: install %s (make deps)"
                            % (program, package)])
     root = case.write_efi_tftp(tmp, config, {os.path.basename(program):
                                              read(program)})
     log = os.path.join(tmp, "serial.log")
-    rc, text, secs, _ended = run_qemu(qemu.ovmf(root, log, tmp), log,
-                                      3 * case.opts.timeout,
-                                      stop_marker=BOOT_FAILED)
+    stop = when_logged(log, when[0], lambda: when[1](root)) if when else None
+    try:
+        rc, text, secs, _ended = run_qemu(qemu.ovmf(root, log, tmp), log,
+                                          3 * case.opts.timeout,
+                                          stop_marker=BOOT_FAILED)
+    finally:
+        if stop:
+            stop.set()
     case.log_text = text
     return rc, serial_lines(text), secs
 
@@ -413,8 +420,12 @@ class EfiChldSnponlyCase(EfiCase):
     name = "efi-chld-snponly"
 
     def run(self, tmp):
+        # Once iPXE runs, snponly.efi leaves the server: the pulsar.efi
+        # it chains cannot chain it again and starts over (the stop).
         rc, lines, secs = chain_until_failed(
-            self, tmp, "chld snponly.efi\n", SNPONLY, "ipxe")
+            self, tmp, "chld snponly.efi\n", SNPONLY, "ipxe",
+            when=("iPXE initialising devices", lambda root: os.remove(
+                os.path.join(root, "snponly.efi"))))
         facts = "pulsar: mac %s ip %s tftp %s root-path ''" % (
             qemu.MAC, qemu.USER_GUEST, harness.TFTP_SERVER)
         # In this order, each the first line at or after the last.
