@@ -32,7 +32,10 @@ The real servers run as root in a private network namespace made for the
 run: the tap device QEMU uses and the addresses 10.77.0.0/24 exist only
 there.  The DHCP server is 10.77.0.1, the guest gets 10.77.0.2, and the
 TFTP server listens on --next-server (default 10.77.0.1) only; --tftp2
-adds atftpd on 10.77.0.3 (for the config's `tftp 10.77.0.3`).  The
+adds atftpd on 10.77.0.3 (for the config's `tftp 10.77.0.3`); --http
+DIR adds nginx on http://10.77.0.1/ serving DIR (for `root
+http://10.77.0.1/...`), --http-cut our own web server that resets chosen
+transfers part-way (lab.httpcut).  The
 namespace, the tap and every server are removed when netboot ends, on an
 error, Ctrl-C or SIGTERM too.
 
@@ -79,6 +82,7 @@ PROXY_IP = "10.77.0.5"  # isc+proxy: dnsmasq's proxyDHCP and TFTP server
 # loopback, reachable only through the router DHCP names (dnsmasq: itself)
 TFTP2_ROUTED_IP = "10.78.0.3"
 STOP_DEFAULT = "pulsar: boot failed"
+HTTP_PORT = 80  # --http: nginx (or lab.httpcut) on the DHCP server's address
 
 EXIT_STOPPED = 3
 EXIT_TIMEOUT = 124
@@ -98,7 +102,8 @@ class Options:
                  next_server=None, tftp2=None, timeout=None,
                  stop=STOP_DEFAULT, serial=None, echo=True, workdir=None,
                  accel="tcg", qemu_args=(), ra=True, tftp2_routed=False,
-                 firmware="bios", bootfile_efi=None):
+                 http=None, http_cut=(), dhcp_options=(), firmware="bios",
+                 bootfile_efi=None):
         efi = firmware == "efi"
         self.tftp_dir = os.path.abspath(tftp_dir)
         self.server = server
@@ -123,6 +128,9 @@ class Options:
         self.accel = accel
         self.qemu_args = list(qemu_args)
         self.ra = ra
+        self.http = os.path.abspath(http) if http else None
+        self.http_cut = list(http_cut)
+        self.dhcp_options = list(dhcp_options)
 
     def check(self):
         """Raise SetupError for options that cannot work together."""
@@ -140,6 +148,18 @@ class Options:
         if not os.path.isdir(self.tftp_dir):
             raise SetupError("TFTP directory %s does not exist"
                              % self.tftp_dir)
+        if self.http and not os.path.isdir(self.http):
+            raise SetupError("--http directory %s does not exist"
+                             % self.http)
+        if self.dhcp_options and self.server != "dnsmasq":
+            raise SetupError("--dhcp-option needs --server dnsmasq")
+        for opt in self.dhcp_options:
+            if not re.fullmatch(r"\d{1,3},[^,\"\x00-\x1f]+", opt):
+                raise SetupError("--dhcp-option %r is not CODE,VALUE (no "
+                                 "comma, quote or control character in "
+                                 "the value)" % opt)
+        if self.http_cut and not self.http:
+            raise SetupError("--http-cut needs --http")
         if self.tftp2 and not os.path.isdir(self.tftp2):
             raise SetupError("--tftp2 directory %s does not exist"
                              % self.tftp2)
@@ -166,7 +186,8 @@ class Options:
         if self.server == "user":
             for flag, val in (("--root-path", self.root_path),
                               ("--next-server", self.next_server),
-                              ("--tftp2", self.tftp2)):
+                              ("--tftp2", self.tftp2),
+                              ("--http", self.http)):
                 if val:
                     raise SetupError("%s needs a real server (QEMU's "
                                      "built-in one has no such setting)"
@@ -232,7 +253,8 @@ def server_plan(o, work):
             *dnsmasq_boot_options(o),
             "--enable-tftp", "--tftp-root=" + o.tftp_dir,
             *(["--dhcp-option=option:root-path,%s" % o.root_path]
-              if o.root_path is not None else [])),
+              if o.root_path is not None else []),
+            *["--dhcp-option-force=" + opt for opt in o.dhcp_options]),
             [(None, 67), (o.tftp_ip, 69)]))
     elif o.server == "isc+proxy":
         conf = servers.dhcpd_conf(NET, o.mac, GUEST_IP, None, None)
@@ -258,6 +280,15 @@ def server_plan(o, work):
                          [(o.tftp_ip, 69)]))
     if o.ra:
         plan.append(("ra", module_argv("lab.ra", "ptap0"), []))
+    if o.http and o.http_cut:
+        plan.append(("httpcut", module_argv(
+            "lab.httpcut", "--bind", DHCP_IP, "--port", str(HTTP_PORT),
+            *[a for c in o.http_cut for a in ("--cut", c)], o.http),
+            [(DHCP_IP, HTTP_PORT)]))
+    elif o.http:
+        plan.append(("nginx", servers.nginx_argv(DHCP_IP, o.http, work,
+                                                 HTTP_PORT),
+                     [(DHCP_IP, HTTP_PORT)]))
     if o.tftp2:
         plan.append(("atftpd2", atftpd_argv(o.tftp2_ip, o.tftp2, work,
                                             "atftpd2"), [(o.tftp2_ip, 69)]))
@@ -287,6 +318,8 @@ def start_servers(ns, o, work):
     logs = servers.start(ns, server_plan(o, work), work)
     if "dnsmasq" in logs:
         logs["dnsmasq-log"] = os.path.join(work, "dnsmasq.log")
+    if "nginx" in logs:
+        logs["nginx-access"] = os.path.join(work, "nginx-access.log")
     return logs
 
 
@@ -403,6 +436,16 @@ def main(argv=None):
     ap.add_argument("--tftp2-routed", action="store_true",
                     help="put --tftp2 on %s, off the guest's subnet (reached "
                     "through the DHCP router)" % TFTP2_ROUTED_IP)
+    ap.add_argument("--http", metavar="DIR", help="a web server (nginx) on "
+                    "http://%s/ serving DIR (real servers)" % DHCP_IP)
+    ap.add_argument("--http-cut", metavar="NAME=BYTES[:N]", action="append",
+                    default=[], help="serve --http with lab.httpcut instead, "
+                    "resetting the first N (1) connections for NAME after "
+                    "BYTES bytes of its body (repeatable)")
+    ap.add_argument("--dhcp-option", metavar="CODE,VALUE", action="append",
+                    default=[], help="one more DHCP option dnsmasq sends "
+                    "whether asked or not, e.g. 210,http://%s/nova/ "
+                    "(repeatable)" % DHCP_IP)
     ap.add_argument("--timeout", type=float, help="stop after S seconds")
     ap.add_argument("--stop", default=STOP_DEFAULT, metavar="TEXT",
                     help="stop when the console shows TEXT (default %r; "
@@ -426,8 +469,9 @@ def main(argv=None):
                 tftp2=a.tftp2, timeout=a.timeout, stop=a.stop,
                 serial=a.serial, echo=not a.quiet, workdir=a.workdir,
                 accel=a.accel, qemu_args=a.qemu_arg, ra=not a.no_ra,
-                tftp2_routed=a.tftp2_routed, firmware=a.firmware,
-                bootfile_efi=a.bootfile_efi)
+                tftp2_routed=a.tftp2_routed, http=a.http,
+                http_cut=a.http_cut, dhcp_options=a.dhcp_option,
+                firmware=a.firmware, bootfile_efi=a.bootfile_efi)
 
     def ready(name):
         where = "namespace %s" % name if name else "QEMU user networking"

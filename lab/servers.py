@@ -24,6 +24,7 @@ PROGRAMS = {
     "in.tftpd": ("tftpd-hpa", "usr/sbin/in.tftpd"),
     "atftpd": ("atftpd", "usr/sbin/atftpd"),
     "dnsmasq": ("dnsmasq-base", "usr/sbin/dnsmasq"),
+    "nginx": ("nginx", "usr/sbin/nginx"),
 }
 
 
@@ -192,6 +193,49 @@ def atftpd_argv(ip, root, logfile="/dev/null", verbose=None, user=None,
     return argv + [root]
 
 
+# ----------------------------------------------------------- HTTP server
+
+NGINX_CONF = """\
+# Written by lab/servers.py: nginx serving one directory, as root, all
+# of its files in @WORK@ (none under /etc or /var).
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid @WORK@/nginx.pid;
+error_log @WORK@/nginx-error.log info;
+events { worker_connections 256; }
+http {
+    access_log @WORK@/nginx-access.log;
+    client_body_temp_path @WORK@/nginx-tmp/body;
+    proxy_temp_path @WORK@/nginx-tmp/proxy;
+    fastcgi_temp_path @WORK@/nginx-tmp/fastcgi;
+    uwsgi_temp_path @WORK@/nginx-tmp/uwsgi;
+    scgi_temp_path @WORK@/nginx-tmp/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    server {
+        listen @IP@:@PORT@;
+        root @ROOT@;
+    }
+}
+"""
+
+
+def nginx_argv(ip, root, work, port=80):
+    """nginx in the foreground on @ip:@port only, serving @root; its
+    config, logs (nginx-access.log, nginx-error.log) and pid in @work."""
+    os.makedirs(os.path.join(work, "nginx-tmp"), exist_ok=True)
+    conf = os.path.join(work, "nginx.conf")
+    text = NGINX_CONF
+    for key, val in (("@WORK@", work), ("@IP@", ip), ("@PORT@", str(port)),
+                     ("@ROOT@", root)):
+        text = text.replace(key, val)
+    write(conf, text)
+    return [find_program("nginx"), "-p", work + "/", "-e",
+            os.path.join(work, "nginx-error.log"), "-c", conf]
+
+
 def world_readable(root):
     """Make everything under @root readable by atftpd's user (nobody)."""
     for d, _dirs, names in os.walk(root):
@@ -203,8 +247,10 @@ def world_readable(root):
 # ------------------------------------------------------------- starting
 
 def listening(ns):
-    """The UDP (address, port) pairs bound inside @ns."""
+    """The UDP (address, port) pairs bound and the TCP ones listening
+    inside @ns."""
     out = ns.run(["ss", "-Hlun4"], check=False, text=True).stdout
+    out += ns.run(["ss", "-Hltn4"], check=False, text=True).stdout
     socks = set()
     for line in out.splitlines():
         fields = line.split()

@@ -6,6 +6,7 @@
 #include "lib/errno.h"
 #include "loader/plan.h"
 #include "net/dhcp.h"
+#include "net/url.h"
 
 /** The end of Pulsar's heap below @low_end; see plan.h. */
 uint32_t plan_heap_end(uint32_t low_end)
@@ -52,11 +53,11 @@ const char *plan_verb(const struct cfg_item *it)
 
 /** Why a file could not be had; see plan.h. */
 void plan_fetch_why(char *why, size_t len, int rc, uint32_t server,
-                    const char *detail)
+                    const char *path, const char *detail)
 {
-    char ip[16];
+    char ip[64];
 
-    dhcp_format_ip(server, ip);
+    url_server_name(server, path, ip, sizeof(ip));
     if (rc == -PE_NOENT)
         snprintf(why, len, "not found on %s", ip);
     else
@@ -70,7 +71,7 @@ void plan_file_error(char *err, size_t len, const struct cfg_item *it,
 {
     char why[96];
 
-    plan_fetch_why(why, sizeof(why), rc, it->server, detail);
+    plan_fetch_why(why, sizeof(why), rc, it->server, it->path, detail);
     snprintf(err, len, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
              plan_verb(it), it->path, why);
 }

@@ -53,12 +53,13 @@ int plan_placer_init(struct placer *p, const struct e820_entry *map,
 const char *plan_verb(const struct cfg_item *it);
 
 /**
- * Why a file could not be had, for a person: "not found on <server>" for
+ * Why @path could not be had, for a person: "not found on <server>" for
  * -PE_NOENT, else "cannot fetch from <server> (<detail>)" (@detail NULL:
- * the error code's text).  @why gets at most @len bytes.
+ * the error code's text); the server is @server, or a URL's host
+ * (net/url.h).  @why gets at most @len bytes.
  */
 void plan_fetch_why(char *why, size_t len, int rc, uint32_t server,
-                    const char *detail);
+                    const char *path, const char *detail);
 
 /** "file:line: verb: path: <plan_fetch_why>" for the file of @it. */
 void plan_file_error(char *err, size_t len, const struct cfg_item *it,

@@ -8,6 +8,7 @@
 #include "loader/pe.h"
 #include "loader/retry.h"
 #include "loader/session.h"
+#include "net/url.h"
 
 /* ------------------------------------------------------------- messages */
 
@@ -249,16 +250,41 @@ static void backoff(struct session *s, const char *path, int rc,
         s->face->sleep_ms(ms);
 }
 
+/**
+ * The source for @path (TFTP, or HTTP for a URL), with @ff cleared and
+ * naming the server; NULL, with @ff->detail saying so, when this face has
+ * no HTTP client.
+ */
+static const struct file_source *source_for(struct session *s,
+                                            uint32_t server, const char *path,
+                                            struct fetch_failure *ff)
+{
+    bool http = url_is(path);
+
+    memset(ff, 0, sizeof(*ff));
+    ff->server = server;
+    if (http)
+        url_server_name(server, path, ff->where, sizeof(ff->where));
+    if (!http)
+        return s->face->files;
+    ff->no_client = !s->face->http;
+    if (ff->no_client)
+        snprintf(ff->detail, sizeof(ff->detail), "%s; name the file by its "
+                 "TFTP path", s->face->uefi ? "pulsar.efi cannot fetch over "
+                 "HTTP yet" : "no HTTP client here");
+    return s->face->http;
+}
+
 /** Ask @server for @path's size, retried; see session.h. */
 int session_size(struct session *s, uint32_t server, const char *path,
                         uint32_t *size, struct fetch_failure *ff)
 {
-    const struct file_source *src = s->face->files;
+    const struct file_source *src = source_for(s, server, path, ff);
     int rc;
 
-    memset(ff, 0, sizeof(*ff));
-    ff->server = server;
     ff->size_query = true;
+    if (!src)
+        return -PE_UNSUPP;
     for (;;) {
         struct xfer_result res;
 
@@ -280,7 +306,7 @@ int session_fetch(struct session *s, uint32_t server,
                          const struct file_sink *inner, uint32_t *got,
                          struct fetch_failure *ff)
 {
-    const struct file_source *src = s->face->files;
+    const struct file_source *src = source_for(s, server, path, ff);
     struct xfer x = { s, path, sized, max, 0, false, inner, 0 };
     /* An unsized file (a config) needs no size before its data. */
     struct file_sink outer = { sized ? xfer_size : NULL, xfer_data, &x,
@@ -288,9 +314,10 @@ int session_fetch(struct session *s, uint32_t server,
                                sized ? xfer_arriving : NULL };
     int rc;
 
-    memset(ff, 0, sizeof(*ff));
-    ff->server = server;
     ff->max = max;
+    *got = 0;
+    if (!src)
+        return -PE_UNSUPP;
     for (;;) {
         struct xfer_result res;
 
@@ -336,7 +363,8 @@ static int file_failed(struct session *s, const struct cfg_item *it, int rc,
 {
     char why[160];
 
-    if (s->face->check && rc == -PE_UNSUPP && ff->detail[0]) {
+    if (s->face->check && rc == -PE_UNSUPP && ff->detail[0] &&
+        !ff->no_client) {
         progress_abort(s);
         printf("%s: note: %s:%u: %s: %s: %s\n", s->face->prog, it->src_file,
                it->src_line, plan_verb(it), it->path, ff->detail);
@@ -403,7 +431,8 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
                        &got, &ff);
     if (rc != 0) {
         free(t.buf);
-        if (s->face->check && rc == -PE_UNSUPP && ff.detail[0]) {
+        if (s->face->check && rc == -PE_UNSUPP && ff.detail[0] &&
+            !ff.no_client) {
             s->unchecked++; /* a server the checker cannot reach */
             if (why)
                 snprintf(why, CFG_ERR_LEN, "%s", ff.detail);
@@ -777,14 +806,16 @@ static int part_size(struct session *s, const struct cfg_item *it,
     int rc = session_size(s, it->server, it->path, size, &ff);
 
     if (rc == 0 || rc == -PE_NOENT || rc == -PE_ACCESS ||
-        rc == -PE_TIMEDOUT || rc == -PE_TOOLONG ||
+        rc == -PE_TIMEDOUT || rc == -PE_TOOLONG || ff.no_client ||
         (s->face->check && rc == -PE_UNSUPP && ff.detail[0]))
         return rc ? file_failed(s, it, rc, &ff) : 0;
     return session_error(s, rc, "%s:%u: %s: %s: %s: an initrd part's size "
-                         "is needed before its data, so the TFTP server "
-                         "must answer the tsize option (RFC 2349)",
+                         "is needed before its data, so %s",
                          it->src_file, it->src_line, plan_verb(it), it->path,
-                         retry_describe(rc, &ff, why, sizeof(why)));
+                         retry_describe(rc, &ff, why, sizeof(why)),
+                         url_is(it->path) ? "the web server must send "
+                         "Content-Length" : "the TFTP server must answer "
+                         "the tsize option (RFC 2349)");
 }
 
 /**

@@ -5,11 +5,12 @@
 #   scripts/deps.sh --run    just what `make run` needs
 #   scripts/deps.sh --bench  what scripts/bench needs (see below)
 #
-# The DHCP/TFTP servers of the end-to-end cases (ISC dhcpd, tftpd-hpa,
-# atftpd) are not installed but unpacked from their Debian packages into
+# The DHCP/TFTP/HTTP servers of the end-to-end cases (ISC dhcpd, tftpd-hpa,
+# atftpd, nginx) are not installed but unpacked from their Debian packages into
 # cache/servers/PACKAGE/ (scripts/netboot runs them from there): tftpd-hpa
-# and atftpd conflict as packages, and installing either would start a
-# system service serving the machine's network.  dnsmasq-base has no
+# and atftpd conflict as packages, and installing any of them would start
+# a system service serving the machine's network.  nginx's libraries
+# (libpcre2-8-0, libssl3) are installed as packages.  dnsmasq-base has no
 # service and is installed normally.
 #
 # scripts/deps.sh --bench adds what scripts/bench needs: GRUB's netboot
@@ -30,8 +31,8 @@ PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipx
 # man-db and groff-base render the man pages (make man-check).
 PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common \
     xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0 \
-    libclang-rt-14-dev man-db groff-base"
-SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd"
+    libclang-rt-14-dev man-db groff-base libpcre2-8-0 libssl3"
+SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd nginx"
 PKGS_BENCH="$PKGS_RUN grub-pc-bin grub-common pxelinux syslinux-common \
     iproute2 dnsmasq-base libwrap0 gnuplot-nox"
 

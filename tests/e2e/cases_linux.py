@@ -6,7 +6,9 @@ through the 16-bit entry; it reports what Kitten relies on as `KT` lines
 and every value is checked against the files written here: segments and
 stack, type_of_loader, loadflags, heap_end_ptr, cmd_line_ptr and the
 command line, ramdisk_image/ramdisk_size and the initrd's CRC-32, the
-protected-mode part's CRC-32, INT 12h and the E820 map.  Refusals: an old
+protected-mode part's CRC-32, INT 12h and the E820 map; kitten-http does
+the same with every file from nginx over HTTP (the initrd's size is an
+HTTP size query, Content-Length).  Refusals: an old
 protocol, a command line over cmdline_size, an initrd larger than RAM.
 
 Linux cases boot Debian's own kernel (linux-image-amd64's current
@@ -25,7 +27,7 @@ import subprocess
 import tarfile
 import zlib
 
-from lab import CACHE, qemu
+from lab import CACHE, netboot, qemu
 from lab.images import MIB, PAGE, align_up, cpio_newc, patched, setup_len
 
 from . import harness
@@ -118,13 +120,18 @@ class BzCase(harness.Case):
     """Pulsar boots the bzImage test kernel with initrd parts; every value
     the kernel reports is checked against what was written here."""
 
-    def __init__(self, opts, name, image, parts, args, exact_limit=None):
+    def __init__(self, opts, name, image, parts, args, exact_limit=None,
+                 web=False):
         super().__init__(opts)
         self.name = name
         self.image_name = image
         self.parts = parts              # [(name, bytes)] in config order
         self.args = args
         self.exact_limit = exact_limit  # mem= the placement must reach
+        # Over HTTP: nginx serves kitten/ (lab.netboot --http), the config
+        # names it by URL, so the initrd parts' sizes are HTTP size
+        # queries (Content-Length) before any part is fetched.
+        self.web = web
 
     def image(self):
         """The test kernel's bytes (built by make)."""
@@ -137,15 +144,23 @@ class BzCase(harness.Case):
 
     def run(self, tmp):
         image = self.image()
-        config = "# Kitten-shaped bzImage\nroot kitten\n"
+        config = "# Kitten-shaped bzImage\nroot %skitten\n" % (
+            "http://%s/" % netboot.DHCP_IP if self.web else "")
         config += "".join("load %s\n" % n for n, _ in self.parts)
         config += "exec bzImage %s\n" % self.args
         files = {"kitten/bzImage": image}
         files.update(("kitten/" + n, d) for n, d in self.parts)
         root = self.write_tftp(tmp, config, files)
         log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = harness.run_qemu(
-            qemu.pxe(root, log), log, self.opts.timeout)
+        if self.web:
+            res = netboot.boot(netboot.Options(
+                root, server="dnsmasq", http=root, mem=harness.MEM_MIB,
+                timeout=max(self.opts.timeout, 120), serial=log,
+                echo=False, workdir=os.path.join(tmp, "work")))
+            rc, text, secs, ended = res.rc, res.text, res.secs, res.ended
+        else:
+            rc, text, secs, ended = harness.run_qemu(
+                qemu.pxe(root, log), log, self.opts.timeout)
         self.log_text = text
         if ended == "timeout" and "KT end" not in text:
             raise CheckFailed(["timed out after %d s" % self.opts.timeout])
@@ -605,6 +620,8 @@ def cases(opts):
                KITTEN_ARGS),
         BzCase(opts, "kitten-206", "testbzimage-206", [("init_task", one)],
                KITTEN_ARGS),
+        BzCase(opts, "kitten-http", "testbzimage", [("init_task", one)],
+               KITTEN_ARGS, web=True),
         BzCase(opts, "bzimage-three-parts-mem", "testbzimage", parts,
                KITTEN_ARGS + " mem=64M", exact_limit=64 * MIB),
         BzCase(opts, "bzimage-no-initrd", "testbzimage", [], ""),

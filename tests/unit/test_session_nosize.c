@@ -11,6 +11,11 @@
  * kludge refused, a file that ends before its segments refused); a chld
  * program is staged for the largest size and refused as it grows past
  * it; initrd parts are refused with the reason (tsize is needed).
+ *
+ * HTTP: files named by URL go to the face's HTTP source (the same memory
+ * server here, counted apart), paths to TFTP; a face without an HTTP
+ * client refuses URLs saying so; an HTTP initrd part without a size asks
+ * for Content-Length.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +40,8 @@
 /* ------------------------------------------------------------ the files */
 
 static unsigned size_calls, fetches;
+static unsigned web_calls; /* size queries and fetches of web_source */
+static const struct file_source web_source;
 static uint32_t blk = 512; /* the block size the server sends */
 
 /** Serve @len bytes of @data (copied) as @name; @sized: the server
@@ -51,9 +58,9 @@ static int mem_size(const struct file_source *src, uint32_t server,
 {
     struct mfile *f = fx_find(path);
 
-    (void)src;
     (void)server;
     size_calls++;
+    web_calls += src == &web_source;
     if (!f)
         return res->rc = -PE_NOENT;
     if (!f->sized) {
@@ -74,9 +81,9 @@ static int mem_fetch(const struct file_source *src, uint32_t server,
     struct mfile *f = fx_find(path);
     int rc = 0;
 
-    (void)src;
     (void)server;
     fetches++;
+    web_calls += src == &web_source;
     if (!f)
         return res->rc = -PE_NOENT;
     if (f->sized && sink->size) {
@@ -95,6 +102,7 @@ static int mem_fetch(const struct file_source *src, uint32_t server,
 }
 
 static const struct file_source mem_source = { mem_size, mem_fetch, NULL };
+static const struct file_source web_source = { mem_size, mem_fetch, NULL };
 
 /* ------------------------------------------------------- the machine */
 
@@ -125,7 +133,7 @@ static int setup(void **state)
 {
     (void)state;
     blk = 512;
-    size_calls = fetches = 0;
+    size_calls = fetches = web_calls = 0;
     ram = fx_ram();
     fx_machine(&s, &face, RAM_SIZE - MIB);
     return 0;
@@ -471,6 +479,78 @@ static void test_initrd_unsized(void **state)
     assert_int_equal(fetches, 2); /* the config and the kernel only */
 }
 
+/* ---------------------------------------------------------------- HTTP */
+
+static const struct session_face face_web = {
+    .prog = "pulsar",
+    .files = &mem_source,
+    .http = &web_source,
+    .guest = guest,
+};
+
+/** A URL goes to the HTTP source, a path to TFTP; both land. */
+static void test_http_and_tftp(void **state)
+{
+    static uint8_t img[K_SIZE];
+    uint8_t *m1 = fx_pattern(70000, 41), *m2 = fx_pattern(5000, 42);
+
+    (void)state;
+    s.face = &face_web;
+    fx_elf_kernel(img);
+    serve("http://10.0.2.9:8080/k.elf", img, sizeof(img), true);
+    serve("http://10.0.2.9:8080/m1.bin", m1, 70000, false);
+    serve("mods/m2.bin", m2, 5000, true);
+    assert_int_equal(run("root http://10.0.2.9:8080\nexec k.elf\n"
+                         "load m1.bin one\nroot mods\nload m2.bin two\n"),
+                     0);
+    assert_int_equal(s.errors, 0);
+    assert_int_equal(web_calls, 2);        /* the kernel and m1 */
+    assert_int_equal(fetches, 4);          /* + the config and m2 */
+    assert_int_equal(s.nmods, 2);
+    assert_memory_equal(ram + s.mods[0].start, m1, 70000);
+    assert_memory_equal(ram + s.mods[1].start, m2, 5000);
+    free(m1);
+    free(m2);
+}
+
+/** A face without HTTP refuses a URL with that reason, nothing fetched. */
+static void test_http_no_client(void **state)
+{
+    static uint8_t img[K_SIZE];
+
+    (void)state;
+    fx_elf_kernel(img);
+    serve("http://w/k.elf", img, sizeof(img), true);
+    assert_int_not_equal(run("exec http://w/k.elf\n"), 0);
+    assert_string_equal(s.error, "config-test:1: exec: http://w/k.elf: "
+                        "no HTTP client here; name the file by its TFTP "
+                        "path");
+    assert_int_equal(fetches, 1); /* the config only */
+}
+
+/** An HTTP initrd part without a size: Content-Length is asked for, and
+ *  the server named is the URL's host. */
+static void test_http_initrd_unsized(void **state)
+{
+    static uint8_t img[0x4000];
+    uint8_t *part = fx_pattern(5000, 43);
+
+    (void)state;
+    s.face = &face_web;
+    fx_bzimage(img, sizeof(img));
+    serve("http://web:81/linux/bzImage", img, sizeof(img), true);
+    serve("http://web:81/linux/a.img", part, 5000, false);
+    assert_int_not_equal(run("root http://web:81/linux\nload a.img\n"
+                             "exec bzImage\n"), 0);
+    assert_string_equal(s.error, "config-test:2: load: "
+                        "http://web:81/linux/a.img: size query to web:81 "
+                        "failed, 3 tries (PXE status 0x06: out of "
+                        "resources): an initrd part's size is needed "
+                        "before its data, so the web server must send "
+                        "Content-Length");
+    free(part);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -489,6 +569,9 @@ int main(void)
         T(test_chld_efi_unsized),
         T(test_chld_efi_not_pe),
         T(test_initrd_unsized),
+        T(test_http_and_tftp),
+        T(test_http_no_client),
+        T(test_http_initrd_unsized),
     };
 #undef T
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
