@@ -269,7 +269,7 @@ man-check:
 # build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
 #   make fuzz        each target for FUZZ_SECONDS (default 300)
 #   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
-FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto tftp_client ether session
+FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto tftp_client ether session pe
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 20
@@ -282,6 +282,7 @@ FUZZ_TFTP_SRCS := boot/bios/tftp_pxe.c
 FUZZ_MAX_LEN_config := 70000
 FUZZ_MAX_LEN_elf := 20000
 FUZZ_MAX_LEN_bzimage := 20000
+FUZZ_MAX_LEN_pe := 8192
 FUZZ_MAX_LEN_dhcp := 2048
 FUZZ_MAX_LEN_tftp := 4096
 

@@ -356,3 +356,33 @@ def cpio_newc(entries):
         out += data
         out += b"\0" * (align_up(len(out), 4) - len(out))
     return bytes(out)
+
+
+# ---------------------------------------------------------- EFI programs
+
+def efi_app(size, machine=0x8664, subsystem=10, magic=0x20B):
+    """@size bytes (at least 0x400) of a PE32+ EFI application as `chld` on
+    UEFI checks it (loader/pe.c): MZ, e_lfanew 0x40, one .text section
+    from file offset 0x200 to the end, mapped at 0x1000, entry there;
+    @machine, @subsystem and the optional header's @magic may be changed
+    to break it.  The section's bytes are pseudo-random."""
+    assert size >= 0x400
+    raw = size - 0x200
+    b = bytearray(random.Random(size).randbytes(size))
+    b[0:0x200] = bytes(0x200)
+    struct.pack_into("<2s58xI", b, 0, b"MZ", 0x40)
+    # PE signature, COFF header: 1 section, 240-byte optional header,
+    # executable image.
+    struct.pack_into("<4sHHIIIHH", b, 0x40, b"PE\0\0", machine, 1, 0, 0, 0,
+                     240, 0x0022)
+    opt = 0x58
+    image = 0x1000 + (raw + 0xFFF) // 0x1000 * 0x1000
+    struct.pack_into("<HBBIIIII", b, opt, magic, 2, 0, raw, 0, 0, 0x1000,
+                     0x1000)
+    struct.pack_into("<QII", b, opt + 24, 0, 0x1000, 0x200)
+    struct.pack_into("<II", b, opt + 56, image, 0x200)
+    struct.pack_into("<H", b, opt + 68, subsystem)
+    struct.pack_into("<I", b, opt + 108, 16)
+    struct.pack_into("<8sIIII", b, opt + 240, b".text", raw, 0x1000, raw,
+                     0x200)
+    return bytes(b)

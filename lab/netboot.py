@@ -5,6 +5,9 @@ your choice, and show the serial console.
     scripts/netboot --server dnsmasq --nic rtl8139 DIR
     scripts/netboot --server isc+tftpd-hpa --root-path nova DIR
     scripts/netboot --bootfile pxelinux.0 DIR      # PXELINUX first
+    scripts/netboot --firmware efi DIR             # pulsar.efi under OVMF
+    scripts/netboot --server dnsmasq --bootfile-efi pulsar.efi \
+        --firmware efi DIR          # one setup for both firmwares (93)
 
 Servers (--server):
   user           QEMU's built-in DHCP/TFTP (-netdev user): no root needed
@@ -17,6 +20,14 @@ Servers (--server):
                  boot file (BOOTFILE.0) and boot server 10.77.0.5, and
                  tftpd-hpa on 10.77.0.5 (no --root-path: dnsmasq's PXE
                  replies carry no option 17)
+--firmware efi boots a UEFI machine (q35, OVMF with a fresh copy of its
+variable store, the NIC without an option ROM unless --romfile, so OVMF's
+own PXE runs; --nic defaults to virtio-net-pci there) instead of SeaBIOS;
+its boot file defaults to pulsar.efi (without --bootfile-efi).
+--bootfile-efi NAME makes a real DHCP server (dnsmasq, isc+tftpd-hpa,
+isc+atftpd) choose by the client architecture the client sends (option
+93, RFC 4578): 7 or 9 (x86-64 UEFI) get NAME, every other client (0,
+BIOS; none) gets --bootfile, as docs/servers.md shows for both servers.
 The real servers run as root in a private network namespace made for the
 run: the tap device QEMU uses and the addresses 10.77.0.0/24 exist only
 there.  The DHCP server is 10.77.0.1, the guest gets 10.77.0.2, and the
@@ -58,6 +69,10 @@ from lab.qemu import MAC, NICS, QEMU
 from lab.servers import SetupError, tail
 
 SERVERS = ("user", "dnsmasq", "isc+tftpd-hpa", "isc+atftpd", "isc+proxy")
+FIRMWARES = ("bios", "efi")
+# Option 93 (RFC 4578) of x86-64 UEFI clients: 7 (EFI BC, what OVMF and
+# most firmware send) and 9 (EFI x86-64, what some send).
+EFI_X64_ARCHES = (7, 9)
 NET = ipaddress.ip_network("10.77.0.0/24")
 DHCP_IP = "10.77.0.1"   # the DHCP server (and TFTP unless --next-server)
 GUEST_IP = "10.77.0.2"  # the address every server hands the guest
@@ -82,19 +97,25 @@ def config_name(mac):
 class Options:
     """What to boot and how; the CLI's flags, usable from Python."""
 
-    def __init__(self, tftp_dir, server="user", nic="e1000", romfile=None,
-                 mac=MAC, mem=128, bootfile="pulsar", root_path=None,
+    def __init__(self, tftp_dir, server="user", nic=None, romfile=None,
+                 mac=MAC, mem=128, bootfile=None, root_path=None,
                  next_server=None, tftp2=None, timeout=None,
                  stop=STOP_DEFAULT, serial=None, echo=True, workdir=None,
                  accel="tcg", qemu_args=(), ra=True, tftp2_routed=False,
-                 http=None, http_cut=(), dhcp_options=()):
+                 http=None, http_cut=(), dhcp_options=(), firmware="bios",
+                 bootfile_efi=None):
+        efi = firmware == "efi"
         self.tftp_dir = os.path.abspath(tftp_dir)
         self.server = server
-        self.nic = nic
-        self.romfile = romfile
+        self.firmware = firmware
+        self.nic = nic or ("virtio-net-pci" if efi else "e1000")
+        # UEFI: no option ROM by default, so the firmware's own PXE runs.
+        self.romfile = romfile if romfile is not None or not efi else ""
         self.mac = mac.lower()
         self.mem = mem
-        self.bootfile = bootfile
+        self.bootfile = bootfile or ("pulsar.efi" if efi and not bootfile_efi
+                                     else "pulsar")
+        self.bootfile_efi = bootfile_efi
         self.root_path = root_path
         self.next_server = next_server
         self.tftp2 = os.path.abspath(tftp2) if tftp2 else None
@@ -116,6 +137,14 @@ class Options:
         if self.server not in SERVERS:
             raise SetupError("unknown server %r (one of %s)"
                              % (self.server, ", ".join(SERVERS)))
+        if self.firmware not in FIRMWARES:
+            raise SetupError("unknown firmware %r (one of %s)"
+                             % (self.firmware, ", ".join(FIRMWARES)))
+        if self.bootfile_efi is not None and self.server in ("user",
+                                                             "isc+proxy"):
+            raise SetupError("--bootfile-efi needs --server dnsmasq, "
+                             "isc+tftpd-hpa or isc+atftpd (they choose the "
+                             "file by option 93)")
         if not os.path.isdir(self.tftp_dir):
             raise SetupError("TFTP directory %s does not exist"
                              % self.tftp_dir)
@@ -140,6 +169,7 @@ class Options:
         if int(self.mac[:2], 16) & 1:
             raise SetupError("MAC %s is a multicast address" % self.mac)
         for what, text in (("--bootfile", self.bootfile),
+                           ("--bootfile-efi", self.bootfile_efi),
                            ("--root-path", self.root_path)):
             if text is not None and (not text or "," in text or '"' in text
                                      or any(ord(c) < 32 for c in text)):
@@ -220,7 +250,7 @@ def server_plan(o, work):
             "--log-dhcp",
             "--dhcp-range=%s,static,255.255.255.0,1h" % GUEST_IP,
             "--dhcp-host=%s,%s" % (o.mac, GUEST_IP),
-            "--dhcp-boot=%s,,%s" % (o.bootfile, o.tftp_ip),
+            *dnsmasq_boot_options(o),
             "--enable-tftp", "--tftp-root=" + o.tftp_dir,
             *(["--dhcp-option=option:root-path,%s" % o.root_path]
               if o.root_path is not None else []),
@@ -236,8 +266,10 @@ def server_plan(o, work):
         argv = servers.tftpd_hpa_argv(o.tftp_ip, o.tftp_dir, work)
         plan.append(("tftpd-hpa", argv, [(o.tftp_ip, 69)]))
     elif o.server.startswith("isc+"):
-        conf = servers.dhcpd_conf(NET, o.mac, GUEST_IP, o.tftp_ip,
-                                  o.bootfile, o.root_path)
+        conf = servers.dhcpd_conf(
+            NET, o.mac, GUEST_IP, o.tftp_ip, o.bootfile, o.root_path,
+            efi_bootfile=o.bootfile_efi,
+            efi_arches=EFI_X64_ARCHES if o.bootfile_efi else ())
         plan.append(("dhcpd", servers.dhcpd_argv(conf, work, "ptap0"),
                      [(None, 67)]))
         if o.server == "isc+tftpd-hpa":
@@ -263,6 +295,15 @@ def server_plan(o, work):
     return plan
 
 
+def dnsmasq_boot_options(o):
+    """dnsmasq's boot file options: --bootfile for everyone, or with
+    --bootfile-efi the file by option 93 (servers.dnsmasq_arch_boot)."""
+    if o.bootfile_efi is None:
+        return ["--dhcp-boot=%s,,%s" % (o.bootfile, o.tftp_ip)]
+    return servers.dnsmasq_arch_boot(o.bootfile, o.bootfile_efi,
+                                     EFI_X64_ARCHES, o.tftp_ip)
+
+
 def atftpd_argv(ip, root, work, tag="atftpd"):
     """atftpd on @ip only, as root, logging every transfer to stdout (its
     .out file)."""
@@ -284,9 +325,14 @@ def start_servers(ns, o, work):
 
 # ---------------------------------------------------------------- QEMU
 
-def qemu_argv(o, serial_path, netdev):
+def qemu_argv(o, serial_path, netdev, work):
     """QEMU's command line: COM1 into @serial_path, the NIC with its
-    default (iPXE) ROM unless --romfile, network boot."""
+    default (iPXE) ROM unless --romfile, network boot; with --firmware
+    efi, OVMF on q35 (its variable store copied into @work)."""
+    if o.firmware == "efi":
+        return qemu.ovmf(None, serial_path, work, net=netdev, nic=o.nic,
+                         romfile=o.romfile, mem=o.mem, accel=o.accel,
+                         mac=o.mac, extra=o.qemu_args)
     return qemu.command(serial=serial_path, mem=o.mem, accel=o.accel,
                         boot="n", net=netdev, nic=o.nic, mac=o.mac,
                         romfile=o.romfile, extra=o.qemu_args)
@@ -320,7 +366,8 @@ def boot(o, on_ready=None):
             if on_ready:
                 on_ready(None)
             rc, text, ended = watch(
-                qemu_argv(o, serial, qemu.user_net(o.tftp_dir, o.bootfile)),
+                qemu_argv(o, serial, qemu.user_net(o.tftp_dir, o.bootfile),
+                          work),
                 subprocess.Popen)
             return Result(rc=rc, text=text, ended=ended,
                           qemu_out=tail(qemu_log), logs={"qemu": qemu_log},
@@ -344,7 +391,7 @@ def boot(o, on_ready=None):
             if on_ready:
                 on_ready(ns.name)
             rc, text, ended = watch(
-                qemu_argv(o, serial, qemu.tap_net(ns.tap)), ns.popen)
+                qemu_argv(o, serial, qemu.tap_net(ns.tap), work), ns.popen)
             return Result(rc=rc, text=text, ended=ended,
                           qemu_out=tail(qemu_log), logs=logs, netns=ns.name,
                           work=work, secs=time.monotonic() - start)
@@ -364,15 +411,22 @@ def main(argv=None):
     ap.add_argument("dir", metavar="DIR", help="the TFTP root to boot from")
     ap.add_argument("--server", choices=SERVERS, default="user",
                     help="DHCP/TFTP servers (default user: QEMU's own)")
-    ap.add_argument("--nic", default="e1000",
-                    help="QEMU NIC model, e.g. %s (default e1000)"
-                    % ", ".join(NICS))
+    ap.add_argument("--firmware", choices=FIRMWARES, default="bios",
+                    help="bios (SeaBIOS, default) or efi (OVMF on q35)")
+    ap.add_argument("--nic",
+                    help="QEMU NIC model, e.g. %s (default e1000; "
+                    "virtio-net-pci with --firmware efi)" % ", ".join(NICS))
     ap.add_argument("--romfile", help="NIC option ROM (default: the iPXE "
                     "ROM QEMU picks for the model)")
     ap.add_argument("--mac", default=MAC, help="guest MAC (default %s)" % MAC)
     ap.add_argument("--mem", type=int, default=128, help="guest MiB (128)")
-    ap.add_argument("--bootfile", default="pulsar",
-                    help="DHCP boot file (default pulsar)")
+    ap.add_argument("--bootfile",
+                    help="DHCP boot file (default pulsar; pulsar.efi with "
+                    "--firmware efi)")
+    ap.add_argument("--bootfile-efi", metavar="NAME",
+                    help="real servers: the boot file of x86-64 UEFI "
+                    "clients (option 93 is 7 or 9); --bootfile is then "
+                    "the others' (BIOS)")
     ap.add_argument("--root-path", help="DHCP option 17 (real servers)")
     ap.add_argument("--next-server", metavar="IP",
                     help="TFTP server address handed out as next-server, in "
@@ -416,12 +470,14 @@ def main(argv=None):
                 serial=a.serial, echo=not a.quiet, workdir=a.workdir,
                 accel=a.accel, qemu_args=a.qemu_arg, ra=not a.no_ra,
                 tftp2_routed=a.tftp2_routed, http=a.http,
-                http_cut=a.http_cut, dhcp_options=a.dhcp_option)
+                http_cut=a.http_cut, dhcp_options=a.dhcp_option,
+                firmware=a.firmware, bootfile_efi=a.bootfile_efi)
 
     def ready(name):
         where = "namespace %s" % name if name else "QEMU user networking"
-        print("netboot: %s, server %s, nic %s, mac %s; config %s"
-              % (where, o.server, o.nic, o.mac, config_name(o.mac)),
+        print("netboot: %s, server %s, firmware %s, nic %s, mac %s; "
+              "config %s" % (where, o.server, o.firmware, o.nic, o.mac,
+                             config_name(o.mac)),
               file=sys.stderr, flush=True)
 
     try:

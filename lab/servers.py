@@ -91,6 +91,17 @@ def dnsmasq_dhcp_argv(interface, first, last, leasefile, boots, quiet=False):
     return dnsmasq_argv(*opts, debug=True)
 
 
+def dnsmasq_arch_boot(bios_file, efi_file, efi_arches, server):
+    """dnsmasq options that hand @efi_file to clients whose option 93
+    (client architecture, RFC 4578) is one of @efi_arches and @bios_file
+    to every other client, both on TFTP server @server (docs/servers.md
+    shows the same as a config file)."""
+    opts = ["--dhcp-match=set:efi-x64,option:client-arch,%d" % a
+            for a in efi_arches]
+    return opts + ["--dhcp-boot=tag:efi-x64,%s,,%s" % (efi_file, server),
+                   "--dhcp-boot=tag:!efi-x64,%s,,%s" % (bios_file, server)]
+
+
 def dnsmasq_proxy_argv(interface, boot_server, network, bootfile, work):
     """dnsmasq as proxyDHCP server next to another DHCP server: it leases
     nothing (`dhcp-range=@network,proxy`) and answers PXE clients with one
@@ -107,21 +118,30 @@ def dnsmasq_proxy_argv(interface, boot_server, network, bootfile, work):
 
 # ------------------------------------------------------------ ISC dhcpd
 
-def dhcpd_conf(net, mac, guest_ip, next_server, bootfile, root_path=None):
+def dhcpd_conf(net, mac, guest_ip, next_server, bootfile, root_path=None,
+               efi_bootfile=None, efi_arches=()):
     """An ISC dhcpd config as the seed documents: one `host` entry for
     @mac on the ipaddress network @net.  With @next_server and @bootfile
     None it hands out the address only (a proxyDHCP server names the
-    boot server and file)."""
+    boot server and file).  With @efi_bootfile, clients whose option 93
+    (client architecture) is one of @efi_arches get that file and the
+    others @bootfile (docs/servers.md shows the same config)."""
     root = ""
     if next_server is not None:
         root += '        next-server %s;\n' % next_server
-    if bootfile is not None:
+    if efi_bootfile is not None:
+        test = " or ".join("option arch = 00:%02x" % a for a in efi_arches)
+        root += ('        if %s {\n                filename "%s";\n'
+                 '        } else {\n                filename "%s";\n'
+                 '        }\n' % (test, efi_bootfile, bootfile))
+    elif bootfile is not None:
         root += '        filename "%s";\n' % bootfile
     if root_path is not None:
         root += '        option root-path "%s";\n' % root_path
     return """\
 # scripts/netboot: ISC dhcpd for one test machine
 authoritative;
+option arch code 93 = unsigned integer 16;
 default-lease-time 3600;
 max-lease-time 7200;
 subnet %s netmask %s {

@@ -349,6 +349,21 @@ int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
     return 0;
 }
 
+/** Check an EFI program's size for `chld` on UEFI; see plan.h. */
+int plan_chld_efi(const struct cfg_item *it, uint32_t size, bool announced,
+                  char *err, size_t len)
+{
+    size_t n;
+
+    if (size <= CHLD_EFI_MAX)
+        return 0;
+    n = plan_prefix(err, len, it);
+    snprintf(err + n, len - n, "%s%u bytes is over the %u MiB pulsar.efi "
+             "stages for an EFI program", announced ? "" : "the server "
+             "announced no size, and ", size, CHLD_EFI_MAX >> 20);
+    return -PE_RANGE;
+}
+
 /** Can the ROM's stack be handed on; see plan.h. */
 bool plan_chld_keep_rom_stack(uint16_t ss, uint16_t sp, uint32_t low_end)
 {

@@ -27,6 +27,9 @@
 #define CHLD_MAX (CHLD_END - CHLD_LOAD)
 /** Free stack a PXE ROM promises an NBP (PXE 2.1: at least 1.5 KiB). */
 #define CHLD_STACK_MIN 1536u
+/** Largest EFI program `chld` stages on UEFI for LoadImage (GRUB's
+ *  core.efi and iPXE are under 2 MiB, a Linux EFI stub kernel under 16). */
+#define CHLD_EFI_MAX (64u << 20)
 
 /**
  * Where Pulsar's heap ends when free base memory ends at @low_end: the
@@ -185,6 +188,15 @@ int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
  */
 int plan_chld_unsized(const struct cfg_item *it, uint32_t got, char *err,
                       size_t len);
+
+/**
+ * Check an EFI boot program for `chld` on UEFI: at most CHLD_EFI_MAX
+ * bytes.  @announced: @size is the size the server announced, else the
+ * bytes that came so far of a file whose size none announced.  Returns 0
+ * or -PE_RANGE with a message in @err.
+ */
+int plan_chld_efi(const struct cfg_item *it, uint32_t size, bool announced,
+                  char *err, size_t len);
 
 /**
  * May a chained program be started on the stack the PXE ROM gave Pulsar

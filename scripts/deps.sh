@@ -23,13 +23,15 @@ set -eu
 PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipxe-qemu \
     gnu-efi ovmf"
 # grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py);
+# grub-efi-amd64-bin: GRUB's x86_64-efi netboot image (grub-mknetdir) that
+# pulsar.efi chains and that chainloads pulsar.efi (cases_efi_chain.py);
 # pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests
 # chain and the PXELINUX boot path (cases_servers.py); the build also prints
 # pxelinux.0's size next to Pulsar's (optional there); iproute2, dnsmasq-base
 # and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers;
 # libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (make fuzz);
 # man-db and groff-base render the man pages (make man-check).
-PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common \
+PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-efi-amd64-bin grub-common \
     xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0 \
     libclang-rt-14-dev man-db groff-base libpcre2-8-0 libssl3"
 SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd nginx"

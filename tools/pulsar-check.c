@@ -73,7 +73,7 @@ static void usage(void)
             "(repeatable)\n"
             "  --mem MIB        RAM of the machine (default 256)\n"
             "  --firmware F     bios (the NBP, default) or efi (pulsar.efi:\n"
-            "                   a UEFI memory map; no chld yet)\n"
+            "                   a UEFI memory map, chld of EFI programs)\n"
             "  --base-mem KIB   free base memory below the PXE stack "
             "(default 560)\n"
             "exit: 0 bootable, 1 errors, 2 some files could not be checked\n",

@@ -7,11 +7,13 @@
  *   image -> the boot session (loader/session.c: config lookup, parsing,
  *   every file fetched with Mtftp and staged, every message) -> the
  *   multiboot hand-off (boot/efi/handoff.c: info, ExitBootServices, the
- *   mover and the trampoline).
+ *   mover and the trampoline), or for `chld` the other EFI program
+ *   started from memory on the same NIC (boot/efi/chain.c).
  * A failed attempt says why, waits (a key skips the wait) and starts again
  * from scratch with a fresh heap and fresh staging; Pulsar never returns
  * to the firmware, which would only start the next boot option.
  */
+#include "boot/efi/chain.h"
 #include "boot/efi/uefi.h"
 #include "lib/console.h"
 #include "lib/errno.h"
@@ -94,7 +96,9 @@ static int boot_attempt(void)
         return session_error(s, rc, "cannot reserve Pulsar's image");
 
     if ((rc = session_run(s)) != 0)
-        return rc; /* chld too: the session refuses it (uefi) */
+        return rc;
+    if (s->boot == SESSION_BOOT_CHLD)
+        return efi_chain_start(s); /* returns when the program did */
     if (s->boot != SESSION_BOOT_KERNEL)
         return session_error(s, -PE_UNSUPP, "internal error: a boot plan "
                              "pulsar.efi cannot carry out");

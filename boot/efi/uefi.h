@@ -50,6 +50,9 @@ void efi_console_firmware_gone(void);
 int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len);
 /** The file source over PxeBc->Mtftp (efi_pxe_dhcp first). */
 const struct file_source *efi_pxe_source(void);
+/** Leave the PXE Base Code as the firmware had it (Pulsar's progress
+ *  callback off and uninstalled), before another program gets the NIC. */
+void efi_pxe_release(void);
 
 /* ---------------------------------------------- memory (memory.c) */
 

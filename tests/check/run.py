@@ -12,6 +12,7 @@ Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   random SIZE        SIZE deterministic pseudo-random bytes
   bzimage SIZE       a SIZE-byte Linux bzImage (protocol 2.15, Debian-like)
   bzimage-efistub SIZE  the same with an x86-64 EFI stub's PE header
+  efiapp SIZE        a SIZE-byte PE32+ x86-64 EFI application
 
 The documentation's config examples are checked too: every ```-block of
 README.md or docs/*.md preceded by a line `<!-- check: NAME -->` is
@@ -34,7 +35,8 @@ import subprocess
 import sys
 import tempfile
 
-from lab.images import bzimage_like_debian, one_segment_kernel, random_bytes
+from lab.images import (bzimage_like_debian, efi_app, one_segment_kernel,
+                        random_bytes)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -50,6 +52,8 @@ def make_file(path, kind, args):
         data = bzimage_like_debian(int(args[0], 0))
     elif kind == "bzimage-efistub":
         data = bzimage_like_debian(int(args[0], 0), efi_stub=True)
+    elif kind == "efiapp":
+        data = efi_app(int(args[0], 0))
     else:
         raise ValueError("unknown file kind " + kind)
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -78,7 +78,8 @@ class NetbootCase(harness.Case):
     @layout(case, tmp) returns a dict: tftp (path -> data for the TFTP
     root), tftp2 (the same for --tftp2, optional), config (its text: it
     is also written as config-<mac> under @config_dir), modules (load
-    name -> bytes), netboot (extra netboot.Options arguments).
+    name -> bytes), netboot (extra netboot.Options arguments), exp
+    (optional: check_boot expectations to change, e.g. a UEFI boot's).
     @extra(case, result, log_lines, checker) adds checks of its own.
     @fails: the boot is to fail (Pulsar's error stops it): no kernel
     report is checked, only @extra's checks."""
@@ -150,6 +151,7 @@ class NetbootCase(harness.Case):
                 (ln for ln in res.text.splitlines()
                  if "pulsar: error" in ln), "(no error line)")])
         exp = expected(self, lay["config"], lay["modules"])
+        exp.update(lay.get("exp", {}))
         ck = Checker()
         try:
             rep = harness.check_boot(res.text, res.rc, exp)

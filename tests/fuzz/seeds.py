@@ -14,7 +14,8 @@ import argparse
 import os
 import struct
 
-from lab.images import BzImage, Elf, bzimage_like_debian, dhcp_option, ipv4
+from lab.images import (BzImage, Elf, bzimage_like_debian, dhcp_option,
+                        efi_app, ipv4)
 from tests.malformed import gen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -110,6 +111,19 @@ def tftp_seeds():
     write("tftp", "open-fails", b"\x00\x3c")
 
 
+def pe_seeds():
+    """fuzz_pe: 4 bytes of file past the input, then the first bytes of an
+    EFI application (lab/images.py efi_app), good and broken."""
+    def seed(name, image, keep=1024):
+        write("pe", name, struct.pack("<I", len(image) - keep) + image[:keep])
+    seed("good-headers", efi_app(0x40000))
+    seed("good-whole", efi_app(0x400), 0x400)
+    seed("ia32", efi_app(0x3000, machine=0x14C))
+    seed("driver", efi_app(0x3000, subsystem=11))
+    seed("pe32", efi_app(0x3000, magic=0x10B))
+    seed("bios-nbp", b"\xea\x05\x7c\x00\x00" + bytes(2000))
+
+
 # Targets whose seeds are made by hand and committed as they are.
 HAND_MADE = ("tftp_proto", "tftp_client", "session")
 
@@ -175,6 +189,7 @@ def main():
     dhcp_seeds()
     tftp_seeds()
     ether_seeds()
+    pe_seeds()
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         n = len(os.listdir(os.path.join(HERE, "corpus", t)))
         print("tests/fuzz/corpus/%s: %d seeds" % (t, n))

@@ -33,6 +33,7 @@
 #include "loader/plan.h"
 #include "loader/session.h"
 #include "mb/multiboot.h"
+#include "tests/unit/pe_image.h"
 #include "tests/unit/session_fixture.h"
 
 
@@ -116,6 +117,14 @@ static const struct session_face face = {
     .prog = "pulsar",
     .files = &mem_source,
     .guest = guest,
+};
+
+/** pulsar.efi's: `chld` starts EFI programs. */
+static const struct session_face efi_face = {
+    .prog = "pulsar",
+    .files = &mem_source,
+    .guest = guest,
+    .uefi = true,
 };
 
 static struct session s;
@@ -377,6 +386,75 @@ static void test_chld_unsized_low_end(void **state)
                         "memory ends at 0x083d0");
 }
 
+/** Serve an EFI application of @len bytes as @name (@sized: with its
+ *  size), chain it on UEFI: staged below 4 GiB in a claim of @claimed
+ *  bytes, its bytes there, the size what came. */
+static void chld_efi_boots(const char *name, uint32_t len, bool sized,
+                           uint32_t claimed)
+{
+    uint8_t *prog = fx_pattern(len, len);
+    char config[96];
+
+    s.face = &efi_face;
+    pe_test_image(prog, len);
+    serve(name, prog, len, sized);
+    snprintf(config, sizeof(config), "chld %s\nexec never.elf\n", name);
+    assert_int_equal(run(config), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_CHLD);
+    assert_int_equal(s.chld_size, len);
+    assert_true(s.chld_staged >= MIB && s.chld_staged + len <= RAM_SIZE);
+    assert_memory_equal(ram + s.chld_staged, prog, len);
+    assert_true(place_owned(&s.placer, s.cfg.chld, (uint32_t)s.chld_staged,
+                            claimed));
+    assert_int_equal(s.errors, 0);
+    free(prog);
+}
+
+/** chld on UEFI, size announced: staged for exactly its size. */
+static void test_chld_efi_sized(void **state)
+{
+    (void)state;
+    chld_efi_boots("grub/core.efi", 0x5000, true, 0x5000);
+}
+
+/** chld on UEFI without a size: staged for CHLD_EFI_MAX, its headers
+ *  checked at the end. */
+static void test_chld_efi_unsized(void **state)
+{
+    (void)state;
+    chld_efi_boots("snponly.efi", 70001, false, CHLD_EFI_MAX);
+}
+
+/** chld on UEFI of a BIOS NBP (or a broken image): refused after the
+ *  fetch, naming the file and why; nothing to start. */
+static void test_chld_efi_not_pe(void **state)
+{
+    uint8_t *prog = fx_pattern(42430, 26);
+
+    (void)state;
+    s.face = &efi_face;
+    prog[0] = 0xEA;
+    serve("pxelinux.0", prog, 42430, true);
+    assert_int_not_equal(run("chld pxelinux.0\n"), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_NONE);
+    assert_string_equal(s.error, "config-test:1: chld: pxelinux.0: not an "
+                        "EFI program: no MZ header (chld on UEFI starts "
+                        "x86-64 EFI applications; a BIOS PXE boot program "
+                        "such as pxelinux.0 cannot run there)");
+    /* An IA-32 EFI program: the machine named. */
+    teardown(state);
+    setup(state);
+    s.face = &efi_face;
+    pe_test_image(prog, 42430);
+    pe_test_wr16(prog, 0x44, PE_MACHINE_I386);
+    serve("bootia32.efi", prog, 42430, false);
+    assert_int_not_equal(run("chld bootia32.efi\n"), 0);
+    assert_string_equal(s.error, "config-test:1: chld: bootia32.efi: a PE "
+                        "image for IA-32 (machine 0x014c), not x86-64: "
+                        "pulsar.efi starts x86-64 EFI programs");
+    free(prog);
+}
+
 /** An initrd part without a size: a clear refusal naming the file and
  *  what the server must do; no part is fetched. */
 static void test_initrd_unsized(void **state)
@@ -487,6 +565,9 @@ int main(void)
         T(test_chld_unsized),
         T(test_chld_unsized_too_big),
         T(test_chld_unsized_low_end),
+        T(test_chld_efi_sized),
+        T(test_chld_efi_unsized),
+        T(test_chld_efi_not_pe),
         T(test_initrd_unsized),
         T(test_http_and_tftp),
         T(test_http_no_client),
