@@ -25,6 +25,8 @@ The loaders:
 
     python3 -m lab.storm [--clients 4] [--server nginx] [--loader pulsar]
         [--module-mib 4] [--keep DIR]
+    python3 -m lab.storm --table build/bench/storm.md [--counts 1,2,4,8]
+        [--servers tftpd-hpa,atftpd,nginx] [--module-mib 8]
 
 Standard library only.  What each machine received is returned for the
 caller to check (tests/e2e/cases_storm.py checks every value; lab.bench
@@ -232,6 +234,68 @@ def crc_problems(m):
     return []
 
 
+def load_avg():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError):
+        return float("nan")
+
+
+def table(counts, server_list, nbp, kernel, module_mib, out):
+    """Every (N, server) with both loaders, interleaved, into a Markdown
+    table at @out; returns the number of failed storms."""
+    rows, failures = [], 0
+    for n in counts:
+        for server in server_list:
+            res = {}
+            for loader in LOADERS:
+                load = load_avg()
+                try:
+                    machines, wall, _ = storm(n, server, loader, nbp,
+                                              kernel, module_mib)
+                except SetupError as e:
+                    print("storm: %s: %s" % (server, e), file=sys.stderr)
+                    failures += 1
+                    continue
+                problems = [p for m in machines for p in crc_problems(m)]
+                total = sum(len(d) for m in machines for _, d in m.modules)
+                res[loader] = (wall, total / 2**20 / wall, load, problems)
+                failures += bool(problems)
+                print("storm: N=%d %-9s %-6s %6.1f s %6.2f MiB/s%s"
+                      % (n, server, loader, wall, total / 2**20 / wall,
+                         "  FAILED: " + "; ".join(problems)
+                         if problems else ""), flush=True)
+            rows.append((n, server, res))
+    lines = ["# Boot storm: N machines at once from one server",
+             "",
+             "Each machine: the test kernel and %d modules of about %d MiB "
+             "(its own), booted by Pulsar or by the iPXE ROM's own loader; "
+             "time from starting all QEMUs (TCG, e1000, -m %d) until the "
+             "last one's kernel reported and exited, so it includes "
+             "the firmware's own start and DHCP. MiB/s: all machines' "
+             "module bytes over that time. Ratio: Pulsar's time over "
+             "iPXE's (1.0 = as fast)." % (MODULES, module_mib, qemu.MEM_MIB),
+             "",
+             "| N | server | Pulsar s | Pulsar MiB/s | iPXE s | iPXE MiB/s "
+             "| Pulsar/iPXE | load |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n, server, res in rows:
+        p, i = res.get("pulsar"), res.get("ipxe")
+        cell = lambda r, k: ("%.1f" % r[k]) if r and not r[3] else "failed"
+        ratio = ("%.2f" % (p[0] / i[0])) if p and i and not p[3] \
+            and not i[3] else "-"
+        lines.append("| %d | %s | %s | %s | %s | %s | %s | %.1f |" % (
+            n, server, cell(p, 0), cell(p, 1), cell(i, 0), cell(i, 1),
+            ratio, (p or i or (0, 0, float("nan")))[2]))
+    text = "\n".join(lines) + "\n"
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(text)
+    print(text)
+    return failures
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="storm", description=__doc__.split(
         "\n\n")[0])
@@ -243,7 +307,15 @@ def main(argv=None):
     ap.add_argument("--kernel", default=os.path.join(ROOT, "build",
                                                      "testkernel.elf"))
     ap.add_argument("--keep", metavar="DIR", help="keep logs and files here")
+    ap.add_argument("--table", metavar="OUT", help="run N = --counts with "
+                    "every --servers, both loaders, into a Markdown table")
+    ap.add_argument("--counts", default="1,2,4,8")
+    ap.add_argument("--servers", default="tftpd-hpa,atftpd,nginx")
     a = ap.parse_args(argv)
+    if a.table:
+        return 1 if table([int(c) for c in a.counts.split(",")],
+                          a.servers.split(","), a.nbp, a.kernel,
+                          a.module_mib, a.table) else 0
     if a.keep:
         os.makedirs(a.keep, exist_ok=True)
     try:
