@@ -371,6 +371,8 @@ bench: $(NBP) $(TEST_KERNEL)
 	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
 		$(BUILD)/pxe/pulsar
 	$(PYTHON) -m lab.bench $(BENCH_ARGS)
+	$(PYTHON) -m lab.storm --table $(BUILD)/bench/storm.md --module-mib 8 \
+		$(STORM_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -15,7 +15,8 @@
 #
 # scripts/deps.sh --bench adds what scripts/bench needs: GRUB's netboot
 # files (grub-pc-bin), PXELINUX, dnsmasq-base and atftpd (unpacked, as
-# above) for the second server, and gnuplot for the plot.
+# above) for the second server, gnuplot for the plot, and tftpd-hpa and
+# nginx (unpacked) for the boot-storm table (lab.storm).
 set -eu
 
 # gnu-efi builds pulsar.efi (its headers, crt0 and linker script); ovmf is
@@ -36,11 +37,11 @@ PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-efi-amd64-b
     libclang-rt-14-dev man-db groff-base libpcre2-8-0 libssl3"
 SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd nginx"
 PKGS_BENCH="$PKGS_RUN grub-pc-bin grub-common pxelinux syslinux-common \
-    iproute2 dnsmasq-base libwrap0 gnuplot-nox"
+    iproute2 dnsmasq-base libwrap0 gnuplot-nox libpcre2-8-0 libssl3"
 
 case "${1:-}" in
 --run) want=$PKGS_RUN; servers="" ;;
---bench) want=$PKGS_BENCH; servers=atftpd ;;
+--bench) want=$PKGS_BENCH; servers="atftpd tftpd-hpa nginx" ;;
 *) want=$PKGS_TEST; servers=$SERVER_DEBS ;;
 esac
 
