@@ -1,0 +1,290 @@
+/*
+ * Pulsar's own TFTP client (net/tftp_client.c) over the Simple Network
+ * Protocol of the NIC the firmware booted from, with Pulsar's own
+ * Ethernet, ARP, IPv4 and UDP (net/udplink.c): the one UDP path both UEFI
+ * stacks have.  OVMF's own PXE stack has SNP under its MNP/IP4/UDP4/PxeBc
+ * drivers; iPXE's EFI driver (QEMU's e1000 ROM) installs SNP next to its
+ * PxeBc, but no UDP4, and its PxeBc cannot tell a file's size
+ * (GET_FILE_SIZE: EFI_UNSUPPORTED).  The OACK's tsize gives the size,
+ * blksize 1468 fills a frame, and a server that grants windowsize sends
+ * a window per ACK.
+ *
+ * While a transfer runs Pulsar sits at TPL_CALLBACK: OVMF's MNP polls
+ * the same SNP from a timer event at that level and would take the
+ * frames meant for Pulsar.  Nothing is disconnected, so the PXE Base
+ * Code (Mtftp, chld's NIC) is there as before.
+ */
+#include "boot/efi/uefi.h"
+#include "lib/errno.h"
+#include "net/tftp.h"
+#include "net/tftp_client.h"
+#include "net/udplink.h"
+#include <stdio.h>
+#include <string.h>
+
+/** Silence after which the client resends (as on BIOS, ~0.5 s). */
+#define SNP_WAIT_MS 500
+/** How long a sent frame may take to come back from the NIC. */
+#define SNP_TX_MS 100
+
+static struct snp {
+    EFI_SIMPLE_NETWORK *net;   /* NULL: none found (yet) */
+    struct udp_link link;
+    uint16_t port, next_port;  /* this transfer's local port, the next */
+    EFI_STATUS failed;         /* the last SNP call that failed ... */
+    const char *failed_call;   /* ... and which one (for the message) */
+    uint8_t rx[ETH_FRAME_MAX + 64] __attribute__((aligned(16)));
+    uint8_t tx[ETH_FRAME_MAX] __attribute__((aligned(16)));
+} snp;
+
+/** Remember that @call returned @st (for the transfer's message). */
+static int snp_failed(const char *call, EFI_STATUS st)
+{
+    snp.failed = st;
+    snp.failed_call = call;
+    return st == EFI_TIMEOUT ? -PE_TIMEDOUT : -PE_IO;
+}
+
+/** udp_link_ops.tx: Transmit, then wait until the NIC gives the buffer
+ *  back (GetStatus), so that it can be used again at once. */
+static int snp_tx(void *ctx, const uint8_t *f, size_t len)
+{
+    EFI_SIMPLE_NETWORK *net = snp.net;
+    uint64_t start = efi_ms();
+    EFI_STATUS st;
+    void *done;
+
+    (void)ctx;
+    memcpy(snp.tx, f, len);
+    for (;;) {
+        st = net->Transmit(net, 0, len, snp.tx, NULL, NULL, NULL);
+        if (st != EFI_NOT_READY)
+            break;
+        /* The transmit queue is full: reap and try again. */
+        if (EFI_ERROR(net->GetStatus(net, NULL, &done)) ||
+            efi_ms() - start > SNP_TX_MS)
+            return snp_failed("SNP Transmit", st);
+    }
+    if (EFI_ERROR(st))
+        return snp_failed("SNP Transmit", st);
+    for (;;) {
+        done = NULL;
+        st = net->GetStatus(net, NULL, &done);
+        if (EFI_ERROR(st))
+            return snp_failed("SNP GetStatus", st);
+        if (done == snp.tx)
+            return 0;
+        if (efi_ms() - start > SNP_TX_MS)
+            return snp_failed("SNP Transmit", EFI_TIMEOUT);
+    }
+}
+
+/** udp_link_ops.rx: one Receive. */
+static const uint8_t *snp_rx(void *ctx, size_t *len)
+{
+    UINTN n = sizeof(snp.rx);
+    EFI_STATUS st = snp.net->Receive(snp.net, NULL, &n, snp.rx, NULL, NULL,
+                                     NULL);
+
+    (void)ctx;
+    if (EFI_ERROR(st) || n > sizeof(snp.rx))
+        return NULL; /* EFI_NOT_READY: nothing; a too-long frame: skipped */
+    *len = n;
+    return snp.rx;
+}
+
+static uint32_t snp_now_ms(void *ctx)
+{
+    (void)ctx;
+    return (uint32_t)efi_ms();
+}
+
+static const struct udp_link_ops snp_ops = { snp_tx, snp_rx, snp_now_ms };
+
+/* ------------------------------------------- the datagram transport */
+
+static int dg_send(void *ctx, uint32_t server, uint16_t dport,
+                   const uint8_t *pkt, size_t len)
+{
+    (void)ctx;
+    return udp_link_send(&snp.link, server, snp.port, dport, pkt, len);
+}
+
+static int dg_recv(void *ctx, uint32_t server, unsigned ms,
+                   const uint8_t **data, size_t *len, uint16_t *sport)
+{
+    (void)ctx;
+    int got = udp_link_recv(&snp.link, server, snp.port, ms, data, len, sport);
+    return got < 0 ? DGRAM_FRAGMENTED : got;
+}
+
+static const struct dgram_transport snp_dgram = { dg_send, dg_recv,
+                                                  snp_now_ms, NULL };
+
+/* ---------------------------------------------------- finding SNP */
+
+/**
+ * The SNP of the NIC behind @dev: on @dev itself (iPXE puts it beside its
+ * PxeBc) or on the nearest handle up its device path (OVMF's PxeBc sits
+ * on a child of the NIC's handle).  Started and initialized if it was
+ * not.  NULL (with a note) when there is none.
+ */
+static EFI_SIMPLE_NETWORK *find_snp(EFI_HANDLE dev)
+{
+    EFI_GUID snp_guid = EFI_SIMPLE_NETWORK_PROTOCOL_GUID;
+    EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
+    EFI_DEVICE_PATH *dp;
+    EFI_SIMPLE_NETWORK *net = NULL;
+    EFI_HANDLE h = dev;
+    EFI_STATUS st;
+
+    st = efi_bs->HandleProtocol(dev, &snp_guid, (void **)&net);
+    if (EFI_ERROR(st) &&
+        !EFI_ERROR(efi_bs->HandleProtocol(dev, &dp_guid, (void **)&dp)) &&
+        !EFI_ERROR(efi_bs->LocateDevicePath(&snp_guid, &dp, &h)))
+        st = efi_bs->HandleProtocol(h, &snp_guid, (void **)&net);
+    if (EFI_ERROR(st)) {
+        printf("pulsar: note: no Simple Network Protocol on the boot NIC "
+               "(%s): files come through the PXE Base Code's Mtftp\n",
+               efi_status_str(st));
+        return NULL;
+    }
+    if (net->Mode->State == EfiSimpleNetworkStopped &&
+        EFI_ERROR((st = net->Start(net)))) {
+        printf("pulsar: note: SNP Start: %s: files come through Mtftp\n",
+               efi_status_str(st));
+        return NULL;
+    }
+    if (net->Mode->State == EfiSimpleNetworkStarted &&
+        EFI_ERROR((st = net->Initialize(net, 0, 0)))) {
+        printf("pulsar: note: SNP Initialize: %s: files come through "
+               "Mtftp\n", efi_status_str(st));
+        return NULL;
+    }
+    if (net->Mode->HwAddressSize != ETH_ALEN || net->Mode->MediaHeaderSize !=
+                                                    ETH_HLEN) {
+        printf("pulsar: note: the boot NIC is not Ethernet (SNP address "
+               "size %u): files come through Mtftp\n",
+               (unsigned)net->Mode->HwAddressSize);
+        return NULL;
+    }
+    /* Unicast and broadcast (ARP) at least; MNP asked for them too. */
+    UINT32 want = EFI_SIMPLE_NETWORK_RECEIVE_UNICAST |
+                  EFI_SIMPLE_NETWORK_RECEIVE_BROADCAST;
+    if ((net->Mode->ReceiveFilterSetting & want) != want)
+        net->ReceiveFilters(net, want, 0, FALSE, 0, NULL);
+    return net;
+}
+
+void efi_snp_config(EFI_HANDLE dev, const struct dhcp_facts *f)
+{
+    static bool looked;
+    static EFI_SIMPLE_NETWORK *found;
+
+    if (!looked) {
+        looked = true;
+        found = find_snp(dev);
+        snp.next_port = (uint16_t)(0xC000 | (efi_ms() & 0x1FFF));
+    }
+    snp.net = found;
+    memset(&snp.link, 0, sizeof(snp.link));
+    snp.link.ops = &snp_ops;
+    snp.link.netmask = f->netmask;
+    snp.link.router = f->router;
+    snp.link.self.ip = f->client_ip;
+    if (f->mac_len == ETH_ALEN)
+        memcpy(snp.link.self.mac, f->mac, ETH_ALEN);
+    else if (found)
+        memcpy(snp.link.self.mac, found->Mode->CurrentAddress.Addr,
+               ETH_ALEN);
+}
+
+bool efi_snp_ready(void)
+{
+    return snp.net != NULL;
+}
+
+/** Say once per server what it grants. */
+static void announce(void *ctx, uint32_t server, uint16_t blksize,
+                     uint16_t window)
+{
+    static uint32_t announced;
+    char ip[16];
+
+    (void)ctx;
+    if (server == announced)
+        return;
+    announced = server;
+    dhcp_format_ip(server, ip);
+    printf("pulsar: tftp %s grants blksize %u, windowsize %u (own TFTP over "
+           "SNP)\n", ip, blksize, window);
+}
+
+int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
+                  const struct file_sink *sink, struct xfer_result *res)
+{
+    struct tftp_client c = {
+        &snp_dgram, { TFTP_BLKSIZE_WANTED, TFTP_WINDOW_WANTED, 1 },
+        SNP_WAIT_MS, 0, announce, NULL,
+    };
+    EFI_TPL tpl;
+    int rc;
+
+    snp.port = snp.next_port++;
+    if (snp.next_port < 0xC000)
+        snp.next_port = 0xC000;
+    snp.failed = EFI_SUCCESS;
+    /* MNP's poll timer stays off while we poll (see the top). */
+    tpl = efi_bs->RaiseTPL(TPL_CALLBACK);
+    rc = tftp_client_fetch(&c, server, path, max, sink, res);
+    efi_bs->RestoreTPL(tpl);
+    if (rc != 0 && snp.failed != EFI_SUCCESS) {
+        res->fw_status = (uint32_t)snp.failed;
+        snprintf(res->detail, sizeof(res->detail), "%s: %s",
+                 snp.failed_call, efi_status_str(snp.failed));
+    }
+    return rc;
+}
+
+/** What a size query heard. */
+struct announced {
+    uint32_t size;
+    bool said;
+};
+
+/** A size query's sink: keep the announced size, then stop. */
+static int size_only(void *ctx, uint32_t size)
+{
+    struct announced *a = ctx;
+
+    a->size = size;
+    a->said = true;
+    return 1; /* not an error: the query is done */
+}
+
+/** ... and a server that announces none sends data: stop all the same. */
+static int size_none(void *ctx, uint32_t off, const uint8_t *data,
+                     size_t len)
+{
+    (void)ctx, (void)off, (void)data, (void)len;
+    return 1;
+}
+
+int efi_snp_size(uint32_t server, const char *path, uint32_t *size,
+                 struct xfer_result *res)
+{
+    struct announced a = { 0, false };
+    struct file_sink sink = { size_only, size_none, &a, NULL, NULL };
+    int rc = efi_snp_fetch(server, path, 0xFFFFFFFFu, &sink, res);
+
+    if (rc != 1)
+        return res->rc = rc;
+    if (!a.said) {
+        /* Data came without a tsize: the server knows no options. */
+        snprintf(res->detail, sizeof(res->detail), "tftp: no tsize in the "
+                 "server's answer to %s", path);
+        return res->rc = -PE_UNSUPP;
+    }
+    *size = res->size = a.size;
+    return res->rc = 0;
+}
