@@ -358,7 +358,7 @@ fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
 		$(BUILD)/fuzz/corpus/tftp_proto tests/fuzz/corpus/tftp_proto
 
 # pulsar-pxe: the same NBP without the NIC fast path (boot/bios/nic.h), a peer.
-bench: $(NBP) $(TEST_KERNEL)
+bench: $(NBP) $(EFI_APP) $(TEST_KERNEL)
 	sh scripts/deps.sh --bench
 	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
 		$(BUILD)/pxe/pulsar

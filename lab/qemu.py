@@ -132,12 +132,13 @@ OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
 def ovmf(tftp_dir, serial, workdir, bootfile="pulsar.efi",
-         nic="virtio-net-pci", romfile="", **kw):
+         nic="virtio-net-pci", romfile="", net=None, **kw):
     """command() for a UEFI network boot of @bootfile from @tftp_dir: q35
     with OVMF (a fresh copy of its variable store in @workdir), QEMU's own
     DHCP/TFTP, and a @nic first in the boot order.  @romfile "" (the
     default): no option ROM, so OVMF's own PXE drives the NIC, as a UEFI
-    machine's firmware does; None: QEMU's iPXE ROM."""
+    machine's firmware does; None: QEMU's iPXE ROM.  @net: another
+    -netdev than QEMU's user networking (tap_net())."""
     vars_copy = os.path.join(workdir, "OVMF_VARS.fd")
     shutil.copyfile(OVMF_VARS, vars_copy)
     pflash = ["-drive", "if=pflash,format=raw,readonly=on,file="
@@ -145,7 +146,7 @@ def ovmf(tftp_dir, serial, workdir, bootfile="pulsar.efi",
               "-drive", "if=pflash,format=raw,file=" + no_comma(vars_copy)]
     extra = pflash + list(kw.pop("extra", ()))
     return command(serial=serial, machine="q35", bootindex=1,
-                   net=user_net(tftp_dir, bootfile), nic=nic,
+                   net=net or user_net(tftp_dir, bootfile), nic=nic,
                    romfile=romfile, extra=extra, **kw)
 
 
