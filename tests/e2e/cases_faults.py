@@ -14,6 +14,14 @@ Every case ends in one of two ways, and anything else fails it:
 - Pulsar prints `pulsar: error: ...` naming the file, the server and the
   fault, then `pulsar: boot failed ...`, and never starts the kernel.
 The server's log must show that the fault really happened.
+
+The fault cases run on the BIOS NIC fast path (plain names), on the PXE
+API (`-pxe`), and with pulsar.efi under OVMF on both UEFI stacks:
+`efi-fault-*` (OVMF's own PXE, virtio-net without option ROM) and
+`efi-ipxe-fault-*` (iPXE's EFI ROM on the e1000).  pulsar.efi's own TFTP
+client runs over SNP there (it must say so: `own TFTP over SNP`) and
+prints the lines the fast path prints; a boot is checked with the memory
+facts UEFI's map has (cases_efi.EFI_FLAGS).
 """
 
 import os
