@@ -24,8 +24,19 @@
 
 /** Silence after which the client resends (as on BIOS, ~0.5 s). */
 #define SNP_WAIT_MS 500
-/** How long a sent frame may take to come back from the NIC. */
+/** How long the NIC may keep every transmit buffer. */
 #define SNP_TX_MS 100
+/**
+ * The RFC 7440 window asked for over SNP, by stack, as measured (64 MiB
+ * from atftpd, docs/speed.md): OVMF's own stack takes 16 blocks a burst
+ * best (34 MiB/s; 8: 20 MiB/s); iPXE's EFI driver loses frames of a
+ * 16-block burst (17 MiB/s) and takes 8 best (36 MiB/s; 4: 26 MiB/s).
+ * iPXE's stack is the one with SNP beside its PxeBc on the boot handle.
+ */
+#define SNP_WINDOW_EDK2 TFTP_WINDOW_WANTED
+#define SNP_WINDOW_IPXE 8
+/** Transmit buffers (see snp_tx). */
+#define SNP_NTX 8
 
 static struct snp {
     EFI_SIMPLE_NETWORK *net;   /* NULL: none found (yet) */
@@ -34,7 +45,10 @@ static struct snp {
     EFI_STATUS failed;         /* the last SNP call that failed ... */
     const char *failed_call;   /* ... and which one (for the message) */
     uint8_t rx[ETH_FRAME_MAX + 64] __attribute__((aligned(16)));
-    uint8_t tx[ETH_FRAME_MAX] __attribute__((aligned(16)));
+    uint8_t tx[SNP_NTX][ETH_FRAME_MAX + 6] __attribute__((aligned(16)));
+    bool tx_busy[SNP_NTX];     /* handed to the NIC, not yet given back */
+    bool broken;               /* an SNP call failed: Mtftp from now on */
+    uint16_t window;           /* the window to ask for (SNP_WINDOW_*) */
 } snp;
 
 /** Remember that @call returned @st (for the transfer's message). */
@@ -45,38 +59,67 @@ static int snp_failed(const char *call, EFI_STATUS st)
     return st == EFI_TIMEOUT ? -PE_TIMEDOUT : -PE_IO;
 }
 
-/** udp_link_ops.tx: Transmit, then wait until the NIC gives the buffer
- *  back (GetStatus), so that it can be used again at once. */
+/**
+ * Take back every transmit buffer the NIC is done with (GetStatus);
+ * false when GetStatus fails (its status in snp.failed).
+ */
+static bool tx_reap(void)
+{
+    for (;;) {
+        void *done = NULL;
+        EFI_STATUS st = snp.net->GetStatus(snp.net, NULL, &done);
+        if (EFI_ERROR(st)) {
+            snp_failed("SNP GetStatus", st);
+            return false;
+        }
+        if (!done)
+            return true;
+        for (unsigned i = 0; i < SNP_NTX; i++)
+            if (done == snp.tx[i])
+                snp.tx_busy[i] = false;
+    }
+}
+
+/**
+ * udp_link_ops.tx: into a free transmit buffer, and Transmit.  The NIC
+ * hands a buffer back (GetStatus) some time after it sent it: waiting
+ * for that after every ACK would cost a round trip through the device
+ * model, so there are a few buffers, taken back as they come (EDK2's
+ * virtio-net recycles transmit buffers only through GetStatus).
+ */
 static int snp_tx(void *ctx, const uint8_t *f, size_t len)
 {
     EFI_SIMPLE_NETWORK *net = snp.net;
     uint64_t start = efi_ms();
     EFI_STATUS st;
-    void *done;
+    unsigned i;
 
     (void)ctx;
-    memcpy(snp.tx, f, len);
     for (;;) {
-        st = net->Transmit(net, 0, len, snp.tx, NULL, NULL, NULL);
+        if (!tx_reap())
+            return -PE_IO;
+        for (i = 0; i < SNP_NTX && snp.tx_busy[i]; i++)
+            ;
+        if (i < SNP_NTX)
+            break;
+        if (efi_ms() - start > SNP_TX_MS)
+            return snp_failed("SNP Transmit (no buffer back)", EFI_TIMEOUT);
+    }
+    memcpy(snp.tx[i], f, len);
+    for (;;) {
+        st = net->Transmit(net, 0, len, snp.tx[i], NULL, NULL, NULL);
         if (st != EFI_NOT_READY)
             break;
-        /* The transmit queue is full: reap and try again. */
-        if (EFI_ERROR(net->GetStatus(net, NULL, &done)) ||
-            efi_ms() - start > SNP_TX_MS)
+        /* The NIC's transmit queue is full: take buffers back, again. */
+        if (!tx_reap())
+            return -PE_IO;
+        if (efi_ms() - start > SNP_TX_MS)
             return snp_failed("SNP Transmit", st);
     }
     if (EFI_ERROR(st))
         return snp_failed("SNP Transmit", st);
-    for (;;) {
-        done = NULL;
-        st = net->GetStatus(net, NULL, &done);
-        if (EFI_ERROR(st))
-            return snp_failed("SNP GetStatus", st);
-        if (done == snp.tx)
-            return 0;
-        if (efi_ms() - start > SNP_TX_MS)
-            return snp_failed("SNP Transmit", EFI_TIMEOUT);
-    }
+    snp.tx_busy[i] = true;
+    return 0;
 }
 
 /** udp_link_ops.rx: one Receive. */
@@ -139,6 +182,7 @@ static EFI_SIMPLE_NETWORK *find_snp(EFI_HANDLE dev)
     EFI_STATUS st;
 
     st = efi_bs->HandleProtocol(dev, &snp_guid, (void **)&net);
+    snp.window = EFI_ERROR(st) ? SNP_WINDOW_EDK2 : SNP_WINDOW_IPXE;
     if (EFI_ERROR(st) &&
         !EFI_ERROR(efi_bs->HandleProtocol(dev, &dp_guid, (void **)&dp)) &&
         !EFI_ERROR(efi_bs->LocateDevicePath(&snp_guid, &dp, &h)))
@@ -186,7 +230,7 @@ void efi_snp_config(EFI_HANDLE dev, const struct dhcp_facts *f)
         found = find_snp(dev);
         snp.next_port = (uint16_t)(0xC000 | (efi_ms() & 0x1FFF));
     }
-    snp.net = found;
+    snp.net = snp.broken ? NULL : found;
     memset(&snp.link, 0, sizeof(snp.link));
     snp.link.ops = &snp_ops;
     snp.link.netmask = f->netmask;
@@ -224,7 +268,7 @@ int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
                   const struct file_sink *sink, struct xfer_result *res)
 {
     struct tftp_client c = {
-        &snp_dgram, { TFTP_BLKSIZE_WANTED, TFTP_WINDOW_WANTED, 1 },
+        &snp_dgram, { TFTP_BLKSIZE_WANTED, snp.window, 1 },
         SNP_WAIT_MS, 0, announce, NULL,
     };
     EFI_TPL tpl;
@@ -239,6 +283,15 @@ int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
     rc = tftp_client_fetch(&c, server, path, max, sink, res);
     efi_bs->RestoreTPL(tpl);
     if (rc != 0 && snp.failed != EFI_SUCCESS) {
+        if (!res->got && !res->blksize) {
+            /* SNP failed before the server was heard: not the server's
+             * fault; the PXE Base Code may still reach it. */
+            printf("pulsar: note: %s: %s: Mtftp from now on\n",
+                   snp.failed_call, efi_status_str(snp.failed));
+            snp.broken = true;
+            snp.net = NULL;
+            return EFI_SNP_GONE;
+        }
         res->fw_status = (uint32_t)snp.failed;
         snprintf(res->detail, sizeof(res->detail), "%s: %s",
                  snp.failed_call, efi_status_str(snp.failed));
@@ -277,6 +330,8 @@ int efi_snp_size(uint32_t server, const char *path, uint32_t *size,
     struct file_sink sink = { size_only, size_none, &a, NULL, NULL };
     int rc = efi_snp_fetch(server, path, 0xFFFFFFFFu, &sink, res);
 
+    if (rc == EFI_SNP_GONE)
+        return rc;
     if (rc != 1)
         return res->rc = rc;
     if (!a.said) {
