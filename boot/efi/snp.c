@@ -31,7 +31,11 @@
  * from atftpd, docs/speed.md): OVMF's own stack takes 16 blocks a burst
  * best (34 MiB/s; 8: 20 MiB/s); iPXE's EFI driver loses frames of a
  * 16-block burst (17 MiB/s) and takes 8 best (36 MiB/s; 4: 26 MiB/s).
- * iPXE's stack is the one with SNP beside its PxeBc on the boot handle.
+ * The stacks differ in the boot handle's device path: EDK2's PxeBc is a
+ * child of the NIC with an IPv4 node at the end of its path (and a copy
+ * of SNP on it); iPXE's sits on the NIC's own handle, its path ending in
+ * the MAC node.  A driver that is not the firmware's own gets the
+ * smaller burst.
  */
 #define SNP_WINDOW_EDK2 TFTP_WINDOW_WANTED
 #define SNP_WINDOW_IPXE 8
@@ -166,6 +170,26 @@ static const struct dgram_transport snp_dgram = { dg_send, dg_recv,
 
 /* ---------------------------------------------------- finding SNP */
 
+/** Does @dev's device path end in an IPv4 node (EDK2's PxeBc child)? */
+static bool ends_in_ipv4(EFI_HANDLE dev)
+{
+    EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
+    EFI_DEVICE_PATH *dp, *last = NULL;
+
+    if (EFI_ERROR(efi_bs->HandleProtocol(dev, &dp_guid, (void **)&dp)))
+        return false;
+    /* At most 64 nodes, each at least 4 bytes long (firmware data). */
+    for (unsigned n = 0; n < 64; n++) {
+        unsigned len = dp->Length[0] | dp->Length[1] << 8;
+        if (dp->Type == END_DEVICE_PATH_TYPE || len < 4)
+            break;
+        last = dp;
+        dp = (EFI_DEVICE_PATH *)((UINT8 *)dp + len);
+    }
+    return last && last->Type == MESSAGING_DEVICE_PATH &&
+           last->SubType == MSG_IPv4_DP;
+}
+
 /**
  * The SNP of the NIC behind @dev: on @dev itself (iPXE puts it beside its
  * PxeBc) or on the nearest handle up its device path (OVMF's PxeBc sits
@@ -181,8 +205,8 @@ static EFI_SIMPLE_NETWORK *find_snp(EFI_HANDLE dev)
     EFI_HANDLE h = dev;
     EFI_STATUS st;
 
+    snp.window = ends_in_ipv4(dev) ? SNP_WINDOW_EDK2 : SNP_WINDOW_IPXE;
     st = efi_bs->HandleProtocol(dev, &snp_guid, (void **)&net);
-    snp.window = EFI_ERROR(st) ? SNP_WINDOW_EDK2 : SNP_WINDOW_IPXE;
     if (EFI_ERROR(st) &&
         !EFI_ERROR(efi_bs->HandleProtocol(dev, &dp_guid, (void **)&dp)) &&
         !EFI_ERROR(efi_bs->LocateDevicePath(&snp_guid, &dp, &h)))
