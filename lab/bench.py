@@ -20,6 +20,10 @@ ROM on an e1000):
 
   pulsar-efi build/pulsar.efi with the same config (its own TFTP client
              over the NIC's SNP, boot/efi/snp.c)
+  pulsar-efi-mtftp  the same built with -DPULSAR_NO_SNP
+             (build/mtftp/pulsar.efi): the PXE Base Code's Mtftp with
+             BlockSize 1468, as pulsar.efi read before; on ovmf only
+             (iPXE's PxeBc cannot tell a size)
   grub-efi   GRUB 2's x86_64-efi netboot core.efi (grub-mknetdir,
              grub-efi-amd64-bin: GRUB's own TFTP over its efinet)
   ipxe-efi   iPXE's EFI loader: on ipxe-rom the ROM runs an iPXE script
@@ -82,14 +86,16 @@ MACS = {"baseline": "52:54:00:12:34:50", "pulsar": "52:54:00:12:34:51",
         "grub": "52:54:00:12:34:54", "pulsar-pxe": "52:54:00:12:34:55",
         "baseline-efi": "52:54:00:12:34:56",
         "pulsar-efi": "52:54:00:12:34:57", "grub-efi": "52:54:00:12:34:58",
-        "ipxe-efi": "52:54:00:12:34:59"}
+        "ipxe-efi": "52:54:00:12:34:59",
+        "pulsar-efi-mtftp": "52:54:00:12:34:5a"}
 CONFIG_NAMES = ["config-" + MACS[p].replace(":", "-")
-                for p in ("pulsar", "pulsar-pxe", "pulsar-efi")]
+                for p in ("pulsar", "pulsar-pxe", "pulsar-efi",
+                          "pulsar-efi-mtftp")]
 MIB = 1 << 20
 EXIT_OK = qemu.EXIT_OK
 PEERS = ["pulsar", "pulsar-pxe", "ipxe", "pxelinux", "grub"]
 SERVERS = ["qemu", "atftpd"]
-EFI_PEERS = ["pulsar-efi", "grub-efi", "ipxe-efi"]
+EFI_PEERS = ["pulsar-efi", "pulsar-efi-mtftp", "grub-efi", "ipxe-efi"]
 # UEFI network stacks: (NIC model, option ROM: "" none, None QEMU's iPXE).
 STACKS = {"ovmf": ("virtio-net-pci", ""), "ipxe-rom": ("e1000", None)}
 GRUB_EFI = "/usr/lib/grub/x86_64-efi"
@@ -203,6 +209,9 @@ def make_root(root, opts, modules):
     grub_core = grub_netdir(root)
     if opts.efi_peers:
         shutil.copyfile(opts.efi, os.path.join(root, "pulsar.efi"))
+        if "pulsar-efi-mtftp" in opts.efi_peers:
+            shutil.copyfile(opts.efi_mtftp,
+                            os.path.join(root, "pulsar-mtftp.efi"))
         build_exit_efi(os.path.join(root, "exit.efi"))
         shutil.copyfile(SNPONLY, os.path.join(root, "snponly.efi"))
         subprocess.run(["grub-mknetdir", "--net-directory=" + root,
@@ -217,7 +226,7 @@ def make_root(root, opts, modules):
             "ipxe": "boot.ipxe",
             "pxelinux": "pxelinux.0", "grub": grub_core,
             "baseline": "exit.nbp", "baseline-efi": "exit.efi",
-            "pulsar-efi": "pulsar.efi",
+            "pulsar-efi": "pulsar.efi", "pulsar-efi-mtftp": "pulsar-mtftp.efi",
             "grub-efi": "boot/grub/x86_64-efi/core.efi",
             "ipxe-efi": "boot-efi.ipxe"}
 
@@ -236,6 +245,7 @@ def write_configs(root, server, module):
         CONFIG_NAMES[0]: "exec kernel.elf bench\nload %s bench-module\n" % module,
         CONFIG_NAMES[1]: "exec kernel.elf bench\nload %s bench-module\n" % module,
         CONFIG_NAMES[2]: "exec kernel.elf bench\nload %s bench-module\n" % module,
+        CONFIG_NAMES[3]: "exec kernel.elf bench\nload %s bench-module\n" % module,
         "boot-efi.ipxe": "#!ipxe\nimgfetch tftp://%s/%s\nimgstat\n"
                          "chain tftp://%s/exit.efi\n" % (server, module, server),
         "boot.ipxe": "#!ipxe\nkernel tftp://%s/kernel.elf bench\n"
@@ -495,7 +505,9 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
             plan += [(peer, size)
                      for peer in (opts.efi_peers if efi else opts.peers)
                      if not (peer == "ipxe-efi" and stack == "ovmf"
-                             and srv.name == "qemu")]
+                             and srv.name == "qemu")
+                     and not (peer == "pulsar-efi-mtftp"
+                              and stack != "ovmf")]
     if len(plan) == 1 and rnd >= opts.rounds:
         return
     for peer, size in plan:
@@ -557,6 +569,9 @@ def main():
     ap.add_argument("--servers", default=",".join(SERVERS))
     ap.add_argument("--peers", default=",".join(PEERS))
     ap.add_argument("--efi", default=os.path.join(TOP, "build/pulsar.efi"))
+    ap.add_argument("--efi-mtftp",
+                    default=os.path.join(TOP, "build/mtftp/pulsar.efi"),
+                    help="pulsar.efi with Mtftp only (pulsar-efi-mtftp)")
     ap.add_argument("--efi-peers", default=",".join(EFI_PEERS),
                     help="UEFI peers (empty: no UEFI rows)")
     ap.add_argument("--stacks", default=",".join(STACKS),
@@ -586,11 +601,15 @@ def main():
         opts.servers.remove("atftpd")
     for path in (opts.nbp, opts.kernel) + (
             (opts.nbp_pxe,) if "pulsar-pxe" in opts.peers else ()) + (
-            (opts.efi,) if opts.efi_peers else ()):
+            (opts.efi,) if opts.efi_peers else ()) + (
+            (opts.efi_mtftp,) if "pulsar-efi-mtftp" in opts.efi_peers
+            else ()):
         if not os.path.isfile(path):
             ap.error("%s does not exist (make; make build/testkernel.elf; "
                      "make BUILD=build/pxe EXTRA_CFLAGS="
-                     "-DPULSAR_NO_NIC_FASTPATH build/pxe/pulsar)" % path)
+                     "-DPULSAR_NO_NIC_FASTPATH build/pxe/pulsar; make "
+                     "BUILD=build/mtftp EXTRA_CFLAGS=-DPULSAR_NO_SNP "
+                     "build/mtftp/pulsar.efi)" % path)
     os.makedirs(opts.out, exist_ok=True)
     # iPXE keeps a module where it downloaded it and copies it into place
     # at boot: it needs room for both.  Every run gets the same -m.

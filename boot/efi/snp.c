@@ -269,6 +269,10 @@ void efi_snp_config(EFI_HANDLE dev, const struct dhcp_facts *f)
 
 bool efi_snp_ready(void)
 {
+#ifdef PULSAR_NO_SNP
+    /* A build with Mtftp only, for comparison (scripts/bench). */
+    return false;
+#endif
     return snp.net != NULL;
 }
 
