@@ -221,6 +221,13 @@ $(BUILD)/host/test_nic: tests/unit/test_nic.c tests/unit/nic_model.h boot/bios/n
 		-Dprintf=nic_printf -o $@ tests/unit/test_nic.c boot/bios/nic.c \
 		$(PURE_SRCS) $(HOST_LIBS)
 
+# The session tests share a memory server and images (session_fixture.c).
+SESSION_FIXTURE := tests/unit/session_fixture.c
+$(BUILD)/host/test_session_%: tests/unit/test_session_%.c $(SESSION_FIXTURE) \
+		$(PURE_SRCS) $(wildcard */*.h) tests/unit/session_fixture.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(SESSION_FIXTURE) $(PURE_SRCS) $(HOST_LIBS)
+
 $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)

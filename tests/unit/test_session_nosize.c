@@ -22,74 +22,33 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "lib/endian.h"
 #include "lib/errno.h"
 #include "loader/linux.h"
 #include "loader/plan.h"
 #include "loader/session.h"
 #include "mb/multiboot.h"
+#include "tests/unit/session_fixture.h"
 
-#define MIB 0x100000u
-#define RAM_SIZE 0x7fe0000u /* the fixture's 128 MiB less the ACPI tail */
 
 /* ------------------------------------------------------------ the files */
 
-/** One file the memory server has; @sized: it announces the size. */
-struct mfile {
-    char name[64];
-    uint8_t *data;
-    uint32_t len;
-    bool sized;
-};
-
-static struct mfile files[8];
-static unsigned nfiles;
 static unsigned size_calls, fetches;
 static uint32_t blk = 512; /* the block size the server sends */
 
-/** Serve @len bytes of @data (copied) as @name. */
+/** Serve @len bytes of @data (copied) as @name; @sized: the server
+ *  announces its size. */
 static void serve(const char *name, const void *data, uint32_t len,
                   bool sized)
 {
-    struct mfile *f = &files[nfiles++];
-
-    assert_true(nfiles <= sizeof(files) / sizeof(files[0]));
-    snprintf(f->name, sizeof(f->name), "%s", name);
-    f->data = malloc(len ? len : 1);
-    assert_non_null(f->data);
-    memcpy(f->data, data, len);
-    f->len = len;
-    f->sized = sized;
-}
-
-/** @len bytes of a pattern seeded with @seed (never all one value). */
-static uint8_t *pattern(uint32_t len, unsigned seed)
-{
-    uint8_t *p = malloc(len ? len : 1);
-    uint32_t x = 2463534242u ^ seed;
-
-    assert_non_null(p);
-    for (uint32_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-    return p;
-}
-
-static struct mfile *find(const char *path)
-{
-    for (unsigned i = 0; i < nfiles; i++)
-        if (strcmp(files[i].name, path) == 0)
-            return &files[i];
-    return NULL;
+    fx_serve(name, data, len)->sized = sized;
 }
 
 /** file_source.size: an unsized file's query fails as the ROM's does. */
 static int mem_size(const struct file_source *src, uint32_t server,
                     const char *path, uint32_t *size, struct xfer_result *res)
 {
-    struct mfile *f = find(path);
+    struct mfile *f = fx_find(path);
 
     (void)src;
     (void)server;
@@ -111,7 +70,7 @@ static int mem_fetch(const struct file_source *src, uint32_t server,
                      const char *path, uint32_t max,
                      const struct file_sink *sink, struct xfer_result *res)
 {
-    struct mfile *f = find(path);
+    struct mfile *f = fx_find(path);
     int rc = 0;
 
     (void)src;
@@ -153,52 +112,20 @@ static const struct session_face face = {
 
 static struct session s;
 
-/** A QEMU-like machine of @high bytes at 1 MiB (at most 127 MiB). */
-static void machine(uint32_t high)
-{
-    const struct e820_entry map[] = {
-        { 0x0, 0x9fc00, E820_RAM },
-        { 0x9fc00, 0x400, E820_RESERVED },
-        { 0xf0000, 0x10000, E820_RESERVED },
-        { MIB, high, E820_RAM },
-        { 0xfffc0000, 0x40000, E820_RESERVED },
-    };
-
-    place_fini(&s.placer); /* a test that wants a smaller machine */
-    memset(&s, 0, sizeof(s));
-    s.face = &face;
-    s.low_end = 0x9c400;
-    s.dhcp.mac_len = 6;
-    s.dhcp.server_ip = 0x0202000a; /* 10.0.2.2 */
-    s.dhcp.has_config = true;
-    strcpy(s.dhcp.config, "config-test");
-    assert_int_equal(plan_placer_init(&s.placer, map, 5, 0x9c400), 0);
-    assert_int_equal(place_reserve(&s.placer, 0x9c400, 0x9fc00,
-                                   "PXE stack"), 0);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    nfiles = 0;
     blk = 512;
     size_calls = fetches = 0;
-    if (!ram)
-        ram = calloc(1, RAM_SIZE);
-    assert_non_null(ram);
-    machine(RAM_SIZE - MIB);
+    ram = fx_ram();
+    fx_machine(&s, &face, RAM_SIZE - MIB);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    cfg_free(&s.cfg);
-    place_fini(&s.placer);
-    free(s.mods);
-    memset(&s, 0, sizeof(s));
-    for (unsigned i = 0; i < nfiles; i++)
-        free(files[i].data);
+    fx_teardown(&s);
     return 0;
 }
 
@@ -211,99 +138,20 @@ static int run(const char *config)
 
 /* --------------------------------------------------------- the images */
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)v);
-    wr16(p + 2, (uint16_t)(v >> 16));
-}
-
-/** The ELF kernel's layout: one segment at 1 MiB, then 3 sections. */
-#define K_SEG_OFF 0x1000u
-#define K_FILESZ 0x2000u
-#define K_MEMSZ 0x3000u
-#define K_SHOFF (K_SEG_OFF + K_FILESZ)
-#define K_SIZE (K_SHOFF + 3 * 40)
-
-/** A multiboot ELF32 kernel of K_SIZE bytes into @img. */
-static void elf_kernel(uint8_t *img)
-{
-    uint8_t *seg = pattern(K_FILESZ, 7);
-    uint8_t *ph = img + 52, *mb = img + K_SEG_OFF;
-
-    memset(img, 0, K_SIZE);
-    memcpy(img + K_SEG_OFF, seg, K_FILESZ);
-    free(seg);
-    memcpy(img, "\x7f" "ELF\x01\x01\x01", 7);
-    wr16(img + 16, 2);            /* ET_EXEC */
-    wr16(img + 18, 3);            /* EM_386 */
-    wr32(img + 20, 1);
-    wr32(img + 24, MIB + 12);     /* the entry, after the header */
-    wr32(img + 28, 52);           /* phoff */
-    wr32(img + 32, K_SHOFF);      /* shoff */
-    wr16(img + 40, 52);
-    wr16(img + 42, 32);
-    wr16(img + 44, 1);
-    wr16(img + 46, 40);
-    wr16(img + 48, 3);
-    wr16(img + 50, 2);
-    wr32(ph + 0, 1);              /* PT_LOAD */
-    wr32(ph + 4, K_SEG_OFF);
-    wr32(ph + 8, MIB);
-    wr32(ph + 12, MIB);
-    wr32(ph + 16, K_FILESZ);
-    wr32(ph + 20, K_MEMSZ);
-    wr32(ph + 24, 5);
-    wr32(ph + 28, 0x1000);
-    wr32(mb + 0, MB_HEADER_MAGIC);
-    wr32(mb + 4, MB_HFLAG_PAGE_ALIGN | MB_HFLAG_MEMINFO);
-    wr32(mb + 8, (uint32_t)-(MB_HEADER_MAGIC + MB_HFLAG_PAGE_ALIGN +
-                             MB_HFLAG_MEMINFO));
-    for (unsigned i = 0; i < 3; i++)
-        wr32(img + K_SHOFF + i * 40 + 4, 1); /* SHT_PROGBITS */
-}
-
 /** A multiboot a.out kludge image (no ELF) of 0x2000 bytes into @img. */
 static void aout_kernel(uint8_t *img)
 {
     const uint32_t flags = MB_HFLAG_MEMINFO | MB_HFLAG_AOUT_KLUDGE;
 
     memset(img, 0x90, 0x2000);
-    wr32(img + 0, MB_HEADER_MAGIC);
-    wr32(img + 4, flags);
-    wr32(img + 8, (uint32_t)-(MB_HEADER_MAGIC + flags));
-    wr32(img + 12, MIB);          /* header_addr */
-    wr32(img + 16, MIB);          /* load_addr */
-    wr32(img + 20, 0);            /* load_end_addr: the whole file */
-    wr32(img + 24, MIB + 0x3000); /* bss_end_addr */
-    wr32(img + 28, MIB + 0x20);   /* entry_addr */
-}
-
-/** A bzImage (protocol 2.10, 4 setup sectors) of @size bytes into @img. */
-static void bzimage(uint8_t *img, uint32_t size)
-{
-    memset(img, 0, size);
-    img[LX_SETUP_SECTS] = 4;
-    wr32(img + LX_SYSSIZE, (size - 5 * 512) / 16);
-    wr16(img + LX_BOOT_FLAG, 0xAA55);
-    img[0x200] = 0xEB;
-    img[0x201] = 0x66;
-    memcpy(img + LX_HEADER, "HdrS", 4);
-    wr16(img + LX_VERSION, 0x020a);
-    img[LX_LOADFLAGS] = LX_LOADED_HIGH;
-    wr32(img + LX_CODE32_START, MIB);
-    wr16(img + LX_HEAP_END_PTR, 0x5be0);
-    wr32(img + LX_INITRD_ADDR_MAX, 0x7fffffff);
-    wr32(img + LX_KERNEL_ALIGNMENT, 0x200000);
-    img[LX_RELOCATABLE] = 1;
-    wr32(img + LX_CMDLINE_SIZE, 2047);
-    wr32(img + LX_PREF_ADDRESS, 0x1000000);
-    wr32(img + LX_INIT_SIZE, 0x2000000);
+    put_le32(img + 0, MB_HEADER_MAGIC);
+    put_le32(img + 4, flags);
+    put_le32(img + 8, (uint32_t)-(MB_HEADER_MAGIC + flags));
+    put_le32(img + 12, MIB);          /* header_addr */
+    put_le32(img + 16, MIB);          /* load_addr */
+    put_le32(img + 20, 0);            /* load_end_addr: the whole file */
+    put_le32(img + 24, MIB + 0x3000); /* bss_end_addr */
+    put_le32(img + 28, MIB + 0x20);   /* entry_addr */
 }
 
 static const char MODS[] = "root demo\n"
@@ -326,10 +174,10 @@ static void modules_grow(uint32_t block)
     char name[16];
 
     blk = block;
-    elf_kernel(img);
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SIZE, false);
     for (unsigned i = 0; i < 3; i++) {
-        data[i] = pattern(len[i], 100 + i);
+        data[i] = fx_pattern(len[i], 100 + i);
         snprintf(name, sizeof(name), "demo/m%u.bin", i + 1);
         serve(name, data[i], len[i], sized[i]);
     }
@@ -385,7 +233,7 @@ static void test_kernel_sized_has_syms(void **state)
     static uint8_t img[K_SIZE];
 
     (void)state;
-    elf_kernel(img);
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SIZE, true);
     assert_int_equal(run("root demo\nexec kernel.elf\n"), 0);
     assert_true(s.kernel->plan.has_syms);
@@ -395,11 +243,11 @@ static void test_kernel_sized_has_syms(void **state)
 static void test_module_out_of_ram(void **state)
 {
     static uint8_t img[K_SIZE];
-    uint8_t *big = pattern(400000, 9);
+    uint8_t *big = fx_pattern(400000, 9);
 
     (void)state;
-    machine(0x40000); /* 256 KiB at 1 MiB */
-    elf_kernel(img);
+    fx_machine(&s, &face, 0x40000); /* 256 KiB at 1 MiB */
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SIZE, false);
     serve("demo/big.bin", big, 400000, false);
     free(big);
@@ -417,10 +265,10 @@ static void test_module_out_of_ram(void **state)
 static void test_module_blocked(void **state)
 {
     static uint8_t img[K_SIZE];
-    uint8_t *m = pattern(300000, 11);
+    uint8_t *m = fx_pattern(300000, 11);
 
     (void)state;
-    elf_kernel(img);
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SIZE, false);
     serve("demo/m.bin", m, 300000, false);
     free(m);
@@ -443,7 +291,7 @@ static void test_kernel_short(void **state)
     static uint8_t img[K_SIZE];
 
     (void)state;
-    elf_kernel(img);
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SEG_OFF + 0x1800, false);
     assert_int_not_equal(run("root demo\nexec kernel.elf\n"), 0);
     assert_string_equal(s.error, "config-test:2: exec: demo/kernel.elf: the "
@@ -474,7 +322,7 @@ static void test_aout_refused(void **state)
  *  what came, the bytes land. */
 static void test_chld_unsized(void **state)
 {
-    uint8_t *prog = pattern(3001, 21);
+    uint8_t *prog = fx_pattern(3001, 21);
 
     (void)state;
     serve("other.0", prog, 3001, false);
@@ -491,7 +339,7 @@ static void test_chld_unsized(void **state)
 /** chld without a size that grows past the limit: refused as it comes. */
 static void test_chld_unsized_too_big(void **state)
 {
-    uint8_t *prog = pattern(CHLD_MAX + 1000, 22);
+    uint8_t *prog = fx_pattern(CHLD_MAX + 1000, 22);
 
     (void)state;
     serve("other.0", prog, CHLD_MAX + 1000, false);
@@ -508,7 +356,7 @@ static void test_chld_unsized_too_big(void **state)
 /** chld without a size that fits the limit but not free base memory. */
 static void test_chld_unsized_low_end(void **state)
 {
-    uint8_t *prog = pattern(4000, 23);
+    uint8_t *prog = fx_pattern(4000, 23);
 
     (void)state;
     s.low_end = 0x7c00 + 2000;
@@ -526,10 +374,10 @@ static void test_chld_unsized_low_end(void **state)
 static void test_initrd_unsized(void **state)
 {
     static uint8_t img[16384];
-    uint8_t *part = pattern(5000, 31);
+    uint8_t *part = fx_pattern(5000, 31);
 
     (void)state;
-    bzimage(img, sizeof(img));
+    fx_bzimage(img, sizeof(img));
     serve("linux/bzImage", img, sizeof(img), true);
     serve("linux/a.img", part, 5000, true);
     serve("linux/b.img", part, 5000, false);
