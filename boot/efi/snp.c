@@ -1,11 +1,11 @@
 /*
  * Pulsar's own TFTP client (net/tftp_client.c) over the Simple Network
  * Protocol of the NIC the firmware booted from, with Pulsar's own
- * Ethernet, ARP, IPv4 and UDP (net/udplink.c): the one UDP path both UEFI
- * stacks have.  OVMF's own PXE stack has SNP under its MNP/IP4/UDP4/PxeBc
- * drivers; iPXE's EFI driver (QEMU's e1000 ROM) installs SNP next to its
- * PxeBc, but no UDP4, and its PxeBc cannot tell a file's size
- * (GET_FILE_SIZE: EFI_UNSUPPORTED).  The OACK's tsize gives the size,
+ * Ethernet, ARP, IPv4 and UDP (net/udplink.c): the interface both UEFI
+ * stacks are sure to have.  OVMF's own PXE stack has SNP under its
+ * MNP/IP4/UDP4/PxeBc drivers; iPXE's EFI driver (QEMU's e1000 ROM) is
+ * built around SNP and installs its PxeBc beside it, a PxeBc that cannot
+ * tell a file's size (GET_FILE_SIZE: EFI_UNSUPPORTED).  The OACK's tsize gives the size,
  * blksize 1468 fills a frame, and a server that grants windowsize sends
  * a window per ACK.
  *
