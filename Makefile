@@ -365,11 +365,14 @@ fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
 	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD)/fuzz/corpus/tftp_proto tests/fuzz/corpus/tftp_proto
 
-# pulsar-pxe: the same NBP without the NIC fast path (boot/bios/nic.h), a peer.
-bench: $(NBP) $(TEST_KERNEL)
+# pulsar-pxe: the same NBP without the NIC fast path (boot/bios/nic.h), a peer;
+# pulsar-efi-mtftp: pulsar.efi reading with the PXE Base Code's Mtftp only.
+bench: $(NBP) $(EFI_APP) $(TEST_KERNEL)
 	sh scripts/deps.sh --bench
 	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
 		$(BUILD)/pxe/pulsar
+	$(MAKE) BUILD=$(BUILD)/mtftp EXTRA_CFLAGS=-DPULSAR_NO_SNP \
+		$(BUILD)/mtftp/pulsar.efi
 	$(PYTHON) -m lab.bench $(BENCH_ARGS)
 	$(PYTHON) -m lab.storm --table $(BUILD)/bench/storm.md --module-mib 8 \
 		$(STORM_ARGS)

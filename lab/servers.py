@@ -73,15 +73,24 @@ def dnsmasq_argv(*options, debug=False):
             "--bind-interfaces"] + list(options)
 
 
-def dnsmasq_dhcp_argv(interface, first, last, leasefile, boots, quiet=False):
+def dnsmasq_dhcp_argv(interface, first, last, leasefile, boots, quiet=False,
+                      ipxe_two_step=None):
     """dnsmasq as DHCP server only on @interface, leasing @first-@last;
     @boots: (boot file, TFTP server, MAC or None for every client) in
-    order, the nth with a MAC tagged "h<n>"."""
+    order, the nth with a MAC tagged "h<n>".  @ipxe_two_step: (MAC, iPXE
+    binary, iPXE script, TFTP server): that MAC gets the binary from its
+    firmware and the script once iPXE asks (DHCP user class "iPXE")."""
     opts = ["--interface=" + interface, "--no-ping",
             "--dhcp-range=%s,%s,1h" % (first, last),
             "--dhcp-leasefile=" + leasefile]
     if quiet:
         opts.append("--quiet-dhcp")
+    if ipxe_two_step:
+        mac, binary, script, server = ipxe_two_step
+        opts += ["--dhcp-userclass=set:ipxe,iPXE",
+                 "--dhcp-host=%s,set:two" % mac,
+                 "--dhcp-boot=tag:two,tag:!ipxe,%s,,%s" % (binary, server),
+                 "--dhcp-boot=tag:two,tag:ipxe,%s,,%s" % (script, server)]
     for n, (bootfile, server, mac) in enumerate(boots):
         if mac is None:
             opts.append("--dhcp-boot=%s,,%s" % (bootfile, server))

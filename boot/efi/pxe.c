@@ -49,11 +49,14 @@ int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
     }
 
     /* PxeReply, ProxyOffer, DhcpAck merged (net/dhcp.h). */
-    return dhcp_validate_efi(mode->DhcpAck.Raw, sizeof(mode->DhcpAck.Raw),
+    int rc = dhcp_validate_efi(mode->DhcpAck.Raw, sizeof(mode->DhcpAck.Raw),
                       mode->ProxyOfferReceived ? mode->ProxyOffer.Raw : NULL,
                       sizeof(mode->ProxyOffer.Raw),
                       mode->PxeReplyReceived ? mode->PxeReply.Raw : NULL,
                       sizeof(mode->PxeReply.Raw), f, msg, len);
+    if (rc == 0)
+        efi_snp_config(li->DeviceHandle, f);
+    return rc;
 }
 
 /* ------------------------------------------------------------ transfers */
@@ -200,8 +203,13 @@ static int efi_size(const struct file_source *src, uint32_t server,
     UINT64 bytes = 0;
     UINTN blksize = MTFTP_BLKSIZE;
     EFI_STATUS st;
+    int rc;
 
     (void)src;
+    if (efi_snp_ready() &&
+        (rc = efi_snp_size(server, path, size, res)) != EFI_SNP_GONE)
+        return rc;
+    memset(res, 0, sizeof(*res));
     server_addr(&ip, server);
     st = pxebc->Mtftp(pxebc, EFI_PXE_BASE_CODE_TFTP_GET_FILE_SIZE, NULL,
                       FALSE, &bytes, &blksize, &ip, (UINT8 *)path, NULL,
@@ -237,6 +245,10 @@ static int efi_fetch(const struct file_source *src, uint32_t server,
     EFI_STATUS st;
     int rc;
 
+    if (efi_snp_ready() &&
+        (rc = efi_snp_fetch(server, path, max, sink, res)) != EFI_SNP_GONE)
+        return rc;
+    memset(res, 0, sizeof(*res));
     if ((rc = efi_size(src, server, path, &size, res)) != 0) {
         res->size_query = true;
         return rc;

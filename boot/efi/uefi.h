@@ -54,6 +54,28 @@ const struct file_source *efi_pxe_source(void);
  *  callback off and uninstalled), before another program gets the NIC. */
 void efi_pxe_release(void);
 
+/* ------------------------------------- own TFTP over SNP (snp.c) */
+
+/**
+ * Find the SNP of the boot NIC @dev (once) and set the link up with the
+ * DHCP facts @f: called by efi_pxe_dhcp at each attempt.
+ */
+void efi_snp_config(EFI_HANDLE dev, const struct dhcp_facts *f);
+/** Is there an SNP to run Pulsar's own TFTP client over? */
+bool efi_snp_ready(void);
+/** efi_snp_fetch/efi_snp_size: an SNP call failed before the server
+ *  was heard (said on the console); SNP is off, use Mtftp. */
+#define EFI_SNP_GONE 2
+/** file_source.fetch over SNP: Pulsar's TFTP client (tsize, blksize
+ *  1468, windowsize); on an SNP call's failure @res->detail names it,
+ *  or EFI_SNP_GONE. */
+int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
+                  const struct file_sink *sink, struct xfer_result *res);
+/** file_source.size over SNP: a read request that stops at the OACK's
+ *  tsize (-PE_UNSUPP when the server announces none). */
+int efi_snp_size(uint32_t server, const char *path, uint32_t *size,
+                 struct xfer_result *res);
+
 /* ---------------------------------------------- memory (memory.c) */
 
 /** Most EFI memory map entries Pulsar reads (and converts). */
