@@ -24,11 +24,11 @@ the same network.
   drives only the NIC it was loaded from, through that NIC's Simple
   Network): iPXE must come up on the same NIC (its MAC), configure it
   (10.0.2.15 from QEMU's DHCP) and fetch the DHCP boot file, pulsar.efi,
-  over TFTP; the second pulsar.efi must start on iPXE's stack and read
-  the same DHCP facts there.  Once iPXE runs, the harness takes
-  snponly.efi off the server, so the second pulsar.efi cannot chain it
-  again: it starts over, which ends the case (today it stops earlier:
-  iPXE's PXE Base Code has no GET_FILE_SIZE, see efi-ipxe-no-size).
+  over TFTP, as `chain pulsar.efi` in an iPXE script does; the second
+  pulsar.efi must start on iPXE's stack and read the same DHCP facts
+  there.  Once iPXE runs, the harness changes the config to an `exec`,
+  so the second pulsar.efi boots the test kernel with two modules on
+  iPXE's stack: every check_boot check.
 - efi-chld-returns: the chained GRUB's grub.cfg says `exit`, so GRUB
   returns to pulsar.efi, which reports the status ("returned
   EFI_SUCCESS") and starts over.  GRUB's efinet had taken the NIC from
@@ -233,25 +233,19 @@ class EfiGrubChainloaderCase(EfiKernelCase):
             bootfile=CORE)
 
 
-def chain_until_failed(case, tmp, config, program, package, when=None):
+def chain_until_failed(case, tmp, config, program, package):
     """Boot pulsar.efi under OVMF with @config, @program (a Debian file
     from @package) next to it under its own name, until Pulsar says it
-    will start over; @when: (text, action(root)) to run once the serial
-    log shows text.  Returns (rc, serial lines, secs)."""
+    will start over.  Returns (rc, serial lines, secs)."""
     if not os.path.exists(program):
         raise CheckFailed(["%s is missing: install %s (make deps)"
                            % (program, package)])
     root = case.write_efi_tftp(tmp, config, {os.path.basename(program):
                                              read(program)})
     log = os.path.join(tmp, "serial.log")
-    stop = when_logged(log, when[0], lambda: when[1](root)) if when else None
-    try:
-        rc, text, secs, _ended = run_qemu(qemu.ovmf(root, log, tmp), log,
-                                          3 * case.opts.timeout,
-                                          stop_marker=BOOT_FAILED)
-    finally:
-        if stop:
-            stop.set()
+    rc, text, secs, _ended = run_qemu(qemu.ovmf(root, log, tmp), log,
+                                      3 * case.opts.timeout,
+                                      stop_marker=BOOT_FAILED)
     case.log_text = text
     return rc, serial_lines(text), secs
 
@@ -413,36 +407,50 @@ class EfiChldReturnsCase(EfiKernelCase):
 SNPONLY = "/usr/lib/ipxe/snponly.efi"
 
 
-class EfiChldSnponlyCase(EfiCase):
-    """pulsar.efi -> chld snponly.efi -> iPXE on the same NIC -> DHCP
-    boot file (pulsar.efi again) over iPXE's TFTP."""
+class EfiChldSnponlyCase(EfiKernelCase):
+    """pulsar.efi -> chld snponly.efi -> iPXE on the same NIC -> DHCP boot
+    file (pulsar.efi again, as `chain pulsar.efi` does) over iPXE's TFTP
+    -> the test kernel, booted by the second pulsar.efi on iPXE's stack."""
 
     name = "efi-chld-snponly"
 
     def run(self, tmp):
-        # Once iPXE runs, snponly.efi leaves the server: the pulsar.efi
-        # it chains cannot chain it again and starts over (the stop).
-        rc, lines, secs = chain_until_failed(
-            self, tmp, "chld snponly.efi\n", SNPONLY, "ipxe",
-            when=("iPXE initialising devices", lambda root: os.remove(
-                os.path.join(root, "snponly.efi"))))
+        if not os.path.exists(SNPONLY):
+            raise CheckFailed(["%s is missing: install ipxe (make deps)"
+                               % SNPONLY])
+        files = {"kernel.elf": self.kernel(), "snponly.efi": read(SNPONLY)}
+        files.update((k, v[0]) for k, v in MODULES.items())
+        root = self.write_efi_tftp(tmp, "chld snponly.efi\n", files)
+
+        # Once iPXE runs, the config says `exec`: the pulsar.efi iPXE
+        # chains boots the test kernel.
+        def now_boot_the_kernel():
+            with open(os.path.join(root, CONFIG_NAME), "w") as f:
+                f.write(PULSAR_CFG)
+        stop = when_logged(os.path.join(tmp, "serial.log"),
+                           "iPXE initialising devices", now_boot_the_kernel)
         facts = "pulsar: mac %s ip %s tftp %s root-path ''" % (
             qemu.MAC, qemu.USER_GUEST, harness.TFTP_SERVER)
-        # In this order, each the first line at or after the last.
-        want = [
-            ("pulsar: chainloading snponly.efi: %d bytes, an x86-64 EFI "
-             "application (" % os.path.getsize(SNPONLY)),
-            "pulsar: starting snponly.efi",
-            "iPXE initialising devices...ok",
-            "Configuring (net0 %s)" % qemu.MAC,
-            "net0: %s/" % qemu.USER_GUEST,
-            "tftp://%s/pulsar.efi... ok" % harness.TFTP_SERVER,
-            "Pulsar 0.1: multiboot PXE loader (UEFI x86-64)",
-            facts,
-        ]
+        try:
+            result = self.boot_kernel(tmp, root, pulsar_exp(self), [
+                "pulsar: chainloading snponly.efi: %d bytes, an x86-64 EFI "
+                "application (" % os.path.getsize(SNPONLY),
+                "pulsar: starting snponly.efi",
+                "tftp://%s/pulsar.efi... ok" % harness.TFTP_SERVER,
+                facts])
+        finally:
+            stop.set()
+        # In this order: Pulsar, iPXE, the second Pulsar, the kernel.
+        lines = serial_lines(self.log_text)
+        order = ["pulsar: starting snponly.efi",
+                 "iPXE initialising devices...ok",
+                 "Configuring (net0 %s)" % qemu.MAC,
+                 "tftp://%s/pulsar.efi... ok" % harness.TFTP_SERVER,
+                 "Pulsar 0.1: multiboot PXE loader (UEFI x86-64)",
+                 "pulsar: starting kernel.elf at "]
         ck = Checker()
         pos = 0
-        for w in want:
+        for w in order:
             at = next((i for i in range(pos, len(lines))
                        if lines[i].startswith(w)), None)
             if not ck.expect(at is not None, "no serial line starting %r "
@@ -453,7 +461,7 @@ class EfiChldSnponlyCase(EfiCase):
                       and ln.endswith(" ok") for ln in lines),
                   "iPXE did not configure net0")
         ck.done()
-        return {"secs": secs, "rc": rc}
+        return result
 
 
 def cases(opts):
