@@ -14,7 +14,11 @@ void console_init(void);
 int console_serial_input(void);
 /** Print one character on both outputs ('\n' becomes CR LF on serial). */
 void console_putc(char c);
-/** printf to the console; returns the number of characters printed. */
+/** Print @s as printf does: on both outputs, '\n' as CR LF on serial
+ *  (the face's; lib/printf.c's printf formats into it). */
+void console_write(const char *s);
+/** printf to the console; returns the number of characters printed (a
+ *  line is cut at 511 characters). */
 int printf(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 int vprintf(const char *fmt, va_list ap) __attribute__((format(__printf__, 1, 0)));
 

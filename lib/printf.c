@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lib/console.h"
+
 /** Output cursor: writes what fits, counts everything. */
 struct out {
     char *buf;
@@ -172,6 +174,28 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* ------------------------------------------------------ on the console */
+
+/* printf and vprintf for both faces: formatted here, printed by the
+ * face's console_write (boot/bios/console.c, boot/efi/console.c). */
+int vprintf(const char *fmt, va_list ap)
+{
+    char buf[512];
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+    console_write(buf);
+    return n;
+}
+
+int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
     va_end(ap);
     return n;
 }

@@ -41,6 +41,24 @@ unsigned retry_boot_wait_s(unsigned failed)
     return failed * RETRY_BOOT_WAIT_S;
 }
 
+/** The boot loop; see retry.h. */
+unsigned retry_boot_loop(int (*attempt)(void), int (*wait_key)(unsigned ms))
+{
+    unsigned failed;
+
+    for (failed = 1; attempt() != 0; failed++) {
+        unsigned secs = retry_boot_wait_s(failed);
+
+        printf("pulsar: boot failed (attempt %u); starting over in %u s "
+               "(press a key or send a byte on COM1 to start now)\n",
+               failed, secs);
+        if (wait_key(secs * 1000))
+            printf("pulsar: key pressed\n");
+        printf("pulsar: starting over (attempt %u)\n", failed + 1);
+    }
+    return failed;
+}
+
 /** Describe a failed fetch; see retry.h. */
 char *retry_describe(int rc, const struct fetch_failure *f, char *buf,
                      size_t len)

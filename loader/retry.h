@@ -58,6 +58,14 @@ unsigned retry_backoff_ms(unsigned tries_done);
 unsigned retry_boot_wait_s(unsigned failed);
 
 /**
+ * The faces' boot loop: run @attempt until one returns 0 (a boot that
+ * starts a kernel never returns); after each failure say so, wait
+ * retry_boot_wait_s() seconds, or until @wait_key(ms) sees a key, and
+ * say that the next attempt starts.  Returns the attempts made.
+ */
+unsigned retry_boot_loop(int (*attempt)(void), int (*wait_key)(unsigned ms));
+
+/**
  * Describe a failed fetch for a person, without the file name (the caller
  * puts "file:line: verb: path: " in front), e.g. "timed out on 10.0.2.2
  * after 2864 of 12600 bytes, 3 tries (PXE status 0x35: TFTP read

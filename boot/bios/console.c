@@ -85,8 +85,6 @@ static void vga_putc(char c)
     }
 }
 
-static void console_write(const char *s);
-
 void console_init(void)
 {
     serial_init();
@@ -106,26 +104,9 @@ void console_putc(char c)
 }
 
 /** Print @s as printf does. */
-static void console_write(const char *s)
+void console_write(const char *s)
 {
     while (*s)
         console_putc(*s++);
-}
-
-int vprintf(const char *fmt, va_list ap)
-{
-    char buf[512];
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    console_write(buf);
-    return n;
-}
-
-int printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vprintf(fmt, ap);
-    va_end(ap);
-    return n;
 }
 

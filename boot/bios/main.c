@@ -298,14 +298,6 @@ void pulsar_main(void)
     call_bench(); /* scripts/callbench's build only */
 #endif
 
-    for (unsigned failed = 1;; failed++) {
-        boot_attempt(); /* returns only when this attempt failed */
-        unsigned secs = retry_boot_wait_s(failed);
-        printf("pulsar: boot failed (attempt %u); starting over in %u s "
-               "(press a key or send a byte on COM1 to start now)\n",
-               failed, secs);
-        if (bios_wait_key(secs * 1000))
-            printf("pulsar: key pressed\n");
-        printf("pulsar: starting over (attempt %u)\n", failed + 1);
-    }
+    retry_boot_loop(boot_attempt, bios_wait_key);
+    halt("a boot attempt ended without an error"); /* never reached */
 }

@@ -37,7 +37,6 @@ static inline uint8_t inb(uint16_t port)
 }
 
 static uint32_t ticks(void);
-static void conout_write(const char *s);
 
 void efi_console_init(void)
 {
@@ -50,7 +49,7 @@ void efi_console_init(void)
         tsc_per_ms = (t1 - t0) / 20;
     tsc_start = rdtsc();
     console_display.ticks = ticks;
-    console_display.write = conout_write;
+    console_display.write = console_write;
 }
 
 uint64_t efi_ms(void)
@@ -65,7 +64,7 @@ void efi_sleep_ms(unsigned ms)
 
 /* A key on ConIn: with a serial console (OVMF's), a byte on COM1 is one
  * too, so the UART is left to the firmware's driver until the hand-off. */
-bool efi_wait_key(unsigned ms)
+int efi_wait_key(unsigned ms)
 {
     uint64_t end = efi_ms() + ms;
     EFI_INPUT_KEY key;
@@ -94,7 +93,7 @@ static void uart_putc(char c)
 }
 
 /** Write @s (ASCII) to ConOut, '\n' as CR LF, in chunks of CHAR16. */
-static void conout_write(const char *s)
+void console_write(const char *s)
 {
     CHAR16 buf[130];
     unsigned n = 0;
@@ -129,25 +128,7 @@ void console_init(void)
 void console_putc(char c)
 {
     char s[2] = { c, 0 };
-    conout_write(s);
-}
-
-int vprintf(const char *fmt, va_list ap)
-{
-    char buf[512];
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-
-    conout_write(buf);
-    return n;
-}
-
-int printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vprintf(fmt, ap);
-    va_end(ap);
-    return n;
+    console_write(s);
 }
 
 /** The clock in BIOS ticks, as lib/progress.c counts. */

@@ -36,7 +36,7 @@ uint64_t efi_ms(void);
 /** Wait @ms milliseconds (the session's face->sleep_ms). */
 void efi_sleep_ms(unsigned ms);
 /** Wait up to @ms for a key on ConIn or a byte on COM1; true if one came. */
-bool efi_wait_key(unsigned ms);
+int efi_wait_key(unsigned ms);
 /** After ExitBootServices: write to the UART only. */
 void efi_console_firmware_gone(void);
 

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdarg.h>
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
+    __attribute__((format(__printf__, 3, 0)));
 int snprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+    __attribute__((format(__printf__, 3, 4)));
+int printf(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
+int vprintf(const char *fmt, va_list ap) __attribute__((format(__printf__, 1, 0)));
 #endif

@@ -23,3 +23,6 @@
 #define free pl_free
 #define heap_init pl_heap_init
 #define heap_free_bytes pl_heap_free_bytes
+#define printf pl_printf
+#define vprintf pl_vprintf
+#define console_write pl_console_write

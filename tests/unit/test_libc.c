@@ -216,12 +216,41 @@ static void test_free_ignores_bad_pointers(void **state)
     assert_int_equal(pl_heap_free_bytes(), all);
 }
 
+static char console[1024];
+static size_t console_len;
+
+/** The face's console_write, as printf reaches it. */
+void console_write(const char *s)
+{
+    while (*s && console_len < sizeof(console) - 1)
+        console[console_len++] = *s++;
+    console[console_len] = '\0';
+}
+
+/** printf formats and hands the text to console_write; a line longer
+ *  than its 511-byte buffer is cut, and the full length returned. */
+static void test_printf_to_console(void **state)
+{
+    char big[600];
+
+    (void)state;
+    console_len = 0;
+    assert_int_equal(pl_printf("a%d %s\n", 42, "b"), 6);
+    assert_string_equal(console, "a42 b\n");
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    console_len = 0;
+    assert_int_equal(pl_printf("%s", big), 599);
+    assert_int_equal(console_len, 511);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_printf_matches_glibc),
         cmocka_unit_test(test_printf_truncates_and_counts),
         cmocka_unit_test(test_printf_pointer),
+        cmocka_unit_test(test_printf_to_console),
         cmocka_unit_test(test_string_functions),
         cmocka_unit_test(test_mem_functions),
         cmocka_unit_test(test_malloc_basic),

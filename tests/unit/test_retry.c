@@ -62,6 +62,33 @@ static void test_waits(void **state)
     assert_int_equal(total, 3000);
 }
 
+static unsigned attempts, waits[4], nwaits;
+
+static int failing_twice(void)
+{
+    return ++attempts <= 2 ? -PE_IO : 0;
+}
+
+static int key_first_time(unsigned ms)
+{
+    if (nwaits < 4)
+        waits[nwaits] = ms;
+    return nwaits++ == 0;
+}
+
+/** The boot loop: each failure waits its time (a key cuts it short),
+ *  and the loop ends when an attempt does not fail. */
+static void test_boot_loop(void **state)
+{
+    (void)state;
+    attempts = nwaits = 0;
+    assert_int_equal(retry_boot_loop(failing_twice, key_first_time), 3);
+    assert_int_equal(attempts, 3);
+    assert_int_equal(nwaits, 2);
+    assert_int_equal(waits[0], retry_boot_wait_s(1) * 1000);
+    assert_int_equal(waits[1], retry_boot_wait_s(2) * 1000);
+}
+
 /** Describe @rc for a failure set up by the caller. */
 static const char *say(int rc, struct fetch_failure *f)
 {
@@ -183,6 +210,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worth),
         cmocka_unit_test(test_waits),
+        cmocka_unit_test(test_boot_loop),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_describe_where),
         cmocka_unit_test(test_describe_truncates),
