@@ -463,15 +463,44 @@ err_nomem:
     return cfg_fail(r, f, line, -PE_NOMEM, a->kw, "out of memory");
 }
 
-/** `exec <file> [args]`: a kernel; the last one is the one started. */
+/**
+ * `exec [--multiboot1|--multiboot2] <file> [args]`: a kernel; the last
+ * one is the one started.  The option forces the Multiboot version of a
+ * kernel with both headers (the default is in loader/format.c).
+ */
 static int cfg_do_exec(struct cfg_run *r, const struct cfg_frame *f,
                        unsigned line, const struct cfg_args *a)
 {
+    struct cfg_args own = *a;
     struct cfg_item *item;
+    unsigned version = 0;
     int rc;
 
-    if ((rc = cfg_add_item(r, f, line, CFG_EXEC, a, &item)) != 0)
+    if (strcmp(a->word, "--multiboot1") == 0)
+        version = 1;
+    else if (strcmp(a->word, "--multiboot2") == 0)
+        version = 2;
+    else if (strncmp(a->word, "--", 2) == 0) {
+        struct cfg_msg m = msg_start(r, f, line);
+
+        msg_puts(&m, "exec: unknown option ");
+        msg_quote(&m, a->word);
+        msg_puts(&m, " (--multiboot1 or --multiboot2)");
+        return -PE_INVAL;
+    }
+    if (version) {
+        /* The line is the parser's own copy: cut the next word from it. */
+        char *rest = (char *)a->rest;
+
+        if (!*rest)
+            return cfg_fail(r, f, line, -PE_INVAL, a->kw,
+                            "missing file name");
+        own.word = rest;
+        own.rest = cfg_cut_word(rest);
+    }
+    if ((rc = cfg_add_item(r, f, line, CFG_EXEC, &own, &item)) != 0)
         return rc;
+    item->multiboot = version;
     r->cfg->exec = item;
     return 0;
 }

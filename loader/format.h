@@ -20,6 +20,8 @@
 enum handoff {
     HANDOFF_MULTIBOOT, /* 32-bit protected mode, EAX=0x2BADB002, EBX=info */
     HANDOFF_LINUX,     /* the Linux boot protocol: the setup in real mode */
+    HANDOFF_MULTIBOOT2, /* 32-bit protected mode, EAX=0x36D76289, EBX=info
+                           (mb/mb2info.h); the face decides the EFI tags */
 };
 
 /** How a format treats the config's `load`s. */
@@ -42,6 +44,7 @@ struct kernel_format {
                 size_t len);
     enum loads_as loads;
     enum handoff handoff;
+    unsigned multiboot; /* 1 or 2: the Multiboot version; 0: neither */
 };
 
 /** Every format Pulsar boots, in probing order; ends with a NULL name. */
@@ -51,8 +54,15 @@ extern const struct kernel_format kernel_formats[];
  * The format of the file whose first @len bytes are @prefix: the first
  * row whose probe accepts it, else the last row (multiboot ELF32), whose
  * planner then explains what is missing ("no multiboot header ...").
+ * @version: 0, or the Multiboot version the config forces (1 or 2): rows
+ * of the other version are skipped, and with 2 the Multiboot2 row plans
+ * a file no row accepts ("no multiboot2 header ...").
  */
-const struct kernel_format *format_probe(const uint8_t *prefix, size_t len);
+const struct kernel_format *format_probe(const uint8_t *prefix, size_t len,
+                                         unsigned version);
+
+/** Does the file carry both a Multiboot 1 and a Multiboot2 header? */
+bool format_has_both(const uint8_t *prefix, size_t len);
 
 /** The row a file no probe accepts is planned with (multiboot ELF32). */
 const struct kernel_format *format_fallback(void);

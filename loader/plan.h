@@ -76,6 +76,16 @@ int plan_kernel(struct placer *p, const struct cfg_item *it,
                 struct image_plan *plan, char *err, size_t len);
 
 /**
+ * Plan and claim a Multiboot2 kernel as plan_kernel does a Multiboot 1
+ * one; a relocatable image is first moved where its tag allows.
+ * @gives: the info tags the face can give (loader/mb2hdr.h).
+ */
+int plan_kernel_mb2(struct placer *p, const struct cfg_item *it,
+                    const uint8_t *prefix, size_t have, uint32_t size,
+                    uint32_t gives, struct image_plan *plan, char *err,
+                    size_t len);
+
+/**
  * Plan a Linux bzImage (loader/linux.c) with the `exec` arguments of @it
  * as its command line and claim its setup region, its protected-mode part
  * and the memory it unpacks into.  @lp: out: the Linux side of the plan.

@@ -553,6 +553,12 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     if (rc != 0)
         return file_failed(s, it, rc, &ff);
     s->format = k.format;
+    if (format_has_both(k.prefix, k.have))
+        printf("%s: %s: both multiboot headers: Multiboot%s %s\n",
+               s->face->prog, it->path, k.format->multiboot == 2 ? "2" : " 1",
+               it->multiboot ? "(forced by the exec option)"
+                             : "(the default; exec --multiboot1 forces "
+                               "Multiboot 1)");
     if (!placing)
         return 0;
     s->kernel_end = k.plan.highest;
@@ -1059,6 +1065,15 @@ int session_run(struct session *s)
                            "are not supported on UEFI yet (multiboot kernels "
                            "are)", exec->src_file, exec->src_line,
                            exec->path);
+        return s->face->check ? 0 : rc;
+    }
+    if (rc == 0 && s->format->handoff == HANDOFF_MULTIBOOT2 &&
+        s->face->uefi) {
+        rc = session_error(s, -PE_UNSUPP, "%s:%u: exec: %s: Multiboot2 "
+                           "kernels are not supported on UEFI yet (exec "
+                           "--multiboot1 boots one that also has a "
+                           "Multiboot 1 header)", exec->src_file,
+                           exec->src_line, exec->path);
         return s->face->check ? 0 : rc;
     }
     /* Checking goes on without a kernel: its files are still worth a look
