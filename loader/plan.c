@@ -81,8 +81,8 @@ void plan_no_exec(char *err, size_t len, const char *cfgname)
     snprintf(err, len, "%s: no exec line: nothing to boot", cfgname);
 }
 
-/** "file:line: verb: path: " into @err; returns its length. */
-static size_t plan_prefix(char *err, size_t len, const struct cfg_item *it)
+/** "file:line: verb: path: "; see plan.h. */
+size_t plan_prefix(char *err, size_t len, const struct cfg_item *it)
 {
     int n = snprintf(err, len, "%s:%u: %s: %s: ", it->src_file, it->src_line,
                      plan_verb(it), it->path);

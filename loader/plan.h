@@ -61,6 +61,9 @@ void plan_fetch_why(char *why, size_t len, int rc, uint32_t server,
 void plan_file_error(char *err, size_t len, const struct cfg_item *it,
                      int rc, const char *detail);
 
+/** "file:line: verb: path: " into @err (@len bytes); returns its length. */
+size_t plan_prefix(char *err, size_t len, const struct cfg_item *it);
+
 /** "<config>: no exec line: nothing to boot". */
 void plan_no_exec(char *err, size_t len, const char *cfgname);
 

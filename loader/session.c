@@ -473,6 +473,18 @@ static int kernel_data(void *ctx, uint32_t off, const uint8_t *data,
     return rc ? rc : ks->w.rc;
 }
 
+/** Add ", unpacked from N bytes of gzip" to a file's line in s->msg when
+ *  s->packed says the file came packed, and forget it. */
+static void say_packed(struct session *s)
+{
+    size_t n = strlen(s->msg);
+
+    if (s->packed && n < sizeof(s->msg))
+        snprintf(s->msg + n, sizeof(s->msg) - n, ", unpacked from %u bytes "
+                 "of gzip", s->packed);
+    s->packed = 0;
+}
+
 /** Say what the kernel's plan is (and, checking, its command line). */
 static void say_kernel(struct session *s, const struct cfg_item *it,
                        uint32_t size, uint32_t got)
@@ -480,6 +492,7 @@ static void say_kernel(struct session *s, const struct cfg_item *it,
     const struct image_plan *plan = &s->kernel->plan;
 
     plan_kernel_str(s->msg, sizeof(s->msg), it, size, plan);
+    say_packed(s);
     if (!s->face->check) {
         say_file(s, s->msg, got);
         return;
@@ -515,7 +528,9 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     struct kernel_sink ks = { &k, { s, it, 0 } };
     /* No file_sink.whole: kload plans from the prefix before it knows
      * where the bytes go, so a whole-file source buffers the kernel. */
-    struct file_sink sink = { kernel_size, kernel_data, &ks, NULL, NULL };
+    struct file_sink inner = { kernel_size, kernel_data, &ks, NULL, NULL };
+    struct file_sink sink; /* a gzip kernel unpacks on its way in */
+    struct gz_sink gz;
     struct placer scratch;
     struct e820_entry all = { 0, 1ull << 32, E820_RAM };
     struct fetch_failure ff;
@@ -534,7 +549,14 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     }
     kload_init(&k, placing ? &s->placer : &scratch, it, 0, &s->lx,
                writer_write, writer_zero, &ks.w);
+    gz_sink_init(&gz, &sink, &inner, it, k.msg, sizeof(k.msg));
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
+    if (rc == 0)
+        rc = gz_sink_finish(&gz); /* the trailer's CRC and length */
+    if (rc == 0 && gz.gzip) {
+        s->packed = got; /* said on the kernel's line */
+        got = gz_sink_size(&gz, got); /* what the kernel's sink saw */
+    }
     if (rc == 0)
         rc = kload_finish(&k); /* a file shorter than the prefix */
     if (rc == 0 && !k.size_known && got < k.plan.file_need) {
@@ -707,28 +729,35 @@ static int load_modules(struct session *s)
             printf("%s:     cmdline: %s\n", s->face->prog, it->cmdline);
             continue;
         }
-        struct file_sink sink = { module_size, module_data, &m,
-                                  module_whole, NULL };
+        struct file_sink plain = { module_size, module_data, &m,
+                                   module_whole, NULL };
+        struct file_sink unzip; /* load --unzip: gzip unpacked */
+        struct gz_sink gz;
         unsigned errors = s->errors;
 
-        rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
-                           &ff);
-        if (rc != 0 && m.refused)
+        gz_sink_init(&gz, &unzip, &plain, it, s->msg, sizeof(s->msg));
+        rc = session_fetch(s, it->server, it->path, true, 0,
+                           it->unzip ? &unzip : &plain, &got, &ff);
+        if (rc == 0 && it->unzip)
+            rc = gz_sink_finish(&gz);
+        if (rc != 0 && (m.refused || gz.failed))
             return session_error(s, rc, "%s", s->msg);
         if (rc != 0 && s->errors != errors)
             return rc; /* a refused guest write: said already */
         if (rc != 0)
             return file_failed(s, it, rc, &ff);
+        s->packed = it->unzip && gz.gzip ? got : 0;
         if (m.growing) {
             /* Its size is what arrived; the next module may start at the
              * next page (the rest of the last chunk stays claimed). */
-            m.size = got;
+            m.size = got = gz_sink_size(&gz, got);
             where.cursor = (m.dest + got + PLAN_PAGE - 1) &
                            ~(uint64_t)(PLAN_PAGE - 1);
             if (where.cursor < m.dest + m.claimed)
                 where.cursor = m.dest + m.claimed;
         }
         plan_module_str(s->msg, sizeof(s->msg), it, m.size, m.dest);
+        say_packed(s);
         say_file(s, s->msg, got);
         mods[n].start = (uint32_t)m.dest;
         mods[n].end = (uint32_t)(m.dest + m.size);
