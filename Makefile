@@ -263,7 +263,7 @@ man-check:
 # build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
 #   make fuzz        each target for FUZZ_SECONDS (default 300)
 #   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
-FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto tftp_client ether session mb2
+FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto tftp_client ether session mb2 gzip
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 20
