@@ -12,6 +12,16 @@ as Pulsar's own DHCP line shows it), the ACPI RSDP and SMBIOS copies
 headers boots through Multiboot2 by default and through Multiboot 1
 with `exec --multiboot1`; a kernel that requires a tag Pulsar cannot
 give on a BIOS (the EFI memory map) is refused with the tag named.
+
+`grub-mb2` boots the same kernel through GRUB 2.06's `multiboot2` and
+`module2` (a rescue ISO, as cases_grub.py does for Multiboot 1) and
+compares field by field: memory info and every map entry, module sizes
+and CRCs, section headers, the framebuffer, the kernel's span and code
+CRC, and the ACPI copy.  The documented differences, not compared: the
+command-line convention (see cases_grub.py), the loader name, GRUB's
+boot device (5), APM (10) and load base (21, which the specification
+gives relocatable images only and Pulsar gives them only), and Pulsar's
+network tag (16) and SMBIOS (13), which GRUB's BIOS build does not give.
 """
 
 import os
@@ -106,7 +116,7 @@ class Mb2Case(harness.Case):
             except CheckFailed as e:
                 ck.failures.extend(e.args[0])
         else:
-            self.check_mb2(ck, text, rc, cmdline, mods)
+            check_mb2(ck, text, rc, cmdline, mods, syms=self.syms)
         for piece in self.console:
             ck.expect(any(ln.startswith("pulsar: ") and piece in ln
                           for ln in text.splitlines()),
@@ -114,78 +124,86 @@ class Mb2Case(harness.Case):
         ck.done()
         return {"secs": secs, "rc": rc}
 
-    def check_mb2(self, ck, text, rc, cmdline, mods):
-        """Every Multiboot2 report value against what the harness wrote."""
-        rep = harness.parse_report(text)
-        v = rep["values"]
-        ck.expect("begin" in rep["markers"], "the test kernel never started")
-        for err in rep["errors"]:
-            ck.expect(False, "test kernel: error " + err)
-        for bad in rep["bad"]:
-            ck.expect(False, "malformed report line: " + bad)
-        ck.expect(v.get("end status") == "ok", "`TK end status=%s`"
-                  % v.get("end status"))
-        ck.expect(rc == qemu.EXIT_OK, "QEMU exit status %s" % rc)
-        ck.expect(v.get("magic") == "0x%08x" % MB2_BOOT_MAGIC,
-                  "magic=%s, expected %#x" % (v.get("magic"), MB2_BOOT_MAGIC))
-        ck.expect("mb2 total_size" in v, "no `TK mb2 total_size=`")
-        ck.expect(harness.unescape(v.get("cmdline", "")) == cmdline,
-                  "cmdline=%r, expected %r" % (v.get("cmdline"), cmdline))
-        ck.expect(v.get("loader", "").startswith("Pulsar"),
-                  "loader=%r" % v.get("loader"))
-        # Modules: one tag each, in config order, bytes intact.
-        got = rep["mods"]
-        ck.expect(v.get("mods_count") == str(len(mods)),
-                  "mods_count=%s, expected %d" % (v.get("mods_count"),
-                                                  len(mods)))
-        for i, (want_cmd, data) in enumerate(mods):
-            if i >= len(got):
-                ck.expect(False, "no module %d" % i)
-                continue
-            m = got[i]
-            ck.expect(m["size"] == len(data), "mod %d size=%d, wrote %d"
-                      % (i, m["size"], len(data)))
-            ck.expect(m["crc32"] == zlib.crc32(data),
-                      "mod %d crc32=%#x, wrote %#x" % (i, m["crc32"],
-                                                       zlib.crc32(data)))
-            ck.expect(m["cmdline"] == want_cmd, "mod %d cmdline=%r, "
-                      "expected %r" % (i, m["cmdline"], want_cmd))
-        # The map: RAM at 0 and 1 MiB, and the basic info agrees with it.
-        ram = [e for e in rep["mmap"] if e["type"] == 1]
-        ck.expect(v.get("mmap_count") == str(len(rep["mmap"])),
-                  "mmap_count=%s but %d entries" % (v.get("mmap_count"),
-                                                    len(rep["mmap"])))
-        low = [e for e in ram if e["base"] == 0]
-        high = [e for e in ram if e["base"] == harness.MIB]
-        ck.expect(low and high, "no RAM entry at 0 or at 1 MiB")
-        if low and high:
-            ck.expect(v.get("mem_lower") == str(min(low[0]["len"],
-                                                     640 * 1024) // 1024),
-                      "mem_lower=%s vs the map" % v.get("mem_lower"))
-            ck.expect(v.get("mem_upper") == str(high[0]["len"] // 1024),
-                      "mem_upper=%s vs the map" % v.get("mem_upper"))
-        for m in got:
-            ck.expect(any(e["base"] <= m["start"] and
-                          m["end"] <= e["base"] + e["len"] for e in ram),
-                      "mod %d is not in RAM" % m["idx"])
-        # The network tag: the ACK QEMU's DHCP gave, as Pulsar read it.
-        ip, server = dhcp_ip(text)
-        ck.expect(v.get("network_yiaddr") == ip == qemu.USER_GUEST,
-                  "network tag yiaddr=%s, Pulsar's DHCP line %s, QEMU gives "
-                  "%s" % (v.get("network_yiaddr"), ip, qemu.USER_GUEST))
-        ck.expect(v.get("network_siaddr") == server == qemu.USER_SERVER,
-                  "network tag siaddr=%s, Pulsar's DHCP line %s, QEMU's "
-                  "server %s" % (v.get("network_siaddr"), server,
-                                 qemu.USER_SERVER))
-        # SeaBIOS has ACPI 1.0 tables and an SMBIOS entry point.
-        ck.expect("acpi_old len" in v, "no ACPI old RSDP tag")
-        ck.expect(v.get("smbios_len", "").split(" ")[0] not in ("", "0"),
-                  "no SMBIOS tag")
-        if self.syms:
-            ck.expect("syms_num" in v, "no ELF sections tag")
-        else:
-            ck.expect("syms_num" not in v, "an ELF sections tag from a "
-                      "file whose size was not known before its end")
+def check_mb2(ck, text, rc, cmdline, mods, loader="Pulsar", syms=True,
+              pulsar=True):
+    """Check the Multiboot2 report in @text against what the harness
+    wrote: the command line @cmdline, @mods ((cmdline, bytes) in order),
+    the map, and with @pulsar what only Pulsar gives on a BIOS (the
+    network tag against the DHCP facts, ACPI and SMBIOS copies); @syms:
+    the ELF sections tag expected.  Returns the parsed report."""
+    rep = harness.parse_report(text)
+    v = rep["values"]
+    ck.expect("begin" in rep["markers"], "the test kernel never started")
+    for err in rep["errors"]:
+        ck.expect(False, "test kernel: error " + err)
+    for bad in rep["bad"]:
+        ck.expect(False, "malformed report line: " + bad)
+    ck.expect(v.get("end status") == "ok", "`TK end status=%s`"
+              % v.get("end status"))
+    ck.expect(rc == qemu.EXIT_OK, "QEMU exit status %s" % rc)
+    ck.expect(v.get("magic") == "0x%08x" % MB2_BOOT_MAGIC,
+              "magic=%s, expected %#x" % (v.get("magic"), MB2_BOOT_MAGIC))
+    ck.expect("mb2 total_size" in v, "no `TK mb2 total_size=`")
+    ck.expect(harness.unescape(v.get("cmdline", "")) == cmdline,
+              "cmdline=%r, expected %r" % (v.get("cmdline"), cmdline))
+    ck.expect(v.get("loader", "").startswith(loader),
+              "loader=%r" % v.get("loader"))
+    # Modules: one tag each, in config order, bytes intact.
+    got = rep["mods"]
+    ck.expect(v.get("mods_count") == str(len(mods)),
+              "mods_count=%s, expected %d" % (v.get("mods_count"),
+                                              len(mods)))
+    for i, (want_cmd, data) in enumerate(mods):
+        if i >= len(got):
+            ck.expect(False, "no module %d" % i)
+            continue
+        m = got[i]
+        ck.expect(m["size"] == len(data), "mod %d size=%d, wrote %d"
+                  % (i, m["size"], len(data)))
+        ck.expect(m["crc32"] == zlib.crc32(data),
+                  "mod %d crc32=%#x, wrote %#x" % (i, m["crc32"],
+                                                   zlib.crc32(data)))
+        ck.expect(m["cmdline"] == want_cmd, "mod %d cmdline=%r, "
+                  "expected %r" % (i, m["cmdline"], want_cmd))
+    # The map: RAM at 0 and 1 MiB, and the basic info agrees with it.
+    ram = [e for e in rep["mmap"] if e["type"] == 1]
+    ck.expect(v.get("mmap_count") == str(len(rep["mmap"])),
+              "mmap_count=%s but %d entries" % (v.get("mmap_count"),
+                                                len(rep["mmap"])))
+    low = [e for e in ram if e["base"] == 0]
+    high = [e for e in ram if e["base"] == harness.MIB]
+    ck.expect(low and high, "no RAM entry at 0 or at 1 MiB")
+    if low and high:
+        ck.expect(v.get("mem_lower") == str(min(low[0]["len"],
+                                                 640 * 1024) // 1024),
+                  "mem_lower=%s vs the map" % v.get("mem_lower"))
+        ck.expect(v.get("mem_upper") == str(high[0]["len"] // 1024),
+                  "mem_upper=%s vs the map" % v.get("mem_upper"))
+    for m in got:
+        ck.expect(any(e["base"] <= m["start"] and
+                      m["end"] <= e["base"] + e["len"] for e in ram),
+                  "mod %d is not in RAM" % m["idx"])
+    if syms:
+        ck.expect("syms_num" in v, "no ELF sections tag")
+    else:
+        ck.expect("syms_num" not in v, "an ELF sections tag from a "
+                  "file whose size was not known before its end")
+    if not pulsar:
+        return rep
+    # The network tag: the ACK QEMU's DHCP gave, as Pulsar read it.
+    ip, server = dhcp_ip(text)
+    ck.expect(v.get("network_yiaddr") == ip == qemu.USER_GUEST,
+              "network tag yiaddr=%s, Pulsar's DHCP line %s, QEMU gives "
+              "%s" % (v.get("network_yiaddr"), ip, qemu.USER_GUEST))
+    ck.expect(v.get("network_siaddr") == server == qemu.USER_SERVER,
+              "network tag siaddr=%s, Pulsar's DHCP line %s, QEMU's "
+              "server %s" % (v.get("network_siaddr"), server,
+                             qemu.USER_SERVER))
+    # SeaBIOS has ACPI 1.0 tables and an SMBIOS entry point.
+    ck.expect("acpi_old len" in v, "no ACPI old RSDP tag")
+    ck.expect(v.get("smbios_len", "").split(" ")[0] not in ("", "0"),
+              "no SMBIOS tag")
+    return rep
 
 
 def required_tag_error(opts):
@@ -229,4 +247,87 @@ def cases(opts):
                 console=["both multiboot headers: Multiboot 1 (forced",
                          "multiboot ELF32"]),
         required_tag_error(opts),
+        GrubMb2Case(opts, "grub-mb2", "testkernel-mb2.elf"),
     ]
+
+
+# Values both loaders must report the same (Multiboot2 tags).
+GRUB_SAME = ["mem_lower", "mem_upper", "mods_count", "mmap_count",
+             "syms_num", "syms_size", "syms_shndx", "fb_type", "fb_width",
+             "fb_height", "fb_bpp", "fb_pitch", "fb_addr", "kernel",
+             "text_crc32"]
+# Compared when GRUB gives them too (its i386-pc build may not).
+GRUB_IF_BOTH = ["acpi_old len", "acpi_new len", "smbios_version",
+                "smbios_len"]
+
+
+class GrubMb2Case(harness.Case):
+    """The Multiboot2 test kernel under GRUB's `multiboot2`/`module2`
+    (a rescue ISO, as cases_grub.py does for Multiboot 1) and under
+    Pulsar: each report passes its checks, and they agree field by field
+    but for the command-line convention (cases_grub.py), the loader name
+    and the network tag (GRUB's BIOS build gives none)."""
+
+    def __init__(self, opts, name, kernel_name):
+        super().__init__(opts)
+        self.name = name
+        self.kernel_name = kernel_name
+
+    def boot(self, tmp, which, args, cmdline, mods):
+        """Run QEMU with @args, check the report, return it."""
+        log = os.path.join(tmp, "serial-%s.log" % which)
+        rc, text, secs, ended = harness.run_qemu(args, log, self.opts.timeout)
+        self.log_text = (getattr(self, "log_text", "") +
+                         "=== %s ===\n" % which + text)
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["%s: timed out after %d s"
+                               % (which, self.opts.timeout)])
+        ck = Checker()
+        rep = check_mb2(ck, text, rc, cmdline, mods,
+                        loader="GRUB" if which == "grub" else "Pulsar",
+                        pulsar=which == "pulsar")
+        ck.failures = ["%s: %s" % (which, f) for f in ck.failures]
+        ck.done()
+        return rep, secs
+
+    def run(self, tmp):
+        from . import cases_grub as grub
+        fname = "kernel.elf"
+        modules = harness.demo_modules()
+        files = {fname: read_variant(self.opts, self.kernel_name)}
+        files.update(modules)
+        oracle = grub.GrubOracleCase(self.opts, self.name, fname, None,
+                                     None, [])
+        iso = oracle.grub_iso(tmp, grub.grub_cfg(fname, "2"), files)
+        g, s1 = self.boot(tmp, "grub", qemu.command(
+            serial=os.path.join(tmp, "serial-grub.log"), boot="d",
+            extra=["-cdrom", iso]), grub.KERNEL_ARGS,
+            [(a, modules[n]) for n, a in grub.MODULE_ARGS.items()])
+        root = self.write_tftp(tmp, grub.pulsar_cfg(fname), files)
+        p, s2 = self.boot(tmp, "pulsar", qemu.pxe(
+            root, os.path.join(tmp, "serial-pulsar.log")),
+            "/%s %s" % (fname, grub.KERNEL_ARGS),
+            [("/%s %s" % (n, a), modules[n])
+             for n, a in grub.MODULE_ARGS.items()])
+        ck = Checker()
+        gv, pv = g["values"], p["values"]
+        for key in GRUB_SAME:
+            ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar %r"
+                      % (key, gv.get(key), pv.get(key)))
+        for key in GRUB_IF_BOTH:
+            if key in gv:
+                ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar "
+                          "%r" % (key, gv.get(key), pv.get(key)))
+        for a, b in zip(g["mods"], p["mods"]):
+            for key in ("size", "crc32"):
+                ck.expect(a[key] == b[key], "mod %d %s: GRUB %r, Pulsar %r"
+                          % (a["idx"], key, a[key], b[key]))
+        gm = [(e["base"], e["len"], e["type"]) for e in g["mmap"]]
+        pm = [(e["base"], e["len"], e["type"]) for e in p["mmap"]]
+        ck.expect(gm == pm, "memory maps differ: GRUB %s, Pulsar %s"
+                  % (["%#x+%#x:%d" % e for e in gm],
+                     ["%#x+%#x:%d" % e for e in pm]))
+        ck.expect("network len" not in gv, "GRUB's BIOS build gave a "
+                  "network tag (the docs say it does not)")
+        ck.done()
+        return {"secs": s1 + s2}

@@ -79,7 +79,7 @@ struct mb_mmap {
 #define PAGE_SIZE 4096u
 
 /* Linker-script symbols: the kernel's span; entry.asm's records. */
-extern char _tk_start[], _tk_end[], _tk_text_end[];
+extern char _tk_start[], _tk_end[], _tk_text_end[], _tk_data_start[];
 void tk_main(uint32_t magic, uint32_t info);
 extern uint32_t tk_entry_eflags, tk_entry_cr0;
 
@@ -817,7 +817,7 @@ static void report_mb2_tag(uint32_t t, uint32_t type, uint32_t size,
         tk_line("load_base=%x", (uint32_t)peek(t + 8, 4));
         break;
     default:
-        tk_line("tag type=%u size=%u", type, size);
+        tk_line("tag_%u size=%u", type, size);
         break;
     }
 }
@@ -857,19 +857,24 @@ static uint32_t report_mb2(uint32_t info, struct range *mods)
     if (!ended)
         tk_error("no end tag within total_size=%u", total);
     tk_line("mods_count=%u", nmods);
+    /* The kernel's two segments as loaded (the gap between them is free:
+     * GRUB puts its Multiboot2 info there). */
+    const struct range seg[2] = {
+        {(uint32_t)(uintptr_t)_tk_start, (uint32_t)(uintptr_t)_tk_text_end,
+         "kernel", -1},
+        {(uint32_t)(uintptr_t)_tk_data_start, (uint32_t)(uintptr_t)_tk_end,
+         "kernel", -1},
+    };
+    const struct range inf = {info, (uint64_t)info + total, "info", -1};
     for (uint32_t i = 0; i < nmods; i++) {
         for (uint32_t j = i + 1; j < nmods; j++)
             check_no_overlap(&mods[i], &mods[j]);
-        check_no_overlap(&mods[i], &(struct range){info, info + total,
-                                                   "info", -1});
-        check_no_overlap(&mods[i], &(struct range){
-            (uint32_t)(uintptr_t)_tk_start, (uint32_t)(uintptr_t)_tk_end,
-            "kernel", -1});
+        check_no_overlap(&mods[i], &inf);
+        check_no_overlap(&mods[i], &seg[0]);
+        check_no_overlap(&mods[i], &seg[1]);
     }
-    check_no_overlap(&(struct range){info, info + total, "info", -1},
-                     &(struct range){(uint32_t)(uintptr_t)_tk_start,
-                                     (uint32_t)(uintptr_t)_tk_end, "kernel",
-                                     -1});
+    check_no_overlap(&inf, &seg[0]);
+    check_no_overlap(&inf, &seg[1]);
     return nmods;
 }
 
