@@ -194,6 +194,21 @@ static void __attribute__((noreturn)) handoff_linux(struct session *s)
 }
 
 /**
+ * Shut PXE down and re-read the E820 map into boot.map, with the memory
+ * info from it.  iPXE hides its own memory from E820 while it is loaded;
+ * with the stack unloaded the BIOS map is whole again, and that is what
+ * the kernel needs.  Everything was placed against the smaller map.
+ */
+static void leave_pxe(uint32_t *mem_lower, uint32_t *mem_upper)
+{
+    if (pxe_shutdown() != 0)
+        printf("pulsar: warning: PXE shutdown: %s\n",
+               pxe_status_str(pxe_last_status));
+    boot.nmap = bios_e820(boot.map, E820_MAX);
+    place_mem_info(boot.map, boot.nmap, mem_lower, mem_upper);
+}
+
+/**
  * Build the multiboot information for the kernel the session loaded,
  * shut PXE down and jump.  Returns only when the info does not fit in
  * Pulsar's heap (the network is still there: the attempt can be retried).
@@ -229,15 +244,7 @@ static int handoff_multiboot(struct session *s)
                              "information (%u bytes)", (unsigned)size);
     printf("pulsar: starting %s at %08x, multiboot info at %08x\n",
            s->item->path, plan->entry, (uint32_t)info);
-    if (pxe_shutdown() != 0)
-        printf("pulsar: warning: PXE shutdown: %s\n",
-               pxe_status_str(pxe_last_status));
-
-    /* iPXE hides its own memory from E820 while it is loaded; with the
-     * stack unloaded the BIOS map is whole again, and that is what the
-     * kernel needs.  Everything was placed against the smaller map. */
-    boot.nmap = bios_e820(boot.map, E820_MAX);
-    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
+    leave_pxe(&in.mem_lower, &in.mem_upper);
     in.map = boot.map;
     in.nmap = boot.nmap;
     in.map_room = 0; /* the info lists the map as it is now */
@@ -328,12 +335,7 @@ static int handoff_multiboot2(struct session *s)
                              "information (%u bytes)", (unsigned)size);
     printf("pulsar: starting %s at %08x, multiboot2 info at %08x\n",
            s->item->path, plan->entry, (uint32_t)at);
-    if (pxe_shutdown() != 0)
-        printf("pulsar: warning: PXE shutdown: %s\n",
-               pxe_status_str(pxe_last_status));
-    /* As for Multiboot 1: the map without iPXE's hole. */
-    boot.nmap = bios_e820(boot.map, E820_MAX);
-    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
+    leave_pxe(&in.mem_lower, &in.mem_upper);
     in.nmap = boot.nmap;
     in.map_room = 0;
     if (mode)

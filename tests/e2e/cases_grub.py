@@ -88,8 +88,9 @@ class GrubOracleCase(harness.Case):
         self.span_fn = span_fn
         self.required = required
 
-    def boot(self, tmp, which, args, modules):
-        """Run QEMU with @args; check the report; return it."""
+    def run_logged(self, tmp, which, args):
+        """Run QEMU with @args (@which: "grub" or "pulsar"), keeping its
+        serial log for a failure; returns rc, the log text, seconds."""
         log = os.path.join(tmp, "serial-%s.log" % which)
         rc, text, secs, ended = harness.run_qemu(args, log, self.opts.timeout)
         self.log_text = (getattr(self, "log_text", "") +
@@ -97,6 +98,11 @@ class GrubOracleCase(harness.Case):
         if ended == "timeout" and "TK end" not in text:
             raise CheckFailed(["%s: timed out after %d s"
                                % (which, self.opts.timeout)])
+        return rc, text, secs
+
+    def boot(self, tmp, which, args, modules):
+        """Run QEMU with @args; check the report; return it."""
+        rc, text, secs = self.run_logged(tmp, which, args)
         # Each loader's own convention (see the module doc string).
         name = (lambda n: "") if which == "grub" else (lambda n: "/%s " % n)
         exp = {

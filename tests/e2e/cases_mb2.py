@@ -30,6 +30,7 @@ import zlib
 
 from lab import qemu
 
+from . import cases_grub as grub
 from . import harness
 from .harness import CheckFailed, Checker
 
@@ -261,7 +262,7 @@ GRUB_IF_BOTH = ["acpi_old len", "acpi_new len", "smbios_version",
                 "smbios_len"]
 
 
-class GrubMb2Case(harness.Case):
+class GrubMb2Case(grub.GrubOracleCase):
     """The Multiboot2 test kernel under GRUB's `multiboot2`/`module2`
     (a rescue ISO, as cases_grub.py does for Multiboot 1) and under
     Pulsar: each report passes its checks, and they agree field by field
@@ -269,19 +270,12 @@ class GrubMb2Case(harness.Case):
     and the network tag (GRUB's BIOS build gives none)."""
 
     def __init__(self, opts, name, kernel_name):
-        super().__init__(opts)
-        self.name = name
+        super().__init__(opts, name, "kernel.elf", None, None, [])
         self.kernel_name = kernel_name
 
     def boot(self, tmp, which, args, cmdline, mods):
         """Run QEMU with @args, check the report, return it."""
-        log = os.path.join(tmp, "serial-%s.log" % which)
-        rc, text, secs, ended = harness.run_qemu(args, log, self.opts.timeout)
-        self.log_text = (getattr(self, "log_text", "") +
-                         "=== %s ===\n" % which + text)
-        if ended == "timeout" and "TK end" not in text:
-            raise CheckFailed(["%s: timed out after %d s"
-                               % (which, self.opts.timeout)])
+        rc, text, secs = self.run_logged(tmp, which, args)
         ck = Checker()
         rep = check_mb2(ck, text, rc, cmdline, mods,
                         loader="GRUB" if which == "grub" else "Pulsar",
@@ -291,14 +285,11 @@ class GrubMb2Case(harness.Case):
         return rep, secs
 
     def run(self, tmp):
-        from . import cases_grub as grub
-        fname = "kernel.elf"
+        fname = self.fname
         modules = harness.demo_modules()
         files = {fname: read_variant(self.opts, self.kernel_name)}
         files.update(modules)
-        oracle = grub.GrubOracleCase(self.opts, self.name, fname, None,
-                                     None, [])
-        iso = oracle.grub_iso(tmp, grub.grub_cfg(fname, "2"), files)
+        iso = self.grub_iso(tmp, grub.grub_cfg(fname, "2"), files)
         g, s1 = self.boot(tmp, "grub", qemu.command(
             serial=os.path.join(tmp, "serial-grub.log"), boot="d",
             extra=["-cdrom", iso]), grub.KERNEL_ARGS,

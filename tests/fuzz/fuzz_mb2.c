@@ -102,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         in.mods = mods;
         in.nmods = 2;
         in.map = map;
-        in.map_room = data[0] & 7;
+        in.map_room = size ? data[0] & 7 : 0;
         in.dhcp_ack.data = data;
         in.dhcp_ack.len = (uint32_t)size;
         in.rsdp_new.data = data;

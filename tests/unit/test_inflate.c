@@ -17,14 +17,20 @@
 #include <zlib.h>
 #include "lib/inflate.h"
 
-/** Raw-deflate @in with zlib at @level and @strategy; returns the size. */
-static size_t deflate_raw(const uint8_t *in, size_t n, uint8_t *out,
-                          size_t cap, int level, int strategy)
+/**
+ * Deflate @in with zlib at @level and @strategy: raw (@bits -15) or
+ * gzip-wrapped (16 + 15, with header @h when not NULL); returns the size.
+ */
+static size_t deflate_as(const uint8_t *in, size_t n, uint8_t *out,
+                         size_t cap, int level, int strategy, int bits,
+                         gz_header *h)
 {
     z_stream z;
     memset(&z, 0, sizeof(z));
-    assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, -15, 9, strategy),
+    assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, bits, 9, strategy),
                      Z_OK);
+    if (h)
+        assert_int_equal(deflateSetHeader(&z, h), Z_OK);
     z.next_in = (Bytef *)in;
     z.avail_in = (uInt)n;
     z.next_out = out;
@@ -33,6 +39,13 @@ static size_t deflate_raw(const uint8_t *in, size_t n, uint8_t *out,
     size_t len = z.total_out;
     deflateEnd(&z);
     return len;
+}
+
+/** Raw-deflate @in with zlib at @level and @strategy; returns the size. */
+static size_t deflate_raw(const uint8_t *in, size_t n, uint8_t *out,
+                          size_t cap, int level, int strategy)
+{
+    return deflate_as(in, n, out, cap, level, strategy, -15, NULL);
 }
 
 /** Pack @in every way zlib can and check our inflate restores it. */
@@ -201,24 +214,12 @@ static int gz_sink_out(void *ctx, uint32_t off, const uint8_t *data,
 static size_t gzip_buf(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
                        int level, bool named)
 {
-    z_stream z;
     gz_header h;
 
-    memset(&z, 0, sizeof(z));
     memset(&h, 0, sizeof(h));
     h.name = (Bytef *)"kernel.elf";
-    assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, 16 + 15, 9,
-                                  Z_DEFAULT_STRATEGY), Z_OK);
-    if (named)
-        assert_int_equal(deflateSetHeader(&z, &h), Z_OK);
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)n;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-    size_t len = z.total_out;
-    deflateEnd(&z);
-    return len;
+    return deflate_as(in, n, out, cap, level, Z_DEFAULT_STRATEGY, 16 + 15,
+                      named ? &h : NULL);
 }
 
 /** Decode @gz (@n bytes) in @chunk-byte pieces; returns gz_finish's rc. */
