@@ -11,6 +11,10 @@ Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   kernel ADDR MEMSZ  a multiboot ELF32 with one segment at ADDR
   random SIZE        SIZE deterministic pseudo-random bytes
   bzimage SIZE       a SIZE-byte Linux bzImage (protocol 2.15, Debian-like)
+  mb2 ADDR MEMSZ [MIN MAX ALIGN PREF]  the kernel with a Multiboot2 header
+                     instead (relocatable with the four values)
+  both ADDR MEMSZ    the kernel with both headers
+  gzip SRC           the file $TMP/SRC (generated above it) gzipped
 
 The documentation's config examples are checked too: every ```-block of
 README.md or docs/*.md preceded by a line `<!-- check: NAME -->` is
@@ -25,6 +29,7 @@ Prints `PASS name` or `FAIL name` with a diff, then `N passed, M failed`.
 """
 import argparse
 import difflib
+import gzip
 import os
 import re
 import shlex
@@ -33,7 +38,8 @@ import subprocess
 import sys
 import tempfile
 
-from lab.images import bzimage_like_debian, one_segment_kernel, random_bytes
+from lab.images import (bzimage_like_debian, mb2_kernel, one_segment_kernel,
+                        random_bytes)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -47,6 +53,13 @@ def make_file(path, kind, args):
         data = random_bytes(path, int(args[0], 0))
     elif kind == "bzimage":
         data = bzimage_like_debian(int(args[0], 0))
+    elif kind in ("mb2", "both"):
+        nums = [int(a, 0) for a in args]
+        data = mb2_kernel(nums[0], nums[1], reloc=nums[2:6] or None,
+                          keep_mb1=kind == "both")
+    elif kind == "gzip":
+        with open(os.path.join(os.path.dirname(path), args[0]), "rb") as f:
+            data = gzip.compress(f.read(), 9, mtime=0)
     else:
         raise ValueError("unknown file kind " + kind)
     os.makedirs(os.path.dirname(path), exist_ok=True)
