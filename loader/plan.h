@@ -20,6 +20,8 @@
 /** Longest plan message (a config error plus a placement conflict). */
 #define PLAN_ERR_LEN (CFG_ERR_LEN + 192)
 #define PLAN_PAGE 4096u
+/** Where modules of a relocated kernel start looking: 1 MiB. */
+#define PLAN_MODULES_LOW 0x100000u
 
 /** Where a PXE boot program runs, and the highest byte it may reach. */
 #define CHLD_LOAD 0x7C00u

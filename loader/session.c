@@ -703,7 +703,12 @@ static int load_modules(struct session *s)
         return session_error(s, -PE_NOMEM, "out of memory for %u modules",
                              s->cfg.nloads);
     s->mods = mods;
-    plan_mods_init(&where, s->kernel_end);
+    /* Modules go after the kernel, as GRUB puts them; a relocated
+     * Multiboot2 image may sit at the top of RAM (Xen asks for the
+     * highest place), so its modules go in the lowest free RAM instead
+     * (the placer keeps them off the kernel). */
+    plan_mods_init(&where, s->kernel->plan.relocated ? PLAN_MODULES_LOW
+                                                      : s->kernel_end);
     for (const struct cfg_item *it = s->cfg.items; it; it = it->next) {
         struct module_sink m = { s, it, &where, 0, 0, false, false, false,
                                  0 };
