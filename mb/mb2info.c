@@ -153,6 +153,34 @@ static void tag_video(struct mb2i_out *o, const struct mbi_video *v)
     }
 }
 
+/** Tags 12, 17, 18 and 20: what a UEFI face hands over. */
+static void tag_efi(struct mb2i_out *o, const struct mb2i_input *in)
+{
+    size_t at;
+
+    if (in->has_efi64_st) {
+        at = tag_begin(o, MB2_TAG_EFI64);
+        out_le(o, in->efi64_st, 8);
+        tag_end(o, at);
+    }
+    if (in->efi_mmap.data && in->efi_mmap.len) {
+        uint8_t head[8];
+
+        put_le32(head, in->efi_desc_size);
+        put_le32(head + 4, in->efi_desc_version);
+        tag_blob(o, MB2_TAG_EFI_MMAP, head, sizeof(head), &in->efi_mmap);
+    }
+    if (in->efi_bs_kept) {
+        at = tag_begin(o, MB2_TAG_EFI_BS);
+        tag_end(o, at);
+    }
+    if (in->has_efi64_ih) {
+        at = tag_begin(o, MB2_TAG_EFI64_IH);
+        out_le(o, in->efi64_ih, 8);
+        tag_end(o, at);
+    }
+}
+
 /** Emit the whole info for @in into @o. */
 static void mb2i_emit(struct mb2i_out *o, const struct mb2i_input *in,
                       bool sizing)
@@ -200,6 +228,7 @@ static void mb2i_emit(struct mb2i_out *o, const struct mb2i_input *in,
         out_le(o, in->load_base, 4);
         tag_end(o, at);
     }
+    tag_efi(o, in);
     at = tag_begin(o, MB2_TAG_END);
     tag_end(o, at);
 }

@@ -43,6 +43,15 @@ struct mb2i_input {
     struct mb2i_blob dhcp_ack;     /* tag 16: the DHCP ACK as received */
     bool has_load_base;            /* tag 21: a relocated image's base */
     uint32_t load_base;
+    /* What only a UEFI face gives (none on a BIOS). */
+    bool has_efi64_st;             /* tag 12: the EFI system table */
+    uint64_t efi64_st;
+    struct mb2i_blob efi_mmap;     /* tag 17: the EFI memory map as the */
+    uint32_t efi_desc_size;        /*  firmware gave it, with its */
+    uint32_t efi_desc_version;     /*  descriptor size and version */
+    bool efi_bs_kept;              /* tag 18: boot services not exited */
+    bool has_efi64_ih;             /* tag 20: the image handle */
+    uint64_t efi64_ih;
 };
 
 /** Bytes the info for @in needs; SIZE_MAX when the sizes overflow. */

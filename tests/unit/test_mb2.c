@@ -482,6 +482,51 @@ static void test_info(void **state)
     free(buf);
 }
 
+/** The UEFI face's tags: system table, EFI map, boot services, handle. */
+static void test_info_efi(void **state)
+{
+    static const uint8_t emap[96] = { 7, 0, 0, 0 };
+    struct mb2i_input in;
+    uint8_t *buf;
+    const uint8_t *t;
+    size_t size;
+
+    (void)state;
+    memset(&in, 0, sizeof(in));
+    in.has_efi64_st = true;
+    in.efi64_st = 0x7F9E0018ull;
+    in.efi_mmap.data = emap;
+    in.efi_mmap.len = sizeof(emap);
+    in.efi_desc_size = 48;
+    in.efi_desc_version = 1;
+    in.efi_bs_kept = true;
+    in.has_efi64_ih = true;
+    in.efi64_ih = 0x7E5C1234ull;
+    size = mb2i_size(&in);
+    buf = calloc(1, size);
+    assert_int_equal(mb2i_build(&in, buf, PHYS, size), 0);
+    assert_non_null(t = find_tag(buf, MB2_TAG_EFI64, 0));
+    assert_int_equal(le32(t + 4), 16);
+    assert_int_equal(le64(t + 8), 0x7F9E0018ull);
+    assert_non_null(t = find_tag(buf, MB2_TAG_EFI_MMAP, 0));
+    assert_int_equal(le32(t + 4), 16 + sizeof(emap));
+    assert_int_equal(le32(t + 8), 48);
+    assert_int_equal(le32(t + 12), 1);
+    assert_memory_equal(t + 16, emap, sizeof(emap));
+    assert_non_null(t = find_tag(buf, MB2_TAG_EFI_BS, 0));
+    assert_int_equal(le32(t + 4), 8);
+    assert_non_null(t = find_tag(buf, MB2_TAG_EFI64_IH, 0));
+    assert_int_equal(le64(t + 8), 0x7E5C1234ull);
+    /* None of them on a BIOS input. */
+    memset(&in, 0, sizeof(in));
+    size = mb2i_size(&in);
+    assert_int_equal(mb2i_build(&in, buf, PHYS, size), 0);
+    assert_null(find_tag(buf, MB2_TAG_EFI64, 0));
+    assert_null(find_tag(buf, MB2_TAG_EFI_MMAP, 0));
+    assert_null(find_tag(buf, MB2_TAG_EFI_BS, 0));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_relocate),
         cmocka_unit_test(test_fwtables),
         cmocka_unit_test(test_info),
+        cmocka_unit_test(test_info_efi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
