@@ -222,6 +222,13 @@ $(BUILD)/host/test_nic: tests/unit/test_nic.c tests/unit/nic_model.h boot/bios/n
 		-Dprintf=nic_printf -o $@ tests/unit/test_nic.c boot/bios/nic.c \
 		$(PURE_SRCS) $(HOST_LIBS)
 
+# The session tests share a memory server and images (session_fixture.c).
+SESSION_FIXTURE := tests/unit/session_fixture.c
+$(BUILD)/host/test_session_%: tests/unit/test_session_%.c $(SESSION_FIXTURE) \
+		$(PURE_SRCS) $(wildcard */*.h) tests/unit/session_fixture.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(SESSION_FIXTURE) $(PURE_SRCS) $(HOST_LIBS)
+
 $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)
@@ -263,7 +270,8 @@ man-check:
 # build/fuzz/corpus/<t>/ (crashes: build/fuzz/<t>-crash-*).
 #   make fuzz        each target for FUZZ_SECONDS (default 300)
 #   make fuzz-ci     each target for FUZZ_CI_SECONDS (default 20): make test
-FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto tftp_client ether session mb2 gzip
+FUZZ_TARGETS := config elf bzimage dhcp tftp tftp_proto tftp_client ether session pe \
+	mb2 gzip
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 20
@@ -276,6 +284,7 @@ FUZZ_TFTP_SRCS := boot/bios/tftp_pxe.c
 FUZZ_MAX_LEN_config := 70000
 FUZZ_MAX_LEN_elf := 20000
 FUZZ_MAX_LEN_bzimage := 20000
+FUZZ_MAX_LEN_pe := 8192
 FUZZ_MAX_LEN_dhcp := 2048
 FUZZ_MAX_LEN_tftp := 4096
 
@@ -358,12 +367,17 @@ fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
 	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(BUILD)/fuzz/corpus/tftp_proto tests/fuzz/corpus/tftp_proto
 
-# pulsar-pxe: the same NBP without the NIC fast path (boot/bios/nic.h), a peer.
-bench: $(NBP) $(TEST_KERNEL)
+# pulsar-pxe: the same NBP without the NIC fast path (boot/bios/nic.h), a peer;
+# pulsar-efi-mtftp: pulsar.efi reading with the PXE Base Code's Mtftp only.
+bench: $(NBP) $(EFI_APP) $(TEST_KERNEL)
 	sh scripts/deps.sh --bench
 	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
 		$(BUILD)/pxe/pulsar
+	$(MAKE) BUILD=$(BUILD)/mtftp EXTRA_CFLAGS=-DPULSAR_NO_SNP \
+		$(BUILD)/mtftp/pulsar.efi
 	$(PYTHON) -m lab.bench $(BENCH_ARGS)
+	$(PYTHON) -m lab.storm --table $(BUILD)/bench/storm.md --module-mib 8 \
+		$(STORM_ARGS)
 
 clean:
 	rm -rf $(BUILD)

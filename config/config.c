@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "net/url.h"
 #include "lib/errno.h"
 
 /** How much of a quoted word an error message shows. */
@@ -336,8 +337,8 @@ int cfg_join_path(const char *root, const char *name, char *out)
 {
     size_t rlen, slen = 0, nlen;
 
-    if (!root)
-        root = "";
+    if (!root || url_is(name))
+        root = ""; /* a URL names the file by itself */
     if (!name)
         name = "";
     rlen = strlen(root);

@@ -108,7 +108,8 @@ int cfg_parse_ip(const char *s, uint32_t *ip);
 /** Parse a number: decimal or 0x-prefixed hex, below 2^32. */
 int cfg_parse_addr(const char *s, uint64_t *val);
 
-/** Join @root and @name into @out (CFG_MAX_PATH + 1 bytes). */
+/** Join @root and @name into @out (CFG_MAX_PATH + 1 bytes); a @name that
+ *  is an http:// or https:// URL stands alone (net/url.h). */
 int cfg_join_path(const char *root, const char *name, char *out);
 
 #endif

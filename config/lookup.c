@@ -5,6 +5,7 @@
 #include "config/lookup.h"
 #include "lib/errno.h"
 #include "net/dhcp.h"
+#include "net/url.h"
 
 /** Build the list of names to try; see lookup.h. */
 void cfg_lookup_names(struct cfg_lookup *l, const uint8_t *mac,
@@ -40,11 +41,11 @@ int cfg_lookup_fetch(const struct cfg_lookup *l, const struct cfg_state *st,
                      void *say_ctx, char **text, size_t *len, char *path,
                      char *err)
 {
-    char why[CFG_ERR_LEN], line[CFG_ERR_LEN + 64], ip[16];
+    char why[CFG_ERR_LEN], line[CFG_ERR_LEN + 64], ip[64];
     unsigned i;
     int rc = -PE_NOENT;
 
-    dhcp_format_ip(st->server, ip);
+    url_server_name(st->server, st->root, ip, sizeof(ip));
     err[0] = '\0';
     for (i = 0; i < l->n; i++) {
         if (cfg_join_path(st->root, l->name[i], path) != 0) {
@@ -54,6 +55,7 @@ int cfg_lookup_fetch(const struct cfg_lookup *l, const struct cfg_state *st,
             return -PE_TOOLONG;
         }
         why[0] = '\0';
+        url_server_name(st->server, path, ip, sizeof(ip));
         rc = fetch(ctx, st, path, text, len, why);
         if (rc == 0) {
             snprintf(line, sizeof(line), "config %s from %s: %u bytes", path,

@@ -13,6 +13,28 @@ same module under the same QEMU (TCG, e1000, QEMU's iPXE ROM):
   pxelinux   PXELINUX + mboot.c32 (Debian's pxelinux, syslinux-common)
   grub       GRUB 2's netboot core.0 (grub-mknetdir, grub-pc-bin)
 
+and, on UEFI (q35 with OVMF, a fresh copy of its variable store per run),
+on two network stacks, `ovmf` (OVMF's own PXE on a virtio-net NIC without
+option ROM, as a real UEFI machine does) and `ipxe-rom` (QEMU's iPXE EFI
+ROM on an e1000):
+
+  pulsar-efi build/pulsar.efi with the same config (its own TFTP client
+             over the NIC's SNP, boot/efi/snp.c)
+  pulsar-efi-mtftp  the same built with -DPULSAR_NO_SNP
+             (build/mtftp/pulsar.efi): the PXE Base Code's Mtftp with
+             BlockSize 1468, as pulsar.efi read before; on ovmf only
+             (iPXE's PxeBc cannot tell a size)
+  grub-efi   GRUB 2's x86_64-efi netboot core.efi (grub-mknetdir,
+             grub-efi-amd64-bin: GRUB's own TFTP over its efinet)
+  ipxe-efi   iPXE's EFI loader: on ipxe-rom the ROM runs an iPXE script
+             served as the boot file; on ovmf Debian's snponly.efi, given
+             that script by dnsmasq (user class iPXE), so only with the
+             atftpd server (QEMU's DHCP has one boot file for everyone).
+             iPXE has no multiboot on UEFI: the script fetches the module
+             (imgfetch), shows its size (imgstat) and chains the UEFI
+             baseline program, so the kernel does not check its CRC-32;
+             the size iPXE reports is checked
+
 from two servers:
 
   qemu       QEMU's built-in DHCP/TFTP (user networking)
@@ -24,11 +46,15 @@ burst of load from elsewhere hits all peers alike.  Each run is timed from
 QEMU's start to its exit through isa-debug-exit; the test kernel's CRC-32
 of the module must match the file's, or the run counts as a failure.  A
 boot program that exits at once (built here with nasm) gives the baseline:
-the time to reach the boot program.  Reported per peer: the median time
-minus the median baseline, MiB/s, and the ratio to iPXE.
+the time to reach the boot program; on UEFI an EFI application that does
+the same (built here with gnu-efi), per stack.  Reported per peer: the
+median time minus the median baseline of its stack, MiB/s, the ratio to
+iPXE and the ratio to the fastest peer of the same stack and server.
 
     scripts/bench [--rounds N] [--sizes 64,256] [--servers qemu,atftpd]
-                  [--peers pulsar,ipxe,pxelinux,grub] [--out build/bench]
+                  [--peers pulsar,ipxe,pxelinux,grub]
+                  [--efi-peers pulsar-efi,grub-efi,ipxe-efi]
+                  [--stacks ovmf,ipxe-rom] [--out build/bench]
 
 Writes OUT/results.md (a Markdown table), OUT/results.dat and
 OUT/results.png (gnuplot), and OUT/runs.csv (every run).  Standard
@@ -57,13 +83,25 @@ MEM_MIB = 512  # QEMU's -m, raised to 4x the largest module (see main)
 # One MAC per boot program, so one dnsmasq can hand each its boot file.
 MACS = {"baseline": "52:54:00:12:34:50", "pulsar": "52:54:00:12:34:51",
         "ipxe": "52:54:00:12:34:52", "pxelinux": "52:54:00:12:34:53",
-        "grub": "52:54:00:12:34:54", "pulsar-pxe": "52:54:00:12:34:55"}
+        "grub": "52:54:00:12:34:54", "pulsar-pxe": "52:54:00:12:34:55",
+        "baseline-efi": "52:54:00:12:34:56",
+        "pulsar-efi": "52:54:00:12:34:57", "grub-efi": "52:54:00:12:34:58",
+        "ipxe-efi": "52:54:00:12:34:59",
+        "pulsar-efi-mtftp": "52:54:00:12:34:5a"}
 CONFIG_NAMES = ["config-" + MACS[p].replace(":", "-")
-                for p in ("pulsar", "pulsar-pxe")]
+                for p in ("pulsar", "pulsar-pxe", "pulsar-efi",
+                          "pulsar-efi-mtftp")]
 MIB = 1 << 20
 EXIT_OK = qemu.EXIT_OK
 PEERS = ["pulsar", "pulsar-pxe", "ipxe", "pxelinux", "grub"]
 SERVERS = ["qemu", "atftpd"]
+EFI_PEERS = ["pulsar-efi", "pulsar-efi-mtftp", "grub-efi", "ipxe-efi"]
+# UEFI network stacks: (NIC model, option ROM: "" none, None QEMU's iPXE).
+STACKS = {"ovmf": ("virtio-net-pci", ""), "ipxe-rom": ("e1000", None)}
+GRUB_EFI = "/usr/lib/grub/x86_64-efi"
+SNPONLY = "/usr/lib/ipxe/snponly.efi"
+GNU_EFI = "/usr/lib"  # crt0-efi-x86_64.o, elf_x86_64_efi.lds, libgnuefi.a
+IPXE_IMGSTAT_RE = re.compile(r"mod\d+\.bin : (\d+) bytes")
 NS_SERVER = "10.77.0.1"  # the namespace's server address (exists only there)
 NS_RANGE = ("10.77.0.10", "10.77.0.50")
 PXELINUX = "/usr/lib/PXELINUX/pxelinux.0"
@@ -71,8 +109,9 @@ SYSLINUX_BIOS = "/usr/lib/syslinux/modules/bios"
 GRUB_PC = "/usr/lib/grub/i386-pc"
 CRC_RE = re.compile(r"TK mod 0 .*size=(\d+) crc32=(0x[0-9a-f]{8})")
 PULSAR_FILE_RE = re.compile(r"pulsar: mod\d+\.bin: \d+ bytes at \S+, (in [^\r\n]*)")
-PULSAR_WINDOW_RE = re.compile(r"pulsar: tftp \S+ grants (windowsize \d+, "
-                              r"blksize \d+)")
+PULSAR_WINDOW_RE = re.compile(r"pulsar: tftp \S+ grants ((?:windowsize|"
+                              r"blksize) \d+, (?:blksize|windowsize) \d+"
+                              r"(?: \(own TFTP over SNP\))?)")
 PULSAR_FAST = "pulsar: fast path: driving"
 
 EXIT_NBP_ASM = """\
@@ -108,6 +147,36 @@ def build_exit_nbp(path):
     subprocess.run(["nasm", "-f", "bin", "-o", path, src], check=True)
 
 
+EXIT_EFI_C = """\
+/* The UEFI baseline: leave QEMU at once through isa-debug-exit. */
+void efi_main(void *image, void *systab)
+{
+    (void)image, (void)systab;
+    __asm__ volatile("outb %0, $0xf4" : : "a"((unsigned char)0x10));
+    for (;;)
+        __asm__ volatile("hlt");
+}
+"""
+
+
+def build_exit_efi(path):
+    """Build the UEFI baseline program with gnu-efi's crt0."""
+    src, obj, so = path + ".c", path + ".o", path + ".so"
+    with open(src, "w") as f:
+        f.write(EXIT_EFI_C)
+    subprocess.run(["cc", "-c", "-O2", "-fpic", "-ffreestanding",
+                    "-mno-red-zone", "-fno-stack-protector", "-o", obj, src],
+                   check=True)
+    subprocess.run(["ld", "-nostdlib", "-znocombreloc", "-shared",
+                    "-Bsymbolic", "-T", GNU_EFI + "/elf_x86_64_efi.lds",
+                    "-L" + GNU_EFI, GNU_EFI + "/crt0-efi-x86_64.o", obj,
+                    "-lgnuefi", "-o", so], check=True)
+    subprocess.run(["objcopy", "-j", ".text", "-j", ".sdata", "-j", ".data",
+                    "-j", ".dynamic", "-j", ".dynsym", "-j", ".rel", "-j",
+                    ".rela", "-j", ".reloc", "--target", "efi-app-x86_64",
+                    "--subsystem=10", so, path], check=True)
+
+
 def grub_netdir(root):
     """grub-mknetdir into @root; returns the core.0 path relative to it."""
     subprocess.run(["grub-mknetdir", "--net-directory=" + root,
@@ -138,6 +207,16 @@ def make_root(root, opts, modules):
                         os.path.join(root, c32))
     os.makedirs(os.path.join(root, "pxelinux.cfg"), exist_ok=True)
     grub_core = grub_netdir(root)
+    if opts.efi_peers:
+        shutil.copyfile(opts.efi, os.path.join(root, "pulsar.efi"))
+        if "pulsar-efi-mtftp" in opts.efi_peers:
+            shutil.copyfile(opts.efi_mtftp,
+                            os.path.join(root, "pulsar-mtftp.efi"))
+        build_exit_efi(os.path.join(root, "exit.efi"))
+        shutil.copyfile(SNPONLY, os.path.join(root, "snponly.efi"))
+        subprocess.run(["grub-mknetdir", "--net-directory=" + root,
+                        "--subdir=boot/grub", "-d", GRUB_EFI], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # atftpd serves as nobody: everything must be world-readable.
     for d, _dirs, files in os.walk(root):
         os.chmod(d, 0o755)
@@ -146,7 +225,18 @@ def make_root(root, opts, modules):
     return {"pulsar": "pulsar", "pulsar-pxe": "pulsar-pxe",
             "ipxe": "boot.ipxe",
             "pxelinux": "pxelinux.0", "grub": grub_core,
-            "baseline": "exit.nbp"}
+            "baseline": "exit.nbp", "baseline-efi": "exit.efi",
+            "pulsar-efi": "pulsar.efi", "pulsar-efi-mtftp": "pulsar-mtftp.efi",
+            "grub-efi": "boot/grub/x86_64-efi/core.efi",
+            "ipxe-efi": "boot-efi.ipxe"}
+
+
+def bootfile_for(bootfiles, peer, stack):
+    """The DHCP boot file of @peer on @stack (iPXE on OVMF's own stack:
+    snponly.efi first, which then asks for its script)."""
+    if peer == "ipxe-efi" and stack == "ovmf":
+        return "snponly.efi"
+    return bootfiles[peer]
 
 
 def write_configs(root, server, module):
@@ -154,6 +244,10 @@ def write_configs(root, server, module):
     files = {
         CONFIG_NAMES[0]: "exec kernel.elf bench\nload %s bench-module\n" % module,
         CONFIG_NAMES[1]: "exec kernel.elf bench\nload %s bench-module\n" % module,
+        CONFIG_NAMES[2]: "exec kernel.elf bench\nload %s bench-module\n" % module,
+        CONFIG_NAMES[3]: "exec kernel.elf bench\nload %s bench-module\n" % module,
+        "boot-efi.ipxe": "#!ipxe\nimgfetch tftp://%s/%s\nimgstat\n"
+                         "chain tftp://%s/exit.efi\n" % (server, module, server),
         "boot.ipxe": "#!ipxe\nkernel tftp://%s/kernel.elf bench\n"
                      "module tftp://%s/%s bench-module\nboot\n"
                      % (server, server, module),
@@ -173,11 +267,16 @@ def write_configs(root, server, module):
 
 # ------------------------------------------------------------- running
 
-def qemu_args(log_path, net, peer):
-    """QEMU for @peer's run: COM1 into @log_path, network boot through
-    an e1000 with the peer's MAC on the -netdev @net."""
-    return qemu.command(serial=log_path, mem=MEM_MIB, boot="n", net=net,
-                        mac=MACS[peer])
+def qemu_args(log_path, net, peer, stack="bios"):
+    """QEMU for @peer's run on @stack: COM1 into @log_path, network boot
+    with the peer's MAC on the -netdev @net: BIOS through an e1000, UEFI
+    (OVMF, its variable store copied next to @log_path) as STACKS says."""
+    if stack == "bios":
+        return qemu.command(serial=log_path, mem=MEM_MIB, boot="n", net=net,
+                            mac=MACS[peer])
+    nic, romfile = STACKS[stack]
+    return qemu.ovmf(None, log_path, os.path.dirname(log_path), nic=nic,
+                     romfile=romfile, net=net, mem=MEM_MIB, mac=MACS[peer])
 
 
 def timed(argv, timeout, popen=subprocess.Popen):
@@ -203,9 +302,9 @@ class QemuServer:
     def __init__(self, root):
         self.root = root
 
-    def run(self, peer, bootfile, log_path, timeout):
+    def run(self, peer, bootfile, log_path, timeout, stack="bios"):
         return timed(qemu_args(log_path, qemu.user_net(self.root, bootfile),
-                               peer), timeout)
+                               peer, stack), timeout)
 
     def close(self):
         pass
@@ -223,18 +322,21 @@ class AtftpdServer:
             servers.atftpd_argv(NS_SERVER, root, verbose=0),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         boots = [(bootfile, NS_SERVER, MACS[peer])
-                 for peer, bootfile in bootfiles.items()]
+                 for peer, bootfile in bootfiles.items()
+                 if peer != "ipxe-efi"]
         self.ns.popen(
             servers.dnsmasq_dhcp_argv(
                 self.ns.tap, NS_RANGE[0], NS_RANGE[1],
-                os.path.join(workdir, "leases"), boots, quiet=True),
+                os.path.join(workdir, "leases"), boots, quiet=True,
+                ipxe_two_step=(MACS["ipxe-efi"], "snponly.efi",
+                               bootfiles["ipxe-efi"], NS_SERVER)),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # let both bind before QEMU asks
 
-    def run(self, peer, bootfile, log_path, timeout):
+    def run(self, peer, bootfile, log_path, timeout, stack="bios"):
         return timed(["ip", "netns", "exec", self.ns.name] +
-                     qemu_args(log_path, qemu.tap_net(self.ns.tap), peer),
-                     timeout)
+                     qemu_args(log_path, qemu.tap_net(self.ns.tap), peer,
+                               stack), timeout)
 
     def close(self):
         self.ns.close()
@@ -242,10 +344,15 @@ class AtftpdServer:
 
 def check_run(peer, text, rc, want_size, want_crc):
     """None if the run booted the kernel with the right bytes, else why."""
-    if peer == "baseline":
+    if peer.startswith("baseline"):
         return None if rc == EXIT_OK else "exit status %s" % rc
     if rc is None:
         return "timed out"
+    if peer == "ipxe-efi":
+        m = IPXE_IMGSTAT_RE.search(text)
+        if not m or int(m.group(1)) != want_size:
+            return "iPXE's imgstat does not show %d bytes" % want_size
+        return None if rc == EXIT_OK else "exit status %s" % rc
     m = CRC_RE.search(text)
     if not m:
         return "no `TK mod 0` line (exit status %s)" % rc
@@ -270,30 +377,33 @@ def load_avg():
 
 
 def summarize(results, baselines, opts):
-    """Rows: (server, size, peer, n, median, load s, MiB/s, ratio, spread)."""
+    """Rows: (setup, size, peer, n, median, load s, MiB/s, vs iPXE,
+    spread, vs the fastest of the setup); a setup is a server and, on
+    UEFI, a stack ("qemu", "qemu/ovmf")."""
     rows = []
-    for server in opts.servers:
-        base = baselines.get(server)
+    for setup in opts.setups:
+        base = baselines.get(setup)
         if not base:
             continue
         b = statistics.median(base)
         for size in opts.sizes:
             loads = {}
-            for peer in opts.peers:
-                times = results.get((server, size, peer), [])
+            for peer in opts.all_peers:
+                times = results.get((setup, size, peer), [])
                 if not times:
                     continue
                 med = statistics.median(times)
                 loads[peer] = (med, max(med - b, 1e-3),
                                max(times) - min(times), len(times))
-            ipxe = loads.get("ipxe")
-            for peer in opts.peers:
+            ipxe = loads.get("ipxe") or loads.get("ipxe-efi")
+            fastest = min((v[1] for v in loads.values()), default=None)
+            for peer in opts.all_peers:
                 if peer not in loads:
                     continue
                 med, load, spread, n = loads[peer]
                 ratio = load / ipxe[1] if ipxe else float("nan")
-                rows.append((server, size, peer, n, med, load, size / load,
-                             ratio, spread))
+                rows.append((setup, size, peer, n, med, load, size / load,
+                             ratio, spread, load / fastest))
     return rows
 
 
@@ -301,21 +411,25 @@ def write_report(rows, baselines, failures, opts, meta):
     """results.md, results.dat, results.png; returns the Markdown text."""
     md = []
     md.append("| server | module | loader | runs | median total (s) ± half range | "
-              "load time (s) | MiB/s | vs iPXE |")
-    md.append("|---|---|---|---|---|---|---|---|")
-    for server, size, peer, n, med, load, rate, ratio, spread in rows:
-        md.append("| %s | %d MiB | %s | %d | %.2f ± %.2f | %.2f | %.1f | %s |"
+              "load time (s) | MiB/s | vs iPXE | vs fastest |")
+    md.append("|---|---|---|---|---|---|---|---|---|")
+    for (server, size, peer, n, med, load, rate, ratio, spread,
+         vs_fastest) in rows:
+        md.append("| %s | %d MiB | %s | %d | %.2f ± %.2f | %.2f | %.1f | %s "
+                  "| %.2fx |"
                   % (server, size, peer, n, med, spread / 2, load, rate,
-                     "-" if ratio != ratio else "%.2fx" % ratio))
+                     "-" if ratio != ratio else "%.2fx" % ratio, vs_fastest))
     md.append("")
-    for server in opts.servers:
+    for server in opts.setups:
         if baselines.get(server):
             b = baselines[server]
             md.append("- Baseline (%s, boot program reached): median %.2f s "
                       "of %d runs (%.2f-%.2f)." % (server,
                                                    statistics.median(b),
                                                    len(b), min(b), max(b)))
-    md.append("- build/pulsar: %d bytes (budget 32768)." % meta["nbp_size"])
+    md.append("- build/pulsar: %d bytes (budget 65536)." % meta["nbp_size"])
+    for note in meta["notes"]:
+        md.append("- " + note)
     for (server, size, peer), said in sorted(meta["pulsar_says"].items()):
         md.append("- %s's own line for the %d MiB module from %s (last "
                   "run): %s." % (peer, size, server, said))
@@ -343,10 +457,10 @@ def plot(rows, opts):
         if (server, size) not in setups:
             setups.append((server, size))
     with open(dat, "w") as f:
-        f.write("setup " + " ".join(opts.peers) + "\n")
+        f.write("setup " + " ".join(opts.all_peers) + "\n")
         for server, size in setups:
             vals = []
-            for peer in opts.peers:
+            for peer in opts.all_peers:
                 r = [row for row in rows if row[:3] == (server, size, peer)]
                 vals.append("%.2f" % r[0][6] if r else "NaN")
             f.write('"%s %d MiB" %s\n' % (server, size, " ".join(vals)))
@@ -358,7 +472,7 @@ def plot(rows, opts):
     script = """
 set terminal pngcairo size 900,500 noenhanced
 set output '%s'
-set title 'Loading the test kernel and a module over PXE (QEMU TCG, e1000)'
+set title 'Loading the test kernel and a module over PXE (QEMU TCG)'
 set ylabel 'MiB/s (module size / load time; higher is better)'
 set style data histograms
 set style histogram clustered gap 1
@@ -367,11 +481,76 @@ set key top right
 set grid ytics
 set yrange [0:*]
 plot for [i=2:%d] '%s' using i:xtic(1) title columnheader(i)
-""" % (png, len(opts.peers) + 1, dat)
+""" % (png, len(opts.all_peers) + 1, dat)
     subprocess.run(["gnuplot"], input=script.encode(), check=True)
 
 
 # ---------------------------------------------------------------- main
+
+def setup_name(server, stack):
+    """"qemu" for the BIOS rows, "qemu/ovmf" for a UEFI stack's."""
+    return server if stack == "bios" else "%s/%s" % (server, stack)
+
+
+def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
+              results, baselines, failures, runs):
+    """Round @rnd on server @srv and @stack: the baseline, then every
+    peer of the stack on every size the round includes."""
+    setup = setup_name(srv.name, stack)
+    efi = stack != "bios"
+    plan = [("baseline-efi" if efi else "baseline", None)]
+    for size in opts.sizes:
+        n = opts.rounds if size <= 64 else opts.big_rounds
+        if rnd < n:
+            plan += [(peer, size)
+                     for peer in (opts.efi_peers if efi else opts.peers)
+                     if not (peer == "ipxe-efi" and stack == "ovmf"
+                             and srv.name == "qemu")
+                     and not (peer == "pulsar-efi-mtftp"
+                              and stack != "ovmf")]
+    if len(plan) == 1 and rnd >= opts.rounds:
+        return
+    for peer, size in plan:
+        if size:
+            write_configs(root, srv.address, "mod%d.bin" % size)
+        log_path = os.path.join(work, "serial.log")
+        if os.path.exists(log_path):
+            os.unlink(log_path)
+        rc, secs = srv.run(peer, bootfile_for(bootfiles, peer, stack),
+                           log_path, opts.timeout, stack)
+        try:
+            with open(log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            text = ""
+        why = check_run(peer, text, rc, (size or 0) * MIB, crcs.get(size))
+        what = "%s %s %s" % (setup, peer, "%d MiB" % size if size else "")
+        if peer.startswith("pulsar"):
+            m = PULSAR_FILE_RE.search(text)
+            w = PULSAR_WINDOW_RE.search(text)
+            if efi:
+                how = w.group(1) if w else "Mtftp"
+            else:
+                how = ("NIC fast path" if PULSAR_FAST in text
+                       else "PXE API")
+                how += (", " + w.group(1) if w else
+                        ", lock-step" if PULSAR_FAST in text
+                        else ", the ROM's TFTP")
+            if m:
+                meta["pulsar_says"][(setup, size, peer)] = (
+                    "%s (%s)" % (m.group(1), how))
+        runs.append((rnd + 1, setup, peer, size or 0, "%.3f" % secs,
+                     why or "ok"))
+        if why:
+            failures.append("%s, round %d: %s" % (what, rnd + 1, why))
+            log("bench: round %d %s: FAILED: %s" % (rnd + 1, what, why))
+            continue
+        log("bench: round %d %-36s %6.2f s" % (rnd + 1, what, secs))
+        if size is None:
+            baselines.setdefault(setup, []).append(secs)
+        else:
+            results.setdefault((setup, size, peer), []).append(secs)
+
 
 def main():
     ap = argparse.ArgumentParser(prog="bench",
@@ -389,11 +568,28 @@ def main():
                     help="rounds for modules over 64 MiB (default 1)")
     ap.add_argument("--servers", default=",".join(SERVERS))
     ap.add_argument("--peers", default=",".join(PEERS))
+    ap.add_argument("--efi", default=os.path.join(TOP, "build/pulsar.efi"))
+    ap.add_argument("--efi-mtftp",
+                    default=os.path.join(TOP, "build/mtftp/pulsar.efi"),
+                    help="pulsar.efi with Mtftp only (pulsar-efi-mtftp)")
+    ap.add_argument("--efi-peers", default=",".join(EFI_PEERS),
+                    help="UEFI peers (empty: no UEFI rows)")
+    ap.add_argument("--stacks", default=",".join(STACKS),
+                    help="UEFI network stacks: ovmf, ipxe-rom")
     ap.add_argument("--timeout", type=float, default=300)
     opts = ap.parse_args()
     opts.sizes = [int(s) for s in opts.sizes.split(",") if s]
     opts.servers = [s for s in opts.servers.split(",") if s]
     opts.peers = [p for p in opts.peers.split(",") if p]
+    opts.efi_peers = [p for p in opts.efi_peers.split(",") if p]
+    opts.stacks = [s for s in opts.stacks.split(",") if s]
+    opts.all_peers = opts.peers + opts.efi_peers
+    for p in opts.efi_peers:
+        if p not in EFI_PEERS:
+            ap.error("unknown UEFI peer %s" % p)
+    for st in opts.stacks:
+        if st not in STACKS:
+            ap.error("unknown UEFI stack %s" % st)
     for s in opts.servers:
         if s not in SERVERS:
             ap.error("unknown server %s" % s)
@@ -404,11 +600,16 @@ def main():
         log("bench: atftpd needs root (network namespaces): skipped")
         opts.servers.remove("atftpd")
     for path in (opts.nbp, opts.kernel) + (
-            (opts.nbp_pxe,) if "pulsar-pxe" in opts.peers else ()):
+            (opts.nbp_pxe,) if "pulsar-pxe" in opts.peers else ()) + (
+            (opts.efi,) if opts.efi_peers else ()) + (
+            (opts.efi_mtftp,) if "pulsar-efi-mtftp" in opts.efi_peers
+            else ()):
         if not os.path.isfile(path):
             ap.error("%s does not exist (make; make build/testkernel.elf; "
                      "make BUILD=build/pxe EXTRA_CFLAGS="
-                     "-DPULSAR_NO_NIC_FASTPATH build/pxe/pulsar)" % path)
+                     "-DPULSAR_NO_NIC_FASTPATH build/pxe/pulsar; make "
+                     "BUILD=build/mtftp EXTRA_CFLAGS=-DPULSAR_NO_SNP "
+                     "build/mtftp/pulsar.efi)" % path)
     os.makedirs(opts.out, exist_ok=True)
     # iPXE keeps a module where it downloaded it and copies it into place
     # at boot: it needs room for both.  Every run gets the same -m.
@@ -432,7 +633,7 @@ def main():
     root = os.path.join(work, "tftp")
     bootfiles = make_root(root, opts, modules)
     meta = {"nbp_size": os.path.getsize(opts.nbp),
-            "load_before": load_avg(), "pulsar_says": {},
+            "load_before": load_avg(), "pulsar_says": {}, "notes": [],
             "date": time.strftime("%Y-%m-%d %H:%M")}
     log("bench: build/pulsar is %d bytes; load average %.2f"
         % (meta["nbp_size"], meta["load_before"]))
@@ -443,59 +644,23 @@ def main():
         for name in opts.servers:
             servers.append(QemuServer(root) if name == "qemu"
                            else AtftpdServer(root, work, bootfiles))
+        stacks = (["bios"] if opts.peers else []) + (
+            opts.stacks if opts.efi_peers else [])
+        opts.setups = [setup_name(srv.name, st) for srv in servers
+                       for st in stacks]
+        if "ipxe-efi" in opts.efi_peers and "ovmf" in opts.stacks and \
+                "qemu" in opts.servers:
+            meta["notes"].append(
+                "No ipxe-efi row on qemu/ovmf: QEMU's DHCP hands every "
+                "client one boot file, so snponly.efi cannot be given its "
+                "script; see atftpd/ovmf.")
         max_rounds = max(opts.rounds, opts.big_rounds)
         for rnd in range(max_rounds):
             for srv in servers:
-                plan = [("baseline", None)]
-                for size in opts.sizes:
-                    n = opts.rounds if size <= 64 else opts.big_rounds
-                    if rnd < n:
-                        plan += [(peer, size) for peer in opts.peers]
-                if len(plan) == 1 and rnd >= opts.rounds:
-                    continue
-                for peer, size in plan:
-                    if size:
-                        write_configs(root, srv.address, "mod%d.bin" % size)
-                    log_path = os.path.join(work, "serial.log")
-                    if os.path.exists(log_path):
-                        os.unlink(log_path)
-                    rc, secs = srv.run(peer, bootfiles[peer], log_path,
-                                       opts.timeout)
-                    try:
-                        with open(log_path, "rb") as f:
-                            text = f.read().decode("utf-8", "replace")
-                    except OSError:
-                        text = ""
-                    why = check_run(peer, text, rc,
-                                    (size or 0) * MIB, crcs.get(size))
-                    what = "%s %s %s" % (srv.name, peer,
-                                         "%d MiB" % size if size else "")
-                    if peer in ("pulsar", "pulsar-pxe"):
-                        m = PULSAR_FILE_RE.search(text)
-                        w = PULSAR_WINDOW_RE.search(text)
-                        how = ("NIC fast path" if PULSAR_FAST in text
-                               else "PXE API")
-                        how += (", " + w.group(1) if w else
-                                ", lock-step" if PULSAR_FAST in text
-                                else ", the ROM's TFTP")
-                        if m:
-                            meta["pulsar_says"][(srv.name, size, peer)] = (
-                                "%s (%s)" % (m.group(1), how))
-                    runs.append((rnd + 1, srv.name, peer, size or 0,
-                                 "%.3f" % secs, why or "ok"))
-                    if why:
-                        failures.append("%s, round %d: %s"
-                                        % (what, rnd + 1, why))
-                        log("bench: round %d %s: FAILED: %s"
-                            % (rnd + 1, what, why))
-                        continue
-                    log("bench: round %d %-28s %6.2f s"
-                        % (rnd + 1, what, secs))
-                    if peer == "baseline":
-                        baselines.setdefault(srv.name, []).append(secs)
-                    else:
-                        results.setdefault((srv.name, size, peer),
-                                           []).append(secs)
+                for stack in stacks:
+                    run_round(srv, stack, rnd, opts, root, bootfiles, work,
+                              crcs, meta, results, baselines, failures,
+                              runs)
     finally:
         for srv in servers:
             srv.close()

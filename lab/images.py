@@ -297,18 +297,27 @@ class BzImage:
         return bytes(img)
 
 
-def bzimage_like_debian(size):
+def bzimage_like_debian(size, efi_stub=False):
     """@size bytes of a Linux bzImage as Debian's kernel has its header:
     boot protocol 2.15, 4 setup sectors, LOADED_HIGH, relocatable with
     2 MiB alignment, pref_address 16 MiB, init_size 32 MiB, cmdline_size
-    2047; the rest pseudo-random."""
+    2047; the rest pseudo-random.  @efi_stub: with the headers that make
+    it an x86-64 EFI stub image ("MZ", e_lfanew 0x40, "PE\\0\\0", machine
+    0x8664), as pulsar.efi tells one; no PE sections behind them."""
     b = BzImage()
     b.content = random.Random(size).randbytes(size)
     b.syssize = (size - 5 * 512) // 16
     b.version = 0x020F
     b.cmdline_size = 2047
     b.init_size = 0x2000000
-    return b.build()
+    image = b.build()
+    if efi_stub:
+        image = bytearray(image)
+        image[0:2] = b"MZ"
+        struct.pack_into("<I", image, 0x3C, 0x40)
+        image[0x40:0x46] = b"PE\0\0" + struct.pack("<H", 0x8664)
+        image = bytes(image)
+    return image
 
 
 def setup_len(image):
@@ -374,3 +383,33 @@ def cpio_newc(entries):
         out += data
         out += b"\0" * (align_up(len(out), 4) - len(out))
     return bytes(out)
+
+
+# ---------------------------------------------------------- EFI programs
+
+def efi_app(size, machine=0x8664, subsystem=10, magic=0x20B):
+    """@size bytes (at least 0x400) of a PE32+ EFI application as `chld` on
+    UEFI checks it (loader/pe.c): MZ, e_lfanew 0x40, one .text section
+    from file offset 0x200 to the end, mapped at 0x1000, entry there;
+    @machine, @subsystem and the optional header's @magic may be changed
+    to break it.  The section's bytes are pseudo-random."""
+    assert size >= 0x400
+    raw = size - 0x200
+    b = bytearray(random.Random(size).randbytes(size))
+    b[0:0x200] = bytes(0x200)
+    struct.pack_into("<2s58xI", b, 0, b"MZ", 0x40)
+    # PE signature, COFF header: 1 section, 240-byte optional header,
+    # executable image.
+    struct.pack_into("<4sHHIIIHH", b, 0x40, b"PE\0\0", machine, 1, 0, 0, 0,
+                     240, 0x0022)
+    opt = 0x58
+    image = 0x1000 + (raw + 0xFFF) // 0x1000 * 0x1000
+    struct.pack_into("<HBBIIIII", b, opt, magic, 2, 0, raw, 0, 0, 0x1000,
+                     0x1000)
+    struct.pack_into("<QII", b, opt + 24, 0, 0x1000, 0x200)
+    struct.pack_into("<II", b, opt + 56, image, 0x200)
+    struct.pack_into("<H", b, opt + 68, subsystem)
+    struct.pack_into("<I", b, opt + 108, 16)
+    struct.pack_into("<8sIIII", b, opt + 240, b".text", raw, 0x1000, raw,
+                     0x200)
+    return bytes(b)

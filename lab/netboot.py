@@ -5,6 +5,9 @@ your choice, and show the serial console.
     scripts/netboot --server dnsmasq --nic rtl8139 DIR
     scripts/netboot --server isc+tftpd-hpa --root-path nova DIR
     scripts/netboot --bootfile pxelinux.0 DIR      # PXELINUX first
+    scripts/netboot --firmware efi DIR             # pulsar.efi under OVMF
+    scripts/netboot --server dnsmasq --bootfile-efi pulsar.efi \
+        --firmware efi DIR          # one setup for both firmwares (93)
 
 Servers (--server):
   user           QEMU's built-in DHCP/TFTP (-netdev user): no root needed
@@ -17,11 +20,22 @@ Servers (--server):
                  boot file (BOOTFILE.0) and boot server 10.77.0.5, and
                  tftpd-hpa on 10.77.0.5 (no --root-path: dnsmasq's PXE
                  replies carry no option 17)
+--firmware efi boots a UEFI machine (q35, OVMF with a fresh copy of its
+variable store, the NIC without an option ROM unless --romfile, so OVMF's
+own PXE runs; --nic defaults to virtio-net-pci there) instead of SeaBIOS;
+its boot file defaults to pulsar.efi (without --bootfile-efi).
+--bootfile-efi NAME makes a real DHCP server (dnsmasq, isc+tftpd-hpa,
+isc+atftpd) choose by the client architecture the client sends (option
+93, RFC 4578): 7 or 9 (x86-64 UEFI) get NAME, every other client (0,
+BIOS; none) gets --bootfile, as docs/servers.md shows for both servers.
 The real servers run as root in a private network namespace made for the
 run: the tap device QEMU uses and the addresses 10.77.0.0/24 exist only
 there.  The DHCP server is 10.77.0.1, the guest gets 10.77.0.2, and the
 TFTP server listens on --next-server (default 10.77.0.1) only; --tftp2
-adds atftpd on 10.77.0.3 (for the config's `tftp 10.77.0.3`).  The
+adds atftpd on 10.77.0.3 (for the config's `tftp 10.77.0.3`); --http
+DIR adds nginx on http://10.77.0.1/ serving DIR (for `root
+http://10.77.0.1/...`), --http-cut our own web server that resets chosen
+transfers part-way (lab.httpcut).  The
 namespace, the tap and every server are removed when netboot ends, on an
 error, Ctrl-C or SIGTERM too.
 
@@ -55,6 +69,10 @@ from lab.qemu import MAC, NICS, QEMU
 from lab.servers import SetupError, tail
 
 SERVERS = ("user", "dnsmasq", "isc+tftpd-hpa", "isc+atftpd", "isc+proxy")
+FIRMWARES = ("bios", "efi")
+# Option 93 (RFC 4578) of x86-64 UEFI clients: 7 (EFI BC, what OVMF and
+# most firmware send) and 9 (EFI x86-64, what some send).
+EFI_X64_ARCHES = (7, 9)
 NET = ipaddress.ip_network("10.77.0.0/24")
 DHCP_IP = "10.77.0.1"   # the DHCP server (and TFTP unless --next-server)
 GUEST_IP = "10.77.0.2"  # the address every server hands the guest
@@ -64,6 +82,7 @@ PROXY_IP = "10.77.0.5"  # isc+proxy: dnsmasq's proxyDHCP and TFTP server
 # loopback, reachable only through the router DHCP names (dnsmasq: itself)
 TFTP2_ROUTED_IP = "10.78.0.3"
 STOP_DEFAULT = "pulsar: boot failed"
+HTTP_PORT = 80  # --http: nginx (or lab.httpcut) on the DHCP server's address
 
 EXIT_STOPPED = 3
 EXIT_TIMEOUT = 124
@@ -78,18 +97,25 @@ def config_name(mac):
 class Options:
     """What to boot and how; the CLI's flags, usable from Python."""
 
-    def __init__(self, tftp_dir, server="user", nic="e1000", romfile=None,
-                 mac=MAC, mem=128, bootfile="pulsar", root_path=None,
+    def __init__(self, tftp_dir, server="user", nic=None, romfile=None,
+                 mac=MAC, mem=128, bootfile=None, root_path=None,
                  next_server=None, tftp2=None, timeout=None,
                  stop=STOP_DEFAULT, serial=None, echo=True, workdir=None,
-                 accel="tcg", qemu_args=(), ra=True, tftp2_routed=False):
+                 accel="tcg", qemu_args=(), ra=True, tftp2_routed=False,
+                 http=None, http_cut=(), dhcp_options=(), firmware="bios",
+                 bootfile_efi=None):
+        efi = firmware == "efi"
         self.tftp_dir = os.path.abspath(tftp_dir)
         self.server = server
-        self.nic = nic
-        self.romfile = romfile
+        self.firmware = firmware
+        self.nic = nic or ("virtio-net-pci" if efi else "e1000")
+        # UEFI: no option ROM by default, so the firmware's own PXE runs.
+        self.romfile = romfile if romfile is not None or not efi else ""
         self.mac = mac.lower()
         self.mem = mem
-        self.bootfile = bootfile
+        self.bootfile = bootfile or ("pulsar.efi" if efi and not bootfile_efi
+                                     else "pulsar")
+        self.bootfile_efi = bootfile_efi
         self.root_path = root_path
         self.next_server = next_server
         self.tftp2 = os.path.abspath(tftp2) if tftp2 else None
@@ -102,15 +128,38 @@ class Options:
         self.accel = accel
         self.qemu_args = list(qemu_args)
         self.ra = ra
+        self.http = os.path.abspath(http) if http else None
+        self.http_cut = list(http_cut)
+        self.dhcp_options = list(dhcp_options)
 
     def check(self):
         """Raise SetupError for options that cannot work together."""
         if self.server not in SERVERS:
             raise SetupError("unknown server %r (one of %s)"
                              % (self.server, ", ".join(SERVERS)))
+        if self.firmware not in FIRMWARES:
+            raise SetupError("unknown firmware %r (one of %s)"
+                             % (self.firmware, ", ".join(FIRMWARES)))
+        if self.bootfile_efi is not None and self.server in ("user",
+                                                             "isc+proxy"):
+            raise SetupError("--bootfile-efi needs --server dnsmasq, "
+                             "isc+tftpd-hpa or isc+atftpd (they choose the "
+                             "file by option 93)")
         if not os.path.isdir(self.tftp_dir):
             raise SetupError("TFTP directory %s does not exist"
                              % self.tftp_dir)
+        if self.http and not os.path.isdir(self.http):
+            raise SetupError("--http directory %s does not exist"
+                             % self.http)
+        if self.dhcp_options and self.server != "dnsmasq":
+            raise SetupError("--dhcp-option needs --server dnsmasq")
+        for opt in self.dhcp_options:
+            if not re.fullmatch(r"\d{1,3},[^,\"\x00-\x1f]+", opt):
+                raise SetupError("--dhcp-option %r is not CODE,VALUE (no "
+                                 "comma, quote or control character in "
+                                 "the value)" % opt)
+        if self.http_cut and not self.http:
+            raise SetupError("--http-cut needs --http")
         if self.tftp2 and not os.path.isdir(self.tftp2):
             raise SetupError("--tftp2 directory %s does not exist"
                              % self.tftp2)
@@ -120,6 +169,7 @@ class Options:
         if int(self.mac[:2], 16) & 1:
             raise SetupError("MAC %s is a multicast address" % self.mac)
         for what, text in (("--bootfile", self.bootfile),
+                           ("--bootfile-efi", self.bootfile_efi),
                            ("--root-path", self.root_path)):
             if text is not None and (not text or "," in text or '"' in text
                                      or any(ord(c) < 32 for c in text)):
@@ -136,7 +186,8 @@ class Options:
         if self.server == "user":
             for flag, val in (("--root-path", self.root_path),
                               ("--next-server", self.next_server),
-                              ("--tftp2", self.tftp2)):
+                              ("--tftp2", self.tftp2),
+                              ("--http", self.http)):
                 if val:
                     raise SetupError("%s needs a real server (QEMU's "
                                      "built-in one has no such setting)"
@@ -199,10 +250,11 @@ def server_plan(o, work):
             "--log-dhcp",
             "--dhcp-range=%s,static,255.255.255.0,1h" % GUEST_IP,
             "--dhcp-host=%s,%s" % (o.mac, GUEST_IP),
-            "--dhcp-boot=%s,,%s" % (o.bootfile, o.tftp_ip),
+            *dnsmasq_boot_options(o),
             "--enable-tftp", "--tftp-root=" + o.tftp_dir,
             *(["--dhcp-option=option:root-path,%s" % o.root_path]
-              if o.root_path is not None else [])),
+              if o.root_path is not None else []),
+            *["--dhcp-option-force=" + opt for opt in o.dhcp_options]),
             [(None, 67), (o.tftp_ip, 69)]))
     elif o.server == "isc+proxy":
         conf = servers.dhcpd_conf(NET, o.mac, GUEST_IP, None, None)
@@ -214,8 +266,10 @@ def server_plan(o, work):
         argv = servers.tftpd_hpa_argv(o.tftp_ip, o.tftp_dir, work)
         plan.append(("tftpd-hpa", argv, [(o.tftp_ip, 69)]))
     elif o.server.startswith("isc+"):
-        conf = servers.dhcpd_conf(NET, o.mac, GUEST_IP, o.tftp_ip,
-                                  o.bootfile, o.root_path)
+        conf = servers.dhcpd_conf(
+            NET, o.mac, GUEST_IP, o.tftp_ip, o.bootfile, o.root_path,
+            efi_bootfile=o.bootfile_efi,
+            efi_arches=EFI_X64_ARCHES if o.bootfile_efi else ())
         plan.append(("dhcpd", servers.dhcpd_argv(conf, work, "ptap0"),
                      [(None, 67)]))
         if o.server == "isc+tftpd-hpa":
@@ -226,10 +280,28 @@ def server_plan(o, work):
                          [(o.tftp_ip, 69)]))
     if o.ra:
         plan.append(("ra", module_argv("lab.ra", "ptap0"), []))
+    if o.http and o.http_cut:
+        plan.append(("httpcut", module_argv(
+            "lab.httpcut", "--bind", DHCP_IP, "--port", str(HTTP_PORT),
+            *[a for c in o.http_cut for a in ("--cut", c)], o.http),
+            [(DHCP_IP, HTTP_PORT)]))
+    elif o.http:
+        plan.append(("nginx", servers.nginx_argv(DHCP_IP, o.http, work,
+                                                 HTTP_PORT),
+                     [(DHCP_IP, HTTP_PORT)]))
     if o.tftp2:
         plan.append(("atftpd2", atftpd_argv(o.tftp2_ip, o.tftp2, work,
                                             "atftpd2"), [(o.tftp2_ip, 69)]))
     return plan
+
+
+def dnsmasq_boot_options(o):
+    """dnsmasq's boot file options: --bootfile for everyone, or with
+    --bootfile-efi the file by option 93 (servers.dnsmasq_arch_boot)."""
+    if o.bootfile_efi is None:
+        return ["--dhcp-boot=%s,,%s" % (o.bootfile, o.tftp_ip)]
+    return servers.dnsmasq_arch_boot(o.bootfile, o.bootfile_efi,
+                                     EFI_X64_ARCHES, o.tftp_ip)
 
 
 def atftpd_argv(ip, root, work, tag="atftpd"):
@@ -246,14 +318,21 @@ def start_servers(ns, o, work):
     logs = servers.start(ns, server_plan(o, work), work)
     if "dnsmasq" in logs:
         logs["dnsmasq-log"] = os.path.join(work, "dnsmasq.log")
+    if "nginx" in logs:
+        logs["nginx-access"] = os.path.join(work, "nginx-access.log")
     return logs
 
 
 # ---------------------------------------------------------------- QEMU
 
-def qemu_argv(o, serial_path, netdev):
+def qemu_argv(o, serial_path, netdev, work):
     """QEMU's command line: COM1 into @serial_path, the NIC with its
-    default (iPXE) ROM unless --romfile, network boot."""
+    default (iPXE) ROM unless --romfile, network boot; with --firmware
+    efi, OVMF on q35 (its variable store copied into @work)."""
+    if o.firmware == "efi":
+        return qemu.ovmf(None, serial_path, work, net=netdev, nic=o.nic,
+                         romfile=o.romfile, mem=o.mem, accel=o.accel,
+                         mac=o.mac, extra=o.qemu_args)
     return qemu.command(serial=serial_path, mem=o.mem, accel=o.accel,
                         boot="n", net=netdev, nic=o.nic, mac=o.mac,
                         romfile=o.romfile, extra=o.qemu_args)
@@ -287,7 +366,8 @@ def boot(o, on_ready=None):
             if on_ready:
                 on_ready(None)
             rc, text, ended = watch(
-                qemu_argv(o, serial, qemu.user_net(o.tftp_dir, o.bootfile)),
+                qemu_argv(o, serial, qemu.user_net(o.tftp_dir, o.bootfile),
+                          work),
                 subprocess.Popen)
             return Result(rc=rc, text=text, ended=ended,
                           qemu_out=tail(qemu_log), logs={"qemu": qemu_log},
@@ -311,7 +391,7 @@ def boot(o, on_ready=None):
             if on_ready:
                 on_ready(ns.name)
             rc, text, ended = watch(
-                qemu_argv(o, serial, qemu.tap_net(ns.tap)), ns.popen)
+                qemu_argv(o, serial, qemu.tap_net(ns.tap), work), ns.popen)
             return Result(rc=rc, text=text, ended=ended,
                           qemu_out=tail(qemu_log), logs=logs, netns=ns.name,
                           work=work, secs=time.monotonic() - start)
@@ -331,15 +411,22 @@ def main(argv=None):
     ap.add_argument("dir", metavar="DIR", help="the TFTP root to boot from")
     ap.add_argument("--server", choices=SERVERS, default="user",
                     help="DHCP/TFTP servers (default user: QEMU's own)")
-    ap.add_argument("--nic", default="e1000",
-                    help="QEMU NIC model, e.g. %s (default e1000)"
-                    % ", ".join(NICS))
+    ap.add_argument("--firmware", choices=FIRMWARES, default="bios",
+                    help="bios (SeaBIOS, default) or efi (OVMF on q35)")
+    ap.add_argument("--nic",
+                    help="QEMU NIC model, e.g. %s (default e1000; "
+                    "virtio-net-pci with --firmware efi)" % ", ".join(NICS))
     ap.add_argument("--romfile", help="NIC option ROM (default: the iPXE "
                     "ROM QEMU picks for the model)")
     ap.add_argument("--mac", default=MAC, help="guest MAC (default %s)" % MAC)
     ap.add_argument("--mem", type=int, default=128, help="guest MiB (128)")
-    ap.add_argument("--bootfile", default="pulsar",
-                    help="DHCP boot file (default pulsar)")
+    ap.add_argument("--bootfile",
+                    help="DHCP boot file (default pulsar; pulsar.efi with "
+                    "--firmware efi)")
+    ap.add_argument("--bootfile-efi", metavar="NAME",
+                    help="real servers: the boot file of x86-64 UEFI "
+                    "clients (option 93 is 7 or 9); --bootfile is then "
+                    "the others' (BIOS)")
     ap.add_argument("--root-path", help="DHCP option 17 (real servers)")
     ap.add_argument("--next-server", metavar="IP",
                     help="TFTP server address handed out as next-server, in "
@@ -349,6 +436,16 @@ def main(argv=None):
     ap.add_argument("--tftp2-routed", action="store_true",
                     help="put --tftp2 on %s, off the guest's subnet (reached "
                     "through the DHCP router)" % TFTP2_ROUTED_IP)
+    ap.add_argument("--http", metavar="DIR", help="a web server (nginx) on "
+                    "http://%s/ serving DIR (real servers)" % DHCP_IP)
+    ap.add_argument("--http-cut", metavar="NAME=BYTES[:N]", action="append",
+                    default=[], help="serve --http with lab.httpcut instead, "
+                    "resetting the first N (1) connections for NAME after "
+                    "BYTES bytes of its body (repeatable)")
+    ap.add_argument("--dhcp-option", metavar="CODE,VALUE", action="append",
+                    default=[], help="one more DHCP option dnsmasq sends "
+                    "whether asked or not, e.g. 210,http://%s/nova/ "
+                    "(repeatable)" % DHCP_IP)
     ap.add_argument("--timeout", type=float, help="stop after S seconds")
     ap.add_argument("--stop", default=STOP_DEFAULT, metavar="TEXT",
                     help="stop when the console shows TEXT (default %r; "
@@ -372,12 +469,15 @@ def main(argv=None):
                 tftp2=a.tftp2, timeout=a.timeout, stop=a.stop,
                 serial=a.serial, echo=not a.quiet, workdir=a.workdir,
                 accel=a.accel, qemu_args=a.qemu_arg, ra=not a.no_ra,
-                tftp2_routed=a.tftp2_routed)
+                tftp2_routed=a.tftp2_routed, http=a.http,
+                http_cut=a.http_cut, dhcp_options=a.dhcp_option,
+                firmware=a.firmware, bootfile_efi=a.bootfile_efi)
 
     def ready(name):
         where = "namespace %s" % name if name else "QEMU user networking"
-        print("netboot: %s, server %s, nic %s, mac %s; config %s"
-              % (where, o.server, o.nic, o.mac, config_name(o.mac)),
+        print("netboot: %s, server %s, firmware %s, nic %s, mac %s; "
+              "config %s" % (where, o.server, o.firmware, o.nic, o.mac,
+                             config_name(o.mac)),
               file=sys.stderr, flush=True)
 
     try:

@@ -53,12 +53,18 @@ class NetNS:
 
     counter = 0
 
-    def __init__(self, addrs=("10.77.0.1",), prefix=24, tap="ptap0"):
+    def __init__(self, addrs=("10.77.0.1",), prefix=24, tap="ptap0",
+                 taps=1):
         NetNS.counter += 1
         self.name = "pulsar-%d-%d" % (os.getpid(), NetNS.counter)
         self.addrs = list(addrs)
         self.prefix = prefix
         self.tap = tap
+        # taps > 1: one tap per QEMU (ptap0, ptap1, ...) on a bridge
+        # that holds the addresses (self.iface), as machines on a switch.
+        self.taps = ["%s%d" % (tap.rstrip("0123456789"), i)
+                     for i in range(taps)] if taps > 1 else [tap]
+        self.iface = "pbr0" if taps > 1 else tap
         self.procs = []
 
     def __enter__(self):
@@ -68,11 +74,18 @@ class NetNS:
         _live.append(self)
         try:
             self.run(["ip", "link", "set", "lo", "up"])
-            self.run(["ip", "tuntap", "add", "dev", self.tap, "mode", "tap"])
+            if self.iface != self.tap:
+                self.run(["ip", "link", "add", self.iface, "type",
+                          "bridge"])
+            for t in self.taps:
+                self.run(["ip", "tuntap", "add", "dev", t, "mode", "tap"])
+                if self.iface != self.tap:
+                    self.run(["ip", "link", "set", t, "master", self.iface])
+                self.run(["ip", "link", "set", t, "up"])
             for a in self.addrs:
                 self.run(["ip", "addr", "add", "%s/%d" % (a, self.prefix),
-                          "dev", self.tap])
-            self.run(["ip", "link", "set", self.tap, "up"])
+                          "dev", self.iface])
+            self.run(["ip", "link", "set", self.iface, "up"])
         except Exception:
             self.close()
             raise

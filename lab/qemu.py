@@ -131,21 +131,27 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
-def ovmf(tftp_dir, serial, workdir, bootfile="pulsar.efi",
-         nic="virtio-net-pci", romfile="", **kw):
-    """command() for a UEFI network boot of @bootfile from @tftp_dir: q35
-    with OVMF (a fresh copy of its variable store in @workdir), QEMU's own
-    DHCP/TFTP, and a @nic first in the boot order.  @romfile "" (the
-    default): no option ROM, so OVMF's own PXE drives the NIC, as a UEFI
-    machine's firmware does; None: QEMU's iPXE ROM."""
+def ovmf_flash(workdir):
+    """The -drive arguments of OVMF's flash: the code read-only, a fresh
+    copy of the variable store in @workdir."""
     vars_copy = os.path.join(workdir, "OVMF_VARS.fd")
     shutil.copyfile(OVMF_VARS, vars_copy)
-    pflash = ["-drive", "if=pflash,format=raw,readonly=on,file="
-              + no_comma(OVMF_CODE),
-              "-drive", "if=pflash,format=raw,file=" + no_comma(vars_copy)]
-    extra = pflash + list(kw.pop("extra", ()))
+    return ["-drive", "if=pflash,format=raw,readonly=on,file="
+            + no_comma(OVMF_CODE),
+            "-drive", "if=pflash,format=raw,file=" + no_comma(vars_copy)]
+
+
+def ovmf(tftp_dir, serial, workdir, bootfile="pulsar.efi",
+         nic="virtio-net-pci", romfile="", net=None, **kw):
+    """command() for a UEFI network boot of @bootfile from @tftp_dir: q35
+    with OVMF (a fresh copy of its variable store in @workdir), QEMU's own
+    DHCP/TFTP (or @net: another -netdev, such as tap_net()), and a @nic
+    first in the boot order.  @romfile "" (the default): no option ROM,
+    so OVMF's own PXE drives the NIC, as a UEFI machine's firmware does;
+    None: QEMU's iPXE ROM."""
+    extra = ovmf_flash(workdir) + list(kw.pop("extra", ()))
     return command(serial=serial, machine="q35", bootindex=1,
-                   net=user_net(tftp_dir, bootfile), nic=nic,
+                   net=net or user_net(tftp_dir, bootfile), nic=nic,
                    romfile=romfile, extra=extra, **kw)
 
 

@@ -24,6 +24,7 @@ PROGRAMS = {
     "in.tftpd": ("tftpd-hpa", "usr/sbin/in.tftpd"),
     "atftpd": ("atftpd", "usr/sbin/atftpd"),
     "dnsmasq": ("dnsmasq-base", "usr/sbin/dnsmasq"),
+    "nginx": ("nginx", "usr/sbin/nginx"),
 }
 
 
@@ -72,15 +73,24 @@ def dnsmasq_argv(*options, debug=False):
             "--bind-interfaces"] + list(options)
 
 
-def dnsmasq_dhcp_argv(interface, first, last, leasefile, boots, quiet=False):
+def dnsmasq_dhcp_argv(interface, first, last, leasefile, boots, quiet=False,
+                      ipxe_two_step=None):
     """dnsmasq as DHCP server only on @interface, leasing @first-@last;
     @boots: (boot file, TFTP server, MAC or None for every client) in
-    order, the nth with a MAC tagged "h<n>"."""
+    order, the nth with a MAC tagged "h<n>".  @ipxe_two_step: (MAC, iPXE
+    binary, iPXE script, TFTP server): that MAC gets the binary from its
+    firmware and the script once iPXE asks (DHCP user class "iPXE")."""
     opts = ["--interface=" + interface, "--no-ping",
             "--dhcp-range=%s,%s,1h" % (first, last),
             "--dhcp-leasefile=" + leasefile]
     if quiet:
         opts.append("--quiet-dhcp")
+    if ipxe_two_step:
+        mac, binary, script, server = ipxe_two_step
+        opts += ["--dhcp-userclass=set:ipxe,iPXE",
+                 "--dhcp-host=%s,set:two" % mac,
+                 "--dhcp-boot=tag:two,tag:!ipxe,%s,,%s" % (binary, server),
+                 "--dhcp-boot=tag:two,tag:ipxe,%s,,%s" % (script, server)]
     for n, (bootfile, server, mac) in enumerate(boots):
         if mac is None:
             opts.append("--dhcp-boot=%s,,%s" % (bootfile, server))
@@ -88,6 +98,17 @@ def dnsmasq_dhcp_argv(interface, first, last, leasefile, boots, quiet=False):
             opts += ["--dhcp-host=%s,set:h%d" % (mac, n),
                      "--dhcp-boot=tag:h%d,%s,,%s" % (n, bootfile, server)]
     return dnsmasq_argv(*opts, debug=True)
+
+
+def dnsmasq_arch_boot(bios_file, efi_file, efi_arches, server):
+    """dnsmasq options that hand @efi_file to clients whose option 93
+    (client architecture, RFC 4578) is one of @efi_arches and @bios_file
+    to every other client, both on TFTP server @server (docs/servers.md
+    shows the same as a config file)."""
+    opts = ["--dhcp-match=set:efi-x64,option:client-arch,%d" % a
+            for a in efi_arches]
+    return opts + ["--dhcp-boot=tag:efi-x64,%s,,%s" % (efi_file, server),
+                   "--dhcp-boot=tag:!efi-x64,%s,,%s" % (bios_file, server)]
 
 
 def dnsmasq_proxy_argv(interface, boot_server, network, bootfile, work):
@@ -106,21 +127,30 @@ def dnsmasq_proxy_argv(interface, boot_server, network, bootfile, work):
 
 # ------------------------------------------------------------ ISC dhcpd
 
-def dhcpd_conf(net, mac, guest_ip, next_server, bootfile, root_path=None):
+def dhcpd_conf(net, mac, guest_ip, next_server, bootfile, root_path=None,
+               efi_bootfile=None, efi_arches=()):
     """An ISC dhcpd config as the seed documents: one `host` entry for
     @mac on the ipaddress network @net.  With @next_server and @bootfile
     None it hands out the address only (a proxyDHCP server names the
-    boot server and file)."""
+    boot server and file).  With @efi_bootfile, clients whose option 93
+    (client architecture) is one of @efi_arches get that file and the
+    others @bootfile (docs/servers.md shows the same config)."""
     root = ""
     if next_server is not None:
         root += '        next-server %s;\n' % next_server
-    if bootfile is not None:
+    if efi_bootfile is not None:
+        test = " or ".join("option arch = 00:%02x" % a for a in efi_arches)
+        root += ('        if %s {\n                filename "%s";\n'
+                 '        } else {\n                filename "%s";\n'
+                 '        }\n' % (test, efi_bootfile, bootfile))
+    elif bootfile is not None:
         root += '        filename "%s";\n' % bootfile
     if root_path is not None:
         root += '        option root-path "%s";\n' % root_path
     return """\
 # scripts/netboot: ISC dhcpd for one test machine
 authoritative;
+option arch code 93 = unsigned integer 16;
 default-lease-time 3600;
 max-lease-time 7200;
 subnet %s netmask %s {
@@ -172,6 +202,49 @@ def atftpd_argv(ip, root, logfile="/dev/null", verbose=None, user=None,
     return argv + [root]
 
 
+# ----------------------------------------------------------- HTTP server
+
+NGINX_CONF = """\
+# Written by lab/servers.py: nginx serving one directory, as root, all
+# of its files in @WORK@ (none under /etc or /var).
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid @WORK@/nginx.pid;
+error_log @WORK@/nginx-error.log info;
+events { worker_connections 256; }
+http {
+    access_log @WORK@/nginx-access.log;
+    client_body_temp_path @WORK@/nginx-tmp/body;
+    proxy_temp_path @WORK@/nginx-tmp/proxy;
+    fastcgi_temp_path @WORK@/nginx-tmp/fastcgi;
+    uwsgi_temp_path @WORK@/nginx-tmp/uwsgi;
+    scgi_temp_path @WORK@/nginx-tmp/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    server {
+        listen @IP@:@PORT@;
+        root @ROOT@;
+    }
+}
+"""
+
+
+def nginx_argv(ip, root, work, port=80):
+    """nginx in the foreground on @ip:@port only, serving @root; its
+    config, logs (nginx-access.log, nginx-error.log) and pid in @work."""
+    os.makedirs(os.path.join(work, "nginx-tmp"), exist_ok=True)
+    conf = os.path.join(work, "nginx.conf")
+    text = NGINX_CONF
+    for key, val in (("@WORK@", work), ("@IP@", ip), ("@PORT@", str(port)),
+                     ("@ROOT@", root)):
+        text = text.replace(key, val)
+    write(conf, text)
+    return [find_program("nginx"), "-p", work + "/", "-e",
+            os.path.join(work, "nginx-error.log"), "-c", conf]
+
+
 def world_readable(root):
     """Make everything under @root readable by atftpd's user (nobody)."""
     for d, _dirs, names in os.walk(root):
@@ -183,8 +256,10 @@ def world_readable(root):
 # ------------------------------------------------------------- starting
 
 def listening(ns):
-    """The UDP (address, port) pairs bound inside @ns."""
+    """The UDP (address, port) pairs bound and the TCP ones listening
+    inside @ns."""
     out = ns.run(["ss", "-Hlun4"], check=False, text=True).stdout
+    out += ns.run(["ss", "-Hltn4"], check=False, text=True).stdout
     socks = set()
     for line in out.splitlines():
         fields = line.split()

@@ -1,5 +1,6 @@
 /* Transfer progress: pacing and text; see progress.h. */
 #include "lib/progress.h"
+#include "lib/console.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -94,4 +95,79 @@ const char *progress_summary(uint32_t bytes, uint32_t ticks, char *buf,
     snprintf(buf, len, "in %u.%u s, %u.%u MiB/s", ds / 10, ds % 10, r / 10,
              r % 10);
     return buf;
+}
+
+/* ------------------------------------------------------------ display */
+
+void progress_display_start(struct progress_display *d, const char *name,
+                            uint32_t total)
+{
+    if (!d->ticks || !d->write)
+        return; /* no console to show it on */
+    progress_start(&d->p, name, total, d->ticks());
+    d->on = 1;
+    d->drawn = 0;
+}
+
+void progress_display_update(struct progress_display *d, uint32_t done)
+{
+    char line[PROGRESS_WIDTH + 2];
+    uint32_t now;
+
+    if (!d->on || !progress_due(&d->p, now = d->ticks()))
+        return;
+    line[0] = '\r';
+    progress_line(&d->p, done, now, line + 1, sizeof(line) - 1);
+    d->write(line);
+    d->drawn = 1;
+}
+
+const char *progress_display_end(struct progress_display *d, uint32_t done)
+{
+    char blank[PROGRESS_WIDTH + 3];
+
+    if (!d->ticks)
+        return "";
+    progress_summary(done, progress_elapsed(&d->p, d->ticks()), d->summary,
+                     sizeof(d->summary));
+    if (d->drawn) {
+        blank[0] = '\r';
+        memset(blank + 1, ' ', PROGRESS_WIDTH);
+        blank[PROGRESS_WIDTH + 1] = '\r';
+        blank[PROGRESS_WIDTH + 2] = '\0';
+        d->write(blank);
+    }
+    d->on = d->drawn = 0;
+    return d->summary;
+}
+
+void progress_display_abort(struct progress_display *d)
+{
+    if (d->drawn)
+        d->write("\n");
+    d->on = d->drawn = 0;
+}
+
+/* ------------------------------------------------- the faces' console */
+
+struct progress_display console_display;
+
+void console_progress_start(const char *name, uint32_t total)
+{
+    progress_display_start(&console_display, name, total);
+}
+
+void console_progress(uint32_t done)
+{
+    progress_display_update(&console_display, done);
+}
+
+const char *console_progress_end(uint32_t done)
+{
+    return progress_display_end(&console_display, done);
+}
+
+void console_progress_abort(void)
+{
+    progress_display_abort(&console_display);
 }

@@ -56,4 +56,33 @@ void progress_line(const struct progress *p, uint32_t done, uint32_t now,
  */
 const char *progress_summary(uint32_t bytes, uint32_t ticks, char *buf,
                              size_t len);
+
+/**
+ * The progress line on a console, the same for every face: the face
+ * gives its clock (BIOS ticks) and a writer that prints a string as
+ * printf would ('\n' becomes CR LF); the line is redrawn in place with
+ * '\r', blanked when the file ends, ended with a newline when it fails.
+ */
+struct progress_display {
+    uint32_t (*ticks)(void);
+    void (*write)(const char *s);
+    struct progress p;
+    int on, drawn;
+    char summary[48];
+};
+
+/** A transfer of @total bytes (0: unknown) of @name begins. */
+void progress_display_start(struct progress_display *d, const char *name,
+                            uint32_t total);
+/** @done bytes have arrived: redraw the line if an update is due. */
+void progress_display_update(struct progress_display *d, uint32_t done);
+/** The file is complete: blank the line; returns "in 1.2 s, 51.3 MiB/s". */
+const char *progress_display_end(struct progress_display *d, uint32_t done);
+/** The transfer failed: keep the last line drawn, end it. */
+void progress_display_abort(struct progress_display *d);
+
+/** The display behind lib/console.h's console_progress_*: the face sets
+ *  its clock and writer when its console starts (until then it shows
+ *  nothing). */
+extern struct progress_display console_display;
 #endif

@@ -80,36 +80,49 @@ static int plan_bz(struct placer *p, const struct cfg_item *it,
     return plan_linux_kernel(p, it, prefix, have, size, lx, img, err, len);
 }
 
+/** Plan a bzImage for its EFI stub. */
+static int plan_bz_stub(struct placer *p, const struct cfg_item *it,
+                        const uint8_t *prefix, size_t have, uint32_t size,
+                        struct image_plan *img, struct linux_plan *lx,
+                        char *err, size_t len)
+{
+    return plan_linux_efi_stub(p, it, prefix, have, size, lx, img, err, len);
+}
+
 /*
  * Multiboot2 comes before Multiboot 1: a kernel with both headers (Xen,
  * NOVA) is booted through Multiboot2 unless the config forces the other
  * (docs/kernels.md says why).
  */
 const struct kernel_format kernel_formats[] = {
-    { "Linux bzImage", linux_probe, plan_bz, LOADS_INITRD, HANDOFF_LINUX, 0 },
+    /* Before the plain bzImage: on UEFI the stub wins when there is one. */
+    { "Linux EFI stub", linux_probe_efi_stub, plan_bz_stub, LOADS_INITRD,
+      HANDOFF_EFI_STUB, true, 0 },
+    { "Linux bzImage", linux_probe, plan_bz, LOADS_INITRD, HANDOFF_LINUX,
+      false, 0 },
     { "multiboot2", probe_mb2, plan_mb2, LOADS_MODULES, HANDOFF_MULTIBOOT2,
-      2 },
+      false, 2 },
     { "multiboot a.out kludge", probe_mb_kludge, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT, 1 },
+      HANDOFF_MULTIBOOT, false, 1 },
     { "multiboot ELF64", probe_mb_elf64, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT, 1 },
+      HANDOFF_MULTIBOOT, false, 1 },
     /* Last: what a file no probe accepts is planned as, for the message. */
     { "multiboot ELF32", probe_mb_elf32, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT, 1 },
-    { NULL, NULL, NULL, LOADS_MODULES, HANDOFF_MULTIBOOT, 0 },
+      HANDOFF_MULTIBOOT, false, 1 },
+    { NULL, NULL, NULL, LOADS_MODULES, HANDOFF_MULTIBOOT, false, 0 },
 };
 
 /** The first format that accepts the file, else the fallback; see
  *  format.h. */
 const struct kernel_format *format_probe(const uint8_t *prefix, size_t len,
-                                         unsigned version)
+                                         bool uefi, unsigned version)
 {
     const struct kernel_format *f;
 
     for (f = kernel_formats; f->name; f++) {
         if (version && f->multiboot && f->multiboot != version)
             continue; /* the config forced the other version */
-        if (f->probe(prefix, len))
+        if ((uefi || !f->uefi_only) && f->probe(prefix, len))
             return f;
     }
     if (version == 2) { /* forced: its planner says what is missing */

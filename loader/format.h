@@ -19,7 +19,10 @@
 /** How a face enters a kernel of a format. */
 enum handoff {
     HANDOFF_MULTIBOOT, /* 32-bit protected mode, EAX=0x2BADB002, EBX=info */
-    HANDOFF_LINUX,     /* the Linux boot protocol: the setup in real mode */
+    HANDOFF_LINUX,     /* the Linux boot protocol: the setup in real mode
+                          (BIOS), the 32-bit entry with boot_params (UEFI) */
+    HANDOFF_EFI_STUB,  /* UEFI: LoadImage/StartImage of the PE image, the
+                          initrd through LoadFile2 */
     HANDOFF_MULTIBOOT2, /* 32-bit protected mode, EAX=0x36D76289, EBX=info
                            (mb/mb2info.h); the face decides the EFI tags */
 };
@@ -44,6 +47,7 @@ struct kernel_format {
                 size_t len);
     enum loads_as loads;
     enum handoff handoff;
+    bool uefi_only; /* probed only on UEFI (an EFI stub needs firmware) */
     unsigned multiboot; /* 1 or 2: the Multiboot version; 0: neither */
 };
 
@@ -52,14 +56,17 @@ extern const struct kernel_format kernel_formats[];
 
 /**
  * The format of the file whose first @len bytes are @prefix: the first
- * row whose probe accepts it, else the last row (multiboot ELF32), whose
- * planner then explains what is missing ("no multiboot header ...").
+ * row whose probe accepts it (rows marked uefi_only only when @uefi),
+ * else the last row (multiboot ELF32), whose planner then explains what
+ * is missing ("no multiboot header ...").  So on UEFI a bzImage with an
+ * EFI stub is started through its stub, one without through the 32-bit
+ * boot protocol; on BIOS every bzImage goes through the real-mode setup.
  * @version: 0, or the Multiboot version the config forces (1 or 2): rows
  * of the other version are skipped, and with 2 the Multiboot2 row plans
  * a file no row accepts ("no multiboot2 header ...").
  */
 const struct kernel_format *format_probe(const uint8_t *prefix, size_t len,
-                                         unsigned version);
+                                         bool uefi, unsigned version);
 
 /** Does the file carry both a Multiboot 1 and a Multiboot2 header? */
 bool format_has_both(const uint8_t *prefix, size_t len);

@@ -27,10 +27,10 @@ static int kload_plan(struct kernel_load *k)
     int rc;
 
     /* Dispatched once, here: the format table (loader/format.h). */
-    k->format = format_probe(k->prefix, k->have, k->it->multiboot);
-    if (!k->lx && k->format->handoff == HANDOFF_LINUX)
+    k->format = format_probe(k->prefix, k->have, k->uefi, k->it->multiboot);
+    if (!k->lx && k->format->loads == LOADS_INITRD)
         k->format = format_fallback(); /* the caller takes multiboot only */
-    k->is_linux = k->format->handoff == HANDOFF_LINUX;
+    k->is_linux = k->format->loads == LOADS_INITRD;
     rc = k->format->plan(k->placer, k->it, k->prefix, k->have, k->size,
                          &k->plan, k->lx, k->msg, sizeof(k->msg));
     if (rc != 0)

@@ -35,7 +35,9 @@ struct kernel_load {
     struct linux_plan *lx;        /* where a bzImage's plan goes (NULL:
                                      multiboot kernels only) */
     const struct kernel_format *format; /* the row that planned it */
-    bool is_linux;                /* the file is a bzImage */
+    bool uefi;                    /* probe the UEFI-only formats too */
+    bool is_linux;                /* a bzImage: the loads are an initrd,
+                                     the command line its arguments */
     image_write_fn write;         /* copy into (claimed) guest memory */
     image_zero_fn zero;           /* zero (claimed) guest memory */
     void *ctx;

@@ -26,6 +26,19 @@ bool linux_probe(const uint8_t *prefix, size_t len)
     return len >= LX_HEADER + 4 && memcmp(prefix + LX_HEADER, "HdrS", 4) == 0;
 }
 
+/** An x86-64 EFI stub (PE/COFF header) as well as HdrS?  See linux.h. */
+bool linux_probe_efi_stub(const uint8_t *prefix, size_t len)
+{
+    uint32_t pe;
+
+    if (!linux_probe(prefix, len) || len < 0x40 || prefix[0] != 'M' ||
+        prefix[1] != 'Z')
+        return false;
+    pe = le32(prefix + 0x3C);
+    return pe <= len - 6 && memcmp(prefix + pe, "PE\0\0", 4) == 0 &&
+           le16(prefix + pe + 4) == 0x8664;
+}
+
 /** The end of the last header field Pulsar reads for @version. */
 static uint32_t header_need(uint16_t version)
 {
@@ -145,6 +158,59 @@ static int place_kernel(const struct linux_header *h, const struct placer *p,
     return fail(err, errlen, -PE_NORAM, "no room for the kernel: %s", text);
 }
 
+/**
+ * Start a plan: clear @lp and @plan, parse the header, take the command
+ * line @args (checked against cmdline_size and Pulsar's room for it).
+ */
+static int plan_header(const uint8_t *prefix, size_t len, uint32_t file_size,
+                       const char *args, struct linux_plan *lp,
+                       struct image_plan *plan, char *err, size_t errlen)
+{
+    size_t cmdlen = strlen(args);
+    int rc;
+
+    memset(lp, 0, sizeof(*lp));
+    memset(plan, 0, sizeof(*plan));
+    if ((rc = linux_parse_header(prefix, len, file_size, &lp->hdr, err,
+                                 errlen)) != 0)
+        return rc;
+    /* Pulsar's own room is far above its 4 KiB config lines. */
+    if (cmdlen > lp->hdr.cmdline_size || cmdlen >= LINUX_CMDLINE_ROOM)
+        return fail(err, errlen, -PE_TOOLONG, "command line of %u bytes, "
+                    "over cmdline_size %u", (unsigned)cmdlen,
+                    lp->hdr.cmdline_size);
+    lp->cmdline = args;
+    lp->cmdline_len = (uint32_t)cmdlen;
+    return 0;
+}
+
+/** Plan a bzImage for its EFI stub; see linux.h. */
+int linux_plan_efi_stub(const uint8_t *prefix, size_t len, uint32_t file_size,
+                        const char *args, const struct placer *p,
+                        struct linux_plan *lp, struct image_plan *plan,
+                        char *err, size_t errlen)
+{
+    uint64_t at;
+    int rc;
+
+    if ((rc = plan_header(prefix, len, file_size, args, lp, plan, err,
+                          errlen)) != 0)
+        return rc;
+    if (place_find(p, file_size, PAGE, LINUX_KERNEL_ADDR, GIB4, &at) != 0)
+        return fail(err, errlen, -PE_NORAM, "no room below 4 GiB for the "
+                    "%u-byte image", file_size);
+    lp->kernel_addr = (uint32_t)at;
+    plan->format = "Linux EFI stub";
+    plan->nseg = 1;
+    plan->seg[0].dest = (uint32_t)at;
+    plan->seg[0].filesz = file_size;
+    plan->seg[0].memsz = file_size;
+    plan->lowest = (uint32_t)at;
+    plan->highest = (uint32_t)(at + file_size);
+    plan->file_need = file_size;
+    return 0;
+}
+
 /** Parse the header and plan the kernel's load; see linux.h. */
 int linux_plan_image(const uint8_t *prefix, size_t len, uint32_t file_size,
                      const char *args, const struct placer *p,
@@ -152,21 +218,12 @@ int linux_plan_image(const uint8_t *prefix, size_t len, uint32_t file_size,
                      struct image_plan *plan, char *err, size_t errlen)
 {
     struct linux_header *h = &lp->hdr;
-    size_t cmdlen = strlen(args);
     uint64_t low;
     int rc;
 
-    memset(lp, 0, sizeof(*lp));
-    memset(plan, 0, sizeof(*plan));
-    if ((rc = linux_parse_header(prefix, len, file_size, h, err, errlen)) != 0)
+    if ((rc = plan_header(prefix, len, file_size, args, lp, plan, err,
+                          errlen)) != 0)
         return rc;
-    /* Pulsar's own room is far above its 4 KiB config lines. */
-    if (cmdlen > h->cmdline_size || cmdlen >= LINUX_CMDLINE_ROOM)
-        return fail(err, errlen, -PE_TOOLONG, "command line of %u bytes, "
-                    "over cmdline_size %u", (unsigned)cmdlen,
-                    h->cmdline_size);
-    lp->cmdline = args;
-    lp->cmdline_len = (uint32_t)cmdlen;
 
     if (low_end > 0xA0000)
         low_end = 0xA0000;
@@ -342,4 +399,47 @@ void linux_finish(uint8_t *low, const struct linux_plan *lp)
     /* A relocated kernel starts where it was put, not where it says. */
     put_le32(low + LX_CODE32_START,
           h->code32_start + (lp->kernel_addr - LINUX_KERNEL_ADDR));
+}
+
+/** Store @v little-endian in 8 bytes at @p. */
+static void put_le64_at(uint8_t *p, uint64_t v)
+{
+    put_le32(p, (uint32_t)v);
+    put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/** Build the zero page for the 32-bit entry; see linux.h. */
+int linux_boot_params(uint8_t *bp, const uint8_t *setup, size_t setup_len,
+                      const struct e820_entry *map, unsigned n,
+                      const struct linux_efi_info *efi, uint64_t rsdp)
+{
+    size_t end;
+
+    memset(bp, 0, BP_SIZE);
+    if (n > BP_E820_MAX || setup_len < LX_HEADER)
+        return -PE_RANGE;
+    /* The header ends where the short jump at 0x200 lands. */
+    end = 0x202 + (size_t)setup[0x201];
+    if (end > setup_len || end > BP_E820_TABLE)
+        return -PE_RANGE;
+    memcpy(bp + BP_HDR, setup + BP_HDR, end - BP_HDR);
+    bp[BP_E820_ENTRIES] = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t *e = bp + BP_E820_TABLE + 20 * i;
+        put_le64_at(e, map[i].base);
+        put_le64_at(e + 8, map[i].len);
+        put_le32(e + 16, map[i].type);
+    }
+    if (!efi)
+        return 0;
+    memcpy(bp + BP_EFI_INFO, BP_EFI_SIG64, 4);
+    put_le32(bp + BP_EFI_INFO + 0x04, (uint32_t)efi->systab);
+    put_le32(bp + BP_EFI_INFO + 0x08, efi->memdesc_size);
+    put_le32(bp + BP_EFI_INFO + 0x0C, efi->memdesc_version);
+    put_le32(bp + BP_EFI_INFO + 0x10, (uint32_t)efi->memmap);
+    put_le32(bp + BP_EFI_INFO + 0x14, efi->memmap_size);
+    put_le32(bp + BP_EFI_INFO + 0x18, (uint32_t)(efi->systab >> 32));
+    put_le32(bp + BP_EFI_INFO + 0x1C, (uint32_t)(efi->memmap >> 32));
+    put_le64_at(bp + BP_ACPI_RSDP_ADDR, rsdp);
+    return 0;
 }

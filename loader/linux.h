@@ -108,6 +108,13 @@ struct linux_plan {
 bool linux_probe(const uint8_t *prefix, size_t len);
 
 /**
+ * Is @prefix a bzImage with an x86-64 EFI stub: a setup header and, at
+ * the offset the DOS header's e_lfanew (0x3C) gives, a PE signature with
+ * machine 0x8664?  Decided from the headers only, never the file name.
+ */
+bool linux_probe_efi_stub(const uint8_t *prefix, size_t len);
+
+/**
  * Read and check the setup header in @prefix (the file's first @len
  * bytes; @file_size is the whole file's size).  Refuses a protocol older
  * than 2.02, a missing boot flag, a kernel that is not LOADED_HIGH, a
@@ -131,6 +138,18 @@ int linux_plan_image(const uint8_t *prefix, size_t len, uint32_t file_size,
                      const char *args, const struct placer *p,
                      uint32_t low_end, struct linux_plan *lp,
                      struct image_plan *plan, char *err, size_t errlen);
+
+/**
+ * Plan a bzImage for its EFI stub: the header checked as for the boot
+ * protocol, the command line @args against cmdline_size, and the whole
+ * file as one segment in free RAM above 1 MiB and below 4 GiB (the
+ * buffer the firmware's LoadImage reads it from).  Claims nothing.
+ * Returns 0 or a negative pulsar_err with a message in @err.
+ */
+int linux_plan_efi_stub(const uint8_t *prefix, size_t len, uint32_t file_size,
+                        const char *args, const struct placer *p,
+                        struct linux_plan *lp, struct image_plan *plan,
+                        char *err, size_t errlen);
 
 /**
  * The lowest `mem=` limit on @cmdline in bytes (Linux's memparse: decimal,
@@ -160,6 +179,39 @@ int linux_initrd_layout(const uint32_t *sizes, unsigned n, uint32_t *offsets,
  */
 int linux_place_initrd(struct linux_plan *lp, const struct placer *p,
                        uint32_t total, char *err, size_t errlen);
+
+/* boot_params ("the zero page") for the 32-bit boot protocol. */
+#define BP_SIZE 4096u
+#define BP_ACPI_RSDP_ADDR 0x070  /* u64 (2.14+) */
+#define BP_EFI_INFO 0x1C0        /* struct efi_info */
+#define BP_E820_ENTRIES 0x1E8    /* u8 */
+#define BP_HDR 0x1F1             /* the setup header, as in the file */
+#define BP_E820_TABLE 0x2D0      /* 20-byte entries: u64 addr, size, u32 */
+#define BP_E820_MAX 128u
+/** efi_info.efi_loader_signature of a 64-bit EFI loader. */
+#define BP_EFI_SIG64 "EL64"
+
+/** What a UEFI loader tells the kernel about the firmware (efi_info). */
+struct linux_efi_info {
+    uint64_t systab;          /* EFI_SYSTEM_TABLE */
+    uint64_t memmap;          /* the memory map ExitBootServices took */
+    uint32_t memmap_size;     /* its bytes */
+    uint32_t memdesc_size;    /* one descriptor's bytes */
+    uint32_t memdesc_version;
+};
+
+/**
+ * Build boot_params for the 32-bit boot protocol into @bp (BP_SIZE
+ * bytes): zeroed, the setup header copied from the loaded setup @setup
+ * (@setup_len bytes, with the fields linux_finish filled in) from 0x1F1
+ * to the end its jump at 0x200 gives, the E820 map @map (@n entries),
+ * and when @efi is not NULL efi_info ("EL64") and acpi_rsdp_addr @rsdp
+ * (0: none).  Returns 0, or -PE_RANGE when the map has more entries
+ * than boot_params holds or the setup is too short for its header.
+ */
+int linux_boot_params(uint8_t *bp, const uint8_t *setup, size_t setup_len,
+                      const struct e820_entry *map, unsigned n,
+                      const struct linux_efi_info *efi, uint64_t rsdp);
 
 /**
  * Fill in what the boot loader owns in the loaded setup at @low (the low

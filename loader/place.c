@@ -370,7 +370,7 @@ static bool align_up(uint64_t x, uint64_t align, uint64_t *out)
  */
 static void find_try(const struct placer *p, uint64_t point, uint64_t len,
                      uint64_t align, uint64_t from, uint64_t last, bool top,
-                     bool *found, uint64_t *best)
+                     bool avoid, bool *found, uint64_t *best)
 {
     uint64_t a;
 
@@ -388,6 +388,8 @@ static void find_try(const struct placer *p, uint64_t point, uint64_t len,
     if (*found && (top ? a <= *best : a >= *best))
         return;
     if (place_check(p, a, len, NULL) != 0)
+        return;
+    if (avoid && a < p->clear_end && p->clear_start < a + len)
         return;
     *found = true;
     *best = a;
@@ -422,19 +424,34 @@ static int find_fit(const struct placer *p, uint64_t len, uint64_t align,
      * those points are the only candidates worth checking.  Mirrored for
      * the highest: the limit, RAM ends and used starts, rounded down.
      */
-    find_try(p, top ? limit : from, len, align, from, last, top, &found,
-             &best);
-    for (i = 0; i < p->nram; i++)
-        find_try(p, top ? p->ram[i].end : p->ram[i].start, len, align, from,
-                 last, top, &found, &best);
-    for (i = 0; i < p->nused; i++)
-        find_try(p, top ? p->used[i].start : p->used[i].end, len, align,
-                 from, last, top, &found, &best);
+    /* First clear of the range to keep clear (its edge is one more
+     * candidate), then, when nothing fits that way, anywhere. */
+    for (int avoid = p->clear_end > p->clear_start; avoid >= 0 && !found;
+         avoid--) {
+        if (avoid)
+            find_try(p, top ? p->clear_start : p->clear_end, len, align,
+                     from, last, top, true, &found, &best);
+        find_try(p, top ? limit : from, len, align, from, last, top, avoid,
+                 &found, &best);
+        for (i = 0; i < p->nram; i++)
+            find_try(p, top ? p->ram[i].end : p->ram[i].start, len, align,
+                     from, last, top, avoid, &found, &best);
+        for (i = 0; i < p->nused; i++)
+            find_try(p, top ? p->used[i].start : p->used[i].end, len, align,
+                     from, last, top, avoid, &found, &best);
+    }
 
     if (!found)
         return -PE_NORAM;
     *out = best;
     return 0;
+}
+
+/** Keep [start, end) clear when there is other room; see place.h. */
+void place_keep_clear(struct placer *p, uint64_t start, uint64_t end)
+{
+    p->clear_start = start;
+    p->clear_end = end > start ? end : start;
 }
 
 /** Find the lowest fitting aligned address; see place.h. */

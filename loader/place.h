@@ -40,6 +40,7 @@ struct placer {
     unsigned nused, capused;
     const void *owner; /* recorded with every claim from now on (the boot
                           session sets it to the file being placed) */
+    uint64_t clear_start, clear_end; /* place_keep_clear's range */
 };
 
 /** Why a claim failed: the range asked for and what it hit. */
@@ -88,9 +89,17 @@ int place_check(const struct placer *p, uint64_t start, uint64_t len,
                 struct place_conflict *why);
 
 /**
+ * Keep [@start, @end) clear of what place_find and place_find_top choose
+ * unless nothing fits elsewhere (GNU Mach's boot heap on UEFI, see
+ * plan_efi_placer_init).  A claim at a given address (the kernel's
+ * segments, `addr`) is not affected.  An empty range keeps nothing clear.
+ */
+void place_keep_clear(struct placer *p, uint64_t start, uint64_t end);
+
+/**
  * Find the lowest address >= @from, aligned to @align (a power of two),
  * where @len bytes fit in RAM without overlapping anything, ending at or
- * below @limit.  Records nothing.  Returns 0, -PE_NORAM, or -PE_INVAL
+ * below @limit; outside the place_keep_clear range when one fits there.  Records nothing.  Returns 0, -PE_NORAM, or -PE_INVAL
  * when @align is not a power of two (0 counts as 1).
  */
 int place_find(const struct placer *p, uint64_t len, uint64_t align,
@@ -99,7 +108,8 @@ int place_find(const struct placer *p, uint64_t len, uint64_t align,
 /**
  * Find the highest address aligned to @align (a power of two) where @len
  * bytes fit in RAM without overlapping anything, starting at or above
- * @from and ending at or below @limit.  Records nothing.  Returns 0,
+ * @from and ending at or below @limit; outside the place_keep_clear range
+ * when one fits there.  Records nothing.  Returns 0,
  * -PE_NORAM, or -PE_INVAL when @align is not a power of two (0 counts as 1).
  */
 int place_find_top(const struct placer *p, uint64_t len, uint64_t align,

@@ -6,6 +6,7 @@
 #include "lib/errno.h"
 #include "loader/plan.h"
 #include "net/dhcp.h"
+#include "net/url.h"
 
 /** The end of Pulsar's heap below @low_end; see plan.h. */
 uint32_t plan_heap_end(uint32_t low_end)
@@ -36,6 +37,21 @@ int plan_placer_init(struct placer *p, const struct e820_entry *map,
     return 0;
 }
 
+/** Build the placer for pulsar.efi; see plan.h. */
+int plan_efi_placer_init(struct placer *p, const struct e820_entry *map,
+                         unsigned n)
+{
+    uint32_t lower, upper;
+    int rc;
+
+    if ((rc = place_init(p, map, n)) != 0)
+        return rc;
+    place_mem_info(map, n, &lower, &upper);
+    place_keep_clear(p, PLAN_GNU_MACH_HEAP,
+                     PLAN_GNU_MACH_HEAP + (uint64_t)upper * 1024);
+    return 0;
+}
+
 /** The directive of @it; see plan.h. */
 const char *plan_verb(const struct cfg_item *it)
 {
@@ -52,11 +68,11 @@ const char *plan_verb(const struct cfg_item *it)
 
 /** Why a file could not be had; see plan.h. */
 void plan_fetch_why(char *why, size_t len, int rc, uint32_t server,
-                    const char *detail)
+                    const char *path, const char *detail)
 {
-    char ip[16];
+    char ip[64];
 
-    dhcp_format_ip(server, ip);
+    url_server_name(server, path, ip, sizeof(ip));
     if (rc == -PE_NOENT)
         snprintf(why, len, "not found on %s", ip);
     else
@@ -70,7 +86,7 @@ void plan_file_error(char *err, size_t len, const struct cfg_item *it,
 {
     char why[96];
 
-    plan_fetch_why(why, sizeof(why), rc, it->server, detail);
+    plan_fetch_why(why, sizeof(why), rc, it->server, it->path, detail);
     snprintf(err, len, "%s:%u: %s: %s: %s", it->src_file, it->src_line,
              plan_verb(it), it->path, why);
 }
@@ -227,6 +243,22 @@ int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
                       "bzImage unpack area (init_size)", err, len);
 }
 
+/** Plan and claim a bzImage for its EFI stub; see plan.h. */
+int plan_linux_efi_stub(struct placer *p, const struct cfg_item *it,
+                        const uint8_t *prefix, size_t have, uint32_t size,
+                        struct linux_plan *lp, struct image_plan *plan,
+                        char *err, size_t len)
+{
+    size_t n = plan_prefix(err, len, it);
+    int rc;
+
+    if ((rc = linux_plan_efi_stub(prefix, have, size, it->args, p, lp, plan,
+                                  err + n, len - n)) != 0)
+        return rc;
+    return plan_claim(p, it, plan->seg[0].dest, plan->seg[0].memsz,
+                      "bzImage for its EFI stub", err, len);
+}
+
 /** Refuse a `load` after a Linux `exec`; see plan.h. */
 int plan_initrd_order(const struct cfg *cfg, char *err, size_t len)
 {
@@ -270,11 +302,13 @@ int plan_initrd(struct placer *p, struct linux_plan *lp,
 void plan_kernel_str(char *buf, size_t len, const struct cfg_item *it,
                      uint32_t size, const struct image_plan *plan)
 {
-    int n = snprintf(buf, len, "%s: %u bytes, %s, %08x-%08x, entry %08x",
-                     it->path, size, plan->format, plan->lowest,
-                     plan->highest - 1, plan->entry);
+    int n = snprintf(buf, len, "%s: %u bytes, %s, %08x-%08x", it->path,
+                     size, plan->format, plan->lowest, plan->highest - 1);
 
-    if (plan->relocated && n > 0 && (size_t)n < len)
+    /* An EFI stub's entry is the firmware's business (StartImage). */
+    if (plan->entry && n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, ", entry %08x", plan->entry);
+    if (plan->relocated && n >= 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, ", relocated to %08x",
                  plan->load_base);
 }
@@ -373,6 +407,21 @@ int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
         return -PE_RANGE;
     }
     return 0;
+}
+
+/** Check an EFI program's size for `chld` on UEFI; see plan.h. */
+int plan_chld_efi(const struct cfg_item *it, uint32_t size, bool announced,
+                  char *err, size_t len)
+{
+    size_t n;
+
+    if (size <= CHLD_EFI_MAX)
+        return 0;
+    n = plan_prefix(err, len, it);
+    snprintf(err + n, len - n, "%s%u bytes is over the %u MiB pulsar.efi "
+             "stages for an EFI program", announced ? "" : "the server "
+             "announced no size, and ", size, CHLD_EFI_MAX >> 20);
+    return -PE_RANGE;
 }
 
 /** Can the ROM's stack be handed on; see plan.h. */

@@ -29,6 +29,9 @@
 #define CHLD_MAX (CHLD_END - CHLD_LOAD)
 /** Free stack a PXE ROM promises an NBP (PXE 2.1: at least 1.5 KiB). */
 #define CHLD_STACK_MIN 1536u
+/** Largest EFI program `chld` stages on UEFI for LoadImage (GRUB's
+ *  core.efi and iPXE are under 2 MiB, a Linux EFI stub kernel under 16). */
+#define CHLD_EFI_MAX (64u << 20)
 
 /**
  * Where Pulsar's heap ends when free base memory ends at @low_end: the
@@ -48,16 +51,32 @@ uint32_t plan_heap_end(uint32_t low_end);
 int plan_placer_init(struct placer *p, const struct e820_entry *map,
                      unsigned n, uint32_t low_end);
 
+/** Where GNU Mach's boot heap starts: it runs to 1 MiB + mem_upper. */
+#define PLAN_GNU_MACH_HEAP 0x100000u
+
+/**
+ * Build the placer for pulsar.efi from the EFI memory map (@map as
+ * loader/efimap.h converts it): nothing low is Pulsar's or a PXE stack's,
+ * so the map alone, and what the placer picks (modules, section headers)
+ * keeps clear of [1 MiB, 1 MiB + mem_upper) unless nothing else fits:
+ * GNU Mach takes that range as its boot heap (on OVMF mem_upper is only
+ * about 7 MiB, ACPI NVS sits at 8 MiB, so Mach's heap and the modules
+ * that follow the kernel would meet).  Returns 0, -PE_NORAM or -PE_NOMEM.
+ */
+int plan_efi_placer_init(struct placer *p, const struct e820_entry *map,
+                         unsigned n);
+
 /** The directive that asked for @it: "exec", "load" or "chld". */
 const char *plan_verb(const struct cfg_item *it);
 
 /**
- * Why a file could not be had, for a person: "not found on <server>" for
+ * Why @path could not be had, for a person: "not found on <server>" for
  * -PE_NOENT, else "cannot fetch from <server> (<detail>)" (@detail NULL:
- * the error code's text).  @why gets at most @len bytes.
+ * the error code's text); the server is @server, or a URL's host
+ * (net/url.h).  @why gets at most @len bytes.
  */
 void plan_fetch_why(char *why, size_t len, int rc, uint32_t server,
-                    const char *detail);
+                    const char *path, const char *detail);
 
 /** "file:line: verb: path: <plan_fetch_why>" for the file of @it. */
 void plan_file_error(char *err, size_t len, const struct cfg_item *it,
@@ -101,6 +120,16 @@ int plan_linux_kernel(struct placer *p, const struct cfg_item *it,
                       const uint8_t *prefix, size_t have, uint32_t size,
                       struct linux_plan *lp, struct image_plan *plan,
                       char *err, size_t len);
+
+/**
+ * Plan a bzImage with an EFI stub for LoadImage (loader/linux.c,
+ * linux_plan_efi_stub): the whole file as one claimed range, the
+ * command line the `exec` arguments of @it.  Messages name @it's line.
+ */
+int plan_linux_efi_stub(struct placer *p, const struct cfg_item *it,
+                        const uint8_t *prefix, size_t have, uint32_t size,
+                        struct linux_plan *lp, struct image_plan *plan,
+                        char *err, size_t len);
 
 /**
  * Linux takes the `load`s before its `exec` as initrd parts, as the
@@ -174,6 +203,15 @@ int plan_chld(const struct cfg_item *it, uint32_t size, uint32_t low_end,
  */
 int plan_chld_unsized(const struct cfg_item *it, uint32_t got, char *err,
                       size_t len);
+
+/**
+ * Check an EFI boot program for `chld` on UEFI: at most CHLD_EFI_MAX
+ * bytes.  @announced: @size is the size the server announced, else the
+ * bytes that came so far of a file whose size none announced.  Returns 0
+ * or -PE_RANGE with a message in @err.
+ */
+int plan_chld_efi(const struct cfg_item *it, uint32_t size, bool announced,
+                  char *err, size_t len);
 
 /**
  * May a chained program be started on the stack the PXE ROM gave Pulsar

@@ -46,16 +46,23 @@ char *retry_describe(int rc, const struct fetch_failure *f, char *buf,
                      size_t len)
 {
     const char *detail = f->detail[0] ? f->detail : NULL;
-    char ip[16];
+    char ip[64];
     size_t n;
 
     if (!len)
         return buf;
+    if (f->no_client) {
+        snprintf(buf, len, "%s", f->detail);
+        return buf;
+    }
     /* Pulsar's own client words a timeout "timed out": the message says
      * that already, so a detail that only repeats the code's text goes. */
     if (detail && strcmp(detail, pulsar_strerror(rc)) == 0)
         detail = NULL;
-    dhcp_format_ip(f->server, ip);
+    if (f->where[0])
+        snprintf(ip, sizeof(ip), "%s", f->where);
+    else
+        dhcp_format_ip(f->server, ip);
     switch (rc) {
     case -PE_NOENT:
         snprintf(buf, len, "not found on %s", ip);

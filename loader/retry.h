@@ -36,11 +36,15 @@
 /** What Pulsar knows about a failed fetch, for the message. */
 struct fetch_failure {
     uint32_t server; /* network byte order */
+    char where[64];  /* the server as messages name it: a URL's host, or
+                        "" for @server's dotted quad */
     uint32_t got;    /* bytes received by the last try */
     uint32_t size;   /* the size the server announced; 0: not asked */
     uint32_t max;    /* the limit the file had to fit in */
     unsigned tries;  /* tries made */
     bool size_query; /* it failed while asking for the size */
+    bool no_client;  /* nothing was tried: the face has no client for the
+                        file's kind (HTTP); @detail says so */
     char detail[96]; /* what the client saw, e.g. "PXE status 0x35: ..." */
 };
 

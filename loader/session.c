@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "lib/errno.h"
+#include "loader/pe.h"
 #include "loader/retry.h"
 #include "loader/session.h"
+#include "net/url.h"
 
 /* ------------------------------------------------------------- messages */
 
@@ -65,35 +67,60 @@ static int guest_refused(struct session *s, uint32_t dest, size_t n)
                          "file", (unsigned)n, dest);
 }
 
+/**
+ * Copy @src (NULL: zeros) into guest memory at @dest for @owner: through
+ * one pointer when the face has the range in one piece, else page by
+ * page (a face may stage a big claim in several buffers: boot/efi/).
+ */
+static int guest_put(struct session *s, const void *owner, uint32_t dest,
+                     const uint8_t *src, size_t n)
+{
+    uint8_t *p;
+
+    if (n == 0)
+        return 0;
+    if ((p = session_guest_ptr(s, owner, dest, n))) {
+        /* A source that wrote the bytes in place (file_sink.whole) hands
+         * them back where they are: checked above, nothing to copy. */
+        if (!src)
+            memset(p, 0, n);
+        else if (p != src)
+            memmove(p, src, n);
+        return 0;
+    }
+    if (!s->face->guest || !place_owned(&s->placer, owner, dest, n))
+        return guest_refused(s, dest, n);
+    while (n) {
+        size_t k = PLAN_PAGE - (dest & (PLAN_PAGE - 1));
+
+        if (k > n)
+            k = n;
+        if (!(p = s->face->guest(dest, k)))
+            return guest_refused(s, dest, k);
+        if (src) {
+            memmove(p, src, k);
+            src += k;
+        } else {
+            memset(p, 0, k);
+        }
+        dest += (uint32_t)k;
+        n -= k;
+    }
+    return 0;
+}
+
 /** Copy into guest memory; see session.h. */
 int session_guest_write(struct session *s, const void *owner, uint32_t dest,
                         const void *src, size_t n)
 {
-    void *p;
-
-    if (n == 0)
-        return 0;
-    if (!(p = session_guest_ptr(s, owner, dest, n)))
-        return guest_refused(s, dest, n);
-    /* A source that wrote the bytes in place (file_sink.whole) hands them
-     * back where they are: checked above, nothing to copy. */
-    if (p != src)
-        memmove(p, src, n);
-    return 0;
+    return guest_put(s, owner, dest, src, n);
 }
 
 /** Zero guest memory; see session.h. */
 int session_guest_zero(struct session *s, const void *owner, uint32_t dest,
                        size_t n)
 {
-    void *p;
-
-    if (n == 0)
-        return 0;
-    if (!(p = session_guest_ptr(s, owner, dest, n)))
-        return guest_refused(s, dest, n);
-    memset(p, 0, n);
-    return 0;
+    return guest_put(s, owner, dest, NULL, n);
 }
 
 /** The writer kload and image_feed call: the session and the owner. */
@@ -248,16 +275,41 @@ static void backoff(struct session *s, const char *path, int rc,
         s->face->sleep_ms(ms);
 }
 
+/**
+ * The source for @path (TFTP, or HTTP for a URL), with @ff cleared and
+ * naming the server; NULL, with @ff->detail saying so, when this face has
+ * no HTTP client.
+ */
+static const struct file_source *source_for(struct session *s,
+                                            uint32_t server, const char *path,
+                                            struct fetch_failure *ff)
+{
+    bool http = url_is(path);
+
+    memset(ff, 0, sizeof(*ff));
+    ff->server = server;
+    if (http)
+        url_server_name(server, path, ff->where, sizeof(ff->where));
+    if (!http)
+        return s->face->files;
+    ff->no_client = !s->face->http;
+    if (ff->no_client)
+        snprintf(ff->detail, sizeof(ff->detail), "%s; name the file by its "
+                 "TFTP path", s->face->uefi ? "pulsar.efi cannot fetch over "
+                 "HTTP yet" : "no HTTP client here");
+    return s->face->http;
+}
+
 /** Ask @server for @path's size, retried; see session.h. */
 int session_size(struct session *s, uint32_t server, const char *path,
                         uint32_t *size, struct fetch_failure *ff)
 {
-    const struct file_source *src = s->face->files;
+    const struct file_source *src = source_for(s, server, path, ff);
     int rc;
 
-    memset(ff, 0, sizeof(*ff));
-    ff->server = server;
     ff->size_query = true;
+    if (!src)
+        return -PE_UNSUPP;
     for (;;) {
         struct xfer_result res;
 
@@ -279,7 +331,7 @@ int session_fetch(struct session *s, uint32_t server,
                          const struct file_sink *inner, uint32_t *got,
                          struct fetch_failure *ff)
 {
-    const struct file_source *src = s->face->files;
+    const struct file_source *src = source_for(s, server, path, ff);
     struct xfer x = { s, path, sized, max, 0, false, inner, 0 };
     /* An unsized file (a config) needs no size before its data. */
     struct file_sink outer = { sized ? xfer_size : NULL, xfer_data, &x,
@@ -287,9 +339,10 @@ int session_fetch(struct session *s, uint32_t server,
                                sized ? xfer_arriving : NULL };
     int rc;
 
-    memset(ff, 0, sizeof(*ff));
-    ff->server = server;
     ff->max = max;
+    *got = 0;
+    if (!src)
+        return -PE_UNSUPP;
     for (;;) {
         struct xfer_result res;
 
@@ -335,7 +388,8 @@ static int file_failed(struct session *s, const struct cfg_item *it, int rc,
 {
     char why[160];
 
-    if (s->face->check && rc == -PE_UNSUPP && ff->detail[0]) {
+    if (s->face->check && rc == -PE_UNSUPP && ff->detail[0] &&
+        !ff->no_client) {
         progress_abort(s);
         printf("%s: note: %s:%u: %s: %s: %s\n", s->face->prog, it->src_file,
                it->src_line, plan_verb(it), it->path, ff->detail);
@@ -402,7 +456,8 @@ static int fetch_text(void *ctx, const struct cfg_state *st, const char *path,
                        &got, &ff);
     if (rc != 0) {
         free(t.buf);
-        if (s->face->check && rc == -PE_UNSUPP && ff.detail[0]) {
+        if (s->face->check && rc == -PE_UNSUPP && ff.detail[0] &&
+            !ff.no_client) {
             s->unchecked++; /* a server the checker cannot reach */
             if (why)
                 snprintf(why, CFG_ERR_LEN, "%s", ff.detail);
@@ -549,6 +604,7 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     }
     kload_init(&k, placing ? &s->placer : &scratch, it, 0, &s->lx,
                writer_write, writer_zero, &ks.w);
+    k.uefi = s->face->uefi;
     gz_sink_init(&gz, &sink, &inner, it, k.msg, sizeof(k.msg));
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
     if (rc == 0)
@@ -816,14 +872,16 @@ static int part_size(struct session *s, const struct cfg_item *it,
     int rc = session_size(s, it->server, it->path, size, &ff);
 
     if (rc == 0 || rc == -PE_NOENT || rc == -PE_ACCESS ||
-        rc == -PE_TIMEDOUT || rc == -PE_TOOLONG ||
+        rc == -PE_TIMEDOUT || rc == -PE_TOOLONG || ff.no_client ||
         (s->face->check && rc == -PE_UNSUPP && ff.detail[0]))
         return rc ? file_failed(s, it, rc, &ff) : 0;
     return session_error(s, rc, "%s:%u: %s: %s: %s: an initrd part's size "
-                         "is needed before its data, so the TFTP server "
-                         "must answer the tsize option (RFC 2349)",
+                         "is needed before its data, so %s",
                          it->src_file, it->src_line, plan_verb(it), it->path,
-                         retry_describe(rc, &ff, why, sizeof(why)));
+                         retry_describe(rc, &ff, why, sizeof(why)),
+                         url_is(it->path) ? "the web server must send "
+                         "Content-Length" : "the TFTP server must answer "
+                         "the tsize option (RFC 2349)");
 }
 
 /**
@@ -914,7 +972,8 @@ out:
 
 /** The chld file's sink: checked and staged when its size is known, or
  *  (no size announced) staged for the largest program and checked as its
- *  bytes arrive. */
+ *  bytes arrive.  On UEFI (efi) the program is an EFI image, staged
+ *  anywhere below 4 GiB for LoadImage, its headers kept in head. */
 struct chld_sink {
     struct session *s;
     const struct cfg_item *it;
@@ -922,24 +981,30 @@ struct chld_sink {
     uint32_t size;
     bool planned;
     bool refused; /* the message is in s->msg */
-    bool unsized; /* no size announced: staged for CHLD_MAX bytes */
+    bool unsized; /* no size announced: staged for the largest program */
+    bool efi;     /* an EFI program (face->uefi) */
+    uint8_t *head; /* efi: the first PE_HEAD_MAX bytes, for pe_check */
+    uint32_t nhead;
 };
 
 /** Claim the staging buffer for @bytes bytes (and one more). */
 static int chld_stage(struct chld_sink *c, uint32_t bytes)
 {
     struct session *s = c->s;
-
     /* Real mode reaches the staging buffer through the BIOS copy service:
-     * stay below 16 MiB, which every BIOS's INT 15h/87h can address. */
+     * stay below 16 MiB, which every BIOS's INT 15h/87h can address.  On
+     * UEFI the firmware's LoadImage reads it: below 4 GiB, where the
+     * session's guest memory is. */
+    uint64_t limit = c->efi ? 0x100000000ull : 0x1000000;
+
     s->placer.owner = c->it;
-    if (place_find(&s->placer, bytes + 1, PLAN_PAGE, 0x100000, 0x1000000,
-                   &c->staged) != 0 ||
-        place_claim(&s->placer, c->staged, bytes + 1, "chld staging buffer",
-                    NULL) != 0) {
+    if (place_find(&s->placer, (uint64_t)bytes + 1, PLAN_PAGE, 0x100000,
+                   limit, &c->staged) != 0 ||
+        place_claim(&s->placer, c->staged, (uint64_t)bytes + 1,
+                    "chld staging buffer", NULL) != 0) {
         snprintf(s->msg, sizeof(s->msg), "%s:%u: chld: %s: no room below "
-                 "16 MiB to stage %u bytes", c->it->src_file,
-                 c->it->src_line, c->it->path, bytes);
+                 "%s to stage %u bytes", c->it->src_file, c->it->src_line,
+                 c->it->path, c->efi ? "4 GiB" : "16 MiB", bytes);
         c->refused = true;
         return -PE_NORAM;
     }
@@ -947,20 +1012,34 @@ static int chld_stage(struct chld_sink *c, uint32_t bytes)
     return 0;
 }
 
+/** Check @size bytes of the program (@announced: the server's size, else
+ *  what came so far) against the limits of the face's kind of program. */
+static int chld_limits(struct chld_sink *c, uint32_t size, bool announced)
+{
+    struct session *s = c->s;
+    int rc;
+
+    if (c->efi)
+        rc = plan_chld_efi(c->it, size, announced, s->msg, sizeof(s->msg));
+    else if (announced)
+        rc = plan_chld(c->it, size, s->low_end, s->msg, sizeof(s->msg));
+    else
+        rc = plan_chld_unsized(c->it, size, s->msg, sizeof(s->msg));
+    if (rc != 0)
+        c->refused = true;
+    return rc;
+}
+
 /** file_sink.size for `chld`: refuse what cannot run, then stage. */
 static int chld_size(void *ctx, uint32_t size)
 {
     struct chld_sink *c = ctx;
-    struct session *s = c->s;
     int rc;
 
     if (c->planned)
         return size == c->size && !c->unsized ? 0 : -PE_CHANGED;
-    if ((rc = plan_chld(c->it, size, s->low_end, s->msg,
-                        sizeof(s->msg))) != 0) {
-        c->refused = true;
+    if ((rc = chld_limits(c, size, true)) != 0)
         return rc;
-    }
     if ((rc = chld_stage(c, size)) != 0)
         return rc;
     c->size = size;
@@ -978,18 +1057,21 @@ static int chld_data(void *ctx, uint32_t off, const uint8_t *data,
         /* No size announced (a server without RFC 2349 tsize): stage for
          * the largest program there may be, refuse one that grows past
          * it while its bytes arrive, check the room at the end. */
-        if ((rc = chld_stage(c, CHLD_MAX)) != 0)
+        if ((rc = chld_stage(c, c->efi ? CHLD_EFI_MAX : CHLD_MAX)) != 0)
             return rc;
         c->unsized = true;
     }
     if (c->unsized) {
-        if ((rc = plan_chld_unsized(c->it, off + (uint32_t)len, c->s->msg,
-                                    sizeof(c->s->msg))) != 0) {
-            c->refused = true;
+        if ((rc = chld_limits(c, off + (uint32_t)len, false)) != 0)
             return rc;
-        }
         if (off + (uint32_t)len > c->size)
             c->size = off + (uint32_t)len;
+    }
+    if (c->head && off < PE_HEAD_MAX) {
+        /* A new try starts again at 0: what it brings replaces the last. */
+        size_t n = len < PE_HEAD_MAX - off ? len : PE_HEAD_MAX - off;
+        memcpy(c->head + off, data, n);
+        c->nhead = off + (uint32_t)n;
     }
     return session_guest_write(c->s, c->it, (uint32_t)c->staged + off, data,
                                len);
@@ -1006,17 +1088,39 @@ static void *chld_whole(void *ctx, uint32_t size)
     return session_guest_ptr(c->s, c->it, (uint32_t)c->staged, size);
 }
 
-/** `chld`: plan (checking) or stage the other boot program. */
+/** Is the staged program an EFI application pulsar.efi can start? */
+static int chld_efi_check(struct chld_sink *c)
+{
+    struct session *s = c->s;
+    const struct cfg_item *it = c->it;
+    struct pe_info pe;
+    char why[PLAN_ERR_LEN - 64];
+    int rc = pe_check(c->head, c->nhead, c->size, &pe, why, sizeof(why));
+
+    if (rc != 0)
+        return session_error(s, rc, "%s:%u: chld: %s: %s", it->src_file,
+                             it->src_line, it->path, why);
+    printf("%s: chainloading %s: %u bytes, an x86-64 EFI application "
+           "(%u section%s, %u bytes loaded), started from memory on the "
+           "boot NIC%s\n", s->face->prog, it->path, c->size, pe.nsections,
+           pe.nsections == 1 ? "" : "s", pe.size_of_image, s->face->check ? " (the rest of the config is "
+           "moot)" : "");
+    return 0;
+}
+
+/** `chld`: plan (checking) or stage the other boot program.  On UEFI the
+ *  checker fetches it too: its PE headers are what is checked. */
 static int chainload(struct session *s, const struct cfg_item *it)
 {
-    struct chld_sink c = { s, it, 0, 0, false, false, false };
+    struct chld_sink c = { s, it, 0, 0, false, false, false, s->face->uefi,
+                           NULL, 0 };
     struct file_sink sink = { chld_size, chld_data, &c, chld_whole, NULL };
     struct fetch_failure ff;
     uint32_t got;
     int rc;
 
     s->item = it;
-    if (s->face->check) {
+    if (s->face->check && !c.efi) {
         if (item_size(s, it, &c.size) != 0)
             return 0;
         if ((rc = plan_chld(it, c.size, s->low_end, s->msg,
@@ -1027,30 +1131,39 @@ static int chainload(struct session *s, const struct cfg_item *it)
                c.size);
         return 0;
     }
+    if (c.efi && !(c.head = malloc(PE_HEAD_MAX)))
+        return session_error(s, -PE_NOMEM, "out of memory");
     unsigned errors = s->errors;
 
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
     if (rc != 0 && c.refused)
-        return session_error(s, rc, "%s", s->msg);
-    if (rc != 0 && s->errors != errors)
-        return rc; /* a refused guest write: said already */
-    if (rc != 0)
-        return file_failed(s, it, rc, &ff);
-    if (!c.planned && (rc = chld_stage(&c, 0)) != 0)
-        return session_error(s, rc, "%s", s->msg); /* empty, unsized */
-    if (c.unsized) {
+        rc = session_error(s, rc, "%s", s->msg);
+    else if (rc != 0 && s->errors == errors)
+        rc = file_failed(s, it, rc, &ff);
+    /* else: a refused guest write, said already */
+    if (rc == 0 && !c.planned && (rc = chld_stage(&c, 0)) != 0)
+        rc = session_error(s, rc, "%s", s->msg); /* empty, unsized */
+    if (rc == 0 && c.unsized) {
         /* The size is what came; does it end below free base memory? */
         c.size = got;
-        if ((rc = plan_chld(it, got, s->low_end, s->msg,
-                            sizeof(s->msg))) != 0)
-            return session_error(s, rc, "%s", s->msg);
+        if (!c.efi && (rc = plan_chld(it, got, s->low_end, s->msg,
+                                      sizeof(s->msg))) != 0)
+            rc = session_error(s, rc, "%s", s->msg);
     }
     /* The same words as pulsar-check's plan line (tests match on them). */
-    const char *took = s->face->progress_end ? s->face->progress_end(got)
-                                             : "";
-    printf("%s: %s: %s\n%s: chainloading %s: %u bytes to 0000:7c00, PXE "
-           "stack kept\n", s->face->prog, it->path, took, s->face->prog,
-           it->path, c.size);
+    const char *took = rc == 0 && s->face->progress_end
+                           ? s->face->progress_end(got)
+                           : "";
+    if (rc == 0 && !s->face->check)
+        printf("%s: %s: %s\n", s->face->prog, it->path, took);
+    if (rc == 0 && c.efi)
+        rc = chld_efi_check(&c);
+    else if (rc == 0)
+        printf("%s: chainloading %s: %u bytes to 0000:7c00, PXE stack "
+               "kept\n", s->face->prog, it->path, c.size);
+    free(c.head);
+    if (rc != 0 || s->face->check)
+        return rc;
     s->chld_staged = c.staged;
     s->chld_size = c.size;
     s->boot = SESSION_BOOT_CHLD;
@@ -1058,6 +1171,23 @@ static int chainload(struct session *s, const struct cfg_item *it)
 }
 
 /* ------------------------------------------------------------- session */
+
+/**
+ * On UEFI, say how a bzImage will be started and why: through its EFI
+ * stub when it has one, else through the 32-bit boot protocol after
+ * ExitBootServices (the same line when checking).
+ */
+static void say_linux_path(struct session *s, const struct cfg_item *it)
+{
+    if (s->format->handoff == HANDOFF_EFI_STUB)
+        printf("%s: %s: has an EFI stub: started with LoadImage/StartImage, "
+               "initrd through LoadFile2 (the stub wins over the 32-bit "
+               "boot protocol)\n", s->face->prog, it->path);
+    else
+        printf("%s: %s: no EFI stub: started through the 32-bit boot "
+               "protocol at %08x after ExitBootServices (the setup is not "
+               "run)\n", s->face->prog, it->path, s->lx.kernel_addr);
+}
 
 /** Run the session; see session.h. */
 int session_run(struct session *s)
@@ -1074,13 +1204,6 @@ int session_run(struct session *s)
                    s->dhcp.server_ip);
     if ((rc = read_config(s)) != 0)
         return s->face->check ? 0 : rc;
-    if (s->cfg.chld && s->face->uefi) {
-        const struct cfg_item *it = s->cfg.chld;
-        rc = session_error(s, -PE_UNSUPP, "%s:%u: chld: %s: chld is not "
-                           "supported on UEFI yet", it->src_file,
-                           it->src_line, it->path);
-        return s->face->check ? 0 : rc;
-    }
     if (s->cfg.chld) {
         rc = chainload(s, s->cfg.chld);
         return s->face->check ? 0 : rc;
@@ -1094,13 +1217,8 @@ int session_run(struct session *s)
     rc = load_kernel(s, exec);
     if (rc != 0 && !s->face->check)
         return rc;
-    if (rc == 0 && s->kernel->is_linux && s->face->uefi) {
-        rc = session_error(s, -PE_UNSUPP, "%s:%u: exec: %s: Linux kernels "
-                           "are not supported on UEFI yet (multiboot kernels "
-                           "are)", exec->src_file, exec->src_line,
-                           exec->path);
-        return s->face->check ? 0 : rc;
-    }
+    if (rc == 0 && s->kernel->is_linux && s->face->uefi)
+        say_linux_path(s, exec);
     if (rc == 0 && s->format->handoff == HANDOFF_MULTIBOOT2 &&
         s->face->uefi) {
         rc = session_error(s, -PE_UNSUPP, "%s:%u: exec: %s: Multiboot2 "
@@ -1118,7 +1236,7 @@ int session_run(struct session *s)
         rc = load_modules(s);
     if (rc != 0 || s->face->check)
         return s->face->check ? 0 : rc;
-    if (s->kernel->is_linux) {
+    if (s->format->handoff == HANDOFF_LINUX) {
         uint8_t *low = session_guest_ptr(s, exec, s->lx.setup_addr,
                                          LINUX_LOW_SIZE);
         if (!low)

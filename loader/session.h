@@ -44,10 +44,15 @@
 /** What a firmware face (or the checker, or a test) gives the session. */
 struct session_face {
     const char *prog;                /* message prefix: "pulsar" */
-    const struct file_source *files; /* where files come from */
+    const struct file_source *files; /* where files come from (TFTP) */
+    /** Where files named by http:// or https:// URL come from (NULL:
+     *  this face has no HTTP client; such a file is refused, saying so). */
+    const struct file_source *http;
     bool check;                      /* plan only, go on after errors */
-    /** UEFI (pulsar.efi, pulsar-check --firmware efi): `chld` and Linux
-     *  kernels are refused, with the same words on both. */
+    /** UEFI (pulsar.efi, pulsar-check --firmware efi): `chld` is refused,
+     *  a bzImage with an EFI stub is planned for it (the format table's
+     *  UEFI-only row), each Linux kernel's path said, the same words on
+     *  both. */
     bool uefi;
     /** Wait between two tries of a transfer (NULL: no wait). */
     void (*sleep_ms)(unsigned ms);

@@ -5,16 +5,18 @@
 #   scripts/deps.sh --run    just what `make run` needs
 #   scripts/deps.sh --bench  what scripts/bench needs (see below)
 #
-# The DHCP/TFTP servers of the end-to-end cases (ISC dhcpd, tftpd-hpa,
-# atftpd) are not installed but unpacked from their Debian packages into
+# The DHCP/TFTP/HTTP servers of the end-to-end cases (ISC dhcpd, tftpd-hpa,
+# atftpd, nginx) are not installed but unpacked from their Debian packages into
 # cache/servers/PACKAGE/ (scripts/netboot runs them from there): tftpd-hpa
-# and atftpd conflict as packages, and installing either would start a
-# system service serving the machine's network.  dnsmasq-base has no
+# and atftpd conflict as packages, and installing any of them would start
+# a system service serving the machine's network.  nginx's libraries
+# (libpcre2-8-0, libssl3) are installed as packages.  dnsmasq-base has no
 # service and is installed normally.
 #
 # scripts/deps.sh --bench adds what scripts/bench needs: GRUB's netboot
 # files (grub-pc-bin), PXELINUX, dnsmasq-base and atftpd (unpacked, as
-# above) for the second server, and gnuplot for the plot.
+# above) for the second server, gnuplot for the plot, and tftpd-hpa and
+# nginx (unpacked) for the boot-storm table (lab.storm).
 set -eu
 
 # gnu-efi builds pulsar.efi (its headers, crt0 and linker script); ovmf is
@@ -22,22 +24,24 @@ set -eu
 PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipxe-qemu \
     gnu-efi ovmf"
 # grub-mkrescue and its helpers build the GRUB oracle ISO (cases_grub.py);
+# grub-efi-amd64-bin: GRUB's x86_64-efi netboot image (grub-mknetdir) that
+# pulsar.efi chains and that chainloads pulsar.efi (cases_efi_chain.py);
 # pxelinux, syslinux-common and ipxe: the boot programs the `chld` tests
 # chain and the PXELINUX boot path (cases_servers.py); the build also prints
 # pxelinux.0's size next to Pulsar's (optional there); iproute2, dnsmasq-base
 # and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers;
 # libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (make fuzz);
 # man-db and groff-base render the man pages (make man-check).
-PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-common \
+PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-efi-amd64-bin grub-common \
     xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0 \
-    libclang-rt-14-dev man-db groff-base"
-SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd"
+    libclang-rt-14-dev man-db groff-base libpcre2-8-0 libssl3"
+SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd nginx"
 PKGS_BENCH="$PKGS_RUN grub-pc-bin grub-common pxelinux syslinux-common \
-    iproute2 dnsmasq-base libwrap0 gnuplot-nox"
+    iproute2 dnsmasq-base libwrap0 gnuplot-nox libpcre2-8-0 libssl3"
 
 case "${1:-}" in
 --run) want=$PKGS_RUN; servers="" ;;
---bench) want=$PKGS_BENCH; servers=atftpd ;;
+--bench) want=$PKGS_BENCH; servers="atftpd tftpd-hpa nginx" ;;
 *) want=$PKGS_TEST; servers=$SERVER_DEBS ;;
 esac
 

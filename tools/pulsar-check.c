@@ -36,14 +36,18 @@
 #include "loader/session.h"
 #include "loader/source.h"
 #include "net/dhcp.h"
+#include "net/url.h"
 
 #define PROG "pulsar-check"
 #define MAX_MAPS 16
 #define MIB (1024u * 1024u)
 
-/** A TFTP server and the local directory holding its files. */
+/** A TFTP server, or a URL prefix, and the local directory holding its
+ *  files. */
 struct server_map {
     uint32_t ip;
+    const char *url; /* NULL: TFTP server @ip */
+    size_t url_len;  /* without a trailing '/' */
     const char *dir;
 };
 
@@ -64,11 +68,12 @@ static void usage(void)
             "  --server IP      the DHCP next-server TFTPROOT stands for "
             "(10.0.2.2)\n"
             "  --root-path P    the DHCP root-path (option 17)\n"
+            "  --map URL=DIR    files under the http:// URL are under DIR\n"
             "  --map IP=DIR     files of `tftp IP` are under DIR "
             "(repeatable)\n"
             "  --mem MIB        RAM of the machine (default 256)\n"
             "  --firmware F     bios (the NBP, default) or efi (pulsar.efi:\n"
-            "                   a UEFI memory map; no chld, no Linux yet)\n"
+            "                   a UEFI memory map, chld of EFI programs)\n"
             "  --base-mem KIB   free base memory below the PXE stack "
             "(default 560)\n"
             "exit: 0 bootable, 1 errors, 2 some files could not be checked\n",
@@ -82,9 +87,28 @@ static void usage(void)
 static const char *server_dir(uint32_t server)
 {
     for (unsigned i = 0; i < nmaps; i++)
-        if (maps[i].ip == server)
+        if (!maps[i].url && maps[i].ip == server)
             return maps[i].dir;
     return NULL;
+}
+
+/** The directory of the longest --map URL prefix of @url, with *@rest
+ *  the path below it; NULL when unmapped. */
+static const char *url_dir(const char *url, const char **rest)
+{
+    const struct server_map *best = NULL;
+
+    for (unsigned i = 0; i < nmaps; i++) {
+        const struct server_map *m = &maps[i];
+
+        if (m->url && strncmp(url, m->url, m->url_len) == 0 &&
+            (url[m->url_len] == '/' || !url[m->url_len]) &&
+            (!best || m->url_len > best->url_len))
+            best = m;
+    }
+    if (best)
+        *rest = url + best->url_len;
+    return best ? best->dir : NULL;
 }
 
 /**
@@ -96,16 +120,24 @@ static const char *server_dir(uint32_t server)
 static int dir_open(uint32_t server, const char *path, FILE **f,
                     uint32_t *size, struct xfer_result *res)
 {
-    const char *dir = server_dir(server);
+    const char *dir;
     struct stat st;
-    char ip[16], *file;
+    char ip[64], *file;
 
-    if (!dir) {
+    if (url_is(path)) {
+        url_server_name(server, path, ip, sizeof(ip));
+        dir = url_dir(path, &path);
+        if (!dir)
+            snprintf(res->detail, sizeof(res->detail), "at %.32s, which "
+                     "cannot be checked offline without --map URL=DIR",
+                     ip);
+    } else if (!(dir = server_dir(server))) {
         dhcp_format_ip(server, ip);
-        snprintf(res->detail, sizeof(res->detail), "on %s, which cannot be "
-                 "checked offline without --map %s=DIR", ip, ip);
-        return res->rc = -PE_UNSUPP;
+        snprintf(res->detail, sizeof(res->detail), "on %.15s, which cannot "
+                 "be checked offline without --map %.15s=DIR", ip, ip);
     }
+    if (!dir)
+        return res->rc = -PE_UNSUPP;
     if (!(file = malloc(strlen(dir) + strlen(path) + 2))) {
         perror(PROG);
         exit(1);
@@ -178,6 +210,7 @@ static const struct file_source dir_source = { dir_size, dir_fetch, NULL };
 static const struct session_face check_face = {
     .prog = PROG,
     .files = &dir_source,
+    .http = &dir_source,
     .check = true,
 };
 
@@ -334,7 +367,18 @@ int main(int argc, char **argv)
             const char *eq = strchr(m, '=');
             char ip[16];
 
-            if (!eq || eq - m >= 16 || nmaps == MAX_MAPS - 1)
+            if (!eq || nmaps == MAX_MAPS - 1)
+                usage();
+            if (url_is(m)) {
+                maps[nmaps].url = m;
+                maps[nmaps].url_len = (size_t)(eq - m);
+                while (maps[nmaps].url_len && m[maps[nmaps].url_len - 1]
+                       == '/')
+                    maps[nmaps].url_len--;
+                maps[nmaps++].dir = eq + 1;
+                continue;
+            }
+            if (eq - m >= 16)
                 usage();
             memcpy(ip, m, (size_t)(eq - m));
             ip[eq - m] = '\0';
@@ -348,8 +392,10 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--firmware") == 0) {
             const char *v = arg(argc, argv, &i);
 
-            if (strcmp(v, "efi") == 0)
+            if (strcmp(v, "efi") == 0) {
                 face.uefi = true;
+                face.http = NULL; /* pulsar.efi has no HTTP client yet */
+            }
             else if (strcmp(v, "bios") != 0)
                 usage();
         } else if (strcmp(a, "--base-mem") == 0) {
@@ -375,7 +421,8 @@ int main(int argc, char **argv)
 
     /* On UEFI nothing low is Pulsar's or the PXE stack's: the map alone. */
     if (face.uefi)
-        rc = place_init(&c.placer, map, typical_efi_map(map, 8, mem_mib));
+        rc = plan_efi_placer_init(&c.placer, map,
+                                  typical_efi_map(map, 8, mem_mib));
     else
         rc = plan_placer_init(&c.placer, map, typical_map(map, mem_mib),
                               c.low_end);

@@ -85,12 +85,16 @@ static void vga_putc(char c)
     }
 }
 
+static void console_write(const char *s);
+
 void console_init(void)
 {
     serial_init();
     for (unsigned i = 0; i < VGA_ROWS * VGA_COLS; i++)
         VGA_TEXT[i] = VGA_ATTR | ' ';
     vga_row = vga_col = 0;
+    console_display.ticks = bios_ticks;
+    console_display.write = console_write;
 }
 
 void console_putc(char c)
@@ -101,12 +105,18 @@ void console_putc(char c)
     vga_putc(c);
 }
 
+/** Print @s as printf does. */
+static void console_write(const char *s)
+{
+    while (*s)
+        console_putc(*s++);
+}
+
 int vprintf(const char *fmt, va_list ap)
 {
     char buf[512];
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    for (char *p = buf; *p; p++)
-        console_putc(*p);
+    console_write(buf);
     return n;
 }
 
@@ -119,59 +129,3 @@ int printf(const char *fmt, ...)
     return n;
 }
 
-/* ------------------------------------------------------------ progress */
-
-static struct progress prog;
-static int prog_on, prog_drawn;
-
-/** Print @s without the '\n' translation (the line is CR-updated). */
-static void console_puts_raw(const char *s)
-{
-    while (*s)
-        console_putc(*s++);
-}
-
-void console_progress_start(const char *name, uint32_t total)
-{
-    progress_start(&prog, name, total, bios_ticks());
-    prog_on = 1;
-    prog_drawn = 0;
-}
-
-void console_progress(uint32_t done)
-{
-    char line[PROGRESS_WIDTH + 1];
-    uint32_t now;
-
-    if (!prog_on || !progress_due(&prog, now = bios_ticks()))
-        return;
-    progress_line(&prog, done, now, line, sizeof(line));
-    console_putc('\r');
-    console_puts_raw(line);
-    prog_drawn = 1;
-}
-
-const char *console_progress_end(uint32_t done)
-{
-    static char summary[48];
-    char blank[PROGRESS_WIDTH + 1];
-
-    progress_summary(done, progress_elapsed(&prog, bios_ticks()), summary,
-                     sizeof(summary));
-    if (prog_drawn) {
-        memset(blank, ' ', PROGRESS_WIDTH);
-        blank[PROGRESS_WIDTH] = '\0';
-        console_putc('\r');
-        console_puts_raw(blank);
-        console_putc('\r');
-    }
-    prog_on = prog_drawn = 0;
-    return summary;
-}
-
-void console_progress_abort(void)
-{
-    if (prog_drawn)
-        console_putc('\n');
-    prog_on = prog_drawn = 0;
-}

@@ -23,6 +23,7 @@
 #include "boot/bios/pxe.h"
 #include "boot/bios/realmode.h"
 #include "boot/bios/source_bios.h"
+#include "boot/bios/http_pxe.h"
 #include "boot/bios/video.h"
 #include "lib/console.h"
 #include "lib/errno.h"
@@ -362,6 +363,7 @@ static int boot_attempt(void)
     heap_init((void *)heap_start, (void *)plan_heap_end(heap_end));
     boot.face = bios_face;
     boot.face.files = bios_file_source();
+    boot.face.http = bios_http_source();
     s->face = &boot.face;
     s->low_end = heap_end;
 

@@ -36,6 +36,9 @@ static inline uint8_t inb(uint16_t port)
     return v;
 }
 
+static uint32_t ticks(void);
+static void conout_write(const char *s);
+
 void efi_console_init(void)
 {
     uint64_t t0, t1;
@@ -46,6 +49,8 @@ void efi_console_init(void)
     if (t1 > t0 + 20)
         tsc_per_ms = (t1 - t0) / 20;
     tsc_start = rdtsc();
+    console_display.ticks = ticks;
+    console_display.write = conout_write;
 }
 
 uint64_t efi_ms(void)
@@ -145,59 +150,9 @@ int printf(const char *fmt, ...)
     return n;
 }
 
-/* ------------------------------------------------------------ progress */
-
-static struct progress prog;
-static int prog_on, prog_drawn;
-
 /** The clock in BIOS ticks, as lib/progress.c counts. */
 static uint32_t ticks(void)
 {
     return (uint32_t)(efi_ms() * PROGRESS_TICKS_PER_KSEC / 1000000 %
                       PROGRESS_TICKS_PER_DAY);
-}
-
-void console_progress_start(const char *name, uint32_t total)
-{
-    progress_start(&prog, name, total, ticks());
-    prog_on = 1;
-    prog_drawn = 0;
-}
-
-void console_progress(uint32_t done)
-{
-    char line[PROGRESS_WIDTH + 2];
-    uint32_t now;
-
-    if (!prog_on || !progress_due(&prog, now = ticks()))
-        return;
-    line[0] = '\r';
-    progress_line(&prog, done, now, line + 1, sizeof(line) - 1);
-    conout_write(line);
-    prog_drawn = 1;
-}
-
-const char *console_progress_end(uint32_t done)
-{
-    static char summary[48];
-    char blank[PROGRESS_WIDTH + 3];
-
-    progress_summary(done, progress_elapsed(&prog, ticks()), summary,
-                     sizeof(summary));
-    if (prog_drawn) {
-        blank[0] = '\r';
-        memset(blank + 1, ' ', PROGRESS_WIDTH);
-        blank[PROGRESS_WIDTH + 1] = '\r';
-        blank[PROGRESS_WIDTH + 2] = '\0';
-        conout_write(blank);
-    }
-    prog_on = prog_drawn = 0;
-    return summary;
-}
-
-void console_progress_abort(void)
-{
-    if (prog_drawn)
-        conout_write("\n");
-    prog_on = prog_drawn = 0;
 }

@@ -1,5 +1,7 @@
 /*
  * The multiboot hand-off on UEFI, "describe, then do":
+ *   0. a kernel that asks for video gets the GOP mode closest to its
+ *      wishes (boot/efi/video.c), before the map is read for the info;
  *   1. allocate below 4 GiB, clear of every claim: the multiboot info,
  *      the hand-off block (GDT, move list, stack) and the trampoline's
  *      code pages (EfiLoaderCode, written once before they run);
@@ -12,6 +14,9 @@
  *   4. GetMemoryMap + ExitBootServices (again with a fresh key when the
  *      map changed in between);
  *   5. the trampoline leaves long mode, moves, and jumps.
+ * The steps are helpers (efi_handoff_alloc, _moves, _exit, _jump) that
+ * the Linux 32-bit boot protocol (boot/efi/linux.c) shares, with
+ * boot_params as the information.
  */
 #include "boot/efi/handoff.h"
 #include "boot/efi/stage.h"
@@ -28,6 +33,7 @@ _Static_assert(offsetof(struct tramp_block, entry) == HO_ENTRY, "HO_ENTRY");
 _Static_assert(offsetof(struct tramp_block, info) == HO_INFO, "HO_INFO");
 _Static_assert(offsetof(struct tramp_block, nmoves) == HO_NMOVES, "HO_NMOVES");
 _Static_assert(offsetof(struct tramp_block, moves) == HO_MOVES, "HO_MOVES");
+_Static_assert(offsetof(struct tramp_block, esi) == HO_ESI, "HO_ESI");
 _Static_assert(sizeof(struct move) == MOVE_SIZE, "MOVE_SIZE");
 
 #define PAGE 4096u
@@ -96,18 +102,74 @@ static int moves_check(struct session *s, struct tramp_block *ho,
     return 0;
 }
 
+int efi_handoff_alloc(struct session *s, size_t info_pages,
+                      struct efi_handoff *h)
+{
+    size_t tramp_len = (size_t)(efi_tramp_end - efi_tramp_start);
+
+    memset(h, 0, sizeof(*h));
+    if (tramp_len > PAGE)
+        return session_error(s, -PE_NOMEM, "the trampoline exceeds a page");
+    h->info = efi_alloc_low(&s->placer, info_pages, EfiLoaderData,
+                            "hand-off information");
+    h->ho = efi_alloc_low(&s->placer, HO_SIZE / PAGE, EfiLoaderData,
+                          "hand-off block");
+    h->tramp = efi_alloc_low(&s->placer, 1, EfiLoaderCode, "trampoline");
+    if (!h->info || !h->ho || !h->tramp)
+        return session_error(s, -PE_NOMEM, "no memory below 4 GiB for the "
+                             "hand-off (AllocatePages)");
+    h->info_len = info_pages * PAGE;
+    memcpy(h->tramp, efi_tramp_start, tramp_len); /* the only write to it */
+    h->ho->gdt[2] = GDT_CODE32;
+    h->ho->gdt[3] = GDT_DATA32;
+    h->ho->gdtr_limit = 4 * 8 - 1;
+    h->ho->gdtr_base = (uintptr_t)h->ho->gdt;
+    return 0;
+}
+
+int efi_handoff_moves(struct session *s, struct efi_handoff *h)
+{
+    return moves_check(s, h->ho, (struct move *)((uint8_t *)h->ho + MOVES_OFF),
+                       (uintptr_t)h->info, h->info_len, (uintptr_t)h->tramp);
+}
+
+int efi_handoff_exit(struct session *s)
+{
+    EFI_STATUS st;
+    UINTN key;
+
+    for (unsigned i = 0;; i++) {
+        st = efi_map_key(&key);
+        if (EFI_ERROR(st))
+            return session_error(s, -PE_IO, "GetMemoryMap: %s",
+                                 efi_status_str(st));
+        st = efi_bs->ExitBootServices(efi_image, key);
+        if (st == EFI_SUCCESS)
+            break;
+        if (st != EFI_INVALID_PARAMETER || i + 1 == EXIT_TRIES)
+            return session_error(s, -PE_IO, "ExitBootServices: %s",
+                                 efi_status_str(st));
+    }
+    efi_console_firmware_gone();
+    return 0;
+}
+
+void efi_handoff_jump(const struct efi_handoff *h)
+{
+    ((void (*)(struct tramp_block *))(uintptr_t)h->tramp)(h->ho);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
 int efi_handoff_multiboot(struct session *s, const char *loader_name)
 {
     static struct e820_entry map[EFI_MAP_MAX];
+    static struct mbi_video video;
     const struct image_plan *plan = &s->kernel->plan;
-    size_t tramp_len = (size_t)(efi_tramp_end - efi_tramp_start);
+    struct efi_handoff h;
     struct mbi_input in;
-    struct tramp_block *ho;
-    uint8_t *info, *tramp;
     uint32_t info_phys;
     unsigned nmap;
-    EFI_STATUS st;
-    UINTN key;
     int rc;
 
     memset(&in, 0, sizeof(in));
@@ -122,6 +184,10 @@ int efi_handoff_multiboot(struct session *s, const char *loader_name)
     in.mods = s->mods;
     in.nmods = s->nmods;
     in.loader_name = loader_name;
+    /* 0. Video (a refusal is printed; the kernel then gets no fields). */
+    efi_video_prepare(&plan->mb, &video);
+    if (video.has_fb)
+        in.video = &video;
 
     /* 1. Memory of its own for everything the trampoline touches; the
      * info sized from the map as it is now, with a page to spare for
@@ -131,62 +197,34 @@ int efi_handoff_multiboot(struct session *s, const char *loader_name)
     in.map = map;
     in.nmap = nmap;
     size_t size = mbi_size(&in);
-    if (size == SIZE_MAX || tramp_len > PAGE)
+    if (size == SIZE_MAX)
         return session_error(s, -PE_NOMEM, "the multiboot information does "
                              "not fit");
-    size_t pages = size / PAGE + 2;
-    info = efi_alloc_low(&s->placer, pages, EfiLoaderData,
-                         "multiboot information");
-    ho = efi_alloc_low(&s->placer, HO_SIZE / PAGE, EfiLoaderData,
-                       "hand-off block");
-    tramp = efi_alloc_low(&s->placer, 1, EfiLoaderCode, "trampoline");
-    if (!info || !ho || !tramp)
-        return session_error(s, -PE_NOMEM, "no memory below 4 GiB for the "
-                             "hand-off (AllocatePages)");
-    memcpy(tramp, efi_tramp_start, tramp_len); /* the only write to it */
+    if ((rc = efi_handoff_alloc(s, size / PAGE + 2, &h)) != 0)
+        return rc;
 
     /* 2. The info, from the map as the kernel will see it. */
     if (!(nmap = efi_e820(map, EFI_MAP_MAX, NULL, s->msg, sizeof(s->msg))))
         return session_error(s, -PE_NORAM, "%s", s->msg);
     place_mem_info(map, nmap, &in.mem_lower, &in.mem_upper);
     in.nmap = nmap;
-    size = pages * PAGE;
-    if ((rc = mbi_build(&in, info, (uint32_t)(uintptr_t)info, size,
+    if ((rc = mbi_build(&in, h.info, (uint32_t)(uintptr_t)h.info, h.info_len,
                         &info_phys)) != 0)
         return session_error(s, rc, "cannot build the multiboot information "
                              "(%u bytes)", (unsigned)mbi_size(&in));
 
     /* 3. The block and the checked move list. */
-    ho->gdt[1] = GDT_CODE32;
-    ho->gdt[2] = GDT_DATA32;
-    ho->gdtr_limit = 3 * 8 - 1;
-    ho->gdtr_base = (uintptr_t)ho->gdt;
-    ho->entry = plan->entry;
-    ho->info = info_phys;
-    if ((rc = moves_check(s, ho, (struct move *)((uint8_t *)ho + MOVES_OFF),
-                          (uintptr_t)info, size, (uintptr_t)tramp)) != 0)
+    h.ho->entry = plan->entry;
+    h.ho->info = info_phys;
+    if ((rc = efi_handoff_moves(s, &h)) != 0)
         return rc;
     printf("pulsar: starting %s at %08x, multiboot info at %08x "
            "(%u ranges to move after ExitBootServices)\n", s->item->path,
-           plan->entry, info_phys, ho->nmoves);
+           plan->entry, info_phys, h.ho->nmoves);
 
     /* 4. Leave the firmware.  No printing from here on: ConOut is gone. */
-    for (unsigned i = 0;; i++) {
-        st = efi_map_key(&key);
-        if (EFI_ERROR(st))
-            return session_error(s, -PE_IO, "GetMemoryMap: %s",
-                                 efi_status_str(st));
-        st = efi_bs->ExitBootServices(efi_image, key);
-        if (st == EFI_SUCCESS)
-            break;
-        if (st != EFI_INVALID_PARAMETER || i + 1 == EXIT_TRIES)
-            return session_error(s, -PE_IO, "ExitBootServices: %s",
-                                 efi_status_str(st));
-    }
-    efi_console_firmware_gone();
-
+    if ((rc = efi_handoff_exit(s)) != 0)
+        return rc;
     /* 5. Off to the trampoline; it never returns. */
-    ((void (*)(struct tramp_block *))(uintptr_t)tramp)(ho);
-    for (;;)
-        __asm__ volatile("cli; hlt");
+    efi_handoff_jump(&h);
 }

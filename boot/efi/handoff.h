@@ -7,16 +7,20 @@
 #ifndef PULSAR_EFI_HANDOFF_H
 #define PULSAR_EFI_HANDOFF_H
 
-#define HO_GDT 0          /* 3 descriptors: null, code32, data32 */
+#define HO_GDT 0          /* 4 descriptors: null, code32 (unused), code32,
+                             data32: Linux's __BOOT_CS and __BOOT_DS */
 #define HO_GDTR 32        /* u16 limit, u64 base (lgdt in long mode) */
 #define HO_ENTRY 48       /* u32: the kernel's entry */
 #define HO_INFO 52        /* u32: the multiboot info (EBX) */
 #define HO_NMOVES 56      /* u32: entries in the move list */
 #define HO_MOVES 60       /* u32: the move list's address */
+#define HO_ESI 64         /* u32: ESI at entry (Linux: boot_params) */
 #define HO_SIZE 8192      /* two pages: the block, then the stack */
 #define HO_STACK_TOP 8176 /* ESP while moving (16-byte aligned) */
-#define HO_CS32 0x08
-#define HO_DS32 0x10
+/* The selectors the Linux 32-bit boot protocol asks for (0x10 code, 0x18
+ * data); multiboot takes any flat ones, so both use these. */
+#define HO_CS32 0x10
+#define HO_DS32 0x18
 
 /* One move: u32 dest, u32 src, u32 len. */
 #define MOVE_SIZE 12
@@ -33,6 +37,7 @@ struct tramp_block {
     uint32_t info;
     uint32_t nmoves;
     uint32_t moves;
+    uint32_t esi;
 } __attribute__((packed));
 
 struct move {

@@ -7,11 +7,13 @@
  *   image -> the boot session (loader/session.c: config lookup, parsing,
  *   every file fetched with Mtftp and staged, every message) -> the
  *   multiboot hand-off (boot/efi/handoff.c: info, ExitBootServices, the
- *   mover and the trampoline).
+ *   mover and the trampoline), or for `chld` the other EFI program
+ *   started from memory on the same NIC (boot/efi/chain.c).
  * A failed attempt says why, waits (a key skips the wait) and starts again
  * from scratch with a fresh heap and fresh staging; Pulsar never returns
  * to the firmware, which would only start the next boot option.
  */
+#include "boot/efi/chain.h"
 #include "boot/efi/uefi.h"
 #include "lib/console.h"
 #include "lib/errno.h"
@@ -87,19 +89,28 @@ static int boot_attempt(void)
     if (!(boot.nmap = efi_e820(boot.map, EFI_MAP_MAX, NULL, s->msg,
                                sizeof(s->msg))))
         return session_error(s, -PE_NORAM, "%s", s->msg);
-    if ((rc = place_init(&s->placer, boot.map, boot.nmap)) != 0)
+    if ((rc = plan_efi_placer_init(&s->placer, boot.map, boot.nmap)) != 0)
         return session_error(s, rc, "the EFI memory map shows no usable "
                              "RAM (%s)", pulsar_strerror(rc));
     if ((rc = efi_reserve_own(&s->placer)) != 0)
         return session_error(s, rc, "cannot reserve Pulsar's image");
 
     if ((rc = session_run(s)) != 0)
-        return rc; /* chld and Linux too: the session refuses them (uefi) */
-    if (s->boot != SESSION_BOOT_KERNEL ||
-        s->format->handoff != HANDOFF_MULTIBOOT)
+        return rc;
+    if (s->boot == SESSION_BOOT_CHLD)
+        return efi_chain_start(s); /* returns when the program did */
+    if (s->boot != SESSION_BOOT_KERNEL)
         return session_error(s, -PE_UNSUPP, "internal error: a boot plan "
                              "pulsar.efi cannot carry out");
-    return efi_handoff_multiboot(s, LOADER_NAME);
+    switch (s->format->handoff) {
+    case HANDOFF_EFI_STUB:
+        return efi_boot_linux_stub(s);
+    case HANDOFF_LINUX:
+        return efi_handoff_linux32(s);
+    case HANDOFF_MULTIBOOT:
+    default:
+        return efi_handoff_multiboot(s, LOADER_NAME);
+    }
 }
 
 /** The entry point (gnu-efi's crt0 relocates the image, then calls it). */

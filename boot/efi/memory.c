@@ -8,7 +8,9 @@
  * pages when the firmware has them free now (AllocateAddress: staged in
  * place, nothing to move, no second copy of the file), else pages below
  * 4 GiB that overlap no claim, reserved in the placer so that no later
- * claim lands on them.  The trampoline moves each of those into place
+ * claim lands on them; a claim that fits neither way is staged in 1 MiB
+ * pieces, each in place or elsewhere, and the session's writer then
+ * goes page by page (efi_guest gives no pointer across two pieces).  The trampoline moves each of those into place
  * after ExitBootServices (boot/efi/handoff.c).
  */
 #include "boot/efi/uefi.h"
@@ -20,21 +22,35 @@
 
 #define PAGE 4096u
 #define PAGES(n) (((UINTN)(n) + PAGE - 1) / PAGE)
+/** The largest piece of a claim staged in pieces (stage_pieces). */
+#define PIECE 0x100000u
 /** Tries to get a staging buffer that overlaps no claim. */
 #define ALLOC_TRIES 8
 
 /* ------------------------------------------------------- the memory map */
 
 static UINT8 map_buf[48 * 1024];
+/** What the last read_map left in map_buf (the raw map for Linux). */
+static struct efi_raw_map last_map = { map_buf, 0, 0, 0 };
 
 /** Read the firmware's map into map_buf; see uefi.h for efi_e820. */
 static EFI_STATUS read_map(UINTN *size, UINTN *key, UINTN *desc_size)
 {
-    UINT32 version;
+    UINT32 version = 0;
+    EFI_STATUS st;
 
     *size = sizeof(map_buf);
-    return efi_bs->GetMemoryMap(size, (EFI_MEMORY_DESCRIPTOR *)map_buf, key,
-                                desc_size, &version);
+    st = efi_bs->GetMemoryMap(size, (EFI_MEMORY_DESCRIPTOR *)map_buf, key,
+                              desc_size, &version);
+    last_map.size = EFI_ERROR(st) ? 0 : *size;
+    last_map.desc_size = EFI_ERROR(st) ? 0 : *desc_size;
+    last_map.version = version;
+    return st;
+}
+
+const struct efi_raw_map *efi_last_map(void)
+{
+    return &last_map;
 }
 
 EFI_STATUS efi_map_key(UINTN *key)
@@ -55,7 +71,19 @@ unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
     }
     if (key)
         *key = k;
+    return efi_e820_last(map, max, msg, len);
+}
+
+unsigned efi_e820_last(struct e820_entry *map, unsigned max, char *msg,
+                       size_t len)
+{
+    UINTN size = last_map.size, desc_size = last_map.desc_size;
     struct efimap m = { map, 0, max };
+
+    if (!desc_size) {
+        snprintf(msg, len, "no EFI memory map was read");
+        return 0;
+    }
     for (UINTN off = 0; off + desc_size <= size; off += desc_size) {
         const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map_buf + off);
 
@@ -165,6 +193,8 @@ static void *alloc_in_place(uint64_t start, uint64_t end)
 static struct stage stages[STAGE_MAX];
 static unsigned nstages;
 static struct placer *stage_placer;
+/** The claim that could not be staged this attempt (said once). */
+static uint64_t unstaged_start, unstaged_end;
 
 void efi_stage_reset(struct placer *p)
 {
@@ -173,6 +203,7 @@ void efi_stage_reset(struct placer *p)
         efi_bs->FreePages(allocs[nallocs].addr, allocs[nallocs].pages);
     }
     nstages = 0;
+    unstaged_start = unstaged_end = 0;
     stage_placer = p;
 }
 
@@ -195,31 +226,107 @@ static const struct mem_range *claim_of(uint64_t dest, uint64_t n)
     return NULL;
 }
 
-void *efi_guest(uint32_t dest, size_t n)
+/** The stage holding [dest, dest+n) whole, or NULL. */
+static struct stage *stage_at(uint64_t dest, uint64_t n)
 {
-    const struct mem_range *claim;
-    struct stage *st;
-
     for (unsigned i = 0; i < nstages; i++)
         if (stages[i].start <= dest && dest + n <= stages[i].end)
-            return stages[i].buf + (dest - stages[i].start);
-    if (!stage_placer || nstages == STAGE_MAX ||
-        !(claim = claim_of(dest, n)))
+            return &stages[i];
+    return NULL;
+}
+
+/** Record [start, end) of @claim as staged at @buf; false when full. */
+static bool stage_add(const struct mem_range *claim, uint64_t start,
+                      uint64_t end, uint8_t *buf)
+{
+    if (nstages == STAGE_MAX)
+        return false;
+    stages[nstages].start = start;
+    stages[nstages].end = end;
+    stages[nstages].owner = claim->owner;
+    stages[nstages++].buf = buf;
+    return true;
+}
+
+/**
+ * Stage @claim in pieces of at most PIECE bytes (cut at PIECE-aligned
+ * addresses, so inside the claim every cut is on a page): first each
+ * piece whose own pages the firmware has free now, in place, then the
+ * rest in pages elsewhere.  For a claim too big for one buffer, while
+ * boot services still hold part of it (OVMF keeps 12 MiB at 9 MiB).
+ * False when some piece got no memory.
+ */
+static bool stage_pieces(const struct mem_range *claim)
+{
+    unsigned first = nstages;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t a = claim->start, b; a < claim->end; a = b) {
+            uint8_t *buf;
+
+            b = (a & ~(uint64_t)(PIECE - 1)) + PIECE;
+            if (b > claim->end)
+                b = claim->end;
+            if (stage_at(a, b - a))
+                continue; /* staged in the first pass */
+            buf = pass == 0 ? alloc_in_place(a, b)
+                            : efi_alloc_low(stage_placer, PAGES(b - a),
+                                            EfiLoaderData, "staging buffer");
+            if (buf && !stage_add(claim, a, b, buf))
+                buf = NULL;
+            if (!buf && pass == 1) {
+                nstages = first; /* its pages go back at the next reset */
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/**
+ * Stage @claim: in its own pages when the firmware has them all free
+ * now, else in one buffer elsewhere, else in pieces (stage_pieces).
+ */
+static bool stage_claim(const struct mem_range *claim)
+{
+    uint8_t *buf = alloc_in_place(claim->start, claim->end);
+
+    if (!buf)
+        buf = efi_alloc_low(stage_placer, PAGES(claim->end - claim->start),
+                            EfiLoaderData, "staging buffer");
+    if (buf)
+        return stage_add(claim, claim->start, claim->end, buf);
+    return stage_pieces(claim);
+}
+
+void *efi_guest(uint32_t dest, size_t n)
+{
+    const struct mem_range *found;
+    struct mem_range copy, *claim = &copy;
+    struct stage *st = stage_at(dest, n);
+
+    if (st)
+        return st->buf + (dest - st->start);
+    if (!stage_placer || !(found = claim_of(dest, n)))
         return NULL;
-    st = &stages[nstages];
-    st->start = claim->start;
-    st->end = claim->end;
-    if (!(st->buf = alloc_in_place(claim->start, claim->end)) &&
-        !(st->buf = efi_alloc_low(stage_placer,
-                                  PAGES(claim->end - claim->start),
-                                  EfiLoaderData, "staging buffer"))) {
+    /* A copy: efi_alloc_low's reservation may move the placer's list
+     * (realloc), and the claim with it, while the claim is staged. */
+    copy = *found;
+    /* A claim staged in pieces: the session writes page by page.  One
+     * that could not be staged is not tried (and said) again. */
+    for (unsigned i = 0; i < nstages; i++)
+        if (stages[i].start >= claim->start && stages[i].end <= claim->end)
+            return NULL;
+    if (claim->start == unstaged_start && claim->end == unstaged_end)
+        return NULL;
+    if (!stage_claim(claim)) {
+        unstaged_start = claim->start;
+        unstaged_end = claim->end;
         /* The session goes on to call this a refused write: say why. */
         printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
-               "(AllocatePages)\n", (unsigned long long)claim->start,
-               (unsigned long long)claim->end - 1);
+               "(AllocatePages)\n", (unsigned long long)st->start,
+               (unsigned long long)st->end - 1);
         return NULL;
     }
-    st->owner = claim->owner;
-    nstages++;
-    return st->buf + (dest - st->start);
+    return (st = stage_at(dest, n)) ? st->buf + (dest - st->start) : NULL;
 }

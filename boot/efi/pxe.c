@@ -6,6 +6,7 @@
  * one (512-byte blocks, a third of the speed), so every read asks 1468:
  * the largest that fits an Ethernet frame.
  */
+#include "boot/efi/netfind.h"
 #include "boot/efi/uefi.h"
 #include "lib/errno.h"
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #define FEED_CHUNK (256u * 1024)
 
 static EFI_PXE_BASE_CODE *pxebc;
+static EFI_HANDLE pxe_handle; /* where pxebc is (for its callback) */
 
 int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
 {
@@ -32,13 +34,12 @@ int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
                  efi_status_str(st));
         return -PE_NOPXE;
     }
+    pxe_handle = li->DeviceHandle;
+    efi_net_remember(li->DeviceHandle);
     st = efi_bs->HandleProtocol(li->DeviceHandle, &pxe_guid, (void **)&pxebc);
-    if (EFI_ERROR(st)) {
-        snprintf(msg, len, "no PXE Base Code on the device Pulsar was loaded "
-                 "from (HandleProtocol: %s)", efi_status_str(st));
-        pxebc = NULL;
-        return -PE_NOPXE;
-    }
+    if (EFI_ERROR(st) &&
+        !(pxebc = efi_pxe_find(li->DeviceHandle, &pxe_handle, msg, len)))
+        return -PE_NOPXE; /* chainloaded with the NIC as the device */
     mode = pxebc->Mode;
     if (!mode->Started || mode->UsingIpv6 || !mode->DhcpAckReceived) {
         snprintf(msg, len, "the PXE Base Code holds no IPv4 DHCP ACK "
@@ -48,11 +49,14 @@ int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
     }
 
     /* PxeReply, ProxyOffer, DhcpAck merged (net/dhcp.h). */
-    return dhcp_validate_efi(mode->DhcpAck.Raw, sizeof(mode->DhcpAck.Raw),
+    int rc = dhcp_validate_efi(mode->DhcpAck.Raw, sizeof(mode->DhcpAck.Raw),
                       mode->ProxyOfferReceived ? mode->ProxyOffer.Raw : NULL,
                       sizeof(mode->ProxyOffer.Raw),
                       mode->PxeReplyReceived ? mode->PxeReply.Raw : NULL,
                       sizeof(mode->PxeReply.Raw), f, msg, len);
+    if (rc == 0)
+        efi_snp_config(li->DeviceHandle, f);
+    return rc;
 }
 
 /* ------------------------------------------------------------ transfers */
@@ -123,6 +127,7 @@ static const struct file_sink *arriving_sink;
 static uint32_t arrived;
 static uint16_t arrived_block;
 static bool callback_on;
+static bool callback_tried;
 
 /** EFI_PXE_CALLBACK: count the DATA blocks in order, tell the sink. */
 static EFI_PXE_BASE_CODE_CALLBACK_STATUS EFIAPI
@@ -155,19 +160,13 @@ static EFI_PXE_BASE_CODE_CALLBACK callback = {
 /** Put the callback on the PXE Base Code's handle (once); false: no. */
 static bool callback_install(void)
 {
-    static bool tried;
-    EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
     EFI_GUID cb_guid = EFI_PXE_BASE_CODE_CALLBACK_PROTOCOL_GUID;
-    EFI_LOADED_IMAGE *li;
-    EFI_HANDLE h;
+    EFI_HANDLE h = pxe_handle;
     BOOLEAN on = TRUE;
 
-    if (tried)
+    if (callback_tried)
         return callback_on;
-    tried = true;
-    if (EFI_ERROR(efi_bs->HandleProtocol(efi_image, &li_guid, (void **)&li)))
-        return false;
-    h = li->DeviceHandle;
+    callback_tried = true;
     if (EFI_ERROR(efi_bs->InstallProtocolInterface(&h, &cb_guid,
                                                    EFI_NATIVE_INTERFACE,
                                                    &callback)))
@@ -175,6 +174,18 @@ static bool callback_install(void)
     callback_on = !EFI_ERROR(pxebc->SetParameters(pxebc, NULL, NULL, NULL,
                                                   NULL, &on));
     return callback_on;
+}
+
+void efi_pxe_release(void)
+{
+    EFI_GUID cb_guid = EFI_PXE_BASE_CODE_CALLBACK_PROTOCOL_GUID;
+    BOOLEAN off = FALSE;
+
+    if (callback_on) {
+        pxebc->SetParameters(pxebc, NULL, NULL, NULL, NULL, &off);
+        efi_bs->UninstallProtocolInterface(pxe_handle, &cb_guid, &callback);
+    }
+    callback_on = callback_tried = false;
 }
 
 /** The server address as Mtftp wants it. */
@@ -192,8 +203,13 @@ static int efi_size(const struct file_source *src, uint32_t server,
     UINT64 bytes = 0;
     UINTN blksize = MTFTP_BLKSIZE;
     EFI_STATUS st;
+    int rc;
 
     (void)src;
+    if (efi_snp_ready() &&
+        (rc = efi_snp_size(server, path, size, res)) != EFI_SNP_GONE)
+        return rc;
+    memset(res, 0, sizeof(*res));
     server_addr(&ip, server);
     st = pxebc->Mtftp(pxebc, EFI_PXE_BASE_CODE_TFTP_GET_FILE_SIZE, NULL,
                       FALSE, &bytes, &blksize, &ip, (UINT8 *)path, NULL,
@@ -229,6 +245,10 @@ static int efi_fetch(const struct file_source *src, uint32_t server,
     EFI_STATUS st;
     int rc;
 
+    if (efi_snp_ready() &&
+        (rc = efi_snp_fetch(server, path, max, sink, res)) != EFI_SNP_GONE)
+        return rc;
+    memset(res, 0, sizeof(*res));
     if ((rc = efi_size(src, server, path, &size, res)) != 0) {
         res->size_query = true;
         return rc;

@@ -7,11 +7,12 @@
 #define PULSAR_EFI_STAGE_H
 #include "boot/efi/uefi.h"
 
-/** Most claimed ranges one boot writes (kernel segments, modules). */
-#define STAGE_MAX 128
+/** Most staged ranges one boot has (kernel segments, modules, and the
+ *  1 MiB pieces of a claim staged in pieces: 64 MiB is 64 of them). */
+#define STAGE_MAX 384
 
-/** One claimed range and the staging buffer that holds its bytes until
- *  the trampoline moves them. */
+/** One claimed range, or a piece of one, and the staging buffer that
+ *  holds its bytes until the trampoline moves them. */
 struct stage {
     uint64_t start, end;      /* the claim: [start, end) */
     const void *owner;        /* the file (cfg_item) it was claimed for */

@@ -4,8 +4,11 @@
  * It is copied into pages allocated as loader code below 4 GiB and runs
  * from there (position-independent; it never writes into its own pages).
  * In: RDI = the hand-off block (boot/efi/handoff.h), below 4 GiB.
- * Out, as multiboot asks: 32-bit protected mode, paging off, flat CS and
- * data segments, interrupts off, EAX = 0x2BADB002, EBX = the info.
+ * Out, as multiboot and the Linux 32-bit boot protocol ask: 32-bit
+ * protected mode, paging off, flat CS (0x10) and data segments (0x18),
+ * interrupts off, EAX = 0x2BADB002, EBX = the block's info (multiboot; 0
+ * for Linux), ESI = the block's esi (Linux: boot_params; 0 for
+ * multiboot), EDI = EBP = 0.
  */
 #include "boot/efi/handoff.h"
 
@@ -66,6 +69,9 @@ prot32:
 
 2:  movl HO_ENTRY(%edi), %ecx
     movl HO_INFO(%edi), %ebx
+    movl HO_ESI(%edi), %esi
+    xorl %edi, %edi
+    xorl %ebp, %ebp
     movl $0x2badb002, %eax
     jmp *%ecx
 efi_tramp_end:

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "loader/place.h"
+
+struct tramp_block;
 #include "loader/session.h"
 #include "loader/source.h"
 #include "net/dhcp.h"
@@ -48,6 +50,31 @@ void efi_console_firmware_gone(void);
 int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len);
 /** The file source over PxeBc->Mtftp (efi_pxe_dhcp first). */
 const struct file_source *efi_pxe_source(void);
+/** Leave the PXE Base Code as the firmware had it (Pulsar's progress
+ *  callback off and uninstalled), before another program gets the NIC. */
+void efi_pxe_release(void);
+
+/* ------------------------------------- own TFTP over SNP (snp.c) */
+
+/**
+ * Find the SNP of the boot NIC @dev (once) and set the link up with the
+ * DHCP facts @f: called by efi_pxe_dhcp at each attempt.
+ */
+void efi_snp_config(EFI_HANDLE dev, const struct dhcp_facts *f);
+/** Is there an SNP to run Pulsar's own TFTP client over? */
+bool efi_snp_ready(void);
+/** efi_snp_fetch/efi_snp_size: an SNP call failed before the server
+ *  was heard (said on the console); SNP is off, use Mtftp. */
+#define EFI_SNP_GONE 2
+/** file_source.fetch over SNP: Pulsar's TFTP client (tsize, blksize
+ *  1468, windowsize); on an SNP call's failure @res->detail names it,
+ *  or EFI_SNP_GONE. */
+int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
+                  const struct file_sink *sink, struct xfer_result *res);
+/** file_source.size over SNP: a read request that stops at the OACK's
+ *  tsize (-PE_UNSUPP when the server announces none). */
+int efi_snp_size(uint32_t server, const char *path, uint32_t *size,
+                 struct xfer_result *res);
 
 /* ---------------------------------------------- memory (memory.c) */
 
@@ -62,6 +89,22 @@ const struct file_source *efi_pxe_source(void);
  */
 unsigned efi_e820(struct e820_entry *map, unsigned max, UINTN *key,
                   char *msg, size_t len);
+
+/** The firmware's map as the last GetMemoryMap returned it. */
+struct efi_raw_map {
+    const void *buf; /* the descriptors (in Pulsar's image) */
+    UINTN size, desc_size;
+    UINT32 version;
+};
+
+/** The raw map the last efi_e820/efi_map_key read: after the
+ *  ExitBootServices that used its key, the map the kernel owns. */
+const struct efi_raw_map *efi_last_map(void);
+
+/** efi_e820 on the map last read, without calling the firmware (usable
+ *  after ExitBootServices). */
+unsigned efi_e820_last(struct e820_entry *map, unsigned max, char *msg,
+                       size_t len);
 
 /** Reserve Pulsar's own image in @p (it runs until the trampoline). */
 int efi_reserve_own(struct placer *p);
@@ -79,6 +122,41 @@ void efi_stage_reset(struct placer *p);
 /** The session's face->guest: staging for every claimed range. */
 void *efi_guest(uint32_t dest, size_t n);
 
+/* ------------------------------------------------ video (video.c) */
+
+/**
+ * For a kernel that asks for video (@mb: header flag bit 2): set the GOP
+ * mode closest to its wishes (or keep the one set) and fill @v's
+ * framebuffer fields; @v is cleared first, so without a wish, a GOP or a
+ * framebuffer the kernel gets no video fields.  The reason is printed;
+ * returns 0 or a negative pulsar_err (not fatal: the boot goes on).
+ */
+int efi_video_prepare(const struct mb_header *mb, struct mbi_video *v);
+
+/** The hand-off's own memory (boot/efi/handoff.c): the information the
+ *  kernel is given (multiboot info or boot_params), the trampoline's
+ *  block and its code page, all below 4 GiB and reserved in the placer. */
+struct efi_handoff {
+    uint8_t *info;
+    size_t info_len;
+    struct tramp_block *ho;
+    uint8_t *tramp;
+};
+
+/** Allocate the hand-off's memory (@info_pages for the information),
+ *  copy the trampoline, set up its GDT.  0 or the session's error. */
+int efi_handoff_alloc(struct session *s, size_t info_pages,
+                      struct efi_handoff *h);
+/** Fill and check the move list from the staged ranges (none may overlap
+ *  the hand-off's memory).  0 or the session's error. */
+int efi_handoff_moves(struct session *s, struct efi_handoff *h);
+/** GetMemoryMap + ExitBootServices (retried with a fresh key); the raw
+ *  map of the call that succeeded stays in efi_last_map().  Afterwards
+ *  only the UART prints.  0 or the session's error. */
+int efi_handoff_exit(struct session *s);
+/** Run the trampoline: move, then enter the kernel at ho->entry. */
+void efi_handoff_jump(const struct efi_handoff *h) __attribute__((noreturn));
+
 /**
  * Build the multiboot information for the kernel the session staged,
  * exit boot services, move every staged range into place and start the
@@ -86,4 +164,24 @@ void *efi_guest(uint32_t dest, size_t n);
  * there: the error is reported and the attempt can be retried.
  */
 int efi_handoff_multiboot(struct session *s, const char *loader_name);
+
+/* ---------------------------------------------------- Linux (linux.c) */
+
+/**
+ * Start a bzImage through its EFI stub: LoadImage from the staged file,
+ * the command line as LoadOptions (UCS-2), the initrd through LoadFile2
+ * on LINUX_EFI_INITRD_MEDIA_GUID's device path, StartImage.  Returns
+ * only when the kernel could not be started or returned, with the
+ * status named; everything installed is removed again.
+ */
+int efi_boot_linux_stub(struct session *s);
+
+/**
+ * Start a bzImage without a stub through the 32-bit boot protocol: exit
+ * boot services, build boot_params (E820 from the final EFI map,
+ * efi_info, acpi_rsdp_addr), move the staged ranges and enter the
+ * protected-mode kernel with ESI = boot_params.  Returns only while the
+ * firmware is still there.
+ */
+int efi_handoff_linux32(struct session *s);
 #endif

@@ -11,6 +11,8 @@ Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   kernel ADDR MEMSZ  a multiboot ELF32 with one segment at ADDR
   random SIZE        SIZE deterministic pseudo-random bytes
   bzimage SIZE       a SIZE-byte Linux bzImage (protocol 2.15, Debian-like)
+  bzimage-efistub SIZE  the same with an x86-64 EFI stub's PE header
+  efiapp SIZE        a SIZE-byte PE32+ x86-64 EFI application
   mb2 ADDR MEMSZ [MIN MAX ALIGN PREF]  the kernel with a Multiboot2 header
                      instead (relocatable with the four values)
   both ADDR MEMSZ    the kernel with both headers
@@ -38,8 +40,8 @@ import subprocess
 import sys
 import tempfile
 
-from lab.images import (bzimage_like_debian, mb2_kernel, one_segment_kernel,
-                        random_bytes)
+from lab.images import (bzimage_like_debian, efi_app, mb2_kernel,
+                        one_segment_kernel, random_bytes)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -53,6 +55,10 @@ def make_file(path, kind, args):
         data = random_bytes(path, int(args[0], 0))
     elif kind == "bzimage":
         data = bzimage_like_debian(int(args[0], 0))
+    elif kind == "bzimage-efistub":
+        data = bzimage_like_debian(int(args[0], 0), efi_stub=True)
+    elif kind == "efiapp":
+        data = efi_app(int(args[0], 0))
     elif kind in ("mb2", "both"):
         nums = [int(a, 0) for a in args]
         data = mb2_kernel(nums[0], nums[1], reloc=nums[2:6] or None,

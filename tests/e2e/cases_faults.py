@@ -14,10 +14,19 @@ Every case ends in one of two ways, and anything else fails it:
 - Pulsar prints `pulsar: error: ...` naming the file, the server and the
   fault, then `pulsar: boot failed ...`, and never starts the kernel.
 The server's log must show that the fault really happened.
+
+The fault cases run on the BIOS NIC fast path (plain names), on the PXE
+API (`-pxe`), and with pulsar.efi under OVMF on both UEFI stacks:
+`efi-fault-*` (OVMF's own PXE, virtio-net without option ROM) and
+`efi-ipxe-fault-*` (iPXE's EFI ROM on the e1000).  pulsar.efi's own TFTP
+client runs over SNP there (it must say so: `own TFTP over SNP`) and
+prints the lines the fast path prints; a boot is checked with the memory
+facts UEFI's map has (cases_efi.EFI_FLAGS).
 """
 
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -28,6 +37,7 @@ from lab.netns import NetNS
 from tests.malformed import gen
 
 from . import harness
+from .cases_efi import EFI_FLAGS
 from .harness import CheckFailed, Checker
 
 SERVER_IP = "10.77.0.1"
@@ -35,6 +45,12 @@ CLIENT_IP = "10.77.0.15"
 FAILED = "pulsar: boot failed"     # Pulsar gave up on this attempt
 STARTING_RE = re.compile(r"pulsar: starting \S+ at ")  # just before the jump
 ATTEMPT_RE = re.compile(r"pulsar: starting over \(attempt (\d+)")
+# pulsar.efi's stacks: OVMF's own PXE on a virtio-net NIC without option
+# ROM, and iPXE's EFI ROM on QEMU's e1000 (NIC model, romfile for lab.qemu).
+EFI_STACKS = {"efi": ("virtio-net-pci", ""), "efi-ipxe": ("e1000", None)}
+# What pulsar.efi says of its TFTP path before the first file.
+EFI_PATH_RE = re.compile(r"pulsar: tftp 10\.77\.0\.1 grants blksize 1468, "
+                         r"windowsize \d+ \(own TFTP over SNP\)")
 
 
 # ------------------------------------------------------------ the guest
@@ -42,10 +58,12 @@ ATTEMPT_RE = re.compile(r"pulsar: starting over \(attempt (\d+)")
 class Guest:
     """QEMU PXE-booting inside @ns, COM1 on a Unix socket we hold."""
 
-    def __init__(self, ns, tmp, log_path, nic="e1000", cpu=None):
+    def __init__(self, ns, tmp, log_path, nic="e1000", cpu=None, efi=None):
         self.ns = ns
         self.nic = nic
         self.cpu = cpu
+        self.efi = efi
+        self.tmp = tmp
         self.sock_path = os.path.join(tmp, "com1.sock")
         self.log_path = log_path
         self.text = ""
@@ -57,9 +75,15 @@ class Guest:
 
     def start(self):
         """Start QEMU and connect to its COM1 before the guest runs."""
-        args = qemu.command(serial_socket=self.sock_path, boot="n",
-                            net=qemu.tap_net(self.ns.tap), nic=self.nic,
-                            cpu=self.cpu)
+        if self.efi:
+            nic, romfile = EFI_STACKS[self.efi]
+            args = qemu.ovmf(None, None, self.tmp, nic=nic, romfile=romfile,
+                             net=qemu.tap_net(self.ns.tap),
+                             serial_socket=self.sock_path)
+        else:
+            args = qemu.command(serial_socket=self.sock_path, boot="n",
+                                net=qemu.tap_net(self.ns.tap), nic=self.nic,
+                                cpu=self.cpu)
         self.err = open(self.log_path + ".stderr", "wb")
         self.proc = self.ns.popen(args, stdin=subprocess_devnull(),
                                   stdout=self.err, stderr=self.err)
@@ -229,7 +253,9 @@ class NetCase(harness.Case):
     @server_args: more arguments for the fault server; @nic: the guest's
     NIC model (QEMU's iPXE ROM for it); @cpu: QEMU's -cpu, or its default.
     @path: "fast" (the NIC fast path must run), "pxe" (it must not: every
-    packet through the ROM's PXE API) or None (not checked)."""
+    packet through the ROM's PXE API), "efi" or "efi-ipxe" (pulsar.efi
+    under OVMF on that stack, EFI_STACKS; its own client over SNP must
+    run) or None (not checked)."""
 
     def __init__(self, opts, name, rules, expect, server_log=(), serial=(),
                  config=CONFIG, files=demo_files, setup=None, script=None,
@@ -250,6 +276,9 @@ class NetCase(harness.Case):
         self.nic = nic
         self.cpu = cpu
         self.path = path
+        self.efi = path if path in EFI_STACKS else None
+        if self.efi:
+            self.needs_efi = True
         self.timeout = timeout or max(opts.timeout, 120)
         self.flags_absent = ()  # multiboot flag bits that must be clear
 
@@ -257,6 +286,8 @@ class NetCase(harness.Case):
         files = self.files(self)
         root = self.write_tftp(tmp, self.config_text, files)
         self.root = root
+        if self.efi:
+            shutil.copyfile(self.opts.efi, os.path.join(root, "pulsar.efi"))
         if self.setup:
             self.setup(self, root)
         rules_path = os.path.join(tmp, "rules")
@@ -270,8 +301,9 @@ class NetCase(harness.Case):
                                  "--addr", SERVER_IP, "--rules", rules_path,
                                  "--log", server_log, "--dhcp", CLIENT_IP,
                                  "--max-seconds", str(self.timeout + 60))
+                     + (["--dhcp-file", "pulsar.efi"] if self.efi else [])
                      + self.dhcp_args + self.server_args, cwd=ROOT)
-            guest = Guest(ns, tmp, log, self.nic, self.cpu)
+            guest = Guest(ns, tmp, log, self.nic, self.cpu, self.efi)
             try:
                 guest.start()
                 if self.script:
@@ -335,6 +367,10 @@ def check_path(text, path, expect):
     transfer ran there); on "pxe" neither line is there, and on the e1000
     Pulsar says why the fast path is off."""
     lines = [ln.rstrip("\r") for ln in text.splitlines()]
+    if path in EFI_STACKS:
+        if not EFI_PATH_RE.search(text):
+            return ["no line /%s/" % EFI_PATH_RE.pattern]
+        return []
     if path == "fast":
         if harness.FAST_PATH_LINE not in lines:
             return ["no line %r" % harness.FAST_PATH_LINE]
@@ -411,7 +447,7 @@ def boot_expectation(case, files):
     items = harness.config_items(case.config_text)
     execs = [it for it in items if it["kind"] == "exec"]
     root = "demo/"
-    return {
+    exp = {
         "kernel_cmdline": execs[-1]["cmdline"],
         "cmdline_exact": True,
         "loader_prefix": "Pulsar",
@@ -421,6 +457,10 @@ def boot_expectation(case, files):
         "kernel_span": harness.elf_span(case.kernel()),
         "required_flags": sorted(harness.FLAG_KEYS),
     }
+    if case.efi:
+        # The memory facts and flags as UEFI's map has them (cases_efi).
+        exp.update(required_flags=EFI_FLAGS, upper_near_top=False)
+    return exp
 
 
 # ----------------------------------------------------- recovery scripts
@@ -542,17 +582,23 @@ def fault_cases(opts, path):
     Pulsar's own client driving the NIC; the plain names) or "pxe" (the
     same e1000 with the CPUID hypervisor bit off, as on real hardware:
     Pulsar's client over the ROM's PXE UDP API; the names end in `-pxe`).
-    Each pins the exact lines its path prints."""
+    Each pins the exact lines its path prints.  On pulsar.efi (@path
+    "efi" or "efi-ipxe": the names start with it) the faults of issue 17
+    (drops, the server gone mid-file, a missing file, a wrong size, an
+    oversized block, a lasting error): its own client over SNP sees what
+    the NIC fast path sees, so the lines are the same."""
     def F(name, *args, **kw):
         if path == "pxe":
             name += "-pxe"
             kw["cpu"] = PXE_CPU
+        if path in EFI_STACKS:
+            name = path + "-" + name
         return NetCase(opts, name, *args, path=path, **kw)
-    over = OVERSIZE[path]
+    over = OVERSIZE.get(path, OVERSIZE["fast"])
     # The test kernel's size, as the server announces it (the kernel
     # grows as it learns to report more).
     ksize = os.path.getsize(opts.kernel)
-    return [
+    every = [
         # Faults the client rides out (or Pulsar retries past).
         F("fault-drop", "demo/kernel.elf drop=3\ndemo/module1.bin drop=7\n",
           "boot", server_log=[r"kernel.elf #\d+ .*FAULT drop block 3",
@@ -629,6 +675,16 @@ def fault_cases(opts, path):
            % CFG),
           server_log=[r"FAULT missing"]),
     ]
+    if path not in EFI_STACKS:
+        return every
+    return [c for c in every if c.name[len(path) + 1:] in EFI_FAULTS]
+
+
+# The fault cases pulsar.efi runs (fault_cases).  Not fault-server-restart:
+# pulsar.efi asks no size before a module's data (the OACK says it).
+EFI_FAULTS = ("fault-drop", "fault-stop-once", "fault-short-once",
+              "fault-oversize-once", "fault-error", "fault-stop",
+              "fault-short", "fault-oversize", "fault-missing")
 
 
 def cases(opts):
@@ -641,7 +697,8 @@ def cases(opts):
         no_options_case(opts, "srv-no-options", "e1000"),
         no_options_case(opts, "srv-no-options-rtl8139", "rtl8139"),
         # The fault cases, on the fast path and on the PXE API.
-    ] + fault_cases(opts, "fast") + fault_cases(opts, "pxe") + [
+    ] + fault_cases(opts, "fast") + fault_cases(opts, "pxe") + \
+        fault_cases(opts, "efi") + fault_cases(opts, "efi-ipxe") + [
         # Whole boots that fail until the server is fixed.
         NetCase(opts, "recover-missing-config", "", "boot",
                 setup=remove_config, script=add_config_after_failure(False),

@@ -6,7 +6,9 @@ through the 16-bit entry; it reports what Kitten relies on as `KT` lines
 and every value is checked against the files written here: segments and
 stack, type_of_loader, loadflags, heap_end_ptr, cmd_line_ptr and the
 command line, ramdisk_image/ramdisk_size and the initrd's CRC-32, the
-protected-mode part's CRC-32, INT 12h and the E820 map.  Refusals: an old
+protected-mode part's CRC-32, INT 12h and the E820 map; kitten-http does
+the same with every file from nginx over HTTP (the initrd's size is an
+HTTP size query, Content-Length).  Refusals: an old
 protocol, a command line over cmdline_size, an initrd larger than RAM.
 
 Linux cases boot Debian's own kernel (linux-image-amd64's current
@@ -25,7 +27,7 @@ import subprocess
 import tarfile
 import zlib
 
-from lab import CACHE, qemu
+from lab import CACHE, netboot, qemu
 from lab.images import MIB, PAGE, align_up, cpio_newc, patched, setup_len
 
 from . import harness
@@ -112,19 +114,77 @@ def highest_fit(e820, size, limit):
     return best
 
 
+def kt_report(ck, text, markers, never):
+    """parse_kt(@text), every malformed line a failure; without all of
+    @markers the case fails at once ("the test kernel never " + @never),
+    with Pulsar's error lines."""
+    rep = parse_kt(text)
+    if not ck.expect(all(m in rep["markers"] for m in markers),
+                     "the test kernel never " + never):
+        ck.expect(False, "Pulsar said: " + " / ".join(
+            ln for ln in text.splitlines() if "error" in ln)[:300])
+        ck.done()
+    for bad in rep["bad"]:
+        ck.expect(False, "malformed report line: " + bad)
+    return rep
+
+
+def check_initrd(ck, v, e820, image, blob):
+    """The reported initrd against the parts' concatenation @blob: size,
+    CRC-32, page alignment, in E820 RAM, below initrd_addr_max, above the
+    kernel.  Returns (ramdisk_image, ramdisk_size, initrd_addr_max)."""
+    image_addr = hexval(ck, v, "ramdisk_image")
+    size = hexval(ck, v, "ramdisk_size")
+    crc = zlib.crc32(blob) & 0xFFFFFFFF
+    ck.expect(size == len(blob), "ramdisk_size=%s, expected %d"
+              % (size, len(blob)))
+    ck.expect(hexval(ck, v, "initrd_crc32") == crc, "initrd_crc32=%s, the "
+              "parts' is %#010x" % (v.get("initrd_crc32"), crc))
+    max_addr = struct.unpack_from("<I", image, 0x22C)[0]
+    if image_addr is not None and size:
+        span = (image_addr, image_addr + size)
+        ck.expect(image_addr % PAGE == 0, "ramdisk_image=%#x is not "
+                  "page-aligned" % image_addr)
+        ck.expect(ram_covers(e820, *span), "initrd %#x-%#x is not in RAM"
+                  % span)
+        ck.expect(span[1] - 1 <= max_addr, "initrd ends past "
+                  "initrd_addr_max")
+        ck.expect(image_addr >= MIB + len(image), "initrd below the "
+                  "kernel's end")
+    return image_addr, size, max_addr
+
+
+def check_kernel_end(ck, v, rc, image):
+    """The protected-mode part byte for byte at 1 MiB (its CRC-32), the
+    `KT end status=ok` line and QEMU's isa-debug-exit status."""
+    pm = image[setup_len(image):]
+    crc = zlib.crc32(pm) & 0xFFFFFFFF
+    ck.expect(hexval(ck, v, "kernel_crc32") == crc, "kernel_crc32=%s, the "
+              "file's protected-mode part's is %#010x"
+              % (v.get("kernel_crc32"), crc))
+    ck.expect(v.get("end") == "status=ok", "no `KT end status=ok`")
+    ck.expect(rc == harness.EXIT_OK, "QEMU exit status %s, expected %d"
+              % (rc, harness.EXIT_OK))
+
+
 # -------------------------------------------------- the Kitten-shaped cases
 
 class BzCase(harness.Case):
     """Pulsar boots the bzImage test kernel with initrd parts; every value
     the kernel reports is checked against what was written here."""
 
-    def __init__(self, opts, name, image, parts, args, exact_limit=None):
+    def __init__(self, opts, name, image, parts, args, exact_limit=None,
+                 web=False):
         super().__init__(opts)
         self.name = name
         self.image_name = image
         self.parts = parts              # [(name, bytes)] in config order
         self.args = args
         self.exact_limit = exact_limit  # mem= the placement must reach
+        # Over HTTP: nginx serves kitten/ (lab.netboot --http), the config
+        # names it by URL, so the initrd parts' sizes are HTTP size
+        # queries (Content-Length) before any part is fetched.
+        self.web = web
 
     def image(self):
         """The test kernel's bytes (built by make)."""
@@ -135,35 +195,43 @@ class BzCase(harness.Case):
         with open(path, "rb") as f:
             return f.read()
 
+    def write_root(self, tmp, config, files):
+        """The TFTP root with the NBP (the UEFI case: pulsar.efi)."""
+        return self.write_tftp(tmp, config, files)
+
+    def boot_run(self, tmp, root):
+        """Boot from @root; run_qemu's result (the UEFI case: OVMF).  Over
+        HTTP (@web): nginx serves @root beside dnsmasq (lab.netboot)."""
+        log = os.path.join(tmp, "serial.log")
+        if self.web:
+            res = netboot.boot(netboot.Options(
+                root, server="dnsmasq", http=root, mem=harness.MEM_MIB,
+                timeout=max(self.opts.timeout, 120), serial=log,
+                echo=False, workdir=os.path.join(tmp, "work")))
+            return res.rc, res.text, res.secs, res.ended
+        return harness.run_qemu(qemu.pxe(root, log), log, self.opts.timeout)
+
     def run(self, tmp):
         image = self.image()
-        config = "# Kitten-shaped bzImage\nroot kitten\n"
+        config = "# Kitten-shaped bzImage\nroot %skitten\n" % (
+            "http://%s/" % netboot.DHCP_IP if self.web else "")
         config += "".join("load %s\n" % n for n, _ in self.parts)
         config += "exec bzImage %s\n" % self.args
         files = {"kitten/bzImage": image}
         files.update(("kitten/" + n, d) for n, d in self.parts)
-        root = self.write_tftp(tmp, config, files)
-        log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = harness.run_qemu(
-            qemu.pxe(root, log), log, self.opts.timeout)
+        root = self.write_root(tmp, config, files)
+        rc, text, secs, ended = self.boot_run(tmp, root)
         self.log_text = text
         if ended == "timeout" and "KT end" not in text:
-            raise CheckFailed(["timed out after %d s" % self.opts.timeout])
+            raise CheckFailed(["timed out after %.0f s" % secs])
         self.check(text, rc, image, initrd_blob([d for _, d in self.parts]))
         return {"secs": secs}
 
     def check(self, text, rc, image, blob):
         """Every `KT` line against the files; see tests/linuxkernel/."""
         ck = Checker()
-        rep = parse_kt(text)
+        rep = kt_report(ck, text, ["begin"], "started (no `KT begin`)")
         v = rep["values"]
-        if not ck.expect("begin" in rep["markers"], "the test kernel never "
-                         "started (no `KT begin`)"):
-            ck.expect(False, "Pulsar said: " + " / ".join(
-                ln for ln in text.splitlines() if "error" in ln)[:300])
-            ck.done()
-        for bad in rep["bad"]:
-            ck.expect(False, "malformed report line: " + bad)
 
         # The 16-bit entry: segments, stack and flags as the protocol asks.
         seg = {k: hexval(ck, v, k) for k in ("cs", "ds", "es", "fs", "gs",
@@ -223,25 +291,8 @@ class BzCase(harness.Case):
                   % (got_cmd, self.args))
 
         # The initrd: size, CRC-32, alignment, placement.
-        image_addr = hexval(ck, v, "ramdisk_image")
-        size = hexval(ck, v, "ramdisk_size")
-        ck.expect(size == len(blob), "ramdisk_size=%s, expected %d"
-                  % (size, len(blob)))
-        ck.expect(hexval(ck, v, "initrd_crc32") ==
-                  zlib.crc32(blob) & 0xFFFFFFFF,
-                  "initrd_crc32=%s, the parts' is %#010x"
-                  % (v.get("initrd_crc32"), zlib.crc32(blob) & 0xFFFFFFFF))
-        max_addr = struct.unpack_from("<I", image, 0x22C)[0]
+        image_addr, size, max_addr = check_initrd(ck, v, e820, image, blob)
         if image_addr is not None and size:
-            span = (image_addr, image_addr + size)
-            ck.expect(image_addr % PAGE == 0, "ramdisk_image=%#x is not "
-                      "page-aligned" % image_addr)
-            ck.expect(ram_covers(e820, *span), "initrd %#x-%#x is not in RAM"
-                      % span)
-            ck.expect(span[1] - 1 <= max_addr, "initrd ends past "
-                      "initrd_addr_max")
-            ck.expect(image_addr >= MIB + len(image), "initrd below the "
-                      "kernel's end")
             if self.exact_limit is not None:
                 want = highest_fit(e820, size, self.exact_limit)
                 ck.expect(image_addr == want, "ramdisk_image=%#x, the "
@@ -256,14 +307,7 @@ class BzCase(harness.Case):
                           "ramdisk_image=%#x is not near the top of RAM "
                           "(highest fit %#x)" % (image_addr, top or 0))
 
-        # The protected-mode part, loaded at 1 MiB byte for byte.
-        pm = image[setup_len(image):]
-        ck.expect(hexval(ck, v, "kernel_crc32") == zlib.crc32(pm) & 0xFFFFFFFF,
-                  "kernel_crc32=%s, the file's protected-mode part's is "
-                  "%#010x" % (v.get("kernel_crc32"), zlib.crc32(pm)))
-        ck.expect(v.get("end") == "status=ok", "no `KT end status=ok`")
-        ck.expect(rc == harness.EXIT_OK, "QEMU exit status %s, expected %d"
-                  % (rc, harness.EXIT_OK))
+        check_kernel_end(ck, v, rc, image)
         ck.done()
 
 
@@ -539,6 +583,18 @@ class LinuxCase(harness.Case):
         self.name = name
         self.data_mib = data_mib
 
+    def write_root(self, tmp, config, files):
+        """The TFTP root with the NBP (the UEFI case: pulsar.efi)."""
+        return self.write_tftp(tmp, config, files)
+
+    def machine(self, root, log, tmp):
+        """The QEMU command line (the UEFI case: OVMF)."""
+        return qemu.pxe(root, log, mem=LINUX_MEM_MIB)
+
+    def check_path(self, ck, lines):
+        """Pulsar's own lines about how it starts the kernel (the UEFI
+        case: the stub line); nothing to add on BIOS."""
+
     def run(self, tmp):
         vmlinuz, busybox, pkg = debian_assets()
         with open(vmlinuz, "rb") as f:
@@ -562,16 +618,17 @@ class LinuxCase(harness.Case):
         config = "# Debian's kernel with a busybox initramfs\nroot linux\n"
         config += "".join("load %s\n" % n for n in loads)
         config += "exec vmlinuz %s\n" % args
-        root = self.write_tftp(tmp, config, files)
+        root = self.write_root(tmp, config, files)
         log = os.path.join(tmp, "serial.log")
         timeout = max(self.opts.timeout, LINUX_TIMEOUT)
         rc, text, secs, ended = harness.run_qemu(
-            qemu.pxe(root, log, mem=LINUX_MEM_MIB), log, timeout)
+            self.machine(root, log, tmp), log, timeout)
         self.log_text = text
         lines = [ln.rstrip("\r") for ln in text.splitlines()]
         ck = Checker()
         if ended == "timeout":
             ck.expect(False, "timed out after %d s" % timeout)
+        self.check_path(ck, lines)
         marker = [ln for ln in lines if ln.startswith("PULSAR-LINUX-OK ")]
         ck.expect(marker == ["PULSAR-LINUX-OK cmdline=" + args],
                   "marker lines %r, expected one with cmdline=%r (%s)"
@@ -605,6 +662,8 @@ def cases(opts):
                KITTEN_ARGS),
         BzCase(opts, "kitten-206", "testbzimage-206", [("init_task", one)],
                KITTEN_ARGS),
+        BzCase(opts, "kitten-http", "testbzimage", [("init_task", one)],
+               KITTEN_ARGS, web=True),
         BzCase(opts, "bzimage-three-parts-mem", "testbzimage", parts,
                KITTEN_ARGS + " mem=64M", exact_limit=64 * MIB),
         BzCase(opts, "bzimage-no-initrd", "testbzimage", [], ""),

@@ -4,7 +4,9 @@ Pulsar boots each build of the test kernel -- ELF32, ELF64, the a.out
 kludge flat binary, an ELF that also sets header bit 16, and the
 video-requesting builds -- with the demo modules, and every report value
 is checked as for the plain kernel (module CRCs, command lines, memory
-map, placement) plus what the format changes (section headers, video).
+map, placement) plus what the format changes (section headers, video:
+mb-video's framebuffer also lies inside the display adapter's PCI BAR 0,
+as the test kernel checks and reports in `TK fb_bar=`).
 The error cases patch the good kernel's bytes (an unknown required flag,
 overlapping segments, an entry outside every segment, an ELF64 segment
 above 4 GiB) or ask for impossible placements, and check Pulsar's
@@ -35,11 +37,13 @@ def read(path):
 class FormatCase(harness.Case):
     """Pulsar boots one build of the test kernel with the demo modules;
     check_boot's checks plus @values (key -> expected raw report value),
-    @markers (bare report words) and @console (Pulsar console texts)."""
+    @markers (bare report words), @keys (report values that must be there)
+    and @console (Pulsar console texts)."""
 
     def __init__(self, opts, name, kernel, span, required, values=None,
-                 markers=(), console=(), qemu_extra=()):
+                 markers=(), console=(), qemu_extra=(), keys=()):
         super().__init__(opts)
+        self.keys = keys
         self.name = name
         self.kernel_fn = kernel
         self.span_fn = span
@@ -85,6 +89,8 @@ class FormatCase(harness.Case):
             ck.expect(got == want, "TK %s=%s, expected %s" % (key, got, want))
         for word in self.want_markers:
             ck.expect(word in rep["markers"], "no `TK %s`" % word)
+        for key in self.keys:
+            ck.expect(key in rep["values"], "no `TK %s=` line" % key)
         for piece in self.console:
             ck.expect(any(ln.startswith("pulsar: ") and piece in ln
                           for ln in text.splitlines()),
@@ -170,7 +176,7 @@ def cases(opts):
                            "dispi_enabled": "1",
                            "dispi_mode": "800x600x32"},
                    console=["video: VBE mode 0x", "800x600x32"],
-                   qemu_extra=["-vga", "std"]),
+                   qemu_extra=["-vga", "std"], keys=["fb_bar"]),
         FormatCase(opts, "mb-video-fallback",
                    lambda c: read(variant(c.opts, "testkernel-novideo.elf")),
                    elf32_span, ALL,

@@ -78,15 +78,20 @@ class NetbootCase(harness.Case):
     @layout(case, tmp) returns a dict: tftp (path -> data for the TFTP
     root), tftp2 (the same for --tftp2, optional), config (its text: it
     is also written as config-<mac> under @config_dir), modules (load
-    name -> bytes), netboot (extra netboot.Options arguments).
-    @extra(case, result, log_lines, checker) adds checks of its own."""
+    name -> bytes), netboot (extra netboot.Options arguments), exp
+    (optional: check_boot expectations to change, e.g. a UEFI boot's).
+    @extra(case, result, log_lines, checker) adds checks of its own.
+    @fails: the boot is to fail (Pulsar's error stops it): no kernel
+    report is checked, only @extra's checks."""
 
-    def __init__(self, opts, name, layout, extra=None, config_dir=""):
+    def __init__(self, opts, name, layout, extra=None, config_dir="",
+                 fails=False):
         super().__init__(opts)
         self.name = name
         self.layout = layout
         self.extra = extra
         self.config_dir = config_dir
+        self.fails = fails
         self.extra_logs = []
 
     def run(self, tmp):
@@ -133,11 +138,20 @@ class NetbootCase(harness.Case):
         self.log_text = res.text
         if res.ended == "timeout" and "TK end" not in res.text:
             raise CheckFailed(["timed out after %d s" % o.timeout])
+        if self.fails:
+            ck = Checker()
+            ck.expect(res.ended == "stopped", "the boot did not fail (it "
+                      "ended: %s)" % res.ended)
+            lines = [ln.rstrip("\r") for ln in res.text.splitlines()]
+            self.extra(self, res, lines, ck)
+            ck.done()
+            return {"secs": res.secs}
         if res.ended == "stopped":
             raise CheckFailed(["Pulsar failed: %s" % next(
                 (ln for ln in res.text.splitlines()
                  if "pulsar: error" in ln), "(no error line)")])
         exp = expected(self, lay["config"], lay["modules"])
+        exp.update(lay.get("exp", {}))
         ck = Checker()
         try:
             rep = harness.check_boot(res.text, res.rc, exp)

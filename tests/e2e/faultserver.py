@@ -9,7 +9,7 @@ exactly what went wrong.
 
     python3 -m tests.e2e.faultserver --root DIR --addr 10.77.0.1
         [--rules FILE] [--fault 'GLOB FAULT...'] [--log FILE]
-        [--ignore-options]
+        [--ignore-options] [--seed N]
         [--dhcp 10.77.0.15 [--dhcp-file pulsar] [--dhcp-siaddr IP]
          [--dhcp-option CODE=TEXT]...] [--max-seconds S] [--max-packets N]
 
@@ -35,6 +35,9 @@ break or repair the server while a boot is under way.  Faults:
     silent         never answer a request for this file at all
     missing        answer every request for this file with ERROR 1
                    (file not found) even if it exists
+    lose=P         lose each DATA transmission and each ACK received with
+                   probability P (0 to 1), at random from --seed: a lossy
+                   network rather than one scripted fault
     times=K        the faults above act in at most K transfers of this
                    file, then it is served correctly (a transfer counts
                    once a fault acts in it, so a size probe that stops
@@ -70,6 +73,7 @@ IPv6 router.  Standard library and lab.images only.
 import argparse
 import fnmatch
 import os
+import random
 import select
 import signal
 import socket
@@ -104,6 +108,7 @@ class Faults:
         self.oversize = {}
         self.silent = False
         self.missing = False
+        self.lose = 0.0
         self.times = None
 
 
@@ -138,6 +143,10 @@ def parse_fault(f, word):
     elif name == "oversize":
         block, _, extra = arg.partition(":")
         f.oversize[int(block)] = int(extra) if extra else 512
+    elif name == "lose":
+        f.lose = float(arg)
+        if not 0 <= f.lose <= 1:
+            raise ValueError("lose needs 0 <= P <= 1")
     elif name == "times":
         f.times = int(arg)
     else:
@@ -360,6 +369,11 @@ class Transfer:
             self.held.append((time.monotonic() + f.delay[block], block))
             return
         self.tx_count += 1
+        if f.lose and self.server.rng.random() < f.lose and \
+                self.may_fault():
+            self.fires("lose block %d (transmission %d)"
+                       % (block, self.tx_count))
+            return
         if first and block in f.drop and self.may_fault():
             self.fires("drop block %d" % block)
             return
@@ -420,6 +434,10 @@ class Transfer:
             return
         if op != OP_ACK:
             self.server.log("%s: unexpected opcode %d" % (self.tag(), op))
+            return
+        if self.faults.lose and self.server.rng.random() < self.faults.lose \
+                and self.may_fault():
+            self.fires("lose ACK %d" % num)
             return
         if self.transfer_no is None:
             if num == 0:
@@ -613,6 +631,7 @@ class Server:
             else sys.stderr
         self.rules = RuleBook(args.rules, args.fault or [], self.log)
         self.packets = 0
+        self.rng = random.Random(args.seed)  # lose=P
         self.transfers = {}      # socket -> Transfer
         self.data_transfers = {}  # filename -> transfers that sent data
         self.hits = {}            # filename -> transfers a fault acted in
@@ -754,6 +773,8 @@ def main(argv=None):
     ap.add_argument("--log", help="log file (default stderr)")
     ap.add_argument("--ignore-options", action="store_true",
                     help="plain RFC 1350: ignore every request option")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="the random loss of lose=P (default 1)")
     ap.add_argument("--max-seconds", type=float, default=600)
     ap.add_argument("--max-packets", type=int, default=500000)
     ap.add_argument("--max-blksize", type=int, default=MAX_BLKSIZE)

@@ -221,7 +221,9 @@ def check_boot(text, rc, exp):
     required_flags (bits that must be set), upper_near_top (optional,
     default True: the RAM at 1 MiB ends within 16 MiB of -m; UEFI cases
     check the whole map's RAM instead), mem_mib (optional: the case's -m,
-    default MEM_MIB)."""
+    default MEM_MIB), mach_heap_clear (optional: nothing but the kernel
+    lies in GNU Mach's boot heap, [1 MiB, 1 MiB + mem_upper): pulsar.efi's
+    promise)."""
     ck = Checker()
     rep = parse_report(text)
     values = rep["values"]
@@ -384,10 +386,34 @@ def check_boot(text, rc, exp):
                       "%#x (the page after mod %d)"
                       % (i, mods[i]["start"], want, i - 1))
 
+    if exp.get("mach_heap_clear"):
+        check_mach_heap(ck, rep, mem_upper)
+
     ck.expect(rc == EXIT_OK, "QEMU exit status %s, expected %d (the test "
               "kernel's ok through isa-debug-exit)" % (rc, EXIT_OK))
     ck.done()
     return rep
+
+
+def check_mach_heap(ck, rep, mem_upper):
+    """Nothing but the kernel in [1 MiB, 1 MiB + @mem_upper KiB): not a
+    module, not one of the loader's structures (the `TK at_*` lines)."""
+    if not ck.expect(mem_upper is not None, "no mem_upper: cannot check "
+                     "GNU Mach's boot heap"):
+        return
+    heap = (MIB, MIB + mem_upper * 1024)
+    spans = [("mod %d" % m["idx"], (m["start"], m["end"]))
+             for m in rep["mods"]]
+    for key, value in rep["values"].items():
+        if key.startswith("at_"):
+            m = KERNEL_RE.match(value)
+            if ck.expect(m, "TK %s=%s is not start-end" % (key, value)):
+                spans.append((key[3:], (int(m.group(1), 16),
+                                        int(m.group(2), 16))))
+    ck.expect("at_info" in rep["values"], "no `TK at_info=` line")
+    for what, span in spans:
+        ck.expect(not overlaps(span, heap), "%s %#x-%#x lies in GNU Mach's "
+                  "boot heap %#x-%#x" % ((what,) + span + heap))
 
 
 def check_error(text, patterns):

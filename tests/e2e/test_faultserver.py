@@ -208,6 +208,22 @@ class FaultServerTest(unittest.TestCase):
         self.assertIn("FAULT drop block 3", self.log_text())
         self.assertIn("retransmit block 3", self.log_text())
 
+    def test_lose(self):
+        """lose=P: about P of the DATA and ACKs vanish, retransmissions
+        recover every byte."""
+        big = random.Random(8).randbytes(512 * 400)
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(big)
+        self.start("big.bin lose=0.05")
+        c = Client(self.port)
+        data, err, _ = c.get("big.bin")
+        self.assertIsNone(err)
+        self.assertEqual(data, big)
+        text = self.log_text()
+        lost = text.count("FAULT lose block") + text.count("FAULT lose ACK")
+        # 401 blocks and ACKs at 5%: about 40; far from none or all.
+        self.assertTrue(10 <= lost <= 90, lost)
+
     def test_drop_every(self):
         self.start("f.bin drop-every=4")
         c = Client(self.port)

@@ -3,7 +3,9 @@
  * flow drives it: the setup header parser, the plan and its claims
  * (plan_linux_kernel) against a QEMU-like placer, the initrd layout and
  * placement, `mem=` on the command line, and filling in the loaded setup
- * (linux_finish) inside exactly the 64 KiB low region.
+ * (linux_finish) inside exactly the 64 KiB low region; for UEFI, the
+ * boot_params built from that setup (linux_boot_params) and the EFI-stub
+ * probe and plan (linux_probe_efi_stub, plan_linux_efi_stub).
  *
  * Input: byte 0 is the length L of the `exec` arguments that follow
  * (bytes 1..L, NULs cut them short), then 3 initrd part sizes (4 bytes
@@ -123,11 +125,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *low = malloc(LINUX_LOW_SIZE);
     assert(low);
     memset(low, 0, LINUX_LOW_SIZE);
+    memcpy(low, file, h->setup_len); /* the setup as loaded */
     linux_finish(low, &lp);
     assert(rd32(low + LX_CMD_LINE_PTR) == lp.setup_addr + LINUX_HEAP_END);
     assert(low[LINUX_HEAP_END + lp.cmdline_len] == '\0');
     assert(memcmp(low + LINUX_HEAP_END, args, lp.cmdline_len) == 0);
+
+    /* boot_params for the 32-bit entry (UEFI): the header copied no
+     * further than its jump says and never over the E820 table. */
+    static uint8_t bp[BP_SIZE];
+    static const struct e820_entry emap[2] = { { 0, 0xa0000, 1 },
+                                               { 0x100000, 0x7f00000, 1 } };
+    const struct linux_efi_info efi = { 0x7000000, 0x6000000, 480, 48, 1 };
+    rc = linux_boot_params(bp, low, LINUX_LOW_SIZE, emap, 2, &efi, 0x7f000);
+    assert(rc == 0 || rc == -PE_RANGE);
+    if (rc == 0) {
+        size_t end = 0x202 + (size_t)low[0x201];
+        assert(end <= BP_E820_TABLE);
+        assert(memcmp(bp + BP_HDR, low + BP_HDR, end - BP_HDR) == 0);
+        assert(bp[BP_E820_ENTRIES] == 2 && rd32(bp + BP_E820_TABLE + 20)
+                                              == 0x100000);
+        assert(memcmp(bp + BP_EFI_INFO, "EL64", 4) == 0);
+    }
     free(low);
     place_fini(&p);
+
+    /* On UEFI a file with an x86-64 PE header is planned for its stub:
+     * the whole file as one page-aligned range at or above 1 MiB. */
+    if (linux_probe_efi_stub(file, flen < IMAGE_PREFIX ? flen
+                                                      : IMAGE_PREFIX)) {
+        fixture_placer(&p);
+        memset(err, 'x', sizeof(err));
+        rc = plan_linux_efi_stub(&p, &it, file,
+                                 flen < IMAGE_PREFIX ? flen : IMAGE_PREFIX,
+                                 (uint32_t)flen, &lp, &plan, err,
+                                 sizeof(err));
+        assert(rc == 0 || (rc < 0 && err[0] != 'x'));
+        if (rc == 0)
+            assert(plan.nseg == 1 && plan.seg[0].filesz == flen &&
+                   plan.seg[0].file_off == 0 &&
+                   plan.seg[0].dest % 4096 == 0 &&
+                   plan.seg[0].dest >= LINUX_KERNEL_ADDR &&
+                   place_owned(&p, NULL, 0, 0) == false);
+        place_fini(&p);
+    }
     return 0;
 }

@@ -15,7 +15,8 @@ import gzip
 import os
 import struct
 
-from lab.images import BzImage, Elf, dhcp_option, ipv4
+from lab.images import (BzImage, Elf, bzimage_like_debian, dhcp_option,
+                        efi_app, ipv4)
 from tests.malformed import gen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -70,6 +71,9 @@ def bzimage_seeds():
     write("bzimage", "valid", seed(b"console=ttyS0 mem=64M", valid))
     write("bzimage", "valid-no-args", seed(b"", valid))
     write("elf", "bz-valid", b"\xb3\x02" + valid)
+    # An x86-64 EFI stub's PE header: pulsar.efi's stub plan.
+    write("bzimage", "efi-stub", seed(b"console=ttyS0 quiet",
+                                      bzimage_like_debian(60000, True)))
 
 
 def dhcp_seeds():
@@ -106,6 +110,19 @@ def tftp_seeds():
           + ok_read(1500))
     write("tftp", "not-found", b"\x01\x3b")
     write("tftp", "open-fails", b"\x00\x3c")
+
+
+def pe_seeds():
+    """fuzz_pe: 4 bytes of file past the input, then the first bytes of an
+    EFI application (lab/images.py efi_app), good and broken."""
+    def seed(name, image, keep=1024):
+        write("pe", name, struct.pack("<I", len(image) - keep) + image[:keep])
+    seed("good-headers", efi_app(0x40000))
+    seed("good-whole", efi_app(0x400), 0x400)
+    seed("ia32", efi_app(0x3000, machine=0x14C))
+    seed("driver", efi_app(0x3000, subsystem=11))
+    seed("pe32", efi_app(0x3000, magic=0x10B))
+    seed("bios-nbp", b"\xea\x05\x7c\x00\x00" + bytes(2000))
 
 
 # Targets whose seeds are made by hand and committed as they are.
@@ -214,6 +231,7 @@ def main():
     dhcp_seeds()
     tftp_seeds()
     ether_seeds()
+    pe_seeds()
     mb2_seeds(args.kernel)
     gzip_seeds(args.kernel)
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):

@@ -552,6 +552,52 @@ static uint16_t dispi(uint16_t idx)
     return v;
 }
 
+/** PCI configuration dword @reg of bus 0 device @dev function 0
+ *  (mechanism #1, ports 0xcf8/0xcfc). */
+static uint32_t pci_read(unsigned dev, unsigned reg)
+{
+    uint32_t v, addr = 0x80000000u | (dev << 11) | (reg & 0xfc);
+
+    __asm__ volatile("outl %0, %1" : : "a"(addr), "Nd"((uint16_t)0xcf8));
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((uint16_t)0xcfc));
+    return v;
+}
+
+/** Write @v to PCI configuration dword @reg of bus 0 device @dev. */
+static void pci_write(unsigned dev, unsigned reg, uint32_t v)
+{
+    uint32_t addr = 0x80000000u | (dev << 11) | (reg & 0xfc);
+
+    __asm__ volatile("outl %0, %1" : : "a"(addr), "Nd"((uint16_t)0xcf8));
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"((uint16_t)0xcfc));
+}
+
+/**
+ * The first display adapter on PCI bus 0 (class 03h) and its BAR 0 (a
+ * 32-bit memory BAR: QEMU std VGA's framebuffer), sized the PCI way
+ * (all ones written, the size read back, the base restored).  Sets
+ * [*start, *end); false when there is none.
+ */
+static bool display_bar(uint32_t *start, uint32_t *end)
+{
+    for (unsigned dev = 0; dev < 32; dev++) {
+        uint32_t id = pci_read(dev, 0), bar, size;
+
+        if ((id & 0xffff) == 0xffff || (pci_read(dev, 8) >> 24) != 0x03)
+            continue;
+        bar = pci_read(dev, 0x10);
+        if (bar & 1) /* an I/O BAR: not a framebuffer */
+            return false;
+        pci_write(dev, 0x10, 0xffffffffu);
+        size = ~(pci_read(dev, 0x10) & ~0xfu) + 1;
+        pci_write(dev, 0x10, bar);
+        *start = bar & ~0xfu;
+        *end = *start + size;
+        return size != 0;
+    }
+    return false;
+}
+
 /** Print the VBE (bit 11) and framebuffer (bit 12) fields and check them. */
 static void report_video(const volatile struct mbi *mbi)
 {
@@ -593,6 +639,17 @@ static void report_video(const volatile struct mbi *mbi)
                 (uint32_t)mbi->fb_color[5]);
         tk_line("dispi_mode=%ux%ux%u", (uint32_t)dispi(1),
                 (uint32_t)dispi(2), (uint32_t)dispi(3));
+        uint32_t bar_start, bar_end;
+        if (display_bar(&bar_start, &bar_end)) {
+            uint64_t fb_end = mbi->fb_addr +
+                              (uint64_t)mbi->fb_pitch * mbi->fb_height;
+            tk_line("fb_bar=%x-%x", bar_start, bar_end);
+            if (mbi->fb_addr < bar_start || fb_end > bar_end)
+                tk_error("fb: %X-%X is not inside the display's BAR 0",
+                         mbi->fb_addr, fb_end);
+        } else {
+            tk_line("no_fb_bar");
+        }
         if (dispi(1) != mbi->fb_width || dispi(2) != mbi->fb_height ||
             dispi(3) != mbi->fb_bpp || !(dispi(4) & 1))
             tk_error("fb: the adapter is not in the mode the info says");
@@ -665,6 +722,16 @@ static void check_layout(const volatile struct mbi *mbi, uint32_t info,
                                  (int)i);
     }
 
+    /* Where each lies, for the harness (GNU Mach's boot heap check). */
+    for (unsigned i = 0; i < n; i++) {
+        if (loader[i].idx < 0)
+            tk_line("at_%s=%x-%x", loader[i].what, (uint32_t)loader[i].start,
+                    (uint32_t)loader[i].end);
+        else
+            tk_line("at_%s_%u=%x-%x", loader[i].what,
+                    (uint32_t)loader[i].idx, (uint32_t)loader[i].start,
+                    (uint32_t)loader[i].end);
+    }
     for (unsigned i = 0; i < n; i++)
         check_no_overlap(&loader[i], &kernel);
     for (uint32_t i = 0; i < nmods; i++) {
@@ -678,6 +745,28 @@ static void check_layout(const volatile struct mbi *mbi, uint32_t info,
         tk_error("kernel=%x-%x is not in available RAM", (uint32_t)kernel.start,
                  (uint32_t)kernel.end);
 }
+
+#ifdef TK_BIG_BSS
+/* The big-bss build (kernel.mk): a bss the loader must zero, all of it. */
+static volatile uint32_t tk_big_bss[TK_BIG_BSS / 4];
+
+/** Report the big bss's size and check that every byte of it is 0. */
+static void check_big_bss(void)
+{
+    uint32_t bad = 0;
+
+    for (uint32_t i = 0; i < TK_BIG_BSS / 4; i++)
+        bad |= tk_big_bss[i];
+    tk_line("big_bss=%u", (uint32_t)TK_BIG_BSS);
+    if (bad)
+        tk_error("big_bss: not all zero");
+}
+#else
+/** Only the big-bss build has one. */
+static void check_big_bss(void)
+{
+}
+#endif
 
 /** Check the machine state the spec promises at entry (section 3.2). */
 static void check_machine_state(void)
@@ -975,6 +1064,7 @@ void tk_main(uint32_t magic, uint32_t info)
                                    (uint32_t)(_tk_text_end - _tk_start)));
     if (magic == MB_BOOT_MAGIC && info)
         check_layout(mbi, info, have_mmap, mods, nmods);
+    check_big_bss();
     check_machine_state();
 
     tk_line("end status=%s", error_count ? "fail" : "ok");

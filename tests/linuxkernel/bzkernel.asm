@@ -14,6 +14,9 @@
 ; the loader filled in, the command line, INT 12h and the E820 map (INT
 ; 15h), then switches to 32-bit protected mode and jumps to code32_start
 ; like Kitten's setup.S.  The 32-bit part CRCs itself and the initrd.
+; A loader using the 32-bit boot protocol (pulsar.efi: no setup run, no
+; BIOS) enters the 32-bit part with CS = 0x10; it then reports from
+; boot_params (header fields, E820, efi_info, acpi_rsdp_addr) first.
 
 %ifndef PROTO
 %define PROTO 0x020A
@@ -381,14 +384,21 @@ pm_start:
 
 ; pm_entry: code32_start.
 ;   In:  32-bit protected mode, CS = flat code, ESI = the boot sector.
+;        Our own setup enters with CS = 0x08; a loader using the 32-bit
+;        boot protocol (no setup run: UEFI) with CS = __BOOT_CS = 0x10,
+;        DS = __BOOT_DS = 0x18 and ESI = boot_params: that is boot32.
 ;   Out: never returns: reports and exits QEMU (or halts).
 pm_entry:
+        mov     ax, cs
+        cmp     ax, 0x10
+        je      boot32
         mov     ax, 0x10
         mov     ds, ax
         mov     es, ax
         mov     ss, ax
         mov     fs, ax
         mov     gs, ax
+pm_common:
         mov     esp, stack_top
         cld
         push    esi
@@ -443,22 +453,285 @@ crc32:  mov     eax, 0xFFFFFFFF
 .done:  not     eax
         ret
 
-; kv32p: "KT <key>=0x<8 hex digits>" CR LF; EBX = key string, EAX = value.
-;   Clobbers: EAX, EBX, ECX, EDX.
-kv32p:  push    eax
+;-------------------------------------------------------------------------
+; boot32: the 32-bit boot protocol's entry (a UEFI loader after
+; ExitBootServices; no setup ran, no BIOS).  Reports the entry state, the
+; header fields in boot_params, the command line, boot_params' E820 table,
+; efi_info with the EFI memory map it points at and acpi_rsdp_addr with
+; the signature found there; then the CRCs as on the 16-bit path.
+;   In:  CS = 0x10, ESI = boot_params (see pm_entry).
+boot32:
+        mov     [e_ds], ds              ; the loader's data segment: flat
+        mov     [e_es], es
+        mov     [e_ss], ss
+        pushfd
+        pop     dword [e_flags]
+        mov     esp, stack_top
+        cld
+        mov     [bp_ptr], esi
+        call    serial_initp
+        mov     ebx, s_begin32
         call    putsp
+        mov     ebx, s_cs32
+        mov     ax, cs
+        movzx   eax, ax
+        call    kv16p
+        mov     ebx, s_ds32
+        movzx   eax, word [e_ds]
+        call    kv16p
+        mov     ebx, s_es32
+        movzx   eax, word [e_es]
+        call    kv16p
+        mov     ebx, s_ss32
+        movzx   eax, word [e_ss]
+        call    kv16p
+        mov     ebx, s_if32
+        mov     eax, [e_flags]
+        shr     eax, 9
+        and     eax, 1
+        call    kv16p
+        mov     ebx, s_bp32
+        mov     eax, [bp_ptr]
+        call    kv32p
+        mov     esi, [bp_ptr]
+        mov     ebx, s_version32
+        movzx   eax, word [esi + 0x206]
+        call    kv16p
+        mov     ebx, s_type32
+        movzx   eax, byte [esi + 0x210]
+        mov     ecx, 2
+        call    kvp
+        mov     ebx, s_loadflags32
+        movzx   eax, byte [esi + 0x211]
+        mov     ecx, 2
+        call    kvp
+        mov     ebx, s_cmdptr32
+        mov     eax, [esi + 0x228]
+        call    kv32p
+        mov     ebx, s_rdimage32
+        mov     eax, [esi + 0x218]
+        call    kv32p
+        mov     ebx, s_rdsize32
+        mov     eax, [esi + 0x21C]
+        call    kv32p
+        mov     ebx, s_code32_32
+        mov     eax, [esi + 0x214]
+        call    kv32p
+        call    cmdline32
+        call    e820_32
+        call    efi32
+        mov     esi, [bp_ptr]
+        mov     ax, ds                  ; the common part wants all data
+        mov     es, ax                  ; segments flat (the loader's)
+        mov     fs, ax
+        mov     gs, ax
+        jmp     pm_common
+
+; cmdline32: "KT cmdline=<text>" from boot_params' cmd_line_ptr, escaped
+; as on the 16-bit path; "KT no_cmdline" when it is 0.
+;   Clobbers: EAX, EBX, ECX, EDX, ESI.
+cmdline32:
+        mov     esi, [bp_ptr]
+        mov     esi, [esi + 0x228]
+        test    esi, esi
+        jnz     .have
+        mov     ebx, s_nocmd32
+        jmp     putsp
+.have:  mov     ebx, s_cmdline32
+        call    putsp
+        mov     ebx, 4096               ; longer than any cmdline_size here
+.next:  mov     al, [esi]
+        test    al, al
+        jz      .done
+        cmp     al, 0x20
+        jb      .esc
+        cmp     al, 0x7E
+        ja      .esc
+        cmp     al, '\'
+        je      .esc
+        call    putcp
+        jmp     .step
+.esc:   push    eax
+        mov     al, '\'
+        call    putcp
+        mov     al, 'x'
+        call    putcp
         pop     eax
+        movzx   eax, al
+        mov     ecx, 2
+        call    hexp
+.step:  inc     esi
+        dec     ebx
+        jnz     .next
+.done:  mov     ebx, s_crlfp
+        jmp     putsp
+
+; e820_32: boot_params' E820 table (e820_entries at 0x1E8, 20-byte
+; entries at 0x2D0) in the 16-bit path's line format, then the count.
+;   Clobbers: EAX, EBX, ECX, EDX, ESI, EDI.
+e820_32:
+        mov     esi, [bp_ptr]
+        movzx   edi, byte [esi + 0x1E8]
+        add     esi, 0x2D0
+        push    edi
+.next:  test    edi, edi
+        jz      .done
+        mov     ebx, s_e820base32
+        call    putsp
+        call    hex64                   ; base
+        mov     ebx, s_e820len32
+        call    putsp
+        add     esi, 8
+        call    hex64                   ; length
+        mov     ebx, s_e820type32
+        call    putsp
+        mov     eax, [esi + 8]
         mov     ecx, 8
-.digit: rol     eax, 4
-        push    eax
+        call    hexp
+        mov     ebx, s_crlfp
+        call    putsp
+        add     esi, 12
+        dec     edi
+        jmp     .next
+.done:  pop     eax
+        mov     ebx, s_e820count32
+        jmp     kv16p
+
+; efi32: efi_info (0x1C0), the EFI memory map it names (one line per
+; descriptor: type, physical start, pages), the system table's signature,
+; acpi_rsdp_addr (0x070) and the 8 bytes at it (the RSDP's signature).
+;   Clobbers: EAX, EBX, ECX, EDX, ESI, EDI, EBP.
+efi32:
+        mov     ebp, [bp_ptr]
+        mov     edi, efi_fields
+.field: mov     ebx, [edi]              ; the key string, 0 at the end
+        test    ebx, ebx
+        jz      .systab
+        mov     eax, [edi + 4]          ; the field's offset in boot_params
+        mov     eax, [ebp + eax]
+        call    kv32p
+        add     edi, 8
+        jmp     .field
+.systab:
+        ; the system table's signature, when it is below 4 GiB
+        mov     esi, [ebp + 0x1C4]
+        cmp     dword [ebp + 0x1D8], 0
+        jne     .map
+        test    esi, esi
+        jz      .map
+        mov     ebx, s_efisyssig
+        call    putsp
+        call    hex64
+        mov     ebx, s_crlfp
+        call    putsp
+.map:   ; the descriptors, when the map is below 4 GiB and sizes are sane
+        cmp     dword [ebp + 0x1DC], 0
+        jne     .rsdp
+        mov     esi, [ebp + 0x1D0]
+        mov     edi, [ebp + 0x1D4]
+        mov     ecx, [ebp + 0x1C8]
+        cmp     ecx, 40                 ; EFI_MEMORY_DESCRIPTOR's size
+        jb      .rsdp
+.desc:  cmp     edi, [ebp + 0x1C8]
+        jb      .rsdp
+        mov     ebx, s_efimdtype
+        call    putsp
+        mov     eax, [esi]
+        mov     ecx, 8
+        call    hexp
+        mov     ebx, s_efimdphys
+        call    putsp
+        push    esi
+        add     esi, 8
+        call    hex64                   ; PhysicalStart
+        mov     ebx, s_efimdpages
+        call    putsp
+        add     esi, 16
+        call    hex64                   ; NumberOfPages
+        pop     esi
+        mov     ebx, s_crlfp
+        call    putsp
+        add     esi, [ebp + 0x1C8]
+        sub     edi, [ebp + 0x1C8]
+        jmp     .desc
+.rsdp:  mov     ebx, s_rsdp
+        call    putsp
+        lea     esi, [ebp + 0x70]
+        call    hex64
+        mov     ebx, s_crlfp
+        call    putsp
+        cmp     dword [ebp + 0x74], 0
+        jne     .out
+        mov     esi, [ebp + 0x70]
+        test    esi, esi
+        jz      .out
+        mov     ebx, s_rsdpsig
+        call    putsp
+        call    hex64                   ; "RSD PTR " read as a qword
+        mov     ebx, s_crlfp
+        jmp     putsp
+.out:   ret
+
+; hex64: the qword at ESI in 16 hex digits.  Clobbers: EAX, ECX, EDX.
+hex64:  mov     eax, [esi + 4]
+        mov     ecx, 8
+        call    hexp
+        mov     eax, [esi]
+        mov     ecx, 8
+        ; fall through
+
+; hexp: send the low ECX nibbles of EAX in lower-case hex.
+;   Clobbers: EAX, ECX, EDX.
+hexp:   push    ebx
+        mov     ebx, eax
+        push    ecx
+        shl     ecx, 2
+        ror     ebx, cl                 ; the top wanted nibble (8: none) ...
+        pop     ecx
+.digit: rol     ebx, 4                  ; ... comes round to bits 0-3
+        mov     al, bl
         and     al, 15
         add     al, '0'
         cmp     al, '9'
         jbe     .out
         add     al, 'a' - '0' - 10
 .out:   call    putcp
-        pop     eax
         loop    .digit
+        pop     ebx
+        ret
+
+; serial_initp: COM1 at 115200 8n1, no interrupts.  Clobbers: AL, DX.
+; (serial_init's steps in 32-bit code: the setup's copy assembles for
+; 16-bit operands and cannot be called from here.)
+serial_initp:
+        mov     dx, COM1 + 1
+        xor     al, al
+        out     dx, al
+        mov     dx, COM1 + 3
+        mov     al, 0x80
+        out     dx, al                  ; DLAB on
+        mov     dx, COM1
+        mov     al, 1
+        out     dx, al                  ; divisor 1: 115200
+        inc     dx
+        xor     al, al
+        out     dx, al
+        mov     dx, COM1 + 3
+        mov     al, 3
+        out     dx, al                  ; 8n1, DLAB off
+        ret
+
+; kv16p / kv32p / kvp: "KT <key>=0x<hex>" CR LF; EBX = key string, EAX =
+; value, for kvp ECX = digits.  Clobbers: EAX, EBX, ECX, EDX.
+kv16p:  mov     ecx, 4
+        jmp     kvp
+kv32p:  mov     ecx, 8
+kvp:    push    eax
+        push    ecx
+        call    putsp
+        pop     ecx
+        pop     eax
+        call    hexp
         mov     ebx, s_crlfp
         ; fall through
 
@@ -482,6 +755,52 @@ putcp:  push    eax
         out     dx, al
         ret
 
+s_begin32:    db "KT begin", 13, 10, "KT boot32", 13, 10, 0
+s_cs32:       db "KT cs=0x", 0
+s_ds32:       db "KT ds=0x", 0
+s_es32:       db "KT es=0x", 0
+s_ss32:       db "KT ss=0x", 0
+s_if32:       db "KT if=0x", 0
+s_bp32:       db "KT boot_params=0x", 0
+s_version32:  db "KT version=0x", 0
+s_type32:     db "KT type_of_loader=0x", 0
+s_loadflags32: db "KT loadflags=0x", 0
+s_cmdptr32:   db "KT cmd_line_ptr=0x", 0
+s_rdimage32:  db "KT ramdisk_image=0x", 0
+s_rdsize32:   db "KT ramdisk_size=0x", 0
+s_code32_32:  db "KT code32_start=0x", 0
+s_cmdline32:  db "KT cmdline=", 0
+s_nocmd32:    db "KT no_cmdline", 13, 10, 0
+s_e820base32: db "KT e820 base=0x", 0
+s_e820len32:  db " len=0x", 0
+s_e820type32: db " type=0x", 0
+s_e820count32: db "KT e820_count=0x", 0
+s_efisig:     db "KT efi_loader_signature=0x", 0
+s_efisystab:  db "KT efi_systab=0x", 0
+s_efisystabhi: db "KT efi_systab_hi=0x", 0
+s_efidescsz:  db "KT efi_memdesc_size=0x", 0
+s_efidescver: db "KT efi_memdesc_version=0x", 0
+s_efimap:     db "KT efi_memmap=0x", 0
+s_efimapsz:   db "KT efi_memmap_size=0x", 0
+s_efimaphi:   db "KT efi_memmap_hi=0x", 0
+s_efisyssig:  db "KT efi_systab_signature=0x", 0
+s_efimdtype:  db "KT efimd type=0x", 0
+s_efimdphys:  db " phys=0x", 0
+s_efimdpages: db " pages=0x", 0
+s_rsdp:       db "KT acpi_rsdp_addr=0x", 0
+s_rsdpsig:    db "KT rsdp_signature=0x", 0
+; efi_info's fields for efi32: key string, offset in boot_params.
+align 4
+efi_fields:
+        dd s_efisig, 0x1C0
+        dd s_efisystab, 0x1C4
+        dd s_efisystabhi, 0x1D8
+        dd s_efidescsz, 0x1C8
+        dd s_efidescver, 0x1CC
+        dd s_efimap, 0x1D0
+        dd s_efimapsz, 0x1D4
+        dd s_efimaphi, 0x1DC
+        dd 0
 s_kcrc:  db "KT kernel_crc32=0x", 0
 s_icrc:  db "KT initrd_crc32=0x", 0
 s_end:   db "KT end status=ok", 13, 10, 0
@@ -500,3 +819,9 @@ pm_end:
 ; Scratch after the image (covered by init_size, not in the file).
 crc_table equ pm_start + ((pm_end - pm_start + 15) & ~15)
 stack_top equ PM_ADDR + (pm_end - pm_start) + BSS_BYTES - 16
+; boot32's notes of the entry state, after the CRC table
+e_ds     equ crc_table + 0x400
+e_es     equ crc_table + 0x404
+e_ss     equ crc_table + 0x408
+e_flags  equ crc_table + 0x40C
+bp_ptr   equ crc_table + 0x410

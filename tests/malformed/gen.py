@@ -5,7 +5,9 @@
 
 Every case is built here, by code that says what is wrong with it, next
 to the one line Pulsar must print for it.  gen.py writes, per case,
-OUTDIR/<kind>/<name>.in (the input), <name>.expect (the message) and for
+OUTDIR/<kind>/<name>.in (the input), <name>.expect (the message),
+<name>.expect-efi where pulsar.efi's message differs (empty: pulsar.efi
+boots it, as nothing of its own or of a BIOS lies there), and for
 configs with `conf` lines <name>.files/ (the nested files), plus OUTDIR/index
 ("<kind> <name>" per line).  tests/unit/test_malformed.c feeds each input
 to the code Pulsar runs on it and compares the message byte for byte;
@@ -22,6 +24,11 @@ Kinds and how the unit driver reads them:
           RAM 0-0x9fc00 and 1 MiB-0x7fe0000, free base memory ending at
           0x9c400 (Pulsar's image and heap at 0x7c00-0x8c400, then the
           room kept for a Linux setup), the PXE stack at 0x9c400-0x9fc00.
+          config and elf rows run again through pulsar.efi's face and
+          placer (unit driver: the UEFI fixture, OVMF's map at -m 128:
+          RAM 0-0xa0000, 1 MiB-0x806000 and more from 0x808000, the
+          last of it ending at 0x7ef4000; nothing of Pulsar's or a
+          BIOS's below 1 MiB).
   dhcp    dhcp_validate() on the cached DHCP reply.
   bzimage plan_linux_kernel() for `exec bzImage <args>` at config-test:3
           (TFTP path linux/bzImage; the arguments are <name>.args, or
@@ -41,8 +48,9 @@ class Case:
     """One row: kind, name, input bytes, exact expected message, files."""
 
     def __init__(self, kind, name, data, expect, files=None, why="",
-                 args=None):
+                 args=None, efi=None):
         self.kind = kind
+        self.efi = efi  # pulsar.efi's message when not @expect (EFI_BOOTS)
         self.name = name
         self.data = data if isinstance(data, bytes) else data.encode()
         self.expect = expect
@@ -150,10 +158,18 @@ def config_cases():
 
 # ---------------------------------------------------------------- ELF
 
-def elf(name, e, expect, why=""):
-    """An ELF case; @expect after "config-test:3: exec: demo/kernel.elf: "."""
+# An @efi of elf(): pulsar.efi boots this kernel (what is in its way on
+# BIOS is not there on UEFI).
+EFI_BOOTS = ""
+ELF_PREFIX = "config-test:3: exec: demo/kernel.elf: "
+
+
+def elf(name, e, expect, why="", efi=None):
+    """An ELF case; @expect after "config-test:3: exec: demo/kernel.elf: ",
+    @efi too (pulsar.efi's words, when they differ; or EFI_BOOTS)."""
     return Case("elf", name, e.build() if isinstance(e, Elf) else e,
-                "config-test:3: exec: demo/kernel.elf: " + expect, why=why)
+                ELF_PREFIX + expect, why=why,
+                efi=efi if efi in (None, EFI_BOOTS) else ELF_PREFIX + efi)
 
 
 def with_(fn):
@@ -272,37 +288,47 @@ def elf_cases():
         elf("segment-over-ivt", with_(lambda e: (
             e.seg(0x0, 0x100, 0x100))),
             "[0x00000000, 0x00000100) kernel.elf segment 2 overlaps "
-            "[0x00000000, 0x00000500) IVT and BIOS data area"),
+            "[0x00000000, 0x00000500) IVT and BIOS data area",
+            efi=EFI_BOOTS),
         elf("segment-over-stack", with_(lambda e: e.seg(0x1000, 0x100,
                                                         0x100)),
             "[0x00001000, 0x00001100) kernel.elf segment 2 overlaps "
-            "[0x00000500, 0x00007c00) Pulsar stack"),
+            "[0x00000500, 0x00007c00) Pulsar stack", efi=EFI_BOOTS),
         elf("segment-over-pulsar", with_(lambda e: e.seg(0x8000, 0x100,
                                                          0x100)),
             "[0x00008000, 0x00008100) kernel.elf segment 2 overlaps "
             "[0x00007c00, 0x0008c400) Pulsar image and heap",
             why="the heap ends 64 KiB below free base memory, the room a "
-            "Linux setup needs"),
+            "Linux setup needs", efi=EFI_BOOTS),
         elf("segment-over-pxe", with_(lambda e: e.seg(0x9d000, 0x100,
                                                       0x100)),
             "[0x0009d000, 0x0009d100) kernel.elf segment 2 overlaps "
-            "[0x0009c400, 0x00100000) EBDA, PXE stack and BIOS"),
+            "[0x0009c400, 0x00100000) EBDA, PXE stack and BIOS",
+            efi=EFI_BOOTS),
         elf("segment-over-bios", with_(lambda e: e.seg(0xF0000, 0x100,
                                                        0x100)),
             "[0x000f0000, 0x000f0100) kernel.elf segment 2 is not in usable "
-            "RAM ([0x0009fc00, 0x00100000) is not RAM)"),
+            "RAM ([0x0009fc00, 0x00100000) is not RAM)",
+            efi="[0x000f0000, 0x000f0100) kernel.elf segment 2 is not in "
+            "usable RAM ([0x000a0000, 0x00100000) is not RAM)"),
         elf("segment-over-flash", with_(lambda e: (
             e.seg(0xFFFC0000, 0x100, 0x100))),
             "[0xfffc0000, 0xfffc0100) kernel.elf segment 2 is not in usable "
-            "RAM ([0x07fe0000, 0x100000000) is not RAM)"),
+            "RAM ([0x07fe0000, 0x100000000) is not RAM)",
+            efi="[0xfffc0000, 0xfffc0100) kernel.elf segment 2 is not in "
+            "usable RAM ([0x07ef4000, 0x100000000) is not RAM)"),
         elf("segment-in-no-ram", with_(lambda e: e.seg(0x10000000, 0x100,
                                                        0x100000)),
             "[0x10000000, 0x10100000) kernel.elf segment 2 is not in usable "
-            "RAM ([0x07fe0000, 0x100000000) is not RAM)"),
+            "RAM ([0x07fe0000, 0x100000000) is not RAM)",
+            efi="[0x10000000, 0x10100000) kernel.elf segment 2 is not in "
+            "usable RAM ([0x07ef4000, 0x100000000) is not RAM)"),
         elf("segment-across-ram-end", with_(lambda e: e.seg(
             0x7FD0000, 0x100, 0x20000)),
             "[0x07fd0000, 0x07ff0000) kernel.elf segment 2 is not in usable "
-            "RAM ([0x07fe0000, 0x100000000) is not RAM)"),
+            "RAM ([0x07fe0000, 0x100000000) is not RAM)",
+            efi="[0x07fd0000, 0x07ff0000) kernel.elf segment 2 is not in "
+            "usable RAM ([0x07ef4000, 0x100000000) is not RAM)"),
     ]
 
 
@@ -537,6 +563,9 @@ def write(outdir):
             f.write(c.data)
         with open(os.path.join(d, c.name + ".expect"), "w") as f:
             f.write(c.expect + "\n")
+        if c.efi is not None:
+            with open(os.path.join(d, c.name + ".expect-efi"), "w") as f:
+                f.write(c.efi + "\n" if c.efi else "")
         if c.args is not None:
             with open(os.path.join(d, c.name + ".args"), "w") as f:
                 f.write(c.args)
@@ -555,6 +584,9 @@ def main(argv):
     if argv[1:] == ["--list"]:
         for c in all_cases():
             print("%-7s %-34s %s" % (c.kind, c.name, c.expect))
+            if c.efi is not None:
+                print("%-7s %-34s %s" % ("", "(pulsar.efi)",
+                                         c.efi or "boots"))
         return 0
     if len(argv) != 2:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)

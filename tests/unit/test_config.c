@@ -1250,6 +1250,47 @@ static void test_join_path(void **state)
     assert_int_equal(cfg_join_path("rr", name, out), -PE_TOOLONG);
 }
 
+/** A URL root joins like a path; a URL name stands alone. */
+static void test_join_url(void **state)
+{
+    char out[CFG_MAX_PATH + 1];
+
+    (void)state;
+    assert_int_equal(cfg_join_path("http://10.0.2.2/nova", "k", out), 0);
+    assert_string_equal(out, "http://10.0.2.2/nova/k");
+    assert_int_equal(cfg_join_path("nova", "http://h/k", out), 0);
+    assert_string_equal(out, "http://h/k");
+    assert_int_equal(cfg_join_path("http://a/x", "HTTPS://b/k", out), 0);
+    assert_string_equal(out, "HTTPS://b/k");
+    /* Not a URL: joined as a path. */
+    assert_int_equal(cfg_join_path("r", "ftp://h/k", out), 0);
+    assert_string_equal(out, "r/ftp://h/k");
+}
+
+/** `root http://...` then names: URLs in the items, server unchanged. */
+static void test_root_url(void **state)
+{
+    const char *text = "root http://10.0.2.2:8080/nova\n"
+                       "exec kernel.elf a=1\n"
+                       "load http://boot/other.bin\n"
+                       "load mod.bin\n";
+    struct cfg cfg;
+    struct cfg_state st;
+    char err[CFG_ERR_LEN];
+    const struct cfg_item *it;
+
+    (void)state;
+    assert_int_equal(parse_str(&cfg, &st, text, err), 0);
+    it = cfg.items;
+    assert_string_equal(it->path, "http://10.0.2.2:8080/nova/kernel.elf");
+    assert_int_equal(it->server, ip4(10, 0, 2, 2));
+    it = it->next;
+    assert_string_equal(it->path, "http://boot/other.bin");
+    it = it->next;
+    assert_string_equal(it->path, "http://10.0.2.2:8080/nova/mod.bin");
+    cfg_free(&cfg);
+}
+
 /** cfg_state_init: NULL root is "", a long root is clamped, no addr. */
 static void test_state_init(void **state)
 {
@@ -1495,6 +1536,8 @@ int main(void)
         cmocka_unit_test(test_parse_ip),
         cmocka_unit_test(test_parse_addr),
         cmocka_unit_test(test_join_path),
+        cmocka_unit_test(test_join_url),
+        cmocka_unit_test(test_root_url),
         cmocka_unit_test(test_state_init),
         cmocka_unit_test(test_clamped_root_fails_loudly),
         cmocka_unit_test(test_large_config_is_linear),

@@ -13,17 +13,9 @@
 #include <cmocka.h>
 
 #include "net/ether.h"
+#include "tests/unit/net_fixture.h"
 
-static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-static const uint8_t srv_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
 
-static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-    const uint8_t x[4] = { a, b, c, d };
-    uint32_t v;
-    memcpy(&v, x, 4);
-    return v;
-}
 
 static struct eth_self self(void)
 {

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "lib/errno.h"
+#include "loader/format.h"
 #include "loader/linux.h"
 
 #define MB 0x100000u
@@ -485,6 +486,146 @@ static void test_finish(void **state)
     place_fini(&p);
 }
 
+/** Add an x86-64 PE header (as Debian's EFI-stub kernels have it). */
+static void make_stub(uint32_t pe_off, uint16_t machine)
+{
+    img[0] = 'M';
+    img[1] = 'Z';
+    put32(img + 0x3C, pe_off);
+    memcpy(img + pe_off, "PE\0\0", 4);
+    put16(img + pe_off + 4, machine);
+}
+
+/** The stub is told by MZ, e_lfanew, "PE\0\0" and machine 0x8664. */
+static void test_probe_efi_stub(void **state)
+{
+    (void)state;
+    make_header(0x020F, 39, 0x800000);
+    assert_false(linux_probe_efi_stub(img, sizeof(img))); /* no MZ */
+    make_stub(0x40, 0x8664);
+    assert_true(linux_probe_efi_stub(img, sizeof(img)));
+    assert_false(linux_probe_efi_stub(img, 0x45)); /* PE header cut off */
+    make_stub(0x40, 0x014c); /* an i386 stub: not for pulsar.efi */
+    assert_false(linux_probe_efi_stub(img, sizeof(img)));
+    make_stub(0x40, 0x8664);
+    put32(img + 0x3C, 0xFFFFFFF0u); /* e_lfanew past the prefix */
+    assert_false(linux_probe_efi_stub(img, sizeof(img)));
+    make_header(0x020F, 39, 0x800000);
+    make_stub(0x40, 0x8664);
+    memcpy(img + LX_HEADER, "XXXX", 4); /* a PE that is no bzImage */
+    assert_false(linux_probe_efi_stub(img, sizeof(img)));
+}
+
+/** The rule: on UEFI the stub row wins when there is a stub; a bzImage
+ *  without one, and every bzImage on BIOS, takes the boot protocol. */
+static void test_format_rule(void **state)
+{
+    (void)state;
+    make_header(0x020F, 39, 0x800000);
+    make_stub(0x40, 0x8664);
+    assert_int_equal(format_probe(img, sizeof(img), true, 0)->handoff,
+                     HANDOFF_EFI_STUB);
+    assert_string_equal(format_probe(img, sizeof(img), true, 0)->name,
+                        "Linux EFI stub");
+    assert_int_equal(format_probe(img, sizeof(img), false, 0)->handoff,
+                     HANDOFF_LINUX);
+    assert_int_equal(format_probe(img, sizeof(img), true, 0)->loads,
+                     LOADS_INITRD);
+    make_header(0x0206, 0, 0x10000); /* Kitten: no stub */
+    assert_int_equal(format_probe(img, sizeof(img), true, 0)->handoff,
+                     HANDOFF_LINUX);
+}
+
+/** The stub's plan: the whole file in one page-aligned range, above
+ *  1 MiB, the command line checked as for the boot protocol. */
+static void test_plan_efi_stub(void **state)
+{
+    struct placer p;
+    struct linux_plan lp;
+    struct image_plan plan;
+    char long_args[3000];
+
+    (void)state;
+    pulsar_placer(&p, qemu_map, NENT(qemu_map));
+    make_header(0x020F, 39, 0x800000);
+    make_stub(0x40, 0x8664);
+    assert_int_equal(place_claim(&p, 0x100000, 0x12345, "taken", NULL), 0);
+    assert_int_equal(linux_plan_efi_stub(img, sizeof(img), 0x800000,
+                                         "quiet", &p, &lp, &plan, err,
+                                         sizeof(err)), 0);
+    assert_int_equal(plan.nseg, 1);
+    assert_int_equal(plan.seg[0].dest, 0x113000);
+    assert_int_equal(plan.seg[0].file_off, 0);
+    assert_int_equal(plan.seg[0].filesz, 0x800000);
+    assert_int_equal(plan.file_need, 0x800000);
+    assert_int_equal(lp.kernel_addr, 0x113000);
+    assert_string_equal(lp.cmdline, "quiet");
+    assert_int_equal(lp.hdr.initrd_addr_max, 0x7fffffff);
+    memset(long_args, 'a', sizeof(long_args) - 1);
+    long_args[sizeof(long_args) - 1] = '\0';
+    assert_int_equal(linux_plan_efi_stub(img, sizeof(img), 0x800000,
+                                         long_args, &p, &lp, &plan, err,
+                                         sizeof(err)), -PE_TOOLONG);
+    assert_int_equal(linux_plan_efi_stub(img, sizeof(img), 0x10000000,
+                                         "", &p, &lp, &plan, err,
+                                         sizeof(err)), -PE_NORAM);
+    place_fini(&p);
+}
+
+/** boot_params: the header up to where its jump lands, the E820 table,
+ *  efi_info with "EL64", acpi_rsdp_addr; too many entries refused. */
+static void test_boot_params(void **state)
+{
+    static uint8_t bp[BP_SIZE], many_bp[BP_SIZE];
+    static struct e820_entry many[BP_E820_MAX + 1];
+    const struct linux_efi_info efi = { 0x1234567890ull, 0x7e000018ull,
+                                        48 * 40, 48, 1 };
+    (void)state;
+    make_header(0x0206, 0, 0x10000);
+    img[0x268] = 0x5A; /* past this header's end (0x202 + 0x66) */
+    memset(bp, 0xCC, sizeof(bp));
+    assert_int_equal(linux_boot_params(bp, img, sizeof(img), qemu_map,
+                                       NENT(qemu_map), &efi, 0x7fb7e014ull),
+                     0);
+    assert_memory_equal(bp + BP_HDR, img + BP_HDR, 0x268 - BP_HDR);
+    assert_int_equal(bp[0x268], 0);
+    assert_int_equal(bp[0x1F0], 0);
+    assert_int_equal(bp[BP_E820_ENTRIES], NENT(qemu_map));
+    for (unsigned i = 0; i < NENT(qemu_map); i++) {
+        const uint8_t *e = bp + BP_E820_TABLE + 20 * i;
+        assert_int_equal(get32(e), (uint32_t)qemu_map[i].base);
+        assert_int_equal(get32(e + 4), 0);
+        assert_int_equal(get32(e + 8), (uint32_t)qemu_map[i].len);
+        assert_int_equal(get32(e + 16), qemu_map[i].type);
+    }
+    assert_memory_equal(bp + BP_EFI_INFO, "EL64", 4);
+    assert_int_equal(get32(bp + BP_EFI_INFO + 4), 0x34567890);
+    assert_int_equal(get32(bp + BP_EFI_INFO + 8), 48);
+    assert_int_equal(get32(bp + BP_EFI_INFO + 12), 1);
+    assert_int_equal(get32(bp + BP_EFI_INFO + 16), 0x7e000018);
+    assert_int_equal(get32(bp + BP_EFI_INFO + 20), 48 * 40);
+    assert_int_equal(get32(bp + BP_EFI_INFO + 24), 0x12);
+    assert_int_equal(get32(bp + BP_EFI_INFO + 28), 0);
+    assert_int_equal(get32(bp + BP_ACPI_RSDP_ADDR), 0x7fb7e014);
+    assert_int_equal(get32(bp + BP_ACPI_RSDP_ADDR + 4), 0);
+    assert_int_equal(bp[BP_SIZE - 1], 0);
+
+    /* No firmware facts: no efi_info, no RSDP. */
+    assert_int_equal(linux_boot_params(bp, img, sizeof(img), qemu_map, 1,
+                                       NULL, 0), 0);
+    assert_int_equal(get32(bp + BP_EFI_INFO), 0);
+    assert_int_equal(bp[BP_E820_ENTRIES], 1);
+
+    /* A map boot_params cannot hold, a header running past the setup. */
+    assert_int_equal(linux_boot_params(many_bp, img, sizeof(img), many,
+                                       BP_E820_MAX + 1, &efi, 0), -PE_RANGE);
+    assert_int_equal(linux_boot_params(bp, img, 0x260, qemu_map, 1, NULL,
+                                       0), -PE_RANGE);
+    img[0x201] = 0xFF; /* a jump past the header's room */
+    assert_int_equal(linux_boot_params(bp, img, sizeof(img), qemu_map, 1,
+                                       NULL, 0), -PE_RANGE);
+}
+
 /** One part byte for byte; several 4-byte aligned; overflow refused. */
 static void test_initrd_layout(void **state)
 {
@@ -638,6 +779,10 @@ int main(void)
         cmocka_unit_test(test_initrd_layout),
         cmocka_unit_test(test_mem_limit),
         cmocka_unit_test(test_initrd_place),
+        cmocka_unit_test(test_probe_efi_stub),
+        cmocka_unit_test(test_plan_efi_stub),
+        cmocka_unit_test(test_format_rule),
+        cmocka_unit_test(test_boot_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -600,6 +600,59 @@ static void test_find_top(void **state)
     place_fini(&p);
 }
 
+/** An OVMF-like map: RAM at 1 MiB ends at the ACPI NVS at 8 MiB. */
+static const struct e820_entry ovmf_map[] = {
+    {0x0, 0xa0000, E820_RAM},
+    {0x100000, 0x700000, E820_RAM},
+    {0x800000, 0x100000, E820_NVS},
+    {0x900000, 0x7000000 - 0x900000, E820_RAM},
+};
+
+/** place_keep_clear: finds go around the range while anything else fits,
+ *  into it when nothing does; claims at a given address are not
+ *  affected. */
+static void test_keep_clear(void **state)
+{
+    struct placer p;
+    uint64_t a = 0;
+
+    (void)state;
+    assert_int_equal(place_init(&p, ovmf_map, NENT(ovmf_map)), 0);
+    place_keep_clear(&p, MB, 8 * MB);
+    /* A kernel's segment at 1 MiB is a claim, not a find. */
+    assert_int_equal(place_claim(&p, MB, 0x3000, "kernel", NULL), 0);
+    /* The first module after the kernel: past the NVS, not at 0x103000. */
+    assert_int_equal(place_find(&p, 5000, 4096, 0x103000, 4 * GB, &a), 0);
+    assert_int_equal(a, 0x900000);
+    /* Below 1 MiB is not kept clear. */
+    assert_int_equal(place_find(&p, 0x1000, 4096, 0x1000, 4 * GB, &a), 0);
+    assert_int_equal(a, 0x1000);
+    /* From the top, the clear range is skipped the same way. */
+    assert_int_equal(place_find_top(&p, MB, 4096, MB, 0x900000 + MB, &a), 0);
+    assert_int_equal(a, 0x900000);
+    /* A limit that leaves room only inside the range: used after all. */
+    assert_int_equal(place_find(&p, MB, 4096, 0x103000, 8 * MB, &a), 0);
+    assert_int_equal(a, 0x103000);
+    assert_int_equal(place_find_top(&p, MB, 4096, MB, 8 * MB, &a), 0);
+    assert_int_equal(a, 7 * MB);
+    /* The rest of RAM full: the range is the only room left. */
+    assert_int_equal(place_claim(&p, 0x900000, 0x7000000 - 0x900000, "big",
+                                 NULL), 0);
+    assert_int_equal(place_find(&p, MB, 4096, 0x103000, 4 * GB, &a), 0);
+    assert_int_equal(a, 0x103000);
+    /* A range that straddles its edge is not clear of it either. */
+    place_fini(&p);
+    assert_int_equal(place_init(&p, ovmf_map, NENT(ovmf_map)), 0);
+    place_keep_clear(&p, MB, 0x980000);
+    assert_int_equal(place_find(&p, 0x2000, 4096, MB, 4 * GB, &a), 0);
+    assert_int_equal(a, 0x980000);
+    /* An empty range keeps nothing clear. */
+    place_keep_clear(&p, 8 * MB, MB);
+    assert_int_equal(place_find(&p, 0x2000, 4096, MB, 4 * GB, &a), 0);
+    assert_int_equal(a, MB);
+    place_fini(&p);
+}
+
 #define SPACE 32768u
 
 static uint64_t rng_state;
@@ -798,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_find_many_used),
         cmocka_unit_test(test_find_failure_and_limit),
         cmocka_unit_test(test_find_top),
+        cmocka_unit_test(test_keep_clear),
         cmocka_unit_test(test_mem_info_qemu),
         cmocka_unit_test(test_mem_info_variants),
         cmocka_unit_test(test_conflict_str),

@@ -414,6 +414,50 @@ static void test_chld_rom_stack(void **state)
     assert_false(plan_chld_keep_rom_stack(0xFFFF, 0xFFFC, LOW_END));
 }
 
+/** pulsar.efi's placer: modules go past GNU Mach's boot heap,
+ *  [1 MiB, 1 MiB + mem_upper), while RAM above it has room; an `addr`
+ *  inside it is still obeyed. */
+static void test_efi_placer_mach_heap(void **state)
+{
+    static const struct e820_entry ovmf[] = {
+        { 0, 0xA0000, E820_RAM },
+        { 0x100000, 0x700000, E820_RAM },
+        { 0x800000, 0x100000, E820_NVS },
+        { 0x900000, 0x7000000, E820_RAM },
+    };
+    struct cfg_item m1 = item(CFG_LOAD, "m1.bin", 3);
+    struct cfg_item m2 = item(CFG_LOAD, "m2.bin", 4);
+    struct plan_mods mods;
+    struct placer p;
+    uint64_t dest;
+    char err[PLAN_ERR_LEN];
+
+    (void)state;
+    assert_int_equal(plan_efi_placer_init(&p, ovmf, 4), 0);
+    assert_int_equal(p.clear_start, 0x100000);
+    assert_int_equal(p.clear_end, 0x800000); /* mem_upper = 7168 KiB */
+    assert_int_equal(place_claim(&p, 0x100000, 0x3000, "kernel", NULL), 0);
+    plan_mods_init(&mods, 0x103000);
+    assert_int_equal(plan_module(&mods, &p, &m1, 5000, &dest, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(dest, 0x900000);
+    assert_int_equal(plan_module(&mods, &p, &m2, 0x800000, &dest, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(dest, 0x902000);
+    place_fini(&p);
+
+    /* `addr` is the user's word: inside the heap range all the same. */
+    assert_int_equal(plan_efi_placer_init(&p, ovmf, 4), 0);
+    m1.has_addr = true;
+    m1.addr = 0x200000;
+    m1.addr_seq = 1;
+    plan_mods_init(&mods, 0x103000);
+    assert_int_equal(plan_module(&mods, &p, &m1, 5000, &dest, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(dest, 0x200000);
+    place_fini(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_initrd_order),
         cmocka_unit_test(test_chld_limits),
         cmocka_unit_test(test_chld_rom_stack),
+        cmocka_unit_test(test_efi_placer_mach_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "lib/progress.h"
@@ -108,6 +109,79 @@ static void test_summary(void **state)
                         "in 0.1 s, 74575.8 MiB/s");
 }
 
+/* ------------------------------------------------------------ display */
+
+static uint32_t fake_now;
+static char screen[4096];
+
+static uint32_t fake_ticks(void)
+{
+    return fake_now;
+}
+
+static void fake_write(const char *s)
+{
+    strncat(screen, s, sizeof(screen) - strlen(screen) - 1);
+}
+
+static struct progress_display disp = {.ticks = fake_ticks,
+                                       .write = fake_write};
+
+/** A quick file draws nothing and ends with its time. */
+static void test_display_quick_file(void **state)
+{
+    (void)state;
+    screen[0] = '\0';
+    fake_now = 100;
+    progress_display_start(&disp, "k", 10);
+    progress_display_update(&disp, 10);
+    assert_string_equal(progress_display_end(&disp, 10), "in < 0.1 s");
+    assert_string_equal(screen, "");
+}
+
+/** A slow file redraws in place with CR, then is blanked at its end. */
+static void test_display_redraw_and_blank(void **state)
+{
+    char want[1024], line[PROGRESS_WIDTH + 1], blank[PROGRESS_WIDTH + 1];
+    struct progress p;
+    (void)state;
+    screen[0] = '\0';
+    fake_now = 1000;
+    progress_display_start(&disp, "mod", 4 * MIB);
+    fake_now += PROGRESS_EVERY;
+    progress_display_update(&disp, MIB);
+    progress_display_update(&disp, 2 * MIB); /* not due yet: nothing */
+    progress_start(&p, "mod", 4 * MIB, 1000);
+    progress_line(&p, MIB, 1000 + PROGRESS_EVERY, line, sizeof(line));
+    memset(blank, ' ', PROGRESS_WIDTH);
+    blank[PROGRESS_WIDTH] = '\0';
+    snprintf(want, sizeof(want), "\r%s\r%s\r", line, blank);
+    progress_display_end(&disp, 4 * MIB);
+    assert_string_equal(screen, want);
+    assert_int_equal(strlen(line), PROGRESS_WIDTH);
+}
+
+/** A failed transfer keeps its last line and ends it; an undrawn one
+ *  prints nothing; updates after the end draw nothing. */
+static void test_display_abort(void **state)
+{
+    (void)state;
+    screen[0] = '\0';
+    fake_now = 0;
+    progress_display_start(&disp, "m", 0);
+    progress_display_abort(&disp);
+    assert_string_equal(screen, "");
+    progress_display_start(&disp, "m", 0);
+    fake_now = 50;
+    progress_display_update(&disp, 5);
+    progress_display_abort(&disp);
+    size_t n = strlen(screen);
+    assert_true(n > 2 && screen[0] == '\r' && screen[n - 1] == '\n');
+    fake_now = 500;
+    progress_display_update(&disp, 6);
+    assert_int_equal(strlen(screen), n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +191,9 @@ int main(void)
         cmocka_unit_test(test_line_caps_percent),
         cmocka_unit_test(test_line_long_name),
         cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_display_quick_file),
+        cmocka_unit_test(test_display_redraw_and_blank),
+        cmocka_unit_test(test_display_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

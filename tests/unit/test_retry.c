@@ -69,6 +69,26 @@ static const char *say(int rc, struct fetch_failure *f)
     return retry_describe(rc, f, buf, sizeof(buf));
 }
 
+/** A URL's host replaces the TFTP server; no client: the detail alone. */
+static void test_describe_where(void **state)
+{
+    struct fetch_failure f;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    f.server = server();
+    f.tries = 1;
+    strcpy(f.where, "boot.lab:8080");
+    assert_string_equal(say(-PE_NOENT, &f), "not found on boot.lab:8080");
+    f.got = 5;
+    f.size = 9;
+    assert_string_equal(say(-PE_SHORT, &f),
+                        "boot.lab:8080 announced 9 bytes but sent only 5");
+    f.no_client = true;
+    strcpy(f.detail, "no HTTP here");
+    assert_string_equal(say(-PE_UNSUPP, &f), "no HTTP here");
+}
+
 /** Each kind of failure names the server and what went wrong. */
 static void test_describe(void **state)
 {
@@ -164,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_worth),
         cmocka_unit_test(test_waits),
         cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_describe_where),
         cmocka_unit_test(test_describe_truncates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,11 @@
  * kludge refused, a file that ends before its segments refused); a chld
  * program is staged for the largest size and refused as it grows past
  * it; initrd parts are refused with the reason (tsize is needed).
+ *
+ * HTTP: files named by URL go to the face's HTTP source (the same memory
+ * server here, counted apart), paths to TFTP; a face without an HTTP
+ * client refuses URLs saying so; an HTTP initrd part without a size asks
+ * for Content-Length.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,78 +27,40 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "lib/endian.h"
 #include "lib/errno.h"
 #include "loader/linux.h"
 #include "loader/plan.h"
 #include "loader/session.h"
 #include "mb/multiboot.h"
+#include "tests/unit/pe_image.h"
+#include "tests/unit/session_fixture.h"
 
-#define MIB 0x100000u
-#define RAM_SIZE 0x7fe0000u /* the fixture's 128 MiB less the ACPI tail */
 
 /* ------------------------------------------------------------ the files */
 
-/** One file the memory server has; @sized: it announces the size. */
-struct mfile {
-    char name[64];
-    uint8_t *data;
-    uint32_t len;
-    bool sized;
-};
-
-static struct mfile files[8];
-static unsigned nfiles;
 static unsigned size_calls, fetches;
+static unsigned web_calls; /* size queries and fetches of web_source */
+static const struct file_source web_source;
 static uint32_t blk = 512; /* the block size the server sends */
 
-/** Serve @len bytes of @data (copied) as @name. */
+/** Serve @len bytes of @data (copied) as @name; @sized: the server
+ *  announces its size. */
 static void serve(const char *name, const void *data, uint32_t len,
                   bool sized)
 {
-    struct mfile *f = &files[nfiles++];
-
-    assert_true(nfiles <= sizeof(files) / sizeof(files[0]));
-    snprintf(f->name, sizeof(f->name), "%s", name);
-    f->data = malloc(len ? len : 1);
-    assert_non_null(f->data);
-    memcpy(f->data, data, len);
-    f->len = len;
-    f->sized = sized;
-}
-
-/** @len bytes of a pattern seeded with @seed (never all one value). */
-static uint8_t *pattern(uint32_t len, unsigned seed)
-{
-    uint8_t *p = malloc(len ? len : 1);
-    uint32_t x = 2463534242u ^ seed;
-
-    assert_non_null(p);
-    for (uint32_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-    return p;
-}
-
-static struct mfile *find(const char *path)
-{
-    for (unsigned i = 0; i < nfiles; i++)
-        if (strcmp(files[i].name, path) == 0)
-            return &files[i];
-    return NULL;
+    fx_serve(name, data, len)->sized = sized;
 }
 
 /** file_source.size: an unsized file's query fails as the ROM's does. */
 static int mem_size(const struct file_source *src, uint32_t server,
                     const char *path, uint32_t *size, struct xfer_result *res)
 {
-    struct mfile *f = find(path);
+    struct mfile *f = fx_find(path);
 
-    (void)src;
     (void)server;
     size_calls++;
+    web_calls += src == &web_source;
     if (!f)
         return res->rc = -PE_NOENT;
     if (!f->sized) {
@@ -111,12 +78,12 @@ static int mem_fetch(const struct file_source *src, uint32_t server,
                      const char *path, uint32_t max,
                      const struct file_sink *sink, struct xfer_result *res)
 {
-    struct mfile *f = find(path);
+    struct mfile *f = fx_find(path);
     int rc = 0;
 
-    (void)src;
     (void)server;
     fetches++;
+    web_calls += src == &web_source;
     if (!f)
         return res->rc = -PE_NOENT;
     if (f->sized && sink->size) {
@@ -135,6 +102,7 @@ static int mem_fetch(const struct file_source *src, uint32_t server,
 }
 
 static const struct file_source mem_source = { mem_size, mem_fetch, NULL };
+static const struct file_source web_source = { mem_size, mem_fetch, NULL };
 
 /* ------------------------------------------------------- the machine */
 
@@ -151,54 +119,30 @@ static const struct session_face face = {
     .guest = guest,
 };
 
+/** pulsar.efi's: `chld` starts EFI programs. */
+static const struct session_face efi_face = {
+    .prog = "pulsar",
+    .files = &mem_source,
+    .guest = guest,
+    .uefi = true,
+};
+
 static struct session s;
-
-/** A QEMU-like machine of @high bytes at 1 MiB (at most 127 MiB). */
-static void machine(uint32_t high)
-{
-    const struct e820_entry map[] = {
-        { 0x0, 0x9fc00, E820_RAM },
-        { 0x9fc00, 0x400, E820_RESERVED },
-        { 0xf0000, 0x10000, E820_RESERVED },
-        { MIB, high, E820_RAM },
-        { 0xfffc0000, 0x40000, E820_RESERVED },
-    };
-
-    place_fini(&s.placer); /* a test that wants a smaller machine */
-    memset(&s, 0, sizeof(s));
-    s.face = &face;
-    s.low_end = 0x9c400;
-    s.dhcp.mac_len = 6;
-    s.dhcp.server_ip = 0x0202000a; /* 10.0.2.2 */
-    s.dhcp.has_config = true;
-    strcpy(s.dhcp.config, "config-test");
-    assert_int_equal(plan_placer_init(&s.placer, map, 5, 0x9c400), 0);
-    assert_int_equal(place_reserve(&s.placer, 0x9c400, 0x9fc00,
-                                   "PXE stack"), 0);
-}
 
 static int setup(void **state)
 {
     (void)state;
-    nfiles = 0;
     blk = 512;
-    size_calls = fetches = 0;
-    if (!ram)
-        ram = calloc(1, RAM_SIZE);
-    assert_non_null(ram);
-    machine(RAM_SIZE - MIB);
+    size_calls = fetches = web_calls = 0;
+    ram = fx_ram();
+    fx_machine(&s, &face, RAM_SIZE - MIB);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    cfg_free(&s.cfg);
-    place_fini(&s.placer);
-    free(s.mods);
-    memset(&s, 0, sizeof(s));
-    for (unsigned i = 0; i < nfiles; i++)
-        free(files[i].data);
+    fx_teardown(&s);
     return 0;
 }
 
@@ -211,99 +155,20 @@ static int run(const char *config)
 
 /* --------------------------------------------------------- the images */
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)v);
-    wr16(p + 2, (uint16_t)(v >> 16));
-}
-
-/** The ELF kernel's layout: one segment at 1 MiB, then 3 sections. */
-#define K_SEG_OFF 0x1000u
-#define K_FILESZ 0x2000u
-#define K_MEMSZ 0x3000u
-#define K_SHOFF (K_SEG_OFF + K_FILESZ)
-#define K_SIZE (K_SHOFF + 3 * 40)
-
-/** A multiboot ELF32 kernel of K_SIZE bytes into @img. */
-static void elf_kernel(uint8_t *img)
-{
-    uint8_t *seg = pattern(K_FILESZ, 7);
-    uint8_t *ph = img + 52, *mb = img + K_SEG_OFF;
-
-    memset(img, 0, K_SIZE);
-    memcpy(img + K_SEG_OFF, seg, K_FILESZ);
-    free(seg);
-    memcpy(img, "\x7f" "ELF\x01\x01\x01", 7);
-    wr16(img + 16, 2);            /* ET_EXEC */
-    wr16(img + 18, 3);            /* EM_386 */
-    wr32(img + 20, 1);
-    wr32(img + 24, MIB + 12);     /* the entry, after the header */
-    wr32(img + 28, 52);           /* phoff */
-    wr32(img + 32, K_SHOFF);      /* shoff */
-    wr16(img + 40, 52);
-    wr16(img + 42, 32);
-    wr16(img + 44, 1);
-    wr16(img + 46, 40);
-    wr16(img + 48, 3);
-    wr16(img + 50, 2);
-    wr32(ph + 0, 1);              /* PT_LOAD */
-    wr32(ph + 4, K_SEG_OFF);
-    wr32(ph + 8, MIB);
-    wr32(ph + 12, MIB);
-    wr32(ph + 16, K_FILESZ);
-    wr32(ph + 20, K_MEMSZ);
-    wr32(ph + 24, 5);
-    wr32(ph + 28, 0x1000);
-    wr32(mb + 0, MB_HEADER_MAGIC);
-    wr32(mb + 4, MB_HFLAG_PAGE_ALIGN | MB_HFLAG_MEMINFO);
-    wr32(mb + 8, (uint32_t)-(MB_HEADER_MAGIC + MB_HFLAG_PAGE_ALIGN +
-                             MB_HFLAG_MEMINFO));
-    for (unsigned i = 0; i < 3; i++)
-        wr32(img + K_SHOFF + i * 40 + 4, 1); /* SHT_PROGBITS */
-}
-
 /** A multiboot a.out kludge image (no ELF) of 0x2000 bytes into @img. */
 static void aout_kernel(uint8_t *img)
 {
     const uint32_t flags = MB_HFLAG_MEMINFO | MB_HFLAG_AOUT_KLUDGE;
 
     memset(img, 0x90, 0x2000);
-    wr32(img + 0, MB_HEADER_MAGIC);
-    wr32(img + 4, flags);
-    wr32(img + 8, (uint32_t)-(MB_HEADER_MAGIC + flags));
-    wr32(img + 12, MIB);          /* header_addr */
-    wr32(img + 16, MIB);          /* load_addr */
-    wr32(img + 20, 0);            /* load_end_addr: the whole file */
-    wr32(img + 24, MIB + 0x3000); /* bss_end_addr */
-    wr32(img + 28, MIB + 0x20);   /* entry_addr */
-}
-
-/** A bzImage (protocol 2.10, 4 setup sectors) of @size bytes into @img. */
-static void bzimage(uint8_t *img, uint32_t size)
-{
-    memset(img, 0, size);
-    img[LX_SETUP_SECTS] = 4;
-    wr32(img + LX_SYSSIZE, (size - 5 * 512) / 16);
-    wr16(img + LX_BOOT_FLAG, 0xAA55);
-    img[0x200] = 0xEB;
-    img[0x201] = 0x66;
-    memcpy(img + LX_HEADER, "HdrS", 4);
-    wr16(img + LX_VERSION, 0x020a);
-    img[LX_LOADFLAGS] = LX_LOADED_HIGH;
-    wr32(img + LX_CODE32_START, MIB);
-    wr16(img + LX_HEAP_END_PTR, 0x5be0);
-    wr32(img + LX_INITRD_ADDR_MAX, 0x7fffffff);
-    wr32(img + LX_KERNEL_ALIGNMENT, 0x200000);
-    img[LX_RELOCATABLE] = 1;
-    wr32(img + LX_CMDLINE_SIZE, 2047);
-    wr32(img + LX_PREF_ADDRESS, 0x1000000);
-    wr32(img + LX_INIT_SIZE, 0x2000000);
+    put_le32(img + 0, MB_HEADER_MAGIC);
+    put_le32(img + 4, flags);
+    put_le32(img + 8, (uint32_t)-(MB_HEADER_MAGIC + flags));
+    put_le32(img + 12, MIB);          /* header_addr */
+    put_le32(img + 16, MIB);          /* load_addr */
+    put_le32(img + 20, 0);            /* load_end_addr: the whole file */
+    put_le32(img + 24, MIB + 0x3000); /* bss_end_addr */
+    put_le32(img + 28, MIB + 0x20);   /* entry_addr */
 }
 
 static const char MODS[] = "root demo\n"
@@ -326,10 +191,10 @@ static void modules_grow(uint32_t block)
     char name[16];
 
     blk = block;
-    elf_kernel(img);
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SIZE, false);
     for (unsigned i = 0; i < 3; i++) {
-        data[i] = pattern(len[i], 100 + i);
+        data[i] = fx_pattern(len[i], 100 + i);
         snprintf(name, sizeof(name), "demo/m%u.bin", i + 1);
         serve(name, data[i], len[i], sized[i]);
     }
@@ -385,7 +250,7 @@ static void test_kernel_sized_has_syms(void **state)
     static uint8_t img[K_SIZE];
 
     (void)state;
-    elf_kernel(img);
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SIZE, true);
     assert_int_equal(run("root demo\nexec kernel.elf\n"), 0);
     assert_true(s.kernel->plan.has_syms);
@@ -395,11 +260,11 @@ static void test_kernel_sized_has_syms(void **state)
 static void test_module_out_of_ram(void **state)
 {
     static uint8_t img[K_SIZE];
-    uint8_t *big = pattern(400000, 9);
+    uint8_t *big = fx_pattern(400000, 9);
 
     (void)state;
-    machine(0x40000); /* 256 KiB at 1 MiB */
-    elf_kernel(img);
+    fx_machine(&s, &face, 0x40000); /* 256 KiB at 1 MiB */
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SIZE, false);
     serve("demo/big.bin", big, 400000, false);
     free(big);
@@ -417,10 +282,10 @@ static void test_module_out_of_ram(void **state)
 static void test_module_blocked(void **state)
 {
     static uint8_t img[K_SIZE];
-    uint8_t *m = pattern(300000, 11);
+    uint8_t *m = fx_pattern(300000, 11);
 
     (void)state;
-    elf_kernel(img);
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SIZE, false);
     serve("demo/m.bin", m, 300000, false);
     free(m);
@@ -443,7 +308,7 @@ static void test_kernel_short(void **state)
     static uint8_t img[K_SIZE];
 
     (void)state;
-    elf_kernel(img);
+    fx_elf_kernel(img);
     serve("demo/kernel.elf", img, K_SEG_OFF + 0x1800, false);
     assert_int_not_equal(run("root demo\nexec kernel.elf\n"), 0);
     assert_string_equal(s.error, "config-test:2: exec: demo/kernel.elf: the "
@@ -474,7 +339,7 @@ static void test_aout_refused(void **state)
  *  what came, the bytes land. */
 static void test_chld_unsized(void **state)
 {
-    uint8_t *prog = pattern(3001, 21);
+    uint8_t *prog = fx_pattern(3001, 21);
 
     (void)state;
     serve("other.0", prog, 3001, false);
@@ -491,7 +356,7 @@ static void test_chld_unsized(void **state)
 /** chld without a size that grows past the limit: refused as it comes. */
 static void test_chld_unsized_too_big(void **state)
 {
-    uint8_t *prog = pattern(CHLD_MAX + 1000, 22);
+    uint8_t *prog = fx_pattern(CHLD_MAX + 1000, 22);
 
     (void)state;
     serve("other.0", prog, CHLD_MAX + 1000, false);
@@ -508,7 +373,7 @@ static void test_chld_unsized_too_big(void **state)
 /** chld without a size that fits the limit but not free base memory. */
 static void test_chld_unsized_low_end(void **state)
 {
-    uint8_t *prog = pattern(4000, 23);
+    uint8_t *prog = fx_pattern(4000, 23);
 
     (void)state;
     s.low_end = 0x7c00 + 2000;
@@ -521,15 +386,84 @@ static void test_chld_unsized_low_end(void **state)
                         "memory ends at 0x083d0");
 }
 
+/** Serve an EFI application of @len bytes as @name (@sized: with its
+ *  size), chain it on UEFI: staged below 4 GiB in a claim of @claimed
+ *  bytes, its bytes there, the size what came. */
+static void chld_efi_boots(const char *name, uint32_t len, bool sized,
+                           uint32_t claimed)
+{
+    uint8_t *prog = fx_pattern(len, len);
+    char config[96];
+
+    s.face = &efi_face;
+    pe_test_image(prog, len);
+    serve(name, prog, len, sized);
+    snprintf(config, sizeof(config), "chld %s\nexec never.elf\n", name);
+    assert_int_equal(run(config), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_CHLD);
+    assert_int_equal(s.chld_size, len);
+    assert_true(s.chld_staged >= MIB && s.chld_staged + len <= RAM_SIZE);
+    assert_memory_equal(ram + s.chld_staged, prog, len);
+    assert_true(place_owned(&s.placer, s.cfg.chld, (uint32_t)s.chld_staged,
+                            claimed));
+    assert_int_equal(s.errors, 0);
+    free(prog);
+}
+
+/** chld on UEFI, size announced: staged for exactly its size. */
+static void test_chld_efi_sized(void **state)
+{
+    (void)state;
+    chld_efi_boots("grub/core.efi", 0x5000, true, 0x5000);
+}
+
+/** chld on UEFI without a size: staged for CHLD_EFI_MAX, its headers
+ *  checked at the end. */
+static void test_chld_efi_unsized(void **state)
+{
+    (void)state;
+    chld_efi_boots("snponly.efi", 70001, false, CHLD_EFI_MAX);
+}
+
+/** chld on UEFI of a BIOS NBP (or a broken image): refused after the
+ *  fetch, naming the file and why; nothing to start. */
+static void test_chld_efi_not_pe(void **state)
+{
+    uint8_t *prog = fx_pattern(42430, 26);
+
+    (void)state;
+    s.face = &efi_face;
+    prog[0] = 0xEA;
+    serve("pxelinux.0", prog, 42430, true);
+    assert_int_not_equal(run("chld pxelinux.0\n"), 0);
+    assert_int_equal(s.boot, SESSION_BOOT_NONE);
+    assert_string_equal(s.error, "config-test:1: chld: pxelinux.0: not an "
+                        "EFI program: no MZ header (chld on UEFI starts "
+                        "x86-64 EFI applications; a BIOS PXE boot program "
+                        "such as pxelinux.0 cannot run there)");
+    /* An IA-32 EFI program: the machine named. */
+    teardown(state);
+    setup(state);
+    s.face = &efi_face;
+    pe_test_image(prog, 42430);
+    pe_test_wr16(prog, 0x44, PE_MACHINE_I386);
+    serve("bootia32.efi", prog, 42430, false);
+    assert_int_not_equal(run("chld bootia32.efi\n"), 0);
+    assert_string_equal(s.error, "config-test:1: chld: bootia32.efi: a PE "
+                        "image for IA-32 (machine 0x014c), not x86-64: "
+                        "pulsar.efi starts x86-64 EFI programs");
+    free(prog);
+}
+
 /** An initrd part without a size: a clear refusal naming the file and
  *  what the server must do; no part is fetched. */
 static void test_initrd_unsized(void **state)
 {
     static uint8_t img[16384];
-    uint8_t *part = pattern(5000, 31);
+    uint8_t *part = fx_pattern(5000, 31);
 
     (void)state;
-    bzimage(img, sizeof(img));
+    fx_bzimage(img, sizeof(img));
     serve("linux/bzImage", img, sizeof(img), true);
     serve("linux/a.img", part, 5000, true);
     serve("linux/b.img", part, 5000, false);
@@ -543,6 +477,78 @@ static void test_initrd_unsized(void **state)
                         "needed before its data, so the TFTP server must "
                         "answer the tsize option (RFC 2349)");
     assert_int_equal(fetches, 2); /* the config and the kernel only */
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+static const struct session_face face_web = {
+    .prog = "pulsar",
+    .files = &mem_source,
+    .http = &web_source,
+    .guest = guest,
+};
+
+/** A URL goes to the HTTP source, a path to TFTP; both land. */
+static void test_http_and_tftp(void **state)
+{
+    static uint8_t img[K_SIZE];
+    uint8_t *m1 = fx_pattern(70000, 41), *m2 = fx_pattern(5000, 42);
+
+    (void)state;
+    s.face = &face_web;
+    fx_elf_kernel(img);
+    serve("http://10.0.2.9:8080/k.elf", img, sizeof(img), true);
+    serve("http://10.0.2.9:8080/m1.bin", m1, 70000, false);
+    serve("mods/m2.bin", m2, 5000, true);
+    assert_int_equal(run("root http://10.0.2.9:8080\nexec k.elf\n"
+                         "load m1.bin one\nroot mods\nload m2.bin two\n"),
+                     0);
+    assert_int_equal(s.errors, 0);
+    assert_int_equal(web_calls, 2);        /* the kernel and m1 */
+    assert_int_equal(fetches, 4);          /* + the config and m2 */
+    assert_int_equal(s.nmods, 2);
+    assert_memory_equal(ram + s.mods[0].start, m1, 70000);
+    assert_memory_equal(ram + s.mods[1].start, m2, 5000);
+    free(m1);
+    free(m2);
+}
+
+/** A face without HTTP refuses a URL with that reason, nothing fetched. */
+static void test_http_no_client(void **state)
+{
+    static uint8_t img[K_SIZE];
+
+    (void)state;
+    fx_elf_kernel(img);
+    serve("http://w/k.elf", img, sizeof(img), true);
+    assert_int_not_equal(run("exec http://w/k.elf\n"), 0);
+    assert_string_equal(s.error, "config-test:1: exec: http://w/k.elf: "
+                        "no HTTP client here; name the file by its TFTP "
+                        "path");
+    assert_int_equal(fetches, 1); /* the config only */
+}
+
+/** An HTTP initrd part without a size: Content-Length is asked for, and
+ *  the server named is the URL's host. */
+static void test_http_initrd_unsized(void **state)
+{
+    static uint8_t img[0x4000];
+    uint8_t *part = fx_pattern(5000, 43);
+
+    (void)state;
+    s.face = &face_web;
+    fx_bzimage(img, sizeof(img));
+    serve("http://web:81/linux/bzImage", img, sizeof(img), true);
+    serve("http://web:81/linux/a.img", part, 5000, false);
+    assert_int_not_equal(run("root http://web:81/linux\nload a.img\n"
+                             "exec bzImage\n"), 0);
+    assert_string_equal(s.error, "config-test:2: load: "
+                        "http://web:81/linux/a.img: size query to web:81 "
+                        "failed, 3 tries (PXE status 0x06: out of "
+                        "resources): an initrd part's size is needed "
+                        "before its data, so the web server must send "
+                        "Content-Length");
+    free(part);
 }
 
 int main(void)
@@ -559,7 +565,13 @@ int main(void)
         T(test_chld_unsized),
         T(test_chld_unsized_too_big),
         T(test_chld_unsized_low_end),
+        T(test_chld_efi_sized),
+        T(test_chld_efi_unsized),
+        T(test_chld_efi_not_pe),
         T(test_initrd_unsized),
+        T(test_http_and_tftp),
+        T(test_http_no_client),
+        T(test_http_initrd_unsized),
     };
 #undef T
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

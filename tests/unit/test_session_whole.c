@@ -24,72 +24,27 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "lib/endian.h"
 #include "lib/errno.h"
 #include "loader/linux.h"
 #include "loader/plan.h"
 #include "loader/session.h"
 #include "mb/multiboot.h"
+#include "tests/unit/session_fixture.h"
 
-#define MIB 0x100000u
-#define RAM_SIZE 0x7fe0000u /* 128 MiB less the ACPI tail */
 #define FEED 4096u          /* bytes per sink->data call */
 
 /* ------------------------------------------------------------ the files */
 
-struct mfile {
-    char name[64];
-    uint8_t *data;
-    uint32_t len;
-    uint8_t *whole;  /* where the last fetch wrote it in place, or NULL */
-    unsigned buffered; /* fetches that took the buffered path */
-};
-
-static struct mfile files[8];
-static unsigned nfiles, fetches;
+static unsigned fetches;
 static int extra;      /* bytes the source reports beyond (or short of,
                           negative) what it wrote in place */
 static uint8_t *ram;   /* guest memory [0, RAM_SIZE) */
 
-static void serve(const char *name, const void *data, uint32_t len)
-{
-    struct mfile *f = &files[nfiles++];
-
-    assert_true(nfiles <= sizeof(files) / sizeof(files[0]));
-    memset(f, 0, sizeof(*f));
-    snprintf(f->name, sizeof(f->name), "%s", name);
-    f->data = malloc(len ? len : 1);
-    assert_non_null(f->data);
-    memcpy(f->data, data, len);
-    f->len = len;
-}
-
-static uint8_t *pattern(uint32_t len, unsigned seed)
-{
-    uint8_t *p = malloc(len ? len : 1);
-    uint32_t x = 2463534242u ^ seed;
-
-    assert_non_null(p);
-    for (uint32_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-    return p;
-}
-
-static struct mfile *find(const char *path)
-{
-    for (unsigned i = 0; i < nfiles; i++)
-        if (strcmp(files[i].name, path) == 0)
-            return &files[i];
-    return NULL;
-}
-
 static int mem_size(const struct file_source *src, uint32_t server,
                     const char *path, uint32_t *size, struct xfer_result *res)
 {
-    struct mfile *f = find(path);
+    struct mfile *f = fx_find(path);
 
     (void)src;
     (void)server;
@@ -105,7 +60,7 @@ static int mem_fetch(const struct file_source *src, uint32_t server,
                      const char *path, uint32_t max,
                      const struct file_sink *sink, struct xfer_result *res)
 {
-    struct mfile *f = find(path);
+    struct mfile *f = fx_find(path);
     uint8_t *dst = NULL, *buf = NULL;
     uint32_t len;
     int rc = 0;
@@ -183,48 +138,24 @@ static struct session s;
 
 static int setup(void **state)
 {
-    const struct e820_entry map[] = {
-        { 0x0, 0x9fc00, E820_RAM },
-        { 0x9fc00, 0x400, E820_RESERVED },
-        { 0xf0000, 0x10000, E820_RESERVED },
-        { MIB, RAM_SIZE - MIB, E820_RAM },
-        { 0xfffc0000, 0x40000, E820_RESERVED },
-    };
-
     (void)state;
-    nfiles = fetches = nprogress = guest_top = 0;
+    fetches = nprogress = guest_top = 0;
     extra = 0;
-    if (!ram)
-        ram = calloc(1, RAM_SIZE);
-    assert_non_null(ram);
-    memset(&s, 0, sizeof(s));
-    s.face = &face;
-    s.low_end = 0x9c400;
-    s.dhcp.mac_len = 6;
-    s.dhcp.server_ip = 0x0202000a;
-    s.dhcp.has_config = true;
-    strcpy(s.dhcp.config, "config-test");
-    assert_int_equal(plan_placer_init(&s.placer, map, 5, 0x9c400), 0);
-    assert_int_equal(place_reserve(&s.placer, 0x9c400, 0x9fc00,
-                                   "PXE stack"), 0);
+    ram = fx_ram();
+    fx_machine(&s, &face, RAM_SIZE - MIB);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    cfg_free(&s.cfg);
-    place_fini(&s.placer);
-    free(s.mods);
-    memset(&s, 0, sizeof(s));
-    for (unsigned i = 0; i < nfiles; i++)
-        free(files[i].data);
+    fx_teardown(&s);
     return 0;
 }
 
 static int run(const char *config)
 {
-    serve("config-test", config, (uint32_t)strlen(config));
+    fx_serve("config-test", config, (uint32_t)strlen(config));
     return session_run(&s);
 }
 
@@ -234,87 +165,6 @@ static const struct cfg_item *item(const char *path)
         if (strcmp(it->path, path) == 0)
             return it;
     return NULL;
-}
-
-/* --------------------------------------------------------- the images */
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)v);
-    wr16(p + 2, (uint16_t)(v >> 16));
-}
-
-/** The ELF kernel's layout: one segment at 1 MiB, then 3 sections. */
-#define K_SEG_OFF 0x1000u
-#define K_FILESZ 0x2000u
-#define K_MEMSZ 0x3000u
-#define K_SHOFF (K_SEG_OFF + K_FILESZ)
-#define K_SIZE (K_SHOFF + 3 * 40)
-
-/** A multiboot ELF32 kernel of K_SIZE bytes into @img. */
-static void elf_kernel(uint8_t *img)
-{
-    uint8_t *seg = pattern(K_FILESZ, 7);
-    uint8_t *ph = img + 52, *mb = img + K_SEG_OFF;
-
-    memset(img, 0, K_SIZE);
-    memcpy(img + K_SEG_OFF, seg, K_FILESZ);
-    free(seg);
-    memcpy(img, "\x7f" "ELF\x01\x01\x01", 7);
-    wr16(img + 16, 2);            /* ET_EXEC */
-    wr16(img + 18, 3);            /* EM_386 */
-    wr32(img + 20, 1);
-    wr32(img + 24, MIB + 12);     /* the entry, after the header */
-    wr32(img + 28, 52);           /* phoff */
-    wr32(img + 32, K_SHOFF);      /* shoff */
-    wr16(img + 40, 52);
-    wr16(img + 42, 32);
-    wr16(img + 44, 1);
-    wr16(img + 46, 40);
-    wr16(img + 48, 3);
-    wr16(img + 50, 2);
-    wr32(ph + 0, 1);              /* PT_LOAD */
-    wr32(ph + 4, K_SEG_OFF);
-    wr32(ph + 8, MIB);
-    wr32(ph + 12, MIB);
-    wr32(ph + 16, K_FILESZ);
-    wr32(ph + 20, K_MEMSZ);
-    wr32(ph + 24, 5);
-    wr32(ph + 28, 0x1000);
-    wr32(mb + 0, MB_HEADER_MAGIC);
-    wr32(mb + 4, MB_HFLAG_PAGE_ALIGN | MB_HFLAG_MEMINFO);
-    wr32(mb + 8, (uint32_t)-(MB_HEADER_MAGIC + MB_HFLAG_PAGE_ALIGN +
-                             MB_HFLAG_MEMINFO));
-    for (unsigned i = 0; i < 3; i++)
-        wr32(img + K_SHOFF + i * 40 + 4, 1); /* SHT_PROGBITS */
-}
-
-/** A bzImage (protocol 2.10, 4 setup sectors) of @size bytes into @img. */
-static void bzimage(uint8_t *img, uint32_t size)
-{
-    memset(img, 0, size);
-    img[LX_SETUP_SECTS] = 4;
-    wr32(img + LX_SYSSIZE, (size - 5 * 512) / 16);
-    wr16(img + LX_BOOT_FLAG, 0xAA55);
-    img[0x200] = 0xEB;
-    img[0x201] = 0x66;
-    memcpy(img + LX_HEADER, "HdrS", 4);
-    wr16(img + LX_VERSION, 0x020a);
-    img[LX_LOADFLAGS] = LX_LOADED_HIGH;
-    wr32(img + LX_CODE32_START, MIB);
-    wr16(img + LX_HEAP_END_PTR, 0x5be0);
-    wr32(img + LX_INITRD_ADDR_MAX, 0x7fffffff);
-    wr32(img + LX_KERNEL_ALIGNMENT, 0x200000);
-    img[LX_RELOCATABLE] = 1;
-    wr32(img + LX_CMDLINE_SIZE, 2047);
-    wr32(img + LX_PREF_ADDRESS, 0x1000000);
-    wr32(img + LX_INIT_SIZE, 0x2000000);
 }
 
 /* ---------------------------------------------------------- the tests */
@@ -328,25 +178,25 @@ static void test_modules_whole(void **state)
     uint8_t *data[2];
 
     (void)state;
-    elf_kernel(img);
-    serve("demo/kernel.elf", img, K_SIZE);
-    data[0] = pattern(len[0], 1);
-    data[1] = pattern(len[1], 2);
-    serve("demo/m1.bin", data[0], len[0]);
-    serve("demo/m2.bin", data[1], len[1]);
+    fx_elf_kernel(img);
+    fx_serve("demo/kernel.elf", img, K_SIZE);
+    data[0] = fx_pattern(len[0], 1);
+    data[1] = fx_pattern(len[1], 2);
+    fx_serve("demo/m1.bin", data[0], len[0]);
+    fx_serve("demo/m2.bin", data[1], len[1]);
     assert_int_equal(run("root demo\nexec kernel.elf\nload m1.bin one\n"
                          "load m2.bin two\n"), 0);
     assert_int_equal(s.errors, 0);
     assert_int_equal(s.boot, SESSION_BOOT_KERNEL);
-    assert_int_equal(find("config-test")->buffered, 1);
-    assert_null(find("config-test")->whole);
-    assert_int_equal(find("demo/kernel.elf")->buffered, 1);
-    assert_null(find("demo/kernel.elf")->whole);
+    assert_int_equal(fx_find("config-test")->buffered, 1);
+    assert_null(fx_find("config-test")->whole);
+    assert_int_equal(fx_find("demo/kernel.elf")->buffered, 1);
+    assert_null(fx_find("demo/kernel.elf")->whole);
     assert_memory_equal(ram + MIB, img + K_SEG_OFF, K_FILESZ);
     assert_true(s.kernel->plan.has_syms);
     assert_int_equal(s.nmods, 2);
     for (unsigned i = 0; i < 2; i++) {
-        struct mfile *f = find(i ? "demo/m2.bin" : "demo/m1.bin");
+        struct mfile *f = fx_find(i ? "demo/m2.bin" : "demo/m1.bin");
 
         assert_int_equal(f->buffered, 0);
         assert_ptr_equal(f->whole, ram + s.mods[i].start);
@@ -364,12 +214,12 @@ static void test_modules_whole(void **state)
 static void test_whole_overrun_refused(void **state)
 {
     static uint8_t img[K_SIZE];
-    uint8_t *m = pattern(10000, 3);
+    uint8_t *m = fx_pattern(10000, 3);
 
     (void)state;
-    elf_kernel(img);
-    serve("demo/kernel.elf", img, K_SIZE);
-    serve("demo/m1.bin", m, 10000);
+    fx_elf_kernel(img);
+    fx_serve("demo/kernel.elf", img, K_SIZE);
+    fx_serve("demo/m1.bin", m, 10000);
     free(m);
     extra = 1;
     assert_int_not_equal(run("root demo\nexec kernel.elf\nload m1.bin\n"),
@@ -383,12 +233,12 @@ static void test_whole_overrun_refused(void **state)
 static void test_whole_short_retried(void **state)
 {
     static uint8_t img[K_SIZE];
-    uint8_t *m = pattern(10000, 4);
+    uint8_t *m = fx_pattern(10000, 4);
 
     (void)state;
-    elf_kernel(img);
-    serve("demo/kernel.elf", img, K_SIZE);
-    serve("demo/m1.bin", m, 10000);
+    fx_elf_kernel(img);
+    fx_serve("demo/kernel.elf", img, K_SIZE);
+    fx_serve("demo/m1.bin", m, 10000);
     free(m);
     extra = -100;
     assert_int_not_equal(run("root demo\nexec kernel.elf\nload m1.bin\n"),
@@ -403,18 +253,18 @@ static void test_whole_short_retried(void **state)
 static void test_no_memory_one_error(void **state)
 {
     static uint8_t img[K_SIZE];
-    uint8_t *m = pattern(MIB, 8);
+    uint8_t *m = fx_pattern(MIB, 8);
 
     (void)state;
-    elf_kernel(img);
-    serve("demo/kernel.elf", img, K_SIZE);
-    serve("demo/m1.bin", m, MIB);
+    fx_elf_kernel(img);
+    fx_serve("demo/kernel.elf", img, K_SIZE);
+    fx_serve("demo/m1.bin", m, MIB);
     free(m);
     guest_top = 0x180000;
     assert_int_not_equal(run("root demo\nexec kernel.elf\nload m1.bin\n"),
                          0);
     assert_int_equal(s.boot, SESSION_BOOT_NONE);
-    assert_int_equal(find("demo/m1.bin")->buffered, 1);
+    assert_int_equal(fx_find("demo/m1.bin")->buffered, 1);
     assert_int_equal(fetches, 3); /* not retried */
     assert_int_equal(s.errors, 1);
     assert_non_null(strstr(s.error, "outside the placer's claims"));
@@ -424,21 +274,21 @@ static void test_no_memory_one_error(void **state)
 static void test_initrd_whole(void **state)
 {
     static uint8_t img[16384];
-    uint8_t *a = pattern(5001, 5), *b = pattern(7000, 6);
+    uint8_t *a = fx_pattern(5001, 5), *b = fx_pattern(7000, 6);
 
     (void)state;
-    bzimage(img, sizeof(img));
-    serve("linux/bzImage", img, sizeof(img));
-    serve("linux/a.img", a, 5001);
-    serve("linux/b.img", b, 7000);
+    fx_bzimage(img, sizeof(img));
+    fx_serve("linux/bzImage", img, sizeof(img));
+    fx_serve("linux/a.img", a, 5001);
+    fx_serve("linux/b.img", b, 7000);
     assert_int_equal(run("root linux\nload a.img\nload b.img\n"
                          "exec bzImage console=ttyS0\n"), 0);
     assert_int_equal(s.errors, 0);
-    assert_int_equal(find("linux/bzImage")->buffered, 1);
-    assert_int_equal(find("linux/a.img")->buffered, 0);
-    assert_int_equal(find("linux/b.img")->buffered, 0);
-    assert_ptr_equal(find("linux/a.img")->whole, ram + s.lx.initrd_addr);
-    assert_ptr_equal(find("linux/b.img")->whole,
+    assert_int_equal(fx_find("linux/bzImage")->buffered, 1);
+    assert_int_equal(fx_find("linux/a.img")->buffered, 0);
+    assert_int_equal(fx_find("linux/b.img")->buffered, 0);
+    assert_ptr_equal(fx_find("linux/a.img")->whole, ram + s.lx.initrd_addr);
+    assert_ptr_equal(fx_find("linux/b.img")->whole,
                      ram + s.lx.initrd_addr + 5004);
     assert_memory_equal(ram + s.lx.initrd_addr, a, 5001);
     assert_memory_equal(ram + s.lx.initrd_addr + 5004, b, 7000);
@@ -449,18 +299,18 @@ static void test_initrd_whole(void **state)
 /** The chld program goes straight into its staging claim. */
 static void test_chld_whole(void **state)
 {
-    uint8_t *prog = pattern(3001, 7);
+    uint8_t *prog = fx_pattern(3001, 7);
 
     (void)state;
-    serve("other.0", prog, 3001);
+    fx_serve("other.0", prog, 3001);
     assert_int_equal(run("chld other.0\n"), 0);
     /* While it arrived, then as it was reported (one 4 KiB chunk). */
     assert_int_equal(nprogress, 2);
     assert_int_equal(progress_seen[0], 1500);
     assert_int_equal(progress_seen[1], 3001);
     assert_int_equal(s.boot, SESSION_BOOT_CHLD);
-    assert_int_equal(find("other.0")->buffered, 0);
-    assert_ptr_equal(find("other.0")->whole, ram + s.chld_staged);
+    assert_int_equal(fx_find("other.0")->buffered, 0);
+    assert_ptr_equal(fx_find("other.0")->whole, ram + s.chld_staged);
     assert_memory_equal(ram + s.chld_staged, prog, 3001);
     free(prog);
 }
