@@ -464,28 +464,84 @@ err_nomem:
     return cfg_fail(r, f, line, -PE_NOMEM, a->kw, "out of memory");
 }
 
-/** `exec <file> [args]`: a kernel; the last one is the one started. */
+/**
+ * Take a leading `--option` of @a (one of @names, NULL-terminated) into
+ * *@which (its index + 1; 0: none) and @own (the arguments after it).
+ * Returns 0, or -PE_INVAL for an unknown option or no file name after it.
+ */
+static int cfg_option(struct cfg_run *r, const struct cfg_frame *f,
+                      unsigned line, const struct cfg_args *a,
+                      const char *const *names, const char *choices,
+                      struct cfg_args *own, unsigned *which)
+{
+    char *rest;
+
+    *own = *a;
+    *which = 0;
+    if (strncmp(a->word, "--", 2) != 0)
+        return 0;
+    while (names[*which] && strcmp(names[*which], a->word) != 0)
+        (*which)++;
+    if (!names[*which]) {
+        struct cfg_msg m = msg_start(r, f, line);
+
+        msg_puts(&m, a->kw);
+        msg_puts(&m, ": unknown option ");
+        msg_quote(&m, a->word);
+        msg_puts(&m, choices);
+        return -PE_INVAL;
+    }
+    (*which)++;
+    /* The line is the parser's own copy: cut the next word from it. */
+    rest = (char *)a->rest;
+    if (!*rest)
+        return cfg_fail(r, f, line, -PE_INVAL, a->kw, "missing file name");
+    own->word = rest;
+    own->rest = cfg_cut_word(rest);
+    return 0;
+}
+
+/**
+ * `exec [--multiboot1|--multiboot2] <file> [args]`: a kernel; the last
+ * one is the one started.  The option forces the Multiboot version of a
+ * kernel with both headers (the default is in loader/format.c).
+ */
 static int cfg_do_exec(struct cfg_run *r, const struct cfg_frame *f,
                        unsigned line, const struct cfg_args *a)
 {
+    static const char *const opts[] = { "--multiboot1", "--multiboot2",
+                                        NULL };
+    struct cfg_args own;
     struct cfg_item *item;
+    unsigned version;
     int rc;
 
-    if ((rc = cfg_add_item(r, f, line, CFG_EXEC, a, &item)) != 0)
+    if ((rc = cfg_option(r, f, line, a, opts,
+                         " (--multiboot1 or --multiboot2)", &own,
+                         &version)) != 0 ||
+        (rc = cfg_add_item(r, f, line, CFG_EXEC, &own, &item)) != 0)
         return rc;
+    item->multiboot = version;
     r->cfg->exec = item;
     return 0;
 }
 
-/** `load <file> [args]`: a module, in file order. */
+/** `load [--unzip] <file> [args]`: a module, in file order; --unzip:
+ *  a gzip file is unpacked (else it is passed as it is). */
 static int cfg_do_load(struct cfg_run *r, const struct cfg_frame *f,
                        unsigned line, const struct cfg_args *a)
 {
+    static const char *const opts[] = { "--unzip", NULL };
+    struct cfg_args own;
+    unsigned unzip;
     struct cfg_item *item;
     int rc;
 
-    if ((rc = cfg_add_item(r, f, line, CFG_LOAD, a, &item)) != 0)
+    if ((rc = cfg_option(r, f, line, a, opts, " (--unzip)", &own,
+                         &unzip)) != 0 ||
+        (rc = cfg_add_item(r, f, line, CFG_LOAD, &own, &item)) != 0)
         return rc;
+    item->unzip = unzip != 0;
     r->cfg->nloads++;
     return 0;
 }

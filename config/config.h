@@ -50,6 +50,8 @@ struct cfg_item {
     bool has_addr;     /* an `addr` was in force */
     uint64_t addr;     /* ... and its value */
     unsigned addr_seq; /* which `addr` line (cfg_state.addr_seq) */
+    unsigned multiboot; /* exec --multiboot1/2: the version forced, or 0 */
+    bool unzip;        /* load --unzip: a gzip module is unpacked */
     char *src_file;    /* config file the line is in */
     unsigned src_line; /* its (first physical) line number, from 1 */
     struct cfg_item *next;

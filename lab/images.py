@@ -219,6 +219,33 @@ def one_segment_kernel(addr, memsz):
     return e.build()
 
 
+def mb2_header(tags):
+    """A Multiboot2 header (spec 2.0 section 3.1) with @tags, a list of
+    (type, flags, [u32 words]), and the end tag."""
+    body = b""
+    for typ, flags, words in tags + [(0, 0, [])]:
+        tag = struct.pack("<HHI", typ, flags, 8 + 4 * len(words)) + \
+            b"".join(struct.pack("<I", w) for w in words)
+        body += tag + b"\0" * (-len(tag) % 8)
+    hlen = 16 + len(body)
+    return struct.pack("<IIII", 0xE85250D6, 0, hlen,
+                       (-(0xE85250D6 + hlen)) & 0xFFFFFFFF) + body
+
+
+def mb2_kernel(addr, memsz, reloc=None, keep_mb1=False):
+    """one_segment_kernel with a Multiboot2 header: in place of the
+    Multiboot 1 one, or after it (@keep_mb1: both headers, as Xen).
+    @reloc: (min, max, align, preference) for a relocatable tag."""
+    data = bytearray(one_segment_kernel(addr, memsz))
+    tags = [(10, 0, list(reloc))] if reloc else []
+    hdr = mb2_header(tags)
+    at = 0x1010 if keep_mb1 else 0x1000
+    if not keep_mb1:
+        data[0x1000:0x100C] = bytes(12)
+    data[at:at + len(hdr)] = hdr
+    return bytes(data)
+
+
 # -------------------------------------------------------------- bzImage
 
 class BzImage:

@@ -12,27 +12,20 @@
 #include <stdint.h>
 #include "lib/inflate.h"
 
-#ifndef INFLATE_SECTION
+/* Only the NBP's copy runs in stage 1 (the Makefile defines
+ * INFLATE_STAGE1 for it); the host, pulsar-check and pulsar.efi build
+ * the same code as ordinary text. */
+#if defined(INFLATE_STAGE1) && !defined(INFLATE_SECTION)
 #define INFLATE_SECTION __attribute__((section(".stage1.inflate")))
 #define INFLATE_DATA __attribute__((section(".stage1.inflate_data")))
+#endif
+#ifndef INFLATE_SECTION
+#define INFLATE_SECTION
 #endif
 #ifndef INFLATE_DATA
 #define INFLATE_DATA
 #endif
 
-/** Bit reader and output cursor. */
-struct inflate {
-    const uint8_t *src;
-    uint32_t bits;  /* not yet used bits, LSB first */
-    unsigned nbits; /* how many */
-    uint8_t *dst, *start, *end;
-};
-
-/** A canonical Huffman code: codes per length, symbols in code order. */
-struct huffman {
-    uint16_t count[16];
-    uint16_t symbol[288];
-};
 
 /** Take @n bits (LSB first, as deflate packs them). */
 INFLATE_SECTION static unsigned bits(struct inflate *s, unsigned n)
@@ -87,11 +80,11 @@ INFLATE_SECTION static int decode(struct inflate *s, const struct huffman *h)
     return -1;
 }
 
-/**
- * Inflate one Huffman-coded block.  Length and distance bases are computed
- * from their extra-bit counts instead of stored as tables: lengths 257..284
- * get (n-261)/4 extra bits, distances 0..29 get (n-2)/2.
- */
+INFLATE_SECTION static int match(struct inflate *s, int sym,
+                                 const struct huffman *dist, unsigned *len,
+                                 unsigned *back);
+
+/** Inflate one Huffman-coded block into the flat output. */
 INFLATE_SECTION static int codes(struct inflate *s, const struct huffman *lit,
                                  const struct huffman *dist)
 {
@@ -107,24 +100,9 @@ INFLATE_SECTION static int codes(struct inflate *s, const struct huffman *lit,
         }
         if (sym == 256)
             return 0;
-        sym -= 257;
-        if (sym >= 29)
+        unsigned len, back;
+        if (match(s, sym, dist, &len, &back) != 0)
             return -1;
-        unsigned len = 3;
-        for (int i = 0; i < sym; i++)
-            len += 1u << (i < 8 ? 0 : (i - 4) / 4);
-        if (sym == 28)
-            len = 258; /* the one irregular length */
-        else if (sym >= 8)
-            len += bits(s, (unsigned)(sym - 4) / 4);
-        int d = decode(s, dist);
-        if (d < 0 || d >= 30)
-            return -1;
-        unsigned back = 1;
-        for (int i = 0; i < d; i++)
-            back += 1u << (i < 4 ? 0 : (i - 2) / 2);
-        if (d >= 4)
-            back += bits(s, (unsigned)(d - 2) / 2);
         if (back > (unsigned)(s->dst - s->start) ||
             len > (unsigned)(s->end - s->dst))
             return -1;
@@ -135,14 +113,97 @@ INFLATE_SECTION static int codes(struct inflate *s, const struct huffman *lit,
     }
 }
 
+/**
+ * Read a block's codes: fixed (type 1) or dynamic (type 2, the code-length
+ * code, then both code lengths).  Returns 0, or -1 on a bad header.
+ */
+INFLATE_SECTION static int tables(struct inflate *s, unsigned type,
+                                  struct huffman *lit, struct huffman *dist)
+{
+    static const uint8_t order[19] INFLATE_DATA = { 16, 17, 18, 0, 8,  7, 9,
+                                                    6,  10, 5,  11, 4, 12, 3,
+                                                    13, 2,  14, 1,  15 };
+    uint8_t len[320];
+    unsigned i;
+
+    if (type == 1) {
+        /* Fixed codes (RFC 1951 3.2.6). */
+        for (i = 0; i < 288; i++)
+            len[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
+        build(lit, len, 288);
+        for (i = 0; i < 30; i++)
+            len[i] = 5;
+        build(dist, len, 30);
+        return 0;
+    }
+    if (type != 2)
+        return -1;
+    unsigned nlen = bits(s, 5) + 257, ndist = bits(s, 5) + 1;
+    unsigned ncode = bits(s, 4) + 4;
+    for (i = 0; i < 19; i++)
+        len[order[i]] = i < ncode ? (uint8_t)bits(s, 3) : 0;
+    build(lit, len, 19);
+    for (i = 0; i < nlen + ndist;) {
+        int sym = decode(s, lit);
+        unsigned rep = 1, val = 0;
+        if (sym < 0)
+            return -1;
+        if (sym < 16) {
+            val = (unsigned)sym;
+        } else if (sym == 16) {
+            if (i == 0)
+                return -1;
+            val = len[i - 1];
+            rep = 3 + bits(s, 2);
+        } else {
+            rep = sym == 17 ? 3 + bits(s, 3) : 11 + bits(s, 7);
+        }
+        if (i + rep > nlen + ndist)
+            return -1;
+        while (rep--)
+            len[i++] = (uint8_t)val;
+    }
+    build(lit, len, nlen);
+    build(dist, len + nlen, ndist);
+    return 0;
+}
+
+/**
+ * One length/distance pair's values from their symbols (RFC 1951 3.2.5):
+ * bases computed from the extra-bit counts, lengths 257..284 get
+ * (n-261)/4 extra bits, distances 0..29 get (n-2)/2.  Returns -1 on a
+ * bad symbol.
+ */
+INFLATE_SECTION static int match(struct inflate *s, int sym,
+                                 const struct huffman *dist, unsigned *len,
+                                 unsigned *back)
+{
+    sym -= 257;
+    if (sym >= 29)
+        return -1;
+    *len = 3;
+    for (int i = 0; i < sym; i++)
+        *len += 1u << (i < 8 ? 0 : (i - 4) / 4);
+    if (sym == 28)
+        *len = 258; /* the one irregular length */
+    else if (sym >= 8)
+        *len += bits(s, (unsigned)(sym - 4) / 4);
+    int d = decode(s, dist);
+    if (d < 0 || d >= 30)
+        return -1;
+    *back = 1;
+    for (int i = 0; i < d; i++)
+        *back += 1u << (i < 4 ? 0 : (i - 2) / 2);
+    if (d >= 4)
+        *back += bits(s, (unsigned)(d - 2) / 2);
+    return 0;
+}
+
 INFLATE_SECTION int stage1_inflate(const void *src, void *dst, void *end)
 {
-    static const uint8_t order[19] INFLATE_DATA = { 16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
-                                       11, 4,  12, 3, 13, 2, 14, 1, 15 };
     struct inflate s;
     struct huffman lit, dist;
-    uint8_t len[320];
-    unsigned last, type, i;
+    unsigned last, type;
 
     s.src = src;
     s.bits = 0;
@@ -164,48 +225,383 @@ INFLATE_SECTION int stage1_inflate(const void *src, void *dst, void *end)
                 *s.dst++ = *s.src++;
             continue;
         }
-        if (type == 1) {
-            /* Fixed codes (RFC 1951 3.2.6). */
-            for (i = 0; i < 288; i++)
-                len[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
-            build(&lit, len, 288);
-            for (i = 0; i < 30; i++)
-                len[i] = 5;
-            build(&dist, len, 30);
-        } else if (type == 2) {
-            /* Dynamic codes: code-length code, then both code lengths. */
-            unsigned nlen = bits(&s, 5) + 257, ndist = bits(&s, 5) + 1;
-            unsigned ncode = bits(&s, 4) + 4;
-            for (i = 0; i < 19; i++)
-                len[order[i]] = i < ncode ? (uint8_t)bits(&s, 3) : 0;
-            build(&lit, len, 19);
-            for (i = 0; i < nlen + ndist;) {
-                int sym = decode(&s, &lit);
-                unsigned rep = 1, val = 0;
-                if (sym < 0)
-                    return -1;
-                if (sym < 16) {
-                    val = (unsigned)sym;
-                } else if (sym == 16) {
-                    if (i == 0)
-                        return -1;
-                    val = len[i - 1];
-                    rep = 3 + bits(&s, 2);
-                } else {
-                    rep = sym == 17 ? 3 + bits(&s, 3) : 11 + bits(&s, 7);
-                }
-                if (i + rep > nlen + ndist)
-                    return -1;
-                while (rep--)
-                    len[i++] = (uint8_t)val;
-            }
-            build(&lit, len, nlen);
-            build(&dist, len + nlen, ndist);
-        } else {
+        if (tables(&s, type, &lit, &dist) != 0)
             return -1;
-        }
         if (codes(&s, &lit, &dist) != 0)
             return -1;
     } while (!last);
     return s.dst == s.end ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- gzip */
+/*
+ * The streaming gzip decoder (RFC 1952 around RFC 1951).  Compressed
+ * bytes are buffered in z->in; a decoding step (a block header, a symbol
+ * with its match, a piece of a stored block) only runs while GZ_MARGIN
+ * bytes are buffered, or once the file has ended, when the buffer is zero
+ * padded and reading into the padding means the file was truncated.
+ * Unpacked bytes go into the 32 KiB window, which back-references read,
+ * and from there to the output callback; nothing else is kept.  Like the
+ * rest of this file it calls no library function.
+ */
+
+#define GZ_FHCRC 0x02
+#define GZ_FEXTRA 0x04
+#define GZ_FNAME 0x08
+#define GZ_FCOMMENT 0x10
+#define GZ_FRESERVED 0xE0
+
+/** The gzip magic; see inflate.h. */
+bool gz_magic(const uint8_t *b, size_t len)
+{
+    return len >= 2 && b[0] == 0x1F && b[1] == 0x8B;
+}
+
+/** A phrase for @e; see inflate.h. */
+const char *gz_strerror(enum gz_error e)
+{
+    switch (e) {
+    case GZ_OK:
+        return "no error";
+    case GZ_BAD_HEADER:
+        return "not a deflate gzip header";
+    case GZ_BAD_DATA:
+        return "corrupt deflate data";
+    case GZ_TRUNCATED:
+        return "the file ends inside the gzip stream";
+    case GZ_BAD_CRC:
+        return "CRC-32 mismatch in the gzip trailer";
+    case GZ_BAD_SIZE:
+        return "length mismatch in the gzip trailer";
+    case GZ_TRAILING:
+        return "data after the gzip stream";
+    case GZ_TOO_BIG:
+        return "unpacks to 4 GiB or more";
+    default:
+        return "the unpacked data was refused";
+    }
+}
+
+/** CRC-32 (IEEE, reflected) of @n bytes, four bits at a time. */
+static uint32_t gz_crc(uint32_t crc, const uint8_t *p, size_t n)
+{
+    static const uint32_t tab[16] = {
+        0x00000000, 0x1DB71064, 0x3B6E20C8, 0x26D930AC, 0x76DC4190,
+        0x6B6B51F4, 0x4DB26158, 0x5005713C, 0xEDB88320, 0xF00F9344,
+        0xD6D6A3E8, 0xCB61B38C, 0x9B64C2B0, 0x86D3D2D4, 0xA00AE278,
+        0xBDBDF21C,
+    };
+
+    crc = ~crc;
+    while (n--) {
+        crc ^= *p++;
+        crc = (crc >> 4) ^ tab[crc & 15];
+        crc = (crc >> 4) ^ tab[crc & 15];
+    }
+    return ~crc;
+}
+
+/** Stop with @e, at the byte being read. */
+static int gz_fail(struct gz_stream *z, enum gz_error e)
+{
+    if ((uint32_t)(z->s.src - z->in) > z->in_len) {
+        /* Whatever it looked like, it came from the zero padding past
+         * the file's end: the file was cut short. */
+        e = GZ_TRUNCATED;
+    }
+    if (e == GZ_TRUNCATED) /* the offset is where the file ended */
+        z->s.src = z->in + z->in_len;
+    if (z->error == GZ_OK) {
+        z->error = e;
+        z->error_at = z->in_base + (uint32_t)(z->s.src - z->in);
+    }
+    return -1;
+}
+
+/** Hand the window's unflushed bytes to the output (and the CRC). */
+static int gz_flush(struct gz_stream *z)
+{
+    while (z->wflushed != z->wpos) {
+        uint32_t at = z->wflushed & (GZ_WINDOW - 1);
+        uint32_t n = z->wpos - z->wflushed;
+        int rc;
+
+        if (n > GZ_WINDOW - at)
+            n = GZ_WINDOW - at;
+        z->crc = gz_crc(z->crc, z->window + at, n);
+        if ((rc = z->out(z->ctx, z->wflushed, z->window + at, n)) != 0) {
+            z->out_rc = rc;
+            return gz_fail(z, GZ_OUT);
+        }
+        z->wflushed += n;
+    }
+    return 0;
+}
+
+/** Append one unpacked byte. */
+static int gz_put(struct gz_stream *z, uint8_t b)
+{
+    if (z->wpos - z->wflushed == GZ_WINDOW && gz_flush(z) != 0)
+        return -1;
+    if (z->wpos == 0xFFFFFFFFu)
+        return gz_fail(z, GZ_TOO_BIG);
+    z->window[z->wpos & (GZ_WINDOW - 1)] = b;
+    z->wpos++;
+    return 0;
+}
+
+/** Start decoding; see inflate.h. */
+void gz_init(struct gz_stream *z, gz_out_fn out, void *ctx)
+{
+    z->out = out;
+    z->ctx = ctx;
+    z->error = GZ_OK;
+    z->out_rc = 0;
+    z->error_at = 0;
+    z->in_len = z->in_base = 0;
+    z->s.src = z->in;
+    z->s.bits = 0;
+    z->s.nbits = 0;
+    z->wpos = z->wflushed = 0;
+    z->state = GZ_HEADER;
+    z->last = false;
+    z->stored_left = z->copy_len = z->copy_back = 0;
+    z->crc = 0;
+}
+
+/** Bytes buffered and not yet read. */
+static uint32_t gz_avail(const struct gz_stream *z)
+{
+    uint32_t used = (uint32_t)(z->s.src - z->in);
+
+    return used < z->in_len ? z->in_len - used : 0;
+}
+
+/**
+ * The gzip header (RFC 1952 2.3), read whole from the buffer.  Returns 0
+ * (read), 1 (not all of it is buffered yet) or -1.
+ */
+static int gz_header(struct gz_stream *z, bool final)
+{
+    const uint8_t *p = z->s.src, *end = p + gz_avail(z);
+    uint8_t flg;
+
+    if (end - p < 10)
+        goto short_header;
+    if (p[0] != 0x1F || p[1] != 0x8B || p[2] != 8 || (p[3] & GZ_FRESERVED))
+        return gz_fail(z, GZ_BAD_HEADER);
+    flg = p[3];
+    p += 10;
+    if (flg & GZ_FEXTRA) {
+        uint32_t xlen;
+
+        if (end - p < 2)
+            goto short_header;
+        xlen = p[0] | (uint32_t)p[1] << 8;
+        if ((uint32_t)(end - p - 2) < xlen)
+            goto short_header;
+        p += 2 + xlen;
+    }
+    for (uint8_t f = GZ_FNAME; f <= GZ_FCOMMENT; f <<= 1) {
+        if (!(flg & f))
+            continue;
+        while (p < end && *p)
+            p++;
+        if (p == end)
+            goto short_header;
+        p++;
+    }
+    if (flg & GZ_FHCRC) {
+        if (end - p < 2)
+            goto short_header;
+        p += 2;
+    }
+    z->s.src = p;
+    z->state = GZ_BLOCK;
+    return 0;
+
+short_header:
+    if (final)
+        return gz_fail(z, GZ_TRUNCATED);
+    if (z->in_len == GZ_IN_BUF && z->s.src == z->in)
+        return gz_fail(z, GZ_BAD_HEADER); /* longer than the buffer */
+    return 1;
+}
+
+/** One decoding step of a block's codes. */
+static int gz_codes(struct gz_stream *z)
+{
+    int sym = decode(&z->s, &z->lit);
+    unsigned len, back;
+
+    if (sym < 0)
+        return gz_fail(z, GZ_BAD_DATA);
+    if (sym < 256)
+        return gz_put(z, (uint8_t)sym);
+    if (sym == 256) {
+        z->state = z->last ? GZ_TRAILER : GZ_BLOCK;
+        return 0;
+    }
+    if (match(&z->s, sym, &z->dist, &len, &back) != 0 || back > z->wpos)
+        return gz_fail(z, GZ_BAD_DATA);
+    while (len--)
+        if (gz_put(z, z->window[(z->wpos - back) & (GZ_WINDOW - 1)]) != 0)
+            return -1;
+    return 0;
+}
+
+/** A block's header: stored, or its codes. */
+static int gz_block(struct gz_stream *z)
+{
+    unsigned type;
+    uint32_t n;
+
+    z->last = bits(&z->s, 1);
+    type = bits(&z->s, 2);
+    if (type != 0) {
+        if (tables(&z->s, type, &z->lit, &z->dist) != 0)
+            return gz_fail(z, GZ_BAD_DATA);
+        z->state = GZ_CODES;
+        return 0;
+    }
+    /* Stored: from the next byte boundary, LEN and its complement. */
+    z->s.bits = 0;
+    z->s.nbits = 0;
+    n = z->s.src[0] | (uint32_t)z->s.src[1] << 8;
+    if ((n ^ (z->s.src[2] | (uint32_t)z->s.src[3] << 8)) != 0xFFFF)
+        return gz_fail(z, GZ_BAD_DATA);
+    z->s.src += 4;
+    z->stored_left = n;
+    z->state = GZ_STORED;
+    return 0;
+}
+
+/** The trailer: CRC-32 and length of the unpacked data. */
+static int gz_trailer(struct gz_stream *z, bool final)
+{
+    const uint8_t *p;
+    uint32_t crc, size;
+
+    z->s.bits = 0; /* the trailer starts at a byte boundary */
+    z->s.nbits = 0;
+    if (gz_avail(z) < 8)
+        return final ? gz_fail(z, GZ_TRUNCATED) : 1;
+    if (gz_flush(z) != 0)
+        return -1;
+    p = z->s.src;
+    crc = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+          (uint32_t)p[3] << 24;
+    size = p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+           (uint32_t)p[7] << 24;
+    if (crc != z->crc)
+        return gz_fail(z, GZ_BAD_CRC);
+    if (size != z->wpos)
+        return gz_fail(z, GZ_BAD_SIZE);
+    z->s.src += 8;
+    z->state = GZ_DONE;
+    return 0;
+}
+
+/**
+ * Decode while enough input is buffered (@final: all of it, the file has
+ * ended).  Returns 0 or -1.
+ */
+static int gz_run(struct gz_stream *z, bool final)
+{
+    int rc = 0;
+
+    for (;;) {
+        uint32_t avail = gz_avail(z);
+
+        if (z->state == GZ_DONE) {
+            if (avail) {
+                (void)gz_fail(z, GZ_TRAILING);
+                return -1;
+            }
+            return 0;
+        }
+        if (!final && avail < GZ_MARGIN && z->state != GZ_STORED)
+            return 0;
+        switch (z->state) {
+        case GZ_HEADER:
+            rc = gz_header(z, final);
+            break;
+        case GZ_BLOCK:
+            rc = gz_block(z);
+            break;
+        case GZ_CODES:
+            rc = gz_codes(z);
+            break;
+        case GZ_STORED:
+            if (z->stored_left == 0) {
+                z->state = z->last ? GZ_TRAILER : GZ_BLOCK;
+                break;
+            }
+            if (avail == 0) {
+                if (final)
+                    return gz_fail(z, GZ_TRUNCATED);
+                return 0;
+            }
+            while (avail-- && z->stored_left && rc == 0) {
+                rc = gz_put(z, *z->s.src++);
+                z->stored_left--;
+            }
+            break;
+        case GZ_TRAILER:
+            rc = gz_trailer(z, final);
+            break;
+        default:
+            return gz_fail(z, GZ_BAD_DATA);
+        }
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            return 0; /* waiting for more input */
+        if ((uint32_t)(z->s.src - z->in) > z->in_len)
+            return gz_fail(z, GZ_TRUNCATED); /* read into the padding */
+    }
+}
+
+/** Feed compressed bytes; see inflate.h. */
+int gz_feed(struct gz_stream *z, const uint8_t *data, size_t len)
+{
+    if (z->error != GZ_OK)
+        return -1;
+    while (len > 0) {
+        uint32_t used = (uint32_t)(z->s.src - z->in), i, take;
+
+        /* Move the unread bytes to the front (no library memmove here). */
+        for (i = used; i < z->in_len; i++)
+            z->in[i - used] = z->in[i];
+        z->in_len -= used;
+        z->in_base += used;
+        z->s.src = z->in;
+        take = GZ_IN_BUF - z->in_len;
+        if (take > len)
+            take = (uint32_t)len;
+        for (i = 0; i < take; i++)
+            z->in[z->in_len + i] = data[i];
+        z->in_len += take;
+        data += take;
+        len -= take;
+        if (gz_run(z, false) != 0)
+            return -1;
+    }
+    return gz_flush(z);
+}
+
+/** The file ended; see inflate.h. */
+int gz_finish(struct gz_stream *z)
+{
+    uint32_t i;
+
+    if (z->error != GZ_OK)
+        return -1;
+    for (i = z->in_len; i < GZ_IN_BUF + GZ_MARGIN; i++)
+        z->in[i] = 0; /* what a truncated stream reads */
+    if (gz_run(z, true) != 0 || gz_flush(z) != 0)
+        return -1;
+    if (z->state != GZ_DONE)
+        return gz_fail(z, GZ_TRUNCATED);
+    return 0;
 }

@@ -54,6 +54,23 @@ static int plan_mb(struct placer *p, const struct cfg_item *it,
     return plan_kernel(p, it, prefix, have, size, img, err, len);
 }
 
+/** Multiboot2: a header magic at an 8-byte boundary in the first 32 KiB. */
+static bool probe_mb2(const uint8_t *prefix, size_t len)
+{
+    return mb2_present(prefix, len);
+}
+
+/** Plan a Multiboot2 kernel, with the info tags a BIOS face gives. */
+static int plan_mb2(struct placer *p, const struct cfg_item *it,
+                    const uint8_t *prefix, size_t have, uint32_t size,
+                    struct image_plan *img, struct linux_plan *lx, char *err,
+                    size_t len)
+{
+    (void)lx;
+    return plan_kernel_mb2(p, it, prefix, have, size, MB2_BIOS_GIVES, img,
+                           err, len);
+}
+
 /** Plan a Linux bzImage. */
 static int plan_bz(struct placer *p, const struct cfg_item *it,
                    const uint8_t *prefix, size_t have, uint32_t size,
@@ -72,32 +89,56 @@ static int plan_bz_stub(struct placer *p, const struct cfg_item *it,
     return plan_linux_efi_stub(p, it, prefix, have, size, lx, img, err, len);
 }
 
+/*
+ * Multiboot2 comes before Multiboot 1: a kernel with both headers (Xen,
+ * NOVA) is booted through Multiboot2 unless the config forces the other
+ * (docs/kernels.md says why).
+ */
 const struct kernel_format kernel_formats[] = {
     /* Before the plain bzImage: on UEFI the stub wins when there is one. */
     { "Linux EFI stub", linux_probe_efi_stub, plan_bz_stub, LOADS_INITRD,
-      HANDOFF_EFI_STUB, true },
+      HANDOFF_EFI_STUB, true, 0 },
     { "Linux bzImage", linux_probe, plan_bz, LOADS_INITRD, HANDOFF_LINUX,
-      false },
+      false, 0 },
+    { "multiboot2", probe_mb2, plan_mb2, LOADS_MODULES, HANDOFF_MULTIBOOT2,
+      false, 2 },
     { "multiboot a.out kludge", probe_mb_kludge, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT, false },
+      HANDOFF_MULTIBOOT, false, 1 },
     { "multiboot ELF64", probe_mb_elf64, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT, false },
+      HANDOFF_MULTIBOOT, false, 1 },
     /* Last: what a file no probe accepts is planned as, for the message. */
     { "multiboot ELF32", probe_mb_elf32, plan_mb, LOADS_MODULES,
-      HANDOFF_MULTIBOOT, false },
-    { NULL, NULL, NULL, LOADS_MODULES, HANDOFF_MULTIBOOT, false },
+      HANDOFF_MULTIBOOT, false, 1 },
+    { NULL, NULL, NULL, LOADS_MODULES, HANDOFF_MULTIBOOT, false, 0 },
 };
 
-/** The first format that accepts the file, else the last; see format.h. */
+/** The first format that accepts the file, else the fallback; see
+ *  format.h. */
 const struct kernel_format *format_probe(const uint8_t *prefix, size_t len,
-                                         bool uefi)
+                                         bool uefi, unsigned version)
 {
     const struct kernel_format *f;
 
-    for (f = kernel_formats; f->name; f++)
+    for (f = kernel_formats; f->name; f++) {
+        if (version && f->multiboot && f->multiboot != version)
+            continue; /* the config forced the other version */
         if ((uefi || !f->uefi_only) && f->probe(prefix, len))
             return f;
+    }
+    if (version == 2) { /* forced: its planner says what is missing */
+        for (f = kernel_formats; f->multiboot != 2; f++)
+            ;
+        return f;
+    }
     return f - 1;
+}
+
+/** Are both multiboot headers in the file?  See format.h. */
+bool format_has_both(const uint8_t *prefix, size_t len)
+{
+    uint32_t flags;
+
+    return mb2_present(prefix, len) && mb_flags(prefix, len, &flags);
 }
 
 /** The last row; see format.h. */

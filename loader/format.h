@@ -23,6 +23,8 @@ enum handoff {
                           (BIOS), the 32-bit entry with boot_params (UEFI) */
     HANDOFF_EFI_STUB,  /* UEFI: LoadImage/StartImage of the PE image, the
                           initrd through LoadFile2 */
+    HANDOFF_MULTIBOOT2, /* 32-bit protected mode, EAX=0x36D76289, EBX=info
+                           (mb/mb2info.h); the face decides the EFI tags */
 };
 
 /** How a format treats the config's `load`s. */
@@ -46,6 +48,7 @@ struct kernel_format {
     enum loads_as loads;
     enum handoff handoff;
     bool uefi_only; /* probed only on UEFI (an EFI stub needs firmware) */
+    unsigned multiboot; /* 1 or 2: the Multiboot version; 0: neither */
 };
 
 /** Every format Pulsar boots, in probing order; ends with a NULL name. */
@@ -58,9 +61,15 @@ extern const struct kernel_format kernel_formats[];
  * is missing ("no multiboot header ...").  So on UEFI a bzImage with an
  * EFI stub is started through its stub, one without through the 32-bit
  * boot protocol; on BIOS every bzImage goes through the real-mode setup.
+ * @version: 0, or the Multiboot version the config forces (1 or 2): rows
+ * of the other version are skipped, and with 2 the Multiboot2 row plans
+ * a file no row accepts ("no multiboot2 header ...").
  */
 const struct kernel_format *format_probe(const uint8_t *prefix, size_t len,
-                                         bool uefi);
+                                         bool uefi, unsigned version);
+
+/** Does the file carry both a Multiboot 1 and a Multiboot2 header? */
+bool format_has_both(const uint8_t *prefix, size_t len);
 
 /** The row a file no probe accepts is planned with (multiboot ELF32). */
 const struct kernel_format *format_fallback(void);

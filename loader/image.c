@@ -487,15 +487,74 @@ static int aout_plan(const struct mb_header *mb, uint32_t file_size,
     return 0;
 }
 
+/** Does a planned segment hold address @a? */
+static bool plan_holds(const struct image_plan *plan, uint32_t a)
+{
+    unsigned i;
+
+    for (i = 0; i < plan->nseg; i++)
+        if (a >= plan->seg[i].dest && a - plan->seg[i].dest <
+                                          plan->seg[i].memsz)
+            return true;
+    return false;
+}
+
+/**
+ * The load plan after the header: from the a.out kludge fields in
+ * @kludge (NULL: the ELF program headers), then the span, the file size
+ * it needs and the section-header capture.  Shared by Multiboot 1 and 2.
+ */
+static int plan_body(const uint8_t *prefix, size_t len, uint32_t file_size,
+                     const struct mb_header *kludge, struct image_plan *plan,
+                     char *err, size_t errlen)
+{
+    struct elf_hdr e;
+    uint64_t need = 0;
+    unsigned i;
+    int rc;
+
+    if (kludge) {
+        rc = aout_plan(kludge, file_size, plan, err, errlen);
+    } else if (!is_elf(prefix, len)) {
+        IMG_ERR("not an ELF file and no a.out kludge address fields");
+        return -PE_NOEXEC;
+    } else if ((rc = elf_check_header(prefix, len, &e, err, errlen)) == 0 &&
+               (rc = elf_read_segments(prefix, &e, plan, err, errlen)) == 0) {
+        rc = elf_entry(prefix, &e, plan, err, errlen);
+        plan->format = e.is64 ? "multiboot ELF64" : "multiboot ELF32";
+    }
+    if (rc != 0)
+        return rc;
+    plan->lowest = plan->seg[0].dest;
+    plan->highest = plan->seg[0].dest + plan->seg[0].memsz;
+    for (i = 0; i < plan->nseg; i++) {
+        const struct load_seg *s = &plan->seg[i];
+
+        if (s->filesz && (uint64_t)s->file_off + s->filesz > need)
+            need = (uint64_t)s->file_off + s->filesz;
+        if (s->dest < plan->lowest)
+            plan->lowest = s->dest;
+        if (s->dest + s->memsz > plan->highest)
+            plan->highest = s->dest + s->memsz;
+    }
+    plan->file_need = (uint32_t)need; /* < 4 GiB: checked per segment */
+    if (file_size != 0 && file_size < plan->file_need) {
+        IMG_ERR("file is %u bytes but its segments need %u", file_size,
+                plan->file_need);
+        return -PE_INVAL;
+    }
+    if (!kludge)
+        return elf_plan_syms(&e, file_size, plan, err, errlen);
+    return 0;
+}
+
+
 /** Plan the load of a multiboot kernel; see image.h. */
 int image_plan_multiboot(const uint8_t *prefix, size_t len,
                          uint32_t file_size, struct image_plan *plan,
                          char *err, size_t errlen)
 {
-    struct elf_hdr e;
     uint32_t required;
-    uint64_t need = 0;
-    unsigned i;
     int rc;
 
     memset(plan, 0, sizeof(*plan));
@@ -529,40 +588,83 @@ int image_plan_multiboot(const uint8_t *prefix, size_t len,
      * legacy tried ELF first; GRUB 2 keeps that only as a quirk for old
      * kernels with stale fields.
      */
-    if (plan->mb.flags & MB_HFLAG_AOUT_KLUDGE) {
-        rc = aout_plan(&plan->mb, file_size, plan, err, errlen);
-    } else if (!is_elf(prefix, len)) {
-        IMG_ERR("not an ELF file and no a.out kludge address fields");
-        return -PE_NOEXEC;
-    } else if ((rc = elf_check_header(prefix, len, &e, err, errlen)) == 0 &&
-               (rc = elf_read_segments(prefix, &e, plan, err, errlen)) == 0) {
-        rc = elf_entry(prefix, &e, plan, err, errlen);
-        plan->format = e.is64 ? "multiboot ELF64" : "multiboot ELF32";
-    }
-    if (rc != 0)
+    if (plan->mb.flags & MB_HFLAG_AOUT_KLUDGE)
+        return plan_body(prefix, len, file_size, &plan->mb, plan, err,
+                         errlen);
+    return plan_body(prefix, len, file_size, NULL, plan, err, errlen);
+}
+
+/** Plan a Multiboot2 kernel; see image.h. */
+int image_plan_multiboot2(const uint8_t *prefix, size_t len,
+                          uint32_t file_size, uint32_t gives,
+                          struct image_plan *plan, char *err, size_t errlen)
+{
+    struct mb2_header *h = &plan->mb2;
+    struct mb_header kludge;
+    int rc;
+
+    memset(plan, 0, sizeof(*plan));
+    plan->is_mb2 = true;
+    if ((rc = mb2_parse_header(prefix, len, gives, h, err, errlen)) != 0)
         return rc;
-
-    plan->lowest = plan->seg[0].dest;
-    plan->highest = plan->seg[0].dest + plan->seg[0].memsz;
-    for (i = 0; i < plan->nseg; i++) {
-        const struct load_seg *s = &plan->seg[i];
-
-        if (s->filesz && (uint64_t)s->file_off + s->filesz > need)
-            need = (uint64_t)s->file_off + s->filesz;
-        if (s->dest < plan->lowest)
-            plan->lowest = s->dest;
-        if (s->dest + s->memsz > plan->highest)
-            plan->highest = s->dest + s->memsz;
+    if (h->has_fb) {
+        /* The face's video code reads a Multiboot 1 video request. */
+        plan->mb.flags |= MB_HFLAG_VIDEO;
+        plan->mb.mode_type = 0;
+        plan->mb.width = h->fb_width;
+        plan->mb.height = h->fb_height;
+        plan->mb.depth = h->fb_depth;
     }
-    plan->file_need = (uint32_t)need; /* < 4 GiB: checked per segment */
-    if (file_size != 0 && file_size < plan->file_need) {
-        IMG_ERR("file is %u bytes but its segments need %u", file_size,
-                plan->file_need);
+    if (!h->has_address) {
+        rc = plan_body(prefix, len, file_size, NULL, plan, err, errlen);
+        if (rc == 0 && h->has_entry) {
+            if (!plan_holds(plan, h->entry)) {
+                IMG_ERR("multiboot2 entry address 0x%x is outside every "
+                        "segment", h->entry);
+                return -PE_INVAL;
+            }
+            plan->entry = h->entry;
+        }
+        /* plan_body succeeded on an ELF file: the class byte is there. */
+        if (rc == 0)
+            plan->format = prefix[EI_CLASS] == ELFCLASS64 ? "multiboot2 ELF64"
+                                                          : "multiboot2 ELF32";
+        return rc;
+    }
+    if (!h->has_entry) {
+        IMG_ERR("multiboot2 header at 0x%x: an address tag but no entry "
+                "address tag", h->offset);
         return -PE_INVAL;
     }
-    if (!(plan->mb.flags & MB_HFLAG_AOUT_KLUDGE))
-        return elf_plan_syms(&e, file_size, plan, err, errlen);
-    return 0;
+    /* The address tag is the a.out kludge's fields; load_addr -1 means
+     * "from the file's first byte". */
+    memset(&kludge, 0, sizeof(kludge));
+    kludge.offset = h->offset;
+    kludge.header_addr = h->header_addr;
+    kludge.load_addr = h->load_addr == 0xFFFFFFFFu
+                           ? h->header_addr - h->offset
+                           : h->load_addr;
+    kludge.load_end_addr = h->load_end_addr;
+    kludge.bss_end_addr = h->bss_end_addr;
+    kludge.entry_addr = h->entry;
+    rc = plan_body(prefix, len, file_size, &kludge, plan, err, errlen);
+    plan->format = "multiboot2 address tag";
+    return rc;
+}
+
+/** Move the image to @base; see image.h. */
+void image_relocate(struct image_plan *plan, uint32_t base)
+{
+    uint32_t delta = base - plan->lowest; /* modulo 2^32: moves down too */
+    unsigned i;
+
+    for (i = 0; i < plan->nseg && i < IMAGE_MAX_SEGS; i++)
+        plan->seg[i].dest += delta;
+    plan->entry += delta;
+    plan->highest += delta;
+    plan->lowest = base;
+    plan->relocated = true;
+    plan->load_base = base;
 }
 
 /* The formats Pulsar boots.  A new one (Linux bzImage, ...) is one more

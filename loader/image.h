@@ -12,9 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "loader/mb2hdr.h"
 
-/** How many bytes of a kernel Pulsar buffers before it plans the load. */
-#define IMAGE_PREFIX 8192
+/** How many bytes of a kernel Pulsar buffers before it plans the load:
+ *  the most any format's header search needs (Multiboot2's 32 KiB). */
+#define IMAGE_PREFIX MB2_SEARCH
 /** The multiboot header must lie within the first this-many bytes. */
 #define MB_SEARCH 8192
 #define MB_HEADER_MAGIC 0x1BADB002u
@@ -61,6 +63,11 @@ struct image_plan {
     uint32_t file_need;       /* the file must be at least this long */
     bool has_syms;            /* ELF section headers to pass (bit 5) */
     struct image_syms syms;
+    bool is_mb2;              /* a Multiboot2 kernel: mb2 is its header
+                                 (mb holds its framebuffer request) */
+    struct mb2_header mb2;
+    bool relocated;           /* moved as its relocatable tag allows */
+    uint32_t load_base;       /* ... to here (the lowest byte) */
 };
 
 /**
@@ -112,6 +119,22 @@ int mb_find_header(const uint8_t *prefix, size_t len, struct mb_header *mb,
 int image_plan_multiboot(const uint8_t *prefix, size_t len,
                          uint32_t file_size, struct image_plan *plan,
                          char *err, size_t errlen);
+
+/**
+ * Plan the load of a Multiboot2 kernel (header in the first MB2_SEARCH
+ * bytes): by its address and entry tags when it has an address tag,
+ * else by its ELF32 or ELF64 program headers (an entry tag overrides
+ * e_entry).  @gives: the info tags the face can give (mb2hdr.h).  The
+ * plan is at the linked addresses; a relocatable kernel is moved by the
+ * caller, which knows the free memory (image_relocate).  Returns as
+ * image_plan_multiboot.
+ */
+int image_plan_multiboot2(const uint8_t *prefix, size_t len,
+                          uint32_t file_size, uint32_t gives,
+                          struct image_plan *plan, char *err, size_t errlen);
+
+/** Move every planned segment and the entry so the image starts at @base. */
+void image_relocate(struct image_plan *plan, uint32_t base);
 
 /** Copy callback: put @n bytes of @src at physical @dest. */
 typedef void (*image_write_fn)(void *ctx, uint32_t dest, const void *src,

@@ -27,8 +27,8 @@ static int kload_plan(struct kernel_load *k)
     int rc;
 
     /* Dispatched once, here: the format table (loader/format.h). */
-    k->format = format_probe(k->prefix, k->have, k->uefi);
-    if (!k->lx && k->format->handoff != HANDOFF_MULTIBOOT)
+    k->format = format_probe(k->prefix, k->have, k->uefi, k->it->multiboot);
+    if (!k->lx && k->format->loads == LOADS_INITRD)
         k->format = format_fallback(); /* the caller takes multiboot only */
     k->is_linux = k->format->loads == LOADS_INITRD;
     rc = k->format->plan(k->placer, k->it, k->prefix, k->have, k->size,

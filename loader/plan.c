@@ -97,8 +97,8 @@ void plan_no_exec(char *err, size_t len, const char *cfgname)
     snprintf(err, len, "%s: no exec line: nothing to boot", cfgname);
 }
 
-/** "file:line: verb: path: " into @err; returns its length. */
-static size_t plan_prefix(char *err, size_t len, const struct cfg_item *it)
+/** "file:line: verb: path: "; see plan.h. */
+size_t plan_prefix(char *err, size_t len, const struct cfg_item *it)
 {
     int n = snprintf(err, len, "%s:%u: %s: %s: ", it->src_file, it->src_line,
                      plan_verb(it), it->path);
@@ -121,16 +121,45 @@ static int plan_claim(struct placer *p, const struct cfg_item *it,
     return rc;
 }
 
-/** Plan and claim the kernel; see plan.h. */
-int plan_kernel(struct placer *p, const struct cfg_item *it,
-                const uint8_t *prefix, size_t have, uint32_t size,
-                struct image_plan *plan, char *err, size_t len)
+/**
+ * Move a relocatable Multiboot2 image into [min, max] at its alignment,
+ * lowest or highest as it prefers (no preference: lowest, as GRUB).
+ * @n: the length of the message prefix already in @err.
+ */
+static int plan_relocate(struct placer *p, struct image_plan *plan,
+                         char *err, size_t len, size_t n)
 {
-    size_t n = plan_prefix(err, len, it);
+    const struct mb2_header *h = &plan->mb2;
+    uint64_t span = (uint64_t)plan->highest - plan->lowest, at;
+    uint64_t hi = (uint64_t)h->reloc_max + 1;
+    int rc;
+
+    /* max_addr is the highest address the image may end at. */
+    if (h->reloc_pref == MB2_RELOC_HIGHEST)
+        rc = place_find_top(p, span, h->reloc_align, h->reloc_min, hi, &at);
+    else
+        rc = place_find(p, span, h->reloc_align, h->reloc_min, hi, &at);
+    if (rc != 0) {
+        snprintf(err + n, len - n, "no room for the relocatable image's "
+                 "0x%llx bytes at alignment 0x%x in 0x%08x-0x%08x",
+                 (unsigned long long)span, h->reloc_align, h->reloc_min,
+                 h->reloc_max);
+        return -PE_NORAM;
+    }
+    image_relocate(plan, (uint32_t)at);
+    return 0;
+}
+
+/** Claim the planned segments and place the section-header capture. */
+static int plan_claim_kernel(struct placer *p, const struct cfg_item *it,
+                             struct image_plan *plan, char *err, size_t len,
+                             size_t n)
+{
     unsigned i;
     int rc;
 
-    if ((rc = image_plan(prefix, have, size, plan, err + n, len - n)) != 0)
+    if (plan->is_mb2 && plan->mb2.relocatable &&
+        (rc = plan_relocate(p, plan, err, len, n)) != 0)
         return rc;
     for (i = 0; i < plan->nseg; i++) {
         /* The placer keeps the label: one kernel is planned per boot (per
@@ -160,6 +189,34 @@ int plan_kernel(struct placer *p, const struct cfg_item *it,
             return rc;
     }
     return 0;
+}
+
+/** Plan and claim the kernel; see plan.h. */
+int plan_kernel(struct placer *p, const struct cfg_item *it,
+                const uint8_t *prefix, size_t have, uint32_t size,
+                struct image_plan *plan, char *err, size_t len)
+{
+    size_t n = plan_prefix(err, len, it);
+    int rc;
+
+    if ((rc = image_plan(prefix, have, size, plan, err + n, len - n)) != 0)
+        return rc;
+    return plan_claim_kernel(p, it, plan, err, len, n);
+}
+
+/** Plan and claim a Multiboot2 kernel; see plan.h. */
+int plan_kernel_mb2(struct placer *p, const struct cfg_item *it,
+                    const uint8_t *prefix, size_t have, uint32_t size,
+                    uint32_t gives, struct image_plan *plan, char *err,
+                    size_t len)
+{
+    size_t n = plan_prefix(err, len, it);
+    int rc;
+
+    if ((rc = image_plan_multiboot2(prefix, have, size, gives, plan, err + n,
+                                    len - n)) != 0)
+        return rc;
+    return plan_claim_kernel(p, it, plan, err, len, n);
 }
 
 /** Plan and claim a Linux bzImage; see plan.h. */
@@ -250,7 +307,10 @@ void plan_kernel_str(char *buf, size_t len, const struct cfg_item *it,
 
     /* An EFI stub's entry is the firmware's business (StartImage). */
     if (plan->entry && n >= 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, ", entry %08x", plan->entry);
+        n += snprintf(buf + n, len - (size_t)n, ", entry %08x", plan->entry);
+    if (plan->relocated && n >= 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ", relocated to %08x",
+                 plan->load_base);
 }
 
 /** A module's plan line; see plan.h. */

@@ -20,6 +20,8 @@
 /** Longest plan message (a config error plus a placement conflict). */
 #define PLAN_ERR_LEN (CFG_ERR_LEN + 192)
 #define PLAN_PAGE 4096u
+/** Where modules of a relocated kernel start looking: 1 MiB. */
+#define PLAN_MODULES_LOW 0x100000u
 
 /** Where a PXE boot program runs, and the highest byte it may reach. */
 #define CHLD_LOAD 0x7C00u
@@ -80,6 +82,9 @@ void plan_fetch_why(char *why, size_t len, int rc, uint32_t server,
 void plan_file_error(char *err, size_t len, const struct cfg_item *it,
                      int rc, const char *detail);
 
+/** "file:line: verb: path: " into @err (@len bytes); returns its length. */
+size_t plan_prefix(char *err, size_t len, const struct cfg_item *it);
+
 /** "<config>: no exec line: nothing to boot". */
 void plan_no_exec(char *err, size_t len, const char *cfgname);
 
@@ -93,6 +98,16 @@ void plan_no_exec(char *err, size_t len, const char *cfgname);
 int plan_kernel(struct placer *p, const struct cfg_item *it,
                 const uint8_t *prefix, size_t have, uint32_t size,
                 struct image_plan *plan, char *err, size_t len);
+
+/**
+ * Plan and claim a Multiboot2 kernel as plan_kernel does a Multiboot 1
+ * one; a relocatable image is first moved where its tag allows.
+ * @gives: the info tags the face can give (loader/mb2hdr.h).
+ */
+int plan_kernel_mb2(struct placer *p, const struct cfg_item *it,
+                    const uint8_t *prefix, size_t have, uint32_t size,
+                    uint32_t gives, struct image_plan *plan, char *err,
+                    size_t len);
 
 /**
  * Plan a Linux bzImage (loader/linux.c) with the `exec` arguments of @it

@@ -528,6 +528,18 @@ static int kernel_data(void *ctx, uint32_t off, const uint8_t *data,
     return rc ? rc : ks->w.rc;
 }
 
+/** Add ", unpacked from N bytes of gzip" to a file's line in s->msg when
+ *  s->packed says the file came packed, and forget it. */
+static void say_packed(struct session *s)
+{
+    size_t n = strlen(s->msg);
+
+    if (s->packed && n < sizeof(s->msg))
+        snprintf(s->msg + n, sizeof(s->msg) - n, ", unpacked from %u bytes "
+                 "of gzip", s->packed);
+    s->packed = 0;
+}
+
 /** Say what the kernel's plan is (and, checking, its command line). */
 static void say_kernel(struct session *s, const struct cfg_item *it,
                        uint32_t size, uint32_t got)
@@ -535,6 +547,7 @@ static void say_kernel(struct session *s, const struct cfg_item *it,
     const struct image_plan *plan = &s->kernel->plan;
 
     plan_kernel_str(s->msg, sizeof(s->msg), it, size, plan);
+    say_packed(s);
     if (!s->face->check) {
         say_file(s, s->msg, got);
         return;
@@ -570,7 +583,9 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     struct kernel_sink ks = { &k, { s, it, 0 } };
     /* No file_sink.whole: kload plans from the prefix before it knows
      * where the bytes go, so a whole-file source buffers the kernel. */
-    struct file_sink sink = { kernel_size, kernel_data, &ks, NULL, NULL };
+    struct file_sink inner = { kernel_size, kernel_data, &ks, NULL, NULL };
+    struct file_sink sink; /* a gzip kernel unpacks on its way in */
+    struct gz_sink gz;
     struct placer scratch;
     struct e820_entry all = { 0, 1ull << 32, E820_RAM };
     struct fetch_failure ff;
@@ -590,7 +605,14 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     kload_init(&k, placing ? &s->placer : &scratch, it, 0, &s->lx,
                writer_write, writer_zero, &ks.w);
     k.uefi = s->face->uefi;
+    gz_sink_init(&gz, &sink, &inner, it, k.msg, sizeof(k.msg));
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
+    if (rc == 0)
+        rc = gz_sink_finish(&gz); /* the trailer's CRC and length */
+    if (rc == 0 && gz.gzip) {
+        s->packed = got; /* said on the kernel's line */
+        got = gz_sink_size(&gz, got); /* what the kernel's sink saw */
+    }
     if (rc == 0)
         rc = kload_finish(&k); /* a file shorter than the prefix */
     if (rc == 0 && !k.size_known && got < k.plan.file_need) {
@@ -609,6 +631,12 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     if (rc != 0)
         return file_failed(s, it, rc, &ff);
     s->format = k.format;
+    if (format_has_both(k.prefix, k.have))
+        printf("%s: %s: both multiboot headers: Multiboot%s %s\n",
+               s->face->prog, it->path, k.format->multiboot == 2 ? "2" : " 1",
+               it->multiboot ? "(forced by the exec option)"
+                             : "(the default; exec --multiboot1 forces "
+                               "Multiboot 1)");
     if (!placing)
         return 0;
     s->kernel_end = k.plan.highest;
@@ -731,7 +759,12 @@ static int load_modules(struct session *s)
         return session_error(s, -PE_NOMEM, "out of memory for %u modules",
                              s->cfg.nloads);
     s->mods = mods;
-    plan_mods_init(&where, s->kernel_end);
+    /* Modules go after the kernel, as GRUB puts them; a relocated
+     * Multiboot2 image may sit at the top of RAM (Xen asks for the
+     * highest place), so its modules go in the lowest free RAM instead
+     * (the placer keeps them off the kernel). */
+    plan_mods_init(&where, s->kernel->plan.relocated ? PLAN_MODULES_LOW
+                                                      : s->kernel_end);
     for (const struct cfg_item *it = s->cfg.items; it; it = it->next) {
         struct module_sink m = { s, it, &where, 0, 0, false, false, false,
                                  0 };
@@ -757,28 +790,35 @@ static int load_modules(struct session *s)
             printf("%s:     cmdline: %s\n", s->face->prog, it->cmdline);
             continue;
         }
-        struct file_sink sink = { module_size, module_data, &m,
-                                  module_whole, NULL };
+        struct file_sink plain = { module_size, module_data, &m,
+                                   module_whole, NULL };
+        struct file_sink unzip; /* load --unzip: gzip unpacked */
+        struct gz_sink gz;
         unsigned errors = s->errors;
 
-        rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got,
-                           &ff);
-        if (rc != 0 && m.refused)
+        gz_sink_init(&gz, &unzip, &plain, it, s->msg, sizeof(s->msg));
+        rc = session_fetch(s, it->server, it->path, true, 0,
+                           it->unzip ? &unzip : &plain, &got, &ff);
+        if (rc == 0 && it->unzip)
+            rc = gz_sink_finish(&gz);
+        if (rc != 0 && (m.refused || gz.failed))
             return session_error(s, rc, "%s", s->msg);
         if (rc != 0 && s->errors != errors)
             return rc; /* a refused guest write: said already */
         if (rc != 0)
             return file_failed(s, it, rc, &ff);
+        s->packed = it->unzip && gz.gzip ? got : 0;
         if (m.growing) {
             /* Its size is what arrived; the next module may start at the
              * next page (the rest of the last chunk stays claimed). */
-            m.size = got;
+            m.size = got = gz_sink_size(&gz, got);
             where.cursor = (m.dest + got + PLAN_PAGE - 1) &
                            ~(uint64_t)(PLAN_PAGE - 1);
             if (where.cursor < m.dest + m.claimed)
                 where.cursor = m.dest + m.claimed;
         }
         plan_module_str(s->msg, sizeof(s->msg), it, m.size, m.dest);
+        say_packed(s);
         say_file(s, s->msg, got);
         mods[n].start = (uint32_t)m.dest;
         mods[n].end = (uint32_t)(m.dest + m.size);
@@ -1179,6 +1219,15 @@ int session_run(struct session *s)
         return rc;
     if (rc == 0 && s->kernel->is_linux && s->face->uefi)
         say_linux_path(s, exec);
+    if (rc == 0 && s->format->handoff == HANDOFF_MULTIBOOT2 &&
+        s->face->uefi) {
+        rc = session_error(s, -PE_UNSUPP, "%s:%u: exec: %s: Multiboot2 "
+                           "kernels are not supported on UEFI yet (exec "
+                           "--multiboot1 boots one that also has a "
+                           "Multiboot 1 header)", exec->src_file,
+                           exec->src_line, exec->path);
+        return s->face->check ? 0 : rc;
+    }
     /* Checking goes on without a kernel: its files are still worth a look
      * (as modules, unless the kernel was seen to be a bzImage). */
     if (s->kernel->is_linux)

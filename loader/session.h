@@ -28,6 +28,7 @@
 #include "config/lookup.h"
 #include "loader/format.h"
 #include "loader/image.h"
+#include "loader/gzsink.h"
 #include "loader/kload.h"
 #include "loader/linux.h"
 #include "loader/place.h"
@@ -95,6 +96,7 @@ struct session {
     bool placing;            /* false after the first error (checking) */
     unsigned errors;         /* errors reported */
     unsigned unchecked;      /* files that could not be checked */
+    uint32_t packed;         /* the gzip size of the file being said */
 
     /* Out: the boot plan. */
     enum session_boot boot;

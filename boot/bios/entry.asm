@@ -407,17 +407,20 @@ rm_back32:
         popad
         ret
 
-; boot_multiboot: void boot_multiboot(uint32_t entry, uint32_t info)
+; boot_multiboot: void boot_multiboot(uint32_t entry, uint32_t info,
+;                                     uint32_t magic)
 ;   In:  32-bit mode, cdecl; the PXE stack already shut down.
-;   Out: never returns.  Jumps to entry as Multiboot 0.6.96 requires:
-;        EAX = 0x2BADB002, EBX = info, flat 4 GiB CS/DS/ES/FS/GS/SS,
-;        A20 on, paging off, interrupts off.
+;   Out: never returns.  Jumps to entry as Multiboot 0.6.96 and Multiboot2
+;        (32-bit i386 state) require: EAX = magic (0x2BADB002 or
+;        0x36D76289), EBX = info, flat 4 GiB CS/DS/ES/FS/GS/SS, A20 on,
+;        paging off, interrupts off.
 boot_multiboot:
         cli
-        mov     ecx, [esp + 4]
-        mov     ebx, [esp + 8]
+        mov     ecx, [esp + 4]          ; entry
+        mov     ebx, [esp + 8]          ; info
+        mov     edx, [esp + 12]         ; magic (read before the stack moves)
         LOAD_SEGS DATA32                ; flat data segments, reloaded
-        mov     eax, 0x2BADB002
+        mov     eax, edx
         jmp     ecx
 
 section .rodata.chain_stub progbits alloc noexec nowrite align=16

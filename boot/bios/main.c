@@ -18,6 +18,7 @@
 #include "boot/bios/bios.h"
 #include "boot/bios/callbench.h"
 #include "boot/bios/chain.h"
+#include "boot/bios/io.h"
 #include "boot/bios/nic.h"
 #include "boot/bios/pxe.h"
 #include "boot/bios/realmode.h"
@@ -29,6 +30,8 @@
 #include "loader/plan.h"
 #include "loader/retry.h"
 #include "loader/session.h"
+#include "mb/fwtables.h"
+#include "mb/mb2info.h"
 #include "mb/mbinfo.h"
 #include "net/dhcp.h"
 #include <stdarg.h>
@@ -69,6 +72,8 @@ struct boot {
     struct session s;
     struct e820_entry map[E820_MAX];
     unsigned nmap;
+    uint8_t *ack;     /* the DHCP ACK as PXE cached it (Multiboot2 tag 16) */
+    uint32_t ack_len;
 };
 
 static struct boot boot;
@@ -140,7 +145,8 @@ static int read_dhcp(struct session *s)
     }
     rc = dhcp_validate_pxe(ack, ack_len, reply, reply_len, &s->dhcp, s->msg,
                            sizeof(s->msg), note, sizeof(note));
-    free(ack);
+    boot.ack = ack; /* kept for a Multiboot2 kernel's network tag */
+    boot.ack_len = (uint32_t)ack_len;
     if (note[0])
         printf("pulsar: warning: %s\n", note);
     if (rc != 0)
@@ -189,6 +195,21 @@ static void __attribute__((noreturn)) handoff_linux(struct session *s)
 }
 
 /**
+ * Shut PXE down and re-read the E820 map into boot.map, with the memory
+ * info from it.  iPXE hides its own memory from E820 while it is loaded;
+ * with the stack unloaded the BIOS map is whole again, and that is what
+ * the kernel needs.  Everything was placed against the smaller map.
+ */
+static void leave_pxe(uint32_t *mem_lower, uint32_t *mem_upper)
+{
+    if (pxe_shutdown() != 0)
+        printf("pulsar: warning: PXE shutdown: %s\n",
+               pxe_status_str(pxe_last_status));
+    boot.nmap = bios_e820(boot.map, E820_MAX);
+    place_mem_info(boot.map, boot.nmap, mem_lower, mem_upper);
+}
+
+/**
  * Build the multiboot information for the kernel the session loaded,
  * shut PXE down and jump.  Returns only when the info does not fit in
  * Pulsar's heap (the network is still there: the attempt can be retried).
@@ -224,15 +245,7 @@ static int handoff_multiboot(struct session *s)
                              "information (%u bytes)", (unsigned)size);
     printf("pulsar: starting %s at %08x, multiboot info at %08x\n",
            s->item->path, plan->entry, (uint32_t)info);
-    if (pxe_shutdown() != 0)
-        printf("pulsar: warning: PXE shutdown: %s\n",
-               pxe_status_str(pxe_last_status));
-
-    /* iPXE hides its own memory from E820 while it is loaded; with the
-     * stack unloaded the BIOS map is whole again, and that is what the
-     * kernel needs.  Everything was placed against the smaller map. */
-    boot.nmap = bios_e820(boot.map, E820_MAX);
-    place_mem_info(boot.map, boot.nmap, &in.mem_lower, &in.mem_upper);
+    leave_pxe(&in.mem_lower, &in.mem_upper);
     in.map = boot.map;
     in.nmap = boot.nmap;
     in.map_room = 0; /* the info lists the map as it is now */
@@ -243,7 +256,95 @@ static int handoff_multiboot(struct session *s)
     if (mbi_build(&in, info, (uint32_t)info, size, &info_phys) != 0)
         halt("cannot build the multiboot information (%u bytes)",
              (unsigned)size);
-    boot_multiboot(plan->entry, info_phys);
+    boot_multiboot(plan->entry, info_phys, MB_BOOT_MAGIC);
+}
+
+/** The ACPI RSDP and SMBIOS entry point from the BIOS areas, for
+ *  Multiboot2 tags 13-15 (copied as they are; nothing is written). */
+static void bios_fw_tables(struct mb2i_input *in)
+{
+    /* The EBDA's segment is in the BIOS data area at 40:0E. */
+    const uint8_t *ebda = (const uint8_t *)((uint32_t)peek16(0x40E) << 4);
+    const uint8_t *rom = (const uint8_t *)0xE0000, *area = NULL;
+    struct fw_table t;
+
+    if (ebda >= (const uint8_t *)0x80000 && ebda < rom &&
+        fw_find_rsdp(ebda, 1024, &t) == 0)
+        area = ebda;
+    else if (fw_find_rsdp(rom, 0x20000, &t) == 0)
+        area = rom;
+    if (area) {
+        in->rsdp_old.data = area + t.off; /* the ACPI 1.0 part */
+        in->rsdp_old.len = 20;
+        if (t.major >= 2) {
+            in->rsdp_new.data = area + t.off;
+            in->rsdp_new.len = t.len;
+        }
+    }
+    rom = (const uint8_t *)0xF0000;
+    if (fw_find_smbios(rom, 0x10000, &t) == 0) {
+        in->smbios.data = rom + t.off;
+        in->smbios.len = t.len;
+        in->smbios_major = t.major;
+        in->smbios_minor = t.minor;
+    }
+}
+
+/**
+ * Build the Multiboot2 information in a range the placer hands out, shut
+ * PXE down and jump.  Returns only when no room is left for the info.
+ */
+static int handoff_multiboot2(struct session *s)
+{
+    const struct image_plan *plan = &s->kernel->plan;
+    static const char mbi_owner[] = "multiboot2 information";
+    static struct mbi_video video;
+    struct mb2i_input in;
+    uint64_t at;
+    uint8_t *info;
+    size_t size;
+
+    memset(&in, 0, sizeof(in));
+    uint16_t mode = video_prepare(&plan->mb, &video);
+    in.video = &video;
+    in.cmdline = s->item->cmdline;
+    in.loader_name = LOADER_NAME;
+    in.mods = s->mods;
+    in.nmods = s->nmods;
+    if (plan->has_syms) {
+        in.shdrs.data = (const uint8_t *)s->syms_table; /* placed, fixed */
+        in.shdrs.len = plan->syms.num * plan->syms.size;
+        in.sh_num = plan->syms.num;
+        in.sh_entsize = plan->syms.size;
+        in.sh_shndx = plan->syms.shndx;
+    }
+    in.has_load_base = plan->relocated;
+    in.load_base = plan->load_base;
+    in.dhcp_ack.data = boot.ack;
+    in.dhcp_ack.len = boot.ack_len;
+    bios_fw_tables(&in);
+    in.map = boot.map;
+    in.nmap = boot.nmap;
+    in.map_room = E820_MAX; /* room for the re-read below */
+    size = mb2i_size(&in);
+    s->placer.owner = mbi_owner;
+    if (size == SIZE_MAX ||
+        place_find(&s->placer, size, 8, 0x100000, 1ull << 32, &at) != 0 ||
+        place_claim(&s->placer, at, size, mbi_owner, NULL) != 0 ||
+        !(info = session_guest_ptr(s, mbi_owner, (uint32_t)at, size)))
+        return session_error(s, -PE_NORAM, "no room for the multiboot2 "
+                             "information (%u bytes)", (unsigned)size);
+    printf("pulsar: starting %s at %08x, multiboot2 info at %08x\n",
+           s->item->path, plan->entry, (uint32_t)at);
+    leave_pxe(&in.mem_lower, &in.mem_upper);
+    in.nmap = boot.nmap;
+    in.map_room = 0;
+    if (mode)
+        video_set(mode, &video); /* no printing after this on success */
+    if (mb2i_build(&in, info, (uint32_t)at, size) != 0)
+        halt("cannot build the multiboot2 information (%u bytes)",
+             (unsigned)size);
+    boot_multiboot(plan->entry, (uint32_t)at, MB2_BOOT_MAGIC);
 }
 
 /* ------------------------------------------------------- one boot attempt */
@@ -280,6 +381,8 @@ static int boot_attempt(void)
         chain_start((uint32_t)s->chld_staged, s->chld_size, s->low_end);
     if (s->format->handoff == HANDOFF_LINUX)
         handoff_linux(s);
+    if (s->format->handoff == HANDOFF_MULTIBOOT2)
+        return handoff_multiboot2(s);
     return handoff_multiboot(s);
 }
 

@@ -26,8 +26,10 @@ void rm_int(uint8_t vec, struct rm_regs *regs);
 void rm_farcall(uint32_t segoff, struct rm_regs *regs, const void *args,
                 uint32_t args_len);
 
-/** Jump to a multiboot kernel; see entry.asm for the machine state. */
-void boot_multiboot(uint32_t entry, uint32_t info) __attribute__((noreturn));
+/** Jump to a multiboot kernel with EAX=@magic (Multiboot 1 or 2) and
+ *  EBX=@info; see entry.asm for the machine state. */
+void boot_multiboot(uint32_t entry, uint32_t info, uint32_t magic)
+    __attribute__((noreturn));
 
 /** A real-mode far return (entry.asm): rm_farcall it to let the BIOS
  * timer tick while Pulsar stays in protected mode for long. */

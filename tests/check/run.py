@@ -13,6 +13,10 @@ Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   bzimage SIZE       a SIZE-byte Linux bzImage (protocol 2.15, Debian-like)
   bzimage-efistub SIZE  the same with an x86-64 EFI stub's PE header
   efiapp SIZE        a SIZE-byte PE32+ x86-64 EFI application
+  mb2 ADDR MEMSZ [MIN MAX ALIGN PREF]  the kernel with a Multiboot2 header
+                     instead (relocatable with the four values)
+  both ADDR MEMSZ    the kernel with both headers
+  gzip SRC           the file $TMP/SRC (generated above it) gzipped
 
 The documentation's config examples are checked too: every ```-block of
 README.md or docs/*.md preceded by a line `<!-- check: NAME -->` is
@@ -27,6 +31,7 @@ Prints `PASS name` or `FAIL name` with a diff, then `N passed, M failed`.
 """
 import argparse
 import difflib
+import gzip
 import os
 import re
 import shlex
@@ -35,8 +40,8 @@ import subprocess
 import sys
 import tempfile
 
-from lab.images import (bzimage_like_debian, efi_app, one_segment_kernel,
-                        random_bytes)
+from lab.images import (bzimage_like_debian, efi_app, mb2_kernel,
+                        one_segment_kernel, random_bytes)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -54,6 +59,13 @@ def make_file(path, kind, args):
         data = bzimage_like_debian(int(args[0], 0), efi_stub=True)
     elif kind == "efiapp":
         data = efi_app(int(args[0], 0))
+    elif kind in ("mb2", "both"):
+        nums = [int(a, 0) for a in args]
+        data = mb2_kernel(nums[0], nums[1], reloc=nums[2:6] or None,
+                          keep_mb1=kind == "both")
+    elif kind == "gzip":
+        with open(os.path.join(os.path.dirname(path), args[0]), "rb") as f:
+            data = gzip.compress(f.read(), 9, mtime=0)
     else:
         raise ValueError("unknown file kind " + kind)
     os.makedirs(os.path.dirname(path), exist_ok=True)

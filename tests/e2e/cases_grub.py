@@ -57,13 +57,14 @@ SAME_VALUES = ["mem_lower", "mem_upper", "mods_count",
                "fb_pitch", "fb_addr", "kernel"]
 
 
-def grub_cfg(kernel):
-    """A grub.cfg that boots @kernel with the demo modules at once."""
+def grub_cfg(kernel, version=""):
+    """A grub.cfg that boots @kernel with the demo modules at once
+    (@version "2": through GRUB's multiboot2 and module2)."""
     lines = ["set timeout=0", "set default=0",
              "menuentry \"pulsar-oracle\" {",
-             "    multiboot /%s %s" % (kernel, KERNEL_ARGS)]
+             "    multiboot%s /%s %s" % (version, kernel, KERNEL_ARGS)]
     for name, args in MODULE_ARGS.items():
-        lines.append("    module /%s %s" % (name, args))
+        lines.append("    module%s /%s %s" % (version, name, args))
     lines += ["    boot", "}", ""]
     return "\n".join(lines)
 
@@ -87,8 +88,9 @@ class GrubOracleCase(harness.Case):
         self.span_fn = span_fn
         self.required = required
 
-    def boot(self, tmp, which, args, modules):
-        """Run QEMU with @args; check the report; return it."""
+    def run_logged(self, tmp, which, args):
+        """Run QEMU with @args (@which: "grub" or "pulsar"), keeping its
+        serial log for a failure; returns rc, the log text, seconds."""
         log = os.path.join(tmp, "serial-%s.log" % which)
         rc, text, secs, ended = harness.run_qemu(args, log, self.opts.timeout)
         self.log_text = (getattr(self, "log_text", "") +
@@ -96,6 +98,11 @@ class GrubOracleCase(harness.Case):
         if ended == "timeout" and "TK end" not in text:
             raise CheckFailed(["%s: timed out after %d s"
                                % (which, self.opts.timeout)])
+        return rc, text, secs
+
+    def boot(self, tmp, which, args, modules):
+        """Run QEMU with @args; check the report; return it."""
+        rc, text, secs = self.run_logged(tmp, which, args)
         # Each loader's own convention (see the module doc string).
         name = (lambda n: "") if which == "grub" else (lambda n: "/%s " % n)
         exp = {
@@ -114,20 +121,16 @@ class GrubOracleCase(harness.Case):
         except CheckFailed as e:
             raise CheckFailed(["%s: %s" % (which, f) for f in e.args[0]])
 
-    def run(self, tmp):
+    def grub_iso(self, tmp, cfg, files):
+        """A GRUB rescue ISO booting with @cfg, @files at its root."""
         if not shutil.which("grub-mkrescue"):
             raise CheckFailed(["grub-mkrescue is not installed "
                                "(sh scripts/deps.sh)"])
-        modules = harness.demo_modules()
-        files = {self.fname: self.kernel_fn(self)}
-        files.update(modules)
-
-        # GRUB: an ISO with the files at its root.
         iso_dir = os.path.join(tmp, "iso")
         os.makedirs(os.path.join(iso_dir, "boot", "grub"))
         with open(os.path.join(iso_dir, "boot", "grub", "grub.cfg"),
                   "w") as f:
-            f.write(grub_cfg(self.fname))
+            f.write(cfg)
         for name, data in files.items():
             with open(os.path.join(iso_dir, name), "wb") as f:
                 f.write(data)
@@ -138,6 +141,15 @@ class GrubOracleCase(harness.Case):
         if mk.returncode != 0 or not os.path.isfile(iso):
             raise CheckFailed(["grub-mkrescue failed: " + mk.stdout.decode(
                 "utf-8", "replace")[-400:]])
+        return iso
+
+    def run(self, tmp):
+        modules = harness.demo_modules()
+        files = {self.fname: self.kernel_fn(self)}
+        files.update(modules)
+
+        # GRUB: an ISO with the files at its root.
+        iso = self.grub_iso(tmp, grub_cfg(self.fname), files)
         grub, s1 = self.boot(tmp, "grub", qemu.command(
             serial=os.path.join(tmp, "serial-grub.log"), boot="d",
             extra=["-cdrom", iso]), modules)

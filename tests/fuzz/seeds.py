@@ -11,6 +11,7 @@ that says what they were (see docs/tests.md, "Fuzzing").
 """
 
 import argparse
+import gzip
 import os
 import struct
 
@@ -178,6 +179,47 @@ def ether_seeds():
     write("ether", "arp-request", arp(1, ip_us))
 
 
+def mb2_seeds(kernel):
+    """Multiboot2 headers (fuzz_mb2.c: byte 0 is the tag mask, then the
+    file): the test kernel's, and one with every header tag."""
+    tags = b""
+
+    def tag(t, flags, *words):
+        body = struct.pack("<HHI", t, flags, 8 + 4 * len(words)) + \
+            b"".join(struct.pack("<I", w) for w in words)
+        return body + b"\0" * (-len(body) % 8)
+    tags += tag(1, 0, 1, 2, 3, 4, 6, 16) + tag(1, 1, 12, 17, 20)
+    tags += tag(2, 0, 0x100000, 0x100000, 0, 0x110000) + tag(3, 0, 0x100040)
+    tags += tag(4, 0, 2) + tag(5, 1, 1024, 768, 32) + tag(6, 0) + tag(7, 0)
+    tags += tag(8, 0, 0x100040) + tag(9, 0, 0x100040)
+    tags += tag(10, 0, 0x200000, 0x10000000, 0x200000, 1) + tag(0, 0)
+    hlen = 16 + len(tags)
+    hdr = struct.pack("<IIII", 0xE85250D6, 0, hlen,
+                      (-(0xE85250D6 + hlen)) & 0xFFFFFFFF) + tags
+    write("mb2", "every-tag", b"\x01" + hdr + b"\x90" * 0x400)
+    if kernel:
+        for name in ("testkernel-mb2.elf", "testkernel-both.elf"):
+            with open(os.path.join(os.path.dirname(kernel), name), "rb") as f:
+                data = f.read()
+            write("mb2", name[:-4], b"\x01" + data[:0x1100])
+            # The kernel sink and the format table (fuzz_elf.c) too.
+            write("elf", name[:-4], b"\xb3\x05" + data)
+
+
+def gzip_seeds(kernel):
+    """gzip files (fuzz_gzip.c: byte 0 is the piece size): stored, fixed
+    and dynamic blocks, and the test kernel as distributions pack one."""
+    write("gzip", "small-stored", b"\x00" + gzip.compress(b"pulsar" * 50, 0,
+                                                           mtime=0))
+    write("gzip", "fixed", b"\x02" + gzip.compress(b"abcabcabc pulsar", 1,
+                                                    mtime=0))
+    if kernel:
+        with open(os.path.join(os.path.dirname(kernel),
+                               "testkernel-mb2.elf"), "rb") as f:
+            write("gzip", "testkernel-mb2", b"\xb3" + gzip.compress(
+                f.read(), 9, mtime=0))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", help="the test kernel, as an extra seed")
@@ -190,6 +232,8 @@ def main():
     tftp_seeds()
     ether_seeds()
     pe_seeds()
+    mb2_seeds(args.kernel)
+    gzip_seeds(args.kernel)
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         n = len(os.listdir(os.path.join(HERE, "corpus", t)))
         print("tests/fuzz/corpus/%s: %d seeds" % (t, n))

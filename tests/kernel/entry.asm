@@ -35,9 +35,10 @@ MB_HEADER_FLAGS equ MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMINFO | TK_EXTRA_FLAGS
 
 STACK_SIZE equ 16384
 
-section .multiboot progbits alloc noexec nowrite align=4
+section .multiboot progbits alloc noexec nowrite align=8
 ; Must lie in the first 8 KiB of the file, 4-byte aligned; the linker
 ; script puts this section first in the first loadable segment.
+%ifndef TK_MB2_ONLY
 global tk_mb_header
 tk_mb_header:
     dd MB_HEADER_MAGIC                  ; magic
@@ -54,6 +55,43 @@ extern _tk_start, _tk_data_end, _tk_end
     dd 0, 0, 0, 0, 0                    ; address fields: unused (no bit 16)
     dd 0                                ; mode_type 0: linear graphics
     dd TK_VIDEO_W, TK_VIDEO_H, TK_VIDEO_D ; width, height, depth wanted
+%endif
+%endif ; TK_MB2_ONLY
+
+%ifdef TK_MB2
+; The Multiboot2 header (spec 2.0 section 3.1): 8-byte aligned tags.
+MB2_HEADER_MAGIC equ 0xe85250d6
+align 8
+%ifdef TK_MB2_ONLY
+global tk_mb_header                     ; the header that opens the image
+tk_mb_header:
+%endif
+tk_mb2_header:
+    dd MB2_HEADER_MAGIC                 ; magic
+    dd 0                                ; architecture 0: i386 protected mode
+    dd tk_mb2_header_end - tk_mb2_header ; header_length
+    dd -(MB2_HEADER_MAGIC + (tk_mb2_header_end - tk_mb2_header)) ; checksum
+    align 8
+    dw 1, 0                             ; information request, required:
+    dd 8 + 4 * 6
+    dd 1, 2, 3, 4, 6, 16                ; cmdline, loader, modules, meminfo,
+                                        ; mmap, network
+    align 8
+    dw 1, 1                             ; information request, optional:
+    dd 8 + 4 * 5
+    dd 9, 13, 14, 15, 12                ; ELF sections, SMBIOS, ACPI, and
+                                        ; EFI64 (not on BIOS: skipped)
+    align 8
+    dw 6, 0                             ; module alignment (page-aligned)
+    dd 8
+    align 8
+    dw 4, 0                             ; console flags: EGA text supported
+    dd 12
+    dd 2
+    align 8
+    dw 0, 0                             ; end tag
+    dd 8
+tk_mb2_header_end:
 %endif
 
 section .text

@@ -79,7 +79,7 @@ struct mb_mmap {
 #define PAGE_SIZE 4096u
 
 /* Linker-script symbols: the kernel's span; entry.asm's records. */
-extern char _tk_start[], _tk_end[], _tk_text_end[];
+extern char _tk_start[], _tk_end[], _tk_text_end[], _tk_data_start[];
 void tk_main(uint32_t magic, uint32_t info);
 extern uint32_t tk_entry_eflags, tk_entry_cr0;
 
@@ -785,6 +785,188 @@ static void check_machine_state(void)
         tk_error("A20 is disabled");
 }
 
+
+/* ------------------------------------------------------------ Multiboot2 */
+
+#define MB2_BOOT_MAGIC 0x36d76289u
+#define MB2_MAX_TAGS 256u
+
+/** The bytes of an IPv4 address at @addr as a dotted quad line field. */
+static void put_ip_line(const char *what, uint32_t addr)
+{
+    tk_line("%s=%u.%u.%u.%u", what, (uint32_t)peek(addr, 1),
+            (uint32_t)peek(addr + 1, 1), (uint32_t)peek(addr + 2, 1),
+            (uint32_t)peek(addr + 3, 1));
+}
+
+/** Print one Multiboot2 tag at @t (@size bytes); module ranges to @mods. */
+static void report_mb2_tag(uint32_t t, uint32_t type, uint32_t size,
+                           struct range *mods, uint32_t *nmods)
+{
+    switch (type) {
+    case 1:
+        tk_line("cmdline=%S", t + 8);
+        break;
+    case 2:
+        tk_line("loader=%S", t + 8);
+        break;
+    case 3: {
+        uint32_t start = (uint32_t)peek(t + 8, 4), end = (uint32_t)peek(t + 12, 4);
+        uint32_t i = *nmods, len = end >= start ? end - start : 0;
+        uint32_t crc = end >= start && len <= MAX_CRC_LEN ? crc32(start, len) : 0;
+
+        tk_line("mod %u start=%x end=%x size=%u crc32=%x cmdline=%S", i, start,
+                end, len, crc, t + 16);
+        if (end < start)
+            tk_error("mod %u ends before it starts", i);
+        if (start % PAGE_SIZE)
+            tk_error("mod %u start=%x is not page-aligned (module alignment "
+                     "tag)", i, start);
+        if (i < MAX_MODS) {
+            mods[i] = (struct range){start, end >= start ? end : start, "mod",
+                                     (int)i};
+            (*nmods)++;
+        }
+        break;
+    }
+    case 4:
+        tk_line("mem_lower=%u", (uint32_t)peek(t + 8, 4));
+        tk_line("mem_upper=%u", (uint32_t)peek(t + 12, 4));
+        break;
+    case 6: {
+        uint32_t esize = (uint32_t)peek(t + 8, 4), n, i;
+
+        if (esize < 24) {
+            tk_error("mmap entry_size=%u is below 24", esize);
+            break;
+        }
+        n = (size - 16) / esize;
+        tk_line("mmap_count=%u", n);
+        if ((size - 16) % esize)
+            tk_error("mmap tag size %u is not 16 + n * %u", size, esize);
+        for (i = 0; i < n && i < MAX_MMAP; i++) {
+            uint32_t e = t + 16 + i * esize;
+            tk_line("mmap %u base=%X len=%X type=%u", i, peek(e, 8),
+                    peek(e + 8, 8), (uint32_t)peek(e + 16, 4));
+        }
+        break;
+    }
+    case 7:
+        tk_line("vbe_mode=%x", (uint32_t)peek(t + 8, 2));
+        /* The controller info follows mode, segment, offset, length. */
+        if (peek(t + 16, 4) == 0x41534556u) /* "VESA" */
+            tk_line("vbe_signature=VESA");
+        else
+            tk_error("vbe tag: controller info without VESA signature");
+        break;
+    case 8:
+        tk_line("fb_addr=%X", peek(t + 8, 8));
+        tk_line("fb_pitch=%u", (uint32_t)peek(t + 16, 4));
+        tk_line("fb_width=%u", (uint32_t)peek(t + 20, 4));
+        tk_line("fb_height=%u", (uint32_t)peek(t + 24, 4));
+        tk_line("fb_bpp=%u", (uint32_t)peek(t + 28, 1));
+        tk_line("fb_type=%u", (uint32_t)peek(t + 29, 1));
+        break;
+    case 9:
+        tk_line("syms_num=%u", (uint32_t)peek(t + 8, 4));
+        tk_line("syms_size=%u", (uint32_t)peek(t + 12, 4));
+        tk_line("syms_shndx=%u", (uint32_t)peek(t + 16, 4));
+        if ((uint64_t)peek(t + 8, 4) * peek(t + 12, 4) > size - 20)
+            tk_error("ELF sections tag: %u headers of %u bytes in %u",
+                     (uint32_t)peek(t + 8, 4), (uint32_t)peek(t + 12, 4),
+                     size);
+        break;
+    case 13:
+        tk_line("smbios_version=%u.%u", (uint32_t)peek(t + 8, 1),
+                (uint32_t)peek(t + 9, 1));
+        tk_line("smbios_len=%u crc32=%x", size - 16, crc32(t + 16, size - 16));
+        break;
+    case 14:
+    case 15: {
+        uint8_t sum = 0;
+        uint32_t n = type == 14 ? 20 : size - 8, i;
+
+        for (i = 0; i < n && i < size - 8; i++)
+            sum += (uint8_t)peek(t + 8 + i, 1);
+        tk_line("acpi_%s len=%u rev=%u crc32=%x", type == 14 ? "old" : "new",
+                size - 8, (uint32_t)peek(t + 8 + 15, 1),
+                crc32(t + 8, size - 8));
+        if (peek(t + 8, 8) != 0x2052545020445352ull) /* "RSD PTR " */
+            tk_error("acpi tag %u: no RSD PTR signature", type);
+        if (sum)
+            tk_error("acpi tag %u: checksum %u", type, sum);
+        break;
+    }
+    case 16:
+        tk_line("network len=%u crc32=%x", size - 8, crc32(t + 8, size - 8));
+        put_ip_line("network_yiaddr", t + 8 + 16);
+        put_ip_line("network_siaddr", t + 8 + 20);
+        break;
+    case 21:
+        tk_line("load_base=%x", (uint32_t)peek(t + 8, 4));
+        break;
+    default:
+        tk_line("tag_%u size=%u", type, size);
+        break;
+    }
+}
+
+/**
+ * Walk the Multiboot2 information at @info: every tag 8-byte aligned,
+ * inside total_size, ending in the end tag.  Module ranges go to @mods.
+ * Returns the number of modules.
+ */
+static uint32_t report_mb2(uint32_t info, struct range *mods)
+{
+    uint32_t total = (uint32_t)peek(info, 4), off = 8, n = 0, nmods = 0;
+    bool ended = false;
+
+    tk_line("mb2 total_size=%u", total);
+    if (info % 8)
+        tk_error("info=%x is not 8-byte aligned", info);
+    while (off + 8 <= total && n++ < MB2_MAX_TAGS) {
+        uint32_t type = (uint32_t)peek(info + off, 4);
+        uint32_t size = (uint32_t)peek(info + off + 4, 4);
+
+        if (size < 8 || size > total - off) {
+            tk_error("tag type %u at +%u: size %u outside total_size", type,
+                     off, size);
+            break;
+        }
+        if (type == 0) {
+            ended = size == 8 && off + 8 == total;
+            if (!ended)
+                tk_error("end tag at +%u size %u, total_size %u", off, size,
+                         total);
+            break;
+        }
+        report_mb2_tag(info + off, type, size, mods, &nmods);
+        off += (size + 7) & ~7u;
+    }
+    if (!ended)
+        tk_error("no end tag within total_size=%u", total);
+    tk_line("mods_count=%u", nmods);
+    /* The kernel's two segments as loaded (the gap between them is free:
+     * GRUB puts its Multiboot2 info there). */
+    const struct range seg[2] = {
+        {(uint32_t)(uintptr_t)_tk_start, (uint32_t)(uintptr_t)_tk_text_end,
+         "kernel", -1},
+        {(uint32_t)(uintptr_t)_tk_data_start, (uint32_t)(uintptr_t)_tk_end,
+         "kernel", -1},
+    };
+    const struct range inf = {info, (uint64_t)info + total, "info", -1};
+    for (uint32_t i = 0; i < nmods; i++) {
+        for (uint32_t j = i + 1; j < nmods; j++)
+            check_no_overlap(&mods[i], &mods[j]);
+        check_no_overlap(&mods[i], &inf);
+        check_no_overlap(&mods[i], &seg[0]);
+        check_no_overlap(&mods[i], &seg[1]);
+    }
+    check_no_overlap(&inf, &seg[0]);
+    check_no_overlap(&inf, &seg[1]);
+    return nmods;
+}
+
 /**
  * Report everything, check it, say ok or fail, and leave QEMU.
  * @magic: EAX at entry; @info: EBX at entry.
@@ -802,7 +984,9 @@ void tk_main(uint32_t magic, uint32_t info)
     tk_line("begin");
     tk_line("magic=%x", magic);
 
-    if (magic != MB_BOOT_MAGIC) {
+    if (magic == MB2_BOOT_MAGIC && info) {
+        report_mb2(info, mods);
+    } else if (magic != MB_BOOT_MAGIC) {
         tk_error("magic=%x is not %x: not started by a multiboot loader",
                  magic, MB_BOOT_MAGIC);
     } else if (info == 0) {

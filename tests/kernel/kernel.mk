@@ -37,9 +37,12 @@ $(TEST_KERNEL): $(TK_OBJS) tests/kernel/linker.ld
 #   testkernel-video.elf  header flag bit 2: 800x600x32 wanted
 #   testkernel-novideo.elf  bit 2 with a mode no adapter has (text fallback)
 #   testkernel-bigbss.elf   linked at 9 MiB with a 48 MiB bss it checks
+#   testkernel-mb2.elf    a Multiboot2 header only
+#   testkernel-both.elf   both headers (Multiboot 1 first in the file)
 TK_VARIANTS := build/testkernel64.elf build/testkernel-aout.elf \
 	build/testkernel-aout.bin build/testkernel-video.elf \
-	build/testkernel-novideo.elf build/testkernel-bigbss.elf
+	build/testkernel-novideo.elf build/testkernel-bigbss.elf \
+	build/testkernel-mb2.elf build/testkernel-both.elf
 
 build/testkernel64.elf: $(TEST_KERNEL)
 	$(OBJCOPY) -O elf64-x86-64 $< $@
@@ -51,6 +54,8 @@ $(TK_OBJDIR)/entry-%.o: tests/kernel/entry.asm
 TK_ASM_aout := -DTK_AOUT
 TK_ASM_video := -DTK_VIDEO
 TK_ASM_novideo := -DTK_VIDEO -DTK_VIDEO_W=1234 -DTK_VIDEO_H=567
+TK_ASM_mb2 := -DTK_MB2 -DTK_MB2_ONLY
+TK_ASM_both := -DTK_MB2
 
 build/testkernel-%.elf: $(TK_OBJDIR)/entry-%.o $(TK_OBJDIR)/kernel.o \
 		tests/kernel/linker.ld

@@ -35,7 +35,9 @@ Kinds and how the unit driver reads them:
           "console=ttyS0" without one) on the same machine.
 """
 
+import gzip
 import os
+import struct
 import sys
 
 from lab.images import PAGE, BzImage, Elf, bootp
@@ -330,6 +332,88 @@ def elf_cases():
     ]
 
 
+# ---------------------------------------------------- Multiboot2, gzip
+
+def mb2_image(tags, arch=0, sum_delta=0, at=0x200, size=0x1000):
+    """A flat file with a Multiboot2 header at @at: @tags is a list of
+    (type, flags, [u32 words]); the end tag is added unless a tag list
+    ends with None."""
+    body = b""
+    end = True
+    for t in tags:
+        if t is None:
+            end = False
+            continue
+        typ, flags, words = t
+        tag = struct.pack("<HHI", typ, flags, 8 + 4 * len(words)) + \
+            b"".join(struct.pack("<I", w) for w in words)
+        body += tag + b"\0" * (-len(tag) % 8)
+    if end:
+        body += struct.pack("<HHI", 0, 0, 8)
+    hlen = 16 + len(body)
+    hdr = struct.pack("<IIII", 0xE85250D6, arch, hlen,
+                      (-(0xE85250D6 + arch + hlen) + sum_delta) & 0xFFFFFFFF)
+    data = bytearray(size)
+    data[at:at + hlen] = hdr + body
+    return bytes(data)
+
+
+ADDR = (2, 0, [0x100200, 0x100000, 0, 0x102000])
+ENTRY = (3, 0, [0x100400])
+
+
+def mb2_cases():
+    """Multiboot2 headers (loader/mb2hdr.c) and gzip kernels (the same
+    session path, unpacked on the way)."""
+    kernel_gz = gzip.compress(Elf().build(), 9, mtime=0)
+    bad_method = bytearray(kernel_gz)
+    bad_method[2] = 7
+    bad_crc = bytearray(kernel_gz)
+    bad_crc[-8] ^= 0xFF
+    return [
+        elf("mb2-bad-checksum", mb2_image([ADDR, ENTRY], sum_delta=1),
+            "multiboot2 header at 0x200: bad checksum"),
+        elf("mb2-architecture", mb2_image([ADDR, ENTRY], arch=4),
+            "multiboot2 header at 0x200: architecture 4 is not i386 (0)"),
+        elf("mb2-requires-efi-mmap",
+            mb2_image([(1, 0, [1, 6, 17]), ADDR, ENTRY]),
+            "multiboot2 header at 0x200: the kernel requires the EFI memory "
+            "map information tag (type 17), which Pulsar cannot give here",
+            why="a BIOS has no EFI memory map; optional requests are "
+                "skipped"),
+        elf("mb2-unknown-tag", mb2_image([ADDR, ENTRY, (42, 0, [0])]),
+            "multiboot2 header tag at 0x238: type 42 is unknown to Pulsar "
+            "and not marked optional"),
+        elf("mb2-tag-too-short", mb2_image([(10, 0, [0]), ADDR, ENTRY]),
+            "multiboot2 header tag at 0x210: type 10 needs 24 bytes, has "
+            "12"),
+        elf("mb2-no-end-tag", mb2_image([ADDR, ENTRY, None]),
+            "multiboot2 header at 0x200: no end tag within its 56 bytes"),
+        elf("mb2-address-without-entry", mb2_image([ADDR]),
+            "multiboot2 header at 0x200: an address tag but no entry "
+            "address tag"),
+        elf("mb2-reloc-alignment",
+            mb2_image([ADDR, ENTRY, (10, 0, [0x200000, 0x1000000, 0x3000,
+                                             0])]),
+            "multiboot2 header at 0x200: relocatable tag: alignment 0x3000 "
+            "is not a power of two"),
+        elf("mb2-reloc-no-room",
+            mb2_image([ADDR, ENTRY, (10, 0, [0x10000000, 0x20000000,
+                                             0x1000, 0])]),
+            "no room for the relocatable image's 0x2000 bytes at alignment "
+            "0x1000 in 0x10000000-0x20000000",
+            why="the fixture's RAM ends below 128 MiB"),
+        elf("gzip-truncated", kernel_gz[:len(kernel_gz) // 2],
+            "gzip: the file ends inside the gzip stream at byte %d of the "
+            "file" % (len(kernel_gz) // 2)),
+        elf("gzip-bad-crc", bytes(bad_crc),
+            "gzip: CRC-32 mismatch in the gzip trailer at byte %d of the "
+            "file" % (len(kernel_gz) - 8)),
+        elf("gzip-not-deflate", bytes(bad_method),
+            "gzip: not a deflate gzip header at byte 0 of the file"),
+    ]
+
+
 # ------------------------------------------------------------- bzImage
 
 def bz(name, change, expect, args=None, why=""):
@@ -460,7 +544,8 @@ def dhcp_cases():
 
 def all_cases():
     """Every case of the table, in order."""
-    return config_cases() + elf_cases() + bzimage_cases() + dhcp_cases()
+    return (config_cases() + elf_cases() + mb2_cases() + bzimage_cases() +
+            dhcp_cases())
 
 
 def write(outdir):

@@ -362,6 +362,35 @@ static void test_multiple_execs_last_wins(void **state)
     cfg_free(&cfg);
 }
 
+/** `exec --multiboot1|--multiboot2`: the version forced, not in cmdline. */
+static void test_exec_multiboot_option(void **state)
+{
+    struct cfg cfg;
+    struct cfg_state st;
+    char err[CFG_ERR_LEN];
+
+    (void)state;
+    assert_int_equal(parse_str(&cfg, &st, "exec --multiboot1  xen.gz  a=1\n"
+                               "exec --multiboot2 nova\n",
+                               err),
+                     0);
+    assert_int_equal(item_at(&cfg, 0)->multiboot, 1);
+    assert_string_equal(item_at(&cfg, 0)->name, "xen.gz");
+    assert_string_equal(item_at(&cfg, 0)->cmdline, "xen.gz a=1");
+    assert_string_equal(item_at(&cfg, 0)->args, "a=1");
+    assert_int_equal(cfg.exec->multiboot, 2);
+    assert_string_equal(cfg.exec->cmdline, "nova");
+    cfg_free(&cfg);
+    assert_int_equal(parse_str(&cfg, &st, "exec plain\n", err), 0);
+    assert_int_equal(cfg.exec->multiboot, 0);
+    cfg_free(&cfg);
+    expect_error("exec --multiboot3 k\n", -PE_INVAL,
+                 "t.cfg:1: exec: unknown option '--multiboot3' "
+                 "(--multiboot1 or --multiboot2)");
+    expect_error("exec --multiboot2\n", -PE_INVAL,
+                 "t.cfg:1: exec: missing file name");
+}
+
 /** Arguments keep inner white space but lose the surrounding white space. */
 static void test_args_white_space(void **state)
 {
@@ -1462,6 +1491,7 @@ int main(void)
         cmocka_unit_test(test_chld_makes_later_parse_moot),
         cmocka_unit_test(test_parse_appends),
         cmocka_unit_test(test_multiple_execs_last_wins),
+        cmocka_unit_test(test_exec_multiboot_option),
         cmocka_unit_test(test_args_white_space),
         cmocka_unit_test(test_state_changes_apply_to_later_lines),
         cmocka_unit_test(test_absolute_name_under_root),

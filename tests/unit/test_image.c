@@ -579,16 +579,16 @@ static void test_phdrs_outside_prefix(void **state)
 
     (void)state;
     timage_default(&t);
-    t.phoff = 0x3000;
+    t.phoff = 0x9000; /* past the 32 KiB prefix (IMAGE_PREFIX) */
     assert_int_equal(plan_of(&t, 0, &plan, err, sizeof(err)), -PE_INVAL);
-    assert_string_equal(err, "ELF program headers at 0x3000..0x3040 are "
-                             "outside the first 8192 bytes");
+    assert_string_equal(err, "ELF program headers at 0x9000..0x9040 are "
+                             "outside the first 32768 bytes");
 
     timage_default(&t);
     t.phoff = 0xFFFFFFF0;
     assert_int_equal(plan_of(&t, 0, &plan, err, sizeof(err)), -PE_INVAL);
     assert_string_equal(err, "ELF program headers at 0xfffffff0..0x100000030 "
-                             "are outside the first 8192 bytes");
+                             "are outside the first 14336 bytes");
 
     /* Ending exactly at the prefix end is fine. */
     timage_default(&t);

@@ -17,14 +17,20 @@
 #include <zlib.h>
 #include "lib/inflate.h"
 
-/** Raw-deflate @in with zlib at @level and @strategy; returns the size. */
-static size_t deflate_raw(const uint8_t *in, size_t n, uint8_t *out,
-                          size_t cap, int level, int strategy)
+/**
+ * Deflate @in with zlib at @level and @strategy: raw (@bits -15) or
+ * gzip-wrapped (16 + 15, with header @h when not NULL); returns the size.
+ */
+static size_t deflate_as(const uint8_t *in, size_t n, uint8_t *out,
+                         size_t cap, int level, int strategy, int bits,
+                         gz_header *h)
 {
     z_stream z;
     memset(&z, 0, sizeof(z));
-    assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, -15, 9, strategy),
+    assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, bits, 9, strategy),
                      Z_OK);
+    if (h)
+        assert_int_equal(deflateSetHeader(&z, h), Z_OK);
     z.next_in = (Bytef *)in;
     z.avail_in = (uInt)n;
     z.next_out = out;
@@ -33,6 +39,13 @@ static size_t deflate_raw(const uint8_t *in, size_t n, uint8_t *out,
     size_t len = z.total_out;
     deflateEnd(&z);
     return len;
+}
+
+/** Raw-deflate @in with zlib at @level and @strategy; returns the size. */
+static size_t deflate_raw(const uint8_t *in, size_t n, uint8_t *out,
+                          size_t cap, int level, int strategy)
+{
+    return deflate_as(in, n, out, cap, level, strategy, -15, NULL);
 }
 
 /** Pack @in every way zlib can and check our inflate restores it. */
@@ -173,6 +186,156 @@ static void test_damaged_streams_fail_cleanly(void **state)
     assert_int_equal(stage1_inflate(reserved, out, out + 10), -1);
 }
 
+/* ------------------------------------------------------ streaming gzip */
+
+/** Where the gzip decoder's output goes in the tests. */
+struct gz_sink {
+    uint8_t *buf;
+    size_t cap, got;
+    uint32_t next; /* the offset the next output must have */
+};
+
+/** gz_out_fn: append in order, never past the buffer. */
+static int gz_sink_out(void *ctx, uint32_t off, const uint8_t *data,
+                       size_t len)
+{
+    struct gz_sink *k = ctx;
+
+    assert_int_equal(off, k->next);
+    if (off + len > k->cap)
+        return -99;
+    memcpy(k->buf + off, data, len);
+    k->next += (uint32_t)len;
+    k->got = k->next;
+    return 0;
+}
+
+/** gzip @in with zlib (with a file name in the header: @named). */
+static size_t gzip_buf(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                       int level, bool named)
+{
+    gz_header h;
+
+    memset(&h, 0, sizeof(h));
+    h.name = (Bytef *)"kernel.elf";
+    return deflate_as(in, n, out, cap, level, Z_DEFAULT_STRATEGY, 16 + 15,
+                      named ? &h : NULL);
+}
+
+/** Decode @gz (@n bytes) in @chunk-byte pieces; returns gz_finish's rc. */
+static int gunzip_chunks(struct gz_stream *z, const uint8_t *gz, size_t n,
+                         size_t chunk, struct gz_sink *k)
+{
+    gz_init(z, gz_sink_out, k);
+    for (size_t off = 0; off < n; off += chunk)
+        if (gz_feed(z, gz + off, n - off < chunk ? n - off : chunk) != 0)
+            return -1;
+    return gz_finish(z);
+}
+
+/** Every level and chunk size restores the bytes exactly. */
+static void test_gzip_round_trip(void **state)
+{
+    static struct gz_stream z;
+    size_t n = 300000, gzn, cap = n + 4096;
+    uint8_t *in = malloc(n), *gz = malloc(cap), *out = malloc(n);
+    static const size_t chunks[] = { 1, 7, 512, 1432, 65536, 1 << 20 };
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) /* text-like with repeats and noise */
+        in[i] = (uint8_t)(i % 251 < 120 ? (size_t)"pulsar multiboot "[i % 17]
+                                        : (i * 2654435761u) >> 24);
+    for (int level = 0; level <= 9; level += 3) {
+        gzn = gzip_buf(in, n, gz, cap, level, level == 6);
+        for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+            struct gz_sink k = { out, n, 0, 0 };
+
+            memset(out, 0, n);
+            assert_int_equal(gunzip_chunks(&z, gz, gzn, chunks[c], &k), 0);
+            assert_int_equal(k.got, n);
+            assert_int_equal(gz_unpacked(&z), n);
+            assert_memory_equal(in, out, n);
+        }
+    }
+    free(in);
+    free(gz);
+    free(out);
+}
+
+/** Damage is reported with its kind and a byte offset inside the file. */
+static void test_gzip_errors(void **state)
+{
+    static struct gz_stream z;
+    size_t n = 100000, gzn, cap = n + 4096;
+    uint8_t *in = malloc(n), *gz = malloc(cap + 16), *out = malloc(n);
+    struct gz_sink k;
+
+    (void)state;
+    for (size_t i = 0; i < n; i++)
+        in[i] = (uint8_t)((i * 7) ^ (i >> 5));
+    gzn = gzip_buf(in, n, gz, cap, 6, false);
+    assert_true(gz_magic(gz, gzn));
+    assert_false(gz_magic(in, n));
+
+    /* Truncated anywhere: GZ_TRUNCATED at the file's end. */
+    for (size_t cut = 1; cut < gzn; cut += gzn / 37 + 1) {
+        k = (struct gz_sink){ out, n, 0, 0 };
+        assert_int_equal(gunzip_chunks(&z, gz, cut, 1432, &k), -1);
+        assert_int_equal(z.error, cut < 10 ? GZ_TRUNCATED : z.error);
+        assert_true(z.error == GZ_TRUNCATED || z.error == GZ_BAD_DATA);
+        assert_true(z.error_at <= cut);
+    }
+    k = (struct gz_sink){ out, n, 0, 0 };
+    assert_int_equal(gunzip_chunks(&z, gz, gzn - 3, 512, &k), -1);
+    assert_int_equal(z.error, GZ_TRUNCATED);
+    assert_int_equal(z.error_at, gzn - 3);
+
+    /* The trailer's CRC and length. */
+    gz[gzn - 8] ^= 1;
+    k = (struct gz_sink){ out, n, 0, 0 };
+    assert_int_equal(gunzip_chunks(&z, gz, gzn, 4096, &k), -1);
+    assert_int_equal(z.error, GZ_BAD_CRC);
+    assert_int_equal(z.error_at, gzn - 8);
+    gz[gzn - 8] ^= 1;
+    gz[gzn - 4] ^= 1;
+    k = (struct gz_sink){ out, n, 0, 0 };
+    assert_int_equal(gunzip_chunks(&z, gz, gzn, 4096, &k), -1);
+    assert_int_equal(z.error, GZ_BAD_SIZE);
+    gz[gzn - 4] ^= 1;
+
+    /* Bytes after the trailer. */
+    gz[gzn] = 0;
+    k = (struct gz_sink){ out, n, 0, 0 };
+    assert_int_equal(gunzip_chunks(&z, gz, gzn + 1, 4096, &k), -1);
+    assert_int_equal(z.error, GZ_TRAILING);
+    assert_int_equal(z.error_at, gzn);
+
+    /* A bad header: compression method 7. */
+    gz[2] = 7;
+    k = (struct gz_sink){ out, n, 0, 0 };
+    assert_int_equal(gunzip_chunks(&z, gz, gzn, 4096, &k), -1);
+    assert_int_equal(z.error, GZ_BAD_HEADER);
+    gz[2] = 8;
+
+    /* The output refuses: its rc is kept. */
+    k = (struct gz_sink){ out, 1000, 0, 0 };
+    assert_int_equal(gunzip_chunks(&z, gz, gzn, 4096, &k), -1);
+    assert_int_equal(z.error, GZ_OUT);
+    assert_int_equal(z.out_rc, -99);
+
+    /* Flipped bits in the data: an error, never a write past the sink. */
+    for (size_t at = 20; at < gzn - 8; at += gzn / 53 + 1) {
+        gz[at] ^= 0x5A;
+        k = (struct gz_sink){ out, n, 0, 0 };
+        assert_int_equal(gunzip_chunks(&z, gz, gzn, 1432, &k), -1);
+        assert_true(z.error_at <= gzn);
+        gz[at] ^= 0x5A;
+    }
+    free(in);
+    free(gz);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +345,8 @@ int main(void)
         cmocka_unit_test(test_machine_code_like),
         cmocka_unit_test(test_zopfli_streams),
         cmocka_unit_test(test_damaged_streams_fail_cleanly),
+        cmocka_unit_test(test_gzip_round_trip),
+        cmocka_unit_test(test_gzip_errors),
     };
     return cmocka_run_group_tests_name("inflate", tests, NULL, NULL);
 }

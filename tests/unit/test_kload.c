@@ -20,7 +20,7 @@
 
 #define GUEST_BASE 0x100000u
 #define GUEST_SIZE 0x20000u
-#define FILE_SIZE 0x6000u
+#define FILE_SIZE 0xA000u /* more than the 32 KiB prefix */
 
 static uint8_t guest[GUEST_SIZE];
 static unsigned writes_outside;
@@ -173,7 +173,7 @@ static void test_restarts(void **state)
     kload_init(&k, &p, &it, FILE_SIZE, NULL, sim_write, sim_zero, NULL);
     assert_int_equal(feed(&k, 0, 1432 * 3, 1432), 0); /* dies early */
     assert_false(k.planned);
-    assert_int_equal(feed(&k, 0, 1432 * 11, 1432), 0); /* after the plan */
+    assert_int_equal(feed(&k, 0, 1432 * 24, 1432), 0); /* after the plan */
     assert_true(k.planned);
     unsigned claims = p.nused;
     assert_int_equal(feed(&k, 0, 512 * 3, 512), 0); /* other packet size */
@@ -198,7 +198,7 @@ static void test_changed_between_tries(void **state)
     writes_outside = 0;
     placer(&p);
     kload_init(&k, &p, &it, FILE_SIZE, NULL, sim_write, sim_zero, NULL);
-    assert_int_equal(feed(&k, 0, 1432 * 7, 1432), 0);
+    assert_int_equal(feed(&k, 0, 1432 * 24, 1432), 0);
     assert_true(k.planned);
     memcpy(before, guest, sizeof(guest));
     file[0x1800] ^= 0xFF; /* inside the prefix the plan came from */

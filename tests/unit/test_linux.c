@@ -523,16 +523,16 @@ static void test_format_rule(void **state)
     (void)state;
     make_header(0x020F, 39, 0x800000);
     make_stub(0x40, 0x8664);
-    assert_int_equal(format_probe(img, sizeof(img), true)->handoff,
+    assert_int_equal(format_probe(img, sizeof(img), true, 0)->handoff,
                      HANDOFF_EFI_STUB);
-    assert_string_equal(format_probe(img, sizeof(img), true)->name,
+    assert_string_equal(format_probe(img, sizeof(img), true, 0)->name,
                         "Linux EFI stub");
-    assert_int_equal(format_probe(img, sizeof(img), false)->handoff,
+    assert_int_equal(format_probe(img, sizeof(img), false, 0)->handoff,
                      HANDOFF_LINUX);
-    assert_int_equal(format_probe(img, sizeof(img), true)->loads,
+    assert_int_equal(format_probe(img, sizeof(img), true, 0)->loads,
                      LOADS_INITRD);
     make_header(0x0206, 0, 0x10000); /* Kitten: no stub */
-    assert_int_equal(format_probe(img, sizeof(img), true)->handoff,
+    assert_int_equal(format_probe(img, sizeof(img), true, 0)->handoff,
                      HANDOFF_LINUX);
 }
 
