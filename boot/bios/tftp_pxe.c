@@ -98,13 +98,11 @@ int pxe_tftp_size(const struct file_source *src, uint32_t server,
     return rom_done(rc, res);
 }
 
-/** Set once the ROM says it has no READ_FILE (its status): not asked
- * again.  For pxe_tftp_report: transfers the ROM ran, and how many of
- * them whole. */
-static uint16_t no_read_file;
-static unsigned rom_fetches, rom_whole;
+/** For pxe_tftp_report: transfers the ROM ran, how many of them whole,
+ * and how many READ_FILEs it refused as a function it lacks. */
+static unsigned rom_fetches, rom_whole, rom_refused;
 
-/** rom_read_file's answer: the ROM has no READ_FILE, nothing written. */
+/** rom_read_file's answer: the ROM may have no READ_FILE; stream. */
 #define NO_READ_FILE 1
 
 /**
@@ -113,8 +111,14 @@ static unsigned rom_fetches, rom_whole;
  * destination sink->whole claimed for exactly @size bytes; the ROM
  * writes nothing past them (iPXE fails the call instead).  The bytes then
  * go to sink->data where they lie.  Returns 0, a negative pulsar_err, or
- * NO_READ_FILE.  No progress is possible meanwhile: the call returns
- * when the file is in.
+ * NO_READ_FILE when the ROM answers "bad function" or "unsupported
+ * function" before any READ_FILE of this boot has worked: a ROM without
+ * READ_FILE says so, but iPXE says the latter for a TFTP ERROR of code 0
+ * or an oversized block too, so the caller streams the file block by
+ * block in the same try (its failure, if any, is the one reported) and
+ * asks READ_FILE again for the next file.  Once one has worked, such an
+ * answer is the transfer's failure like any other.  No progress is
+ * possible meanwhile: the call returns when the file is in.
  */
 static int rom_read_file(uint32_t server, const char *path, uint8_t *dst,
                          uint32_t size, const struct file_sink *sink,
@@ -130,9 +134,9 @@ static int rom_read_file(uint32_t server, const char *path, uint8_t *dst,
     if ((rc = set_filename(p.filename, path)) != 0)
         return rc;
     if ((rc = rom_call(PXENV_TFTP_READ_FILE, &p, sizeof(p), res)) != 0) {
-        if (res->fw_status == PXENV_STATUS_BAD_FUNC ||
-            res->fw_status == PXENV_STATUS_UNSUPPORTED) {
-            no_read_file = (uint16_t)res->fw_status;
+        if (rom_whole == 0 && (res->fw_status == PXENV_STATUS_BAD_FUNC ||
+                               res->fw_status == PXENV_STATUS_UNSUPPORTED)) {
+            rom_refused++;
             res->fw_status = 0;
             return NO_READ_FILE;
         }
@@ -147,15 +151,19 @@ static int rom_read_file(uint32_t server, const char *path, uint8_t *dst,
     return 0;
 }
 
+void pxe_tftp_forget(void)
+{
+    rom_fetches = rom_whole = rom_refused = 0;
+}
+
 void pxe_tftp_report(void)
 {
     if (rom_fetches == 0)
         return;
     printf("pulsar: ROM TFTP: %u of %u transfers whole (READ_FILE, no "
            "progress line meanwhile)", rom_whole, rom_fetches);
-    if (no_read_file)
-        printf("; no READ_FILE (PXE status 0x%02x: %s)", no_read_file,
-               pxe_status_str(no_read_file));
+    if (rom_refused)
+        printf(", %u refused as unsupported", rom_refused);
     printf("\n");
 }
 
@@ -182,7 +190,7 @@ int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
         memset(res, 0, sizeof(*res));
     } else if (sink->size && (rc = sink->size(sink->ctx, res->size)) != 0) {
         return rom_done(rc, res);
-    } else if (sink->size && sink->whole && !no_read_file && res->size &&
+    } else if (sink->size && sink->whole && res->size &&
                res->size <= max) {
         uint8_t *dst = sink->whole(sink->ctx, res->size);
         if (dst && (rc = rom_read_file(server, path, dst, res->size, sink,

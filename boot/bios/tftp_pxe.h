@@ -3,8 +3,9 @@
  * where the sink can take the file whole (file_sink.whole: its claimed
  * destination), PXENV_TFTP_READ_FILE straight into it, one PXE call for
  * the whole file; otherwise OPEN, READ, CLOSE: one PXE call per block,
- * lock-step.  A ROM that answers READ_FILE with "bad function" or
- * "unsupported function" is not asked again.  The BIOS file source
+ * lock-step.  When READ_FILE answers "bad function" or "unsupported
+ * function" (a ROM without it; iPXE also for a TFTP ERROR of code 0)
+ * and none has worked yet, the same try streams the file block by block.  The BIOS file source
  * (boot/bios/source_bios.h) uses it when Pulsar's own client cannot run
  * or fails before any data.  A failed PXE call's status goes into
  * xfer_result.fw_status and, unless the rc says it all ("not found"),
@@ -30,6 +31,10 @@ int pxe_tftp_size(const struct file_source *src, uint32_t server,
  */
 int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
                    const struct file_sink *sink, struct xfer_result *res);
+
+/** Forget the counts (and that READ_FILE worked), as a new boot starts:
+ * for the fuzzer, which runs many. */
+void pxe_tftp_forget(void);
 
 /** Say how many transfers the ROM ran, how many whole (when any ran). */
 void pxe_tftp_report(void);
