@@ -1,13 +1,24 @@
 """Pulsar's load-speed benchmark: Pulsar against the other PXE loaders.
 
 Every peer PXE-boots the same test kernel (build/testkernel.elf) with the
-same module under the same QEMU (TCG, e1000, QEMU's iPXE ROM):
+same module under the same QEMU (TCG, QEMU's iPXE ROMs), on each of four
+paths, each its own rows, compared with iPXE's own loader on that path:
+
+  fast       QEMU's e1000 under a hypervisor (CPUID's hypervisor bit):
+             Pulsar drives the NIC itself (boot/bios/nic.h)
+  e1000-pxe  the same e1000 with `-cpu qemu64,-hypervisor`, as on bare
+             metal: Pulsar goes through the ROM's PXE API
+  rtl8139    QEMU's rtl8139 (PXE API; hypervisor bit off)
+  virtio     QEMU's virtio-net-pci (PXE API; hypervisor bit off)
+
+The peers (PXELINUX and GRUB only on the fast path's e1000, --peers):
 
   pulsar     build/pulsar with a one-module config (on QEMU's e1000 it
              uses its NIC fast path, boot/bios/nic.h)
   pulsar-pxe the same Pulsar built with the fast path compiled out
              (PULSAR_NO_NIC_FASTPATH: every packet through the PXE ROM,
-             build/pxe/pulsar), to show what the fast path is worth
+             build/pxe/pulsar; not run by default: the e1000-pxe path
+             shows the same with the build every user gets)
   ipxe       the ROM's own loader: an iPXE script (kernel/module/boot)
              served as the DHCP boot file
   pxelinux   PXELINUX + mboot.c32 (Debian's pxelinux, syslinux-common)
@@ -23,11 +34,13 @@ Runs are interleaved (round 1: every peer once, round 2: again, ...) so a
 burst of load from elsewhere hits all peers alike.  Each run is timed from
 QEMU's start to its exit through isa-debug-exit; the test kernel's CRC-32
 of the module must match the file's, or the run counts as a failure.  A
-boot program that exits at once (built here with nasm) gives the baseline:
-the time to reach the boot program.  Reported per peer: the median time
-minus the median baseline, MiB/s, and the ratio to iPXE.
+boot program that exits at once (built here with nasm) gives each path's
+baseline: the time to reach the boot program (each NIC's ROM starts in its
+own time).  Reported per path and peer: the median time minus the path's
+median baseline, MiB/s, and the ratio to iPXE on the same path.
 
     scripts/bench [--rounds N] [--sizes 64,256] [--servers qemu,atftpd]
+                  [--paths fast,e1000-pxe,rtl8139,virtio]
                   [--peers pulsar,ipxe,pxelinux,grub] [--out build/bench]
 
 Writes OUT/results.md (a Markdown table), OUT/results.dat and
@@ -63,6 +76,13 @@ CONFIG_NAMES = ["config-" + MACS[p].replace(":", "-")
 MIB = 1 << 20
 EXIT_OK = qemu.EXIT_OK
 PEERS = ["pulsar", "pulsar-pxe", "ipxe", "pxelinux", "grub"]
+DEFAULT_PEERS = ["pulsar", "ipxe", "pxelinux", "grub"]
+NO_HV = "qemu64,-hypervisor"  # CPUID without the hypervisor bit
+# The paths: name -> (QEMU NIC model, -cpu).  Only on the first do all
+# peers run; elsewhere Pulsar and iPXE (PATH_PEERS), the point of the rows.
+PATHS = {"fast": ("e1000", None), "e1000-pxe": ("e1000", NO_HV),
+         "rtl8139": ("rtl8139", NO_HV), "virtio": ("virtio-net-pci", NO_HV)}
+PATH_PEERS = ("pulsar", "ipxe")
 SERVERS = ["qemu", "atftpd"]
 NS_SERVER = "10.77.0.1"  # the namespace's server address (exists only there)
 NS_RANGE = ("10.77.0.10", "10.77.0.50")
@@ -74,6 +94,7 @@ PULSAR_FILE_RE = re.compile(r"pulsar: mod\d+\.bin: \d+ bytes at \S+, (in [^\r\n]
 PULSAR_WINDOW_RE = re.compile(r"pulsar: tftp \S+ grants (windowsize \d+, "
                               r"blksize \d+)")
 PULSAR_FAST = "pulsar: fast path: driving"
+PULSAR_WHOLE_RE = re.compile(r"pulsar: ROM TFTP: (\d+) of \d+ transfers whole")
 
 EXIT_NBP_ASM = """\
 ; A boot program that leaves QEMU at once through isa-debug-exit: the
@@ -173,11 +194,12 @@ def write_configs(root, server, module):
 
 # ------------------------------------------------------------- running
 
-def qemu_args(log_path, net, peer):
-    """QEMU for @peer's run: COM1 into @log_path, network boot through
-    an e1000 with the peer's MAC on the -netdev @net."""
+def qemu_args(log_path, net, peer, path):
+    """QEMU for @peer's run on @path (PATHS): COM1 into @log_path, network
+    boot through the path's NIC with the peer's MAC on the -netdev @net."""
+    nic, cpu = PATHS[path]
     return qemu.command(serial=log_path, mem=MEM_MIB, boot="n", net=net,
-                        mac=MACS[peer])
+                        mac=MACS[peer], nic=nic, cpu=cpu)
 
 
 def timed(argv, timeout, popen=subprocess.Popen):
@@ -203,9 +225,9 @@ class QemuServer:
     def __init__(self, root):
         self.root = root
 
-    def run(self, peer, bootfile, log_path, timeout):
+    def run(self, peer, path, bootfile, log_path, timeout):
         return timed(qemu_args(log_path, qemu.user_net(self.root, bootfile),
-                               peer), timeout)
+                               peer, path), timeout)
 
     def close(self):
         pass
@@ -231,10 +253,10 @@ class AtftpdServer:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # let both bind before QEMU asks
 
-    def run(self, peer, bootfile, log_path, timeout):
+    def run(self, peer, path, bootfile, log_path, timeout):
         return timed(["ip", "netns", "exec", self.ns.name] +
-                     qemu_args(log_path, qemu.tap_net(self.ns.tap), peer),
-                     timeout)
+                     qemu_args(log_path, qemu.tap_net(self.ns.tap), peer,
+                               path), timeout)
 
     def close(self):
         self.ns.close()
@@ -260,6 +282,13 @@ def check_run(peer, text, rc, want_size, want_crc):
 
 # ------------------------------------------------------------ reporting
 
+def nbp_max():
+    """The NBP's size limit, NBP_MAX in boot/bios/layout.h."""
+    with open(os.path.join(TOP, "boot/bios/layout.h")) as f:
+        m = re.search(r"#define NBP_MAX (\d+)", f.read())
+    return int(m.group(1)) if m else 0
+
+
 def load_avg():
     """The 1-minute load average, as a noise indicator."""
     try:
@@ -269,56 +298,68 @@ def load_avg():
         return float("nan")
 
 
+def path_peers(opts, path):
+    """The peers that run on @path: all on the first path, else only
+    Pulsar and iPXE."""
+    if path == opts.paths[0]:
+        return opts.peers
+    return [p for p in opts.peers if p in PATH_PEERS]
+
+
 def summarize(results, baselines, opts):
-    """Rows: (server, size, peer, n, median, load s, MiB/s, ratio, spread)."""
+    """Rows: (server, size, path, peer, n, median, load s, MiB/s, ratio to
+    iPXE on the same path, spread)."""
     rows = []
     for server in opts.servers:
-        base = baselines.get(server)
-        if not base:
-            continue
-        b = statistics.median(base)
         for size in opts.sizes:
-            loads = {}
-            for peer in opts.peers:
-                times = results.get((server, size, peer), [])
-                if not times:
+            for path in opts.paths:
+                base = baselines.get((server, path))
+                if not base:
                     continue
-                med = statistics.median(times)
-                loads[peer] = (med, max(med - b, 1e-3),
-                               max(times) - min(times), len(times))
-            ipxe = loads.get("ipxe")
-            for peer in opts.peers:
-                if peer not in loads:
-                    continue
-                med, load, spread, n = loads[peer]
-                ratio = load / ipxe[1] if ipxe else float("nan")
-                rows.append((server, size, peer, n, med, load, size / load,
-                             ratio, spread))
+                b = statistics.median(base)
+                loads = {}
+                for peer in path_peers(opts, path):
+                    times = results.get((server, size, path, peer), [])
+                    if not times:
+                        continue
+                    med = statistics.median(times)
+                    loads[peer] = (med, max(med - b, 1e-3),
+                                   max(times) - min(times), len(times))
+                ipxe = loads.get("ipxe")
+                for peer in path_peers(opts, path):
+                    if peer not in loads:
+                        continue
+                    med, load, spread, n = loads[peer]
+                    ratio = load / ipxe[1] if ipxe else float("nan")
+                    rows.append((server, size, path, peer, n, med, load,
+                                 size / load, ratio, spread))
     return rows
 
 
 def write_report(rows, baselines, failures, opts, meta):
     """results.md, results.dat, results.png; returns the Markdown text."""
     md = []
-    md.append("| server | module | loader | runs | median total (s) ± half range | "
-              "load time (s) | MiB/s | vs iPXE |")
-    md.append("|---|---|---|---|---|---|---|---|")
-    for server, size, peer, n, med, load, rate, ratio, spread in rows:
-        md.append("| %s | %d MiB | %s | %d | %.2f ± %.2f | %.2f | %.1f | %s |"
-                  % (server, size, peer, n, med, spread / 2, load, rate,
-                     "-" if ratio != ratio else "%.2fx" % ratio))
+    md.append("| server | module | path | loader | runs | median total (s) "
+              "± half range | load time (s) | MiB/s | vs iPXE (same path) |")
+    md.append("|---|---|---|---|---|---|---|---|---|")
+    for (server, size, path, peer, n, med, load, rate, ratio,
+         spread) in rows:
+        md.append("| %s | %d MiB | %s | %s | %d | %.2f ± %.2f | %.2f | %.1f "
+                  "| %s |" % (server, size, path, peer, n, med, spread / 2,
+                              load, rate,
+                              "-" if ratio != ratio else "%.2fx" % ratio))
     md.append("")
-    for server in opts.servers:
-        if baselines.get(server):
-            b = baselines[server]
-            md.append("- Baseline (%s, boot program reached): median %.2f s "
-                      "of %d runs (%.2f-%.2f)." % (server,
-                                                   statistics.median(b),
-                                                   len(b), min(b), max(b)))
-    md.append("- build/pulsar: %d bytes (budget 32768)." % meta["nbp_size"])
-    for (server, size, peer), said in sorted(meta["pulsar_says"].items()):
-        md.append("- %s's own line for the %d MiB module from %s (last "
-                  "run): %s." % (peer, size, server, said))
+    for (server, path), b in sorted(baselines.items()):
+        md.append("- Baseline (%s, %s, boot program reached): median %.2f s "
+                  "of %d runs (%.2f-%.2f)." % (server, path,
+                                               statistics.median(b),
+                                               len(b), min(b), max(b)))
+    md.append("- build/pulsar: %d bytes (limit %d, boot/bios/layout.h)."
+              % (meta["nbp_size"], nbp_max()))
+    for (server, size, path, peer), said in sorted(
+            meta["pulsar_says"].items()):
+        md.append("- %s's own line for the %d MiB module from %s on %s "
+                  "(last run): %s." % (peer, size, server, path, said))
     md.append("- Machine: %d CPUs, load average %.2f before and %.2f after; "
               "%d rounds interleaved; %s." % (
                   os.cpu_count(), meta["load_before"], meta["load_after"],
@@ -336,29 +377,32 @@ def write_report(rows, baselines, failures, opts, meta):
 
 
 def plot(rows, opts):
-    """A clustered bar chart of MiB/s per loader, one cluster per setup."""
+    """A clustered bar chart of MiB/s per loader, one cluster per setup
+    (server, module size, path)."""
     dat = os.path.join(opts.out, "results.dat")
     setups = []
-    for server, size, *_ in rows:
-        if (server, size) not in setups:
-            setups.append((server, size))
+    for server, size, path, *_ in rows:
+        if (server, size, path) not in setups:
+            setups.append((server, size, path))
     with open(dat, "w") as f:
         f.write("setup " + " ".join(opts.peers) + "\n")
-        for server, size in setups:
+        for server, size, path in setups:
             vals = []
             for peer in opts.peers:
-                r = [row for row in rows if row[:3] == (server, size, peer)]
-                vals.append("%.2f" % r[0][6] if r else "NaN")
-            f.write('"%s %d MiB" %s\n' % (server, size, " ".join(vals)))
+                r = [row for row in rows
+                     if row[:4] == (server, size, path, peer)]
+                vals.append("%.2f" % r[0][7] if r else "NaN")
+            f.write('"%s %d MiB %s" %s\n' % (server, size, path,
+                                              " ".join(vals)))
     if not shutil.which("gnuplot"):
         log("bench: gnuplot is not installed (scripts/deps.sh --bench): "
             "no plot")
         return
     png = os.path.join(opts.out, "results.png")
     script = """
-set terminal pngcairo size 900,500 noenhanced
+set terminal pngcairo size 1200,500 noenhanced
 set output '%s'
-set title 'Loading the test kernel and a module over PXE (QEMU TCG, e1000)'
+set title 'Loading the test kernel and a module over PXE (QEMU TCG, per NIC path)'
 set ylabel 'MiB/s (module size / load time; higher is better)'
 set style data histograms
 set style histogram clustered gap 1
@@ -388,12 +432,20 @@ def main():
     ap.add_argument("--big-rounds", type=int, default=1,
                     help="rounds for modules over 64 MiB (default 1)")
     ap.add_argument("--servers", default=",".join(SERVERS))
-    ap.add_argument("--peers", default=",".join(PEERS))
+    ap.add_argument("--peers", default=",".join(DEFAULT_PEERS),
+                    help="of %s" % ",".join(PEERS))
+    ap.add_argument("--paths", default=",".join(PATHS),
+                    help="NIC paths, of %s (all peers run on the first, "
+                    "Pulsar and iPXE on the others)" % ",".join(PATHS))
     ap.add_argument("--timeout", type=float, default=300)
     opts = ap.parse_args()
     opts.sizes = [int(s) for s in opts.sizes.split(",") if s]
     opts.servers = [s for s in opts.servers.split(",") if s]
     opts.peers = [p for p in opts.peers.split(",") if p]
+    opts.paths = [p for p in opts.paths.split(",") if p]
+    for p in opts.paths:
+        if p not in PATHS:
+            ap.error("unknown path %s" % p)
     for s in opts.servers:
         if s not in SERVERS:
             ap.error("unknown server %s" % s)
@@ -446,21 +498,25 @@ def main():
         max_rounds = max(opts.rounds, opts.big_rounds)
         for rnd in range(max_rounds):
             for srv in servers:
-                plan = [("baseline", None)]
-                for size in opts.sizes:
-                    n = opts.rounds if size <= 64 else opts.big_rounds
-                    if rnd < n:
-                        plan += [(peer, size) for peer in opts.peers]
-                if len(plan) == 1 and rnd >= opts.rounds:
+                plan = []
+                for path in opts.paths:
+                    plan.append(("baseline", None, path))
+                    for size in opts.sizes:
+                        n = opts.rounds if size <= 64 else opts.big_rounds
+                        if rnd < n:
+                            plan += [(peer, size, path)
+                                     for peer in path_peers(opts, path)]
+                if rnd >= opts.rounds and all(size is None
+                                              for _, size, _ in plan):
                     continue
-                for peer, size in plan:
+                for peer, size, path in plan:
                     if size:
                         write_configs(root, srv.address, "mod%d.bin" % size)
                     log_path = os.path.join(work, "serial.log")
                     if os.path.exists(log_path):
                         os.unlink(log_path)
-                    rc, secs = srv.run(peer, bootfiles[peer], log_path,
-                                       opts.timeout)
+                    rc, secs = srv.run(peer, path, bootfiles[peer],
+                                       log_path, opts.timeout)
                     try:
                         with open(log_path, "rb") as f:
                             text = f.read().decode("utf-8", "replace")
@@ -468,20 +524,24 @@ def main():
                         text = ""
                     why = check_run(peer, text, rc,
                                     (size or 0) * MIB, crcs.get(size))
-                    what = "%s %s %s" % (srv.name, peer,
-                                         "%d MiB" % size if size else "")
+                    what = "%s %s %s %s" % (srv.name, path, peer,
+                                            "%d MiB" % size if size else "")
                     if peer in ("pulsar", "pulsar-pxe"):
                         m = PULSAR_FILE_RE.search(text)
                         w = PULSAR_WINDOW_RE.search(text)
+                        whole = PULSAR_WHOLE_RE.search(text)
                         how = ("NIC fast path" if PULSAR_FAST in text
                                else "PXE API")
                         how += (", " + w.group(1) if w else
                                 ", lock-step" if PULSAR_FAST in text
                                 else ", the ROM's TFTP")
+                        if whole and int(whole.group(1)):
+                            how += ", the module by READ_FILE"
                         if m:
-                            meta["pulsar_says"][(srv.name, size, peer)] = (
+                            meta["pulsar_says"][(srv.name, size, path,
+                                                 peer)] = (
                                 "%s (%s)" % (m.group(1), how))
-                    runs.append((rnd + 1, srv.name, peer, size or 0,
+                    runs.append((rnd + 1, srv.name, path, peer, size or 0,
                                  "%.3f" % secs, why or "ok"))
                     if why:
                         failures.append("%s, round %d: %s"
@@ -489,12 +549,13 @@ def main():
                         log("bench: round %d %s: FAILED: %s"
                             % (rnd + 1, what, why))
                         continue
-                    log("bench: round %d %-28s %6.2f s"
+                    log("bench: round %d %-38s %6.2f s"
                         % (rnd + 1, what, secs))
                     if peer == "baseline":
-                        baselines.setdefault(srv.name, []).append(secs)
+                        baselines.setdefault((srv.name, path),
+                                             []).append(secs)
                     else:
-                        results.setdefault((srv.name, size, peer),
+                        results.setdefault((srv.name, size, path, peer),
                                            []).append(secs)
     finally:
         for srv in servers:
@@ -503,7 +564,7 @@ def main():
 
     meta["load_after"] = load_avg()
     with open(os.path.join(opts.out, "runs.csv"), "w") as f:
-        f.write("round,server,loader,module_mib,seconds,result\n")
+        f.write("round,server,path,loader,module_mib,seconds,result\n")
         for r in runs:
             f.write(",".join(str(x) for x in r) + "\n")
     rows = summarize(results, baselines, opts)
