@@ -14,6 +14,11 @@ Every case ends in one of two ways, and anything else fails it:
 - Pulsar prints `pulsar: error: ...` naming the file, the server and the
   fault, then `pulsar: boot failed ...`, and never starts the kernel.
 The server's log must show that the fault really happened.
+
+The fault cases run on three paths, each with its own pinned texts (see
+fault_cases): the NIC fast path (plain names), Pulsar's own client over
+the PXE UDP API (`-pxe`), and the ROM's TFTP with READ_FILE for the
+modules, from a server that grants no window (`-rom`).
 """
 
 import os
