@@ -1,13 +1,25 @@
 """Pulsar's load-speed benchmark: Pulsar against the other PXE loaders.
 
 Every peer PXE-boots the same test kernel (build/testkernel.elf) with the
-same module under the same QEMU (TCG, e1000, QEMU's iPXE ROM):
+same module under the same QEMU (TCG, QEMU's iPXE ROMs), on BIOS on each
+of four paths, each its own rows, compared with iPXE's own loader on that
+path:
+
+  fast       QEMU's e1000 under a hypervisor (CPUID's hypervisor bit):
+             Pulsar drives the NIC itself (boot/bios/nic.h)
+  e1000-pxe  the same e1000 with `-cpu qemu64,-hypervisor`, as on bare
+             metal: Pulsar goes through the ROM's PXE API
+  rtl8139    QEMU's rtl8139 (PXE API; hypervisor bit off)
+  virtio     QEMU's virtio-net-pci (PXE API; hypervisor bit off)
+
+The BIOS peers (PXELINUX and GRUB only on the first path, --peers):
 
   pulsar     build/pulsar with a one-module config (on QEMU's e1000 it
              uses its NIC fast path, boot/bios/nic.h)
   pulsar-pxe the same Pulsar built with the fast path compiled out
              (PULSAR_NO_NIC_FASTPATH: every packet through the PXE ROM,
-             build/pxe/pulsar), to show what the fast path is worth
+             build/pxe/pulsar; not run by default: the e1000-pxe path
+             shows the same with the build every user gets)
   ipxe       the ROM's own loader: an iPXE script (kernel/module/boot)
              served as the DHCP boot file
   pxelinux   PXELINUX + mboot.c32 (Debian's pxelinux, syslinux-common)
@@ -46,12 +58,14 @@ burst of load from elsewhere hits all peers alike.  Each run is timed from
 QEMU's start to its exit through isa-debug-exit; the test kernel's CRC-32
 of the module must match the file's, or the run counts as a failure.  A
 boot program that exits at once (built here with nasm) gives the baseline:
-the time to reach the boot program; on UEFI an EFI application that does
-the same (built here with gnu-efi), per stack.  Reported per peer: the
+the time to reach the boot program, per path (each NIC's ROM starts in its
+own time); on UEFI an EFI application that does the same (built here with
+gnu-efi), per stack.  Reported per peer: the
 median time minus the median baseline of its stack, MiB/s, the ratio to
 iPXE and the ratio to the fastest peer of the same stack and server.
 
     scripts/bench [--rounds N] [--sizes 64,256] [--servers qemu,atftpd]
+                  [--paths fast,e1000-pxe,rtl8139,virtio]
                   [--peers pulsar,ipxe,pxelinux,grub]
                   [--efi-peers pulsar-efi,grub-efi,ipxe-efi]
                   [--stacks ovmf,ipxe-rom] [--out build/bench]
@@ -94,6 +108,14 @@ CONFIG_NAMES = ["config-" + MACS[p].replace(":", "-")
 MIB = 1 << 20
 EXIT_OK = qemu.EXIT_OK
 PEERS = ["pulsar", "pulsar-pxe", "ipxe", "pxelinux", "grub"]
+DEFAULT_PEERS = ["pulsar", "ipxe", "pxelinux", "grub"]
+NO_HV = "qemu64,-hypervisor"  # CPUID without the hypervisor bit
+# The BIOS paths: name -> (QEMU NIC model, -cpu).  Only on the first do
+# all peers run; elsewhere Pulsar and iPXE (PATH_PEERS), the point of the
+# rows.
+PATHS = {"fast": ("e1000", None), "e1000-pxe": ("e1000", NO_HV),
+         "rtl8139": ("rtl8139", NO_HV), "virtio": ("virtio-net-pci", NO_HV)}
+PATH_PEERS = ("pulsar", "ipxe")
 SERVERS = ["qemu", "atftpd"]
 EFI_PEERS = ["pulsar-efi", "pulsar-efi-mtftp", "grub-efi", "ipxe-efi"]
 # UEFI network stacks: (NIC model, option ROM: "" none, None QEMU's iPXE).
@@ -113,6 +135,7 @@ PULSAR_WINDOW_RE = re.compile(r"pulsar: tftp \S+ grants ((?:windowsize|"
                               r"blksize) \d+, (?:blksize|windowsize) \d+"
                               r"(?: \(own TFTP over SNP\))?)")
 PULSAR_FAST = "pulsar: fast path: driving"
+PULSAR_WHOLE_RE = re.compile(r"pulsar: ROM TFTP: (\d+) of \d+ transfers whole")
 
 EXIT_NBP_ASM = """\
 ; A boot program that leaves QEMU at once through isa-debug-exit: the
@@ -267,13 +290,15 @@ def write_configs(root, server, module):
 
 # ------------------------------------------------------------- running
 
-def qemu_args(log_path, net, peer, stack="bios"):
+def qemu_args(log_path, net, peer, stack):
     """QEMU for @peer's run on @stack: COM1 into @log_path, network boot
-    with the peer's MAC on the -netdev @net: BIOS through an e1000, UEFI
-    (OVMF, its variable store copied next to @log_path) as STACKS says."""
-    if stack == "bios":
+    with the peer's MAC on the -netdev @net: BIOS on a path (PATHS: its
+    NIC and -cpu), UEFI (OVMF, its variable store copied next to
+    @log_path) as STACKS says."""
+    if stack in PATHS:
+        nic, cpu = PATHS[stack]
         return qemu.command(serial=log_path, mem=MEM_MIB, boot="n", net=net,
-                            mac=MACS[peer])
+                            mac=MACS[peer], nic=nic, cpu=cpu)
     nic, romfile = STACKS[stack]
     return qemu.ovmf(None, log_path, os.path.dirname(log_path), nic=nic,
                      romfile=romfile, net=net, mem=MEM_MIB, mac=MACS[peer])
@@ -302,7 +327,7 @@ class QemuServer:
     def __init__(self, root):
         self.root = root
 
-    def run(self, peer, bootfile, log_path, timeout, stack="bios"):
+    def run(self, peer, bootfile, log_path, timeout, stack):
         return timed(qemu_args(log_path, qemu.user_net(self.root, bootfile),
                                peer, stack), timeout)
 
@@ -333,7 +358,7 @@ class AtftpdServer:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # let both bind before QEMU asks
 
-    def run(self, peer, bootfile, log_path, timeout, stack="bios"):
+    def run(self, peer, bootfile, log_path, timeout, stack):
         return timed(["ip", "netns", "exec", self.ns.name] +
                      qemu_args(log_path, qemu.tap_net(self.ns.tap), peer,
                                stack), timeout)
@@ -366,6 +391,13 @@ def check_run(peer, text, rc, want_size, want_crc):
 
 
 # ------------------------------------------------------------ reporting
+
+def nbp_max():
+    """The NBP's size limit, NBP_MAX in boot/bios/layout.h."""
+    with open(os.path.join(TOP, "boot/bios/layout.h")) as f:
+        m = re.search(r"#define NBP_MAX (\d+)", f.read())
+    return int(m.group(1)) if m else 0
+
 
 def load_avg():
     """The 1-minute load average, as a noise indicator."""
@@ -427,7 +459,8 @@ def write_report(rows, baselines, failures, opts, meta):
                       "of %d runs (%.2f-%.2f)." % (server,
                                                    statistics.median(b),
                                                    len(b), min(b), max(b)))
-    md.append("- build/pulsar: %d bytes (budget 65536)." % meta["nbp_size"])
+    md.append("- build/pulsar: %d bytes (limit %d, boot/bios/layout.h)."
+              % (meta["nbp_size"], nbp_max()))
     for note in meta["notes"]:
         md.append("- " + note)
     for (server, size, peer), said in sorted(meta["pulsar_says"].items()):
@@ -488,8 +521,19 @@ plot for [i=2:%d] '%s' using i:xtic(1) title columnheader(i)
 # ---------------------------------------------------------------- main
 
 def setup_name(server, stack):
-    """"qemu" for the BIOS rows, "qemu/ovmf" for a UEFI stack's."""
-    return server if stack == "bios" else "%s/%s" % (server, stack)
+    """"qemu/fast" for a BIOS path's rows, "qemu/ovmf" for a UEFI
+    stack's."""
+    return "%s/%s" % (server, stack)
+
+
+def stack_peers(opts, stack):
+    """The peers that run on @stack: on BIOS all of them on the first
+    path, else only Pulsar and iPXE; on UEFI the UEFI peers."""
+    if stack in STACKS:
+        return opts.efi_peers
+    if stack == opts.paths[0]:
+        return opts.peers
+    return [p for p in opts.peers if p in PATH_PEERS]
 
 
 def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
@@ -497,13 +541,13 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
     """Round @rnd on server @srv and @stack: the baseline, then every
     peer of the stack on every size the round includes."""
     setup = setup_name(srv.name, stack)
-    efi = stack != "bios"
+    efi = stack in STACKS
     plan = [("baseline-efi" if efi else "baseline", None)]
     for size in opts.sizes:
         n = opts.rounds if size <= 64 else opts.big_rounds
         if rnd < n:
             plan += [(peer, size)
-                     for peer in (opts.efi_peers if efi else opts.peers)
+                     for peer in stack_peers(opts, stack)
                      if not (peer == "ipxe-efi" and stack == "ovmf"
                              and srv.name == "qemu")
                      and not (peer == "pulsar-efi-mtftp"
@@ -536,6 +580,9 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
                 how += (", " + w.group(1) if w else
                         ", lock-step" if PULSAR_FAST in text
                         else ", the ROM's TFTP")
+                whole = PULSAR_WHOLE_RE.search(text)
+                if whole and int(whole.group(1)):
+                    how += ", the module by READ_FILE"
             if m:
                 meta["pulsar_says"][(setup, size, peer)] = (
                     "%s (%s)" % (m.group(1), how))
@@ -567,7 +614,11 @@ def main():
     ap.add_argument("--big-rounds", type=int, default=1,
                     help="rounds for modules over 64 MiB (default 1)")
     ap.add_argument("--servers", default=",".join(SERVERS))
-    ap.add_argument("--peers", default=",".join(PEERS))
+    ap.add_argument("--peers", default=",".join(DEFAULT_PEERS),
+                    help="BIOS peers, of %s" % ",".join(PEERS))
+    ap.add_argument("--paths", default=",".join(PATHS),
+                    help="BIOS NIC paths, of %s (all peers run on the "
+                    "first, Pulsar and iPXE on the others)" % ",".join(PATHS))
     ap.add_argument("--efi", default=os.path.join(TOP, "build/pulsar.efi"))
     ap.add_argument("--efi-mtftp",
                     default=os.path.join(TOP, "build/mtftp/pulsar.efi"),
@@ -581,6 +632,10 @@ def main():
     opts.sizes = [int(s) for s in opts.sizes.split(",") if s]
     opts.servers = [s for s in opts.servers.split(",") if s]
     opts.peers = [p for p in opts.peers.split(",") if p]
+    opts.paths = [p for p in opts.paths.split(",") if p]
+    for p in opts.paths:
+        if p not in PATHS:
+            ap.error("unknown path %s" % p)
     opts.efi_peers = [p for p in opts.efi_peers.split(",") if p]
     opts.stacks = [s for s in opts.stacks.split(",") if s]
     opts.all_peers = opts.peers + opts.efi_peers
@@ -644,7 +699,7 @@ def main():
         for name in opts.servers:
             servers.append(QemuServer(root) if name == "qemu"
                            else AtftpdServer(root, work, bootfiles))
-        stacks = (["bios"] if opts.peers else []) + (
+        stacks = (opts.paths if opts.peers else []) + (
             opts.stacks if opts.efi_peers else [])
         opts.setups = [setup_name(srv.name, st) for srv in servers
                        for st in stacks]

@@ -24,6 +24,7 @@
 #include "boot/bios/realmode.h"
 #include "boot/bios/source_bios.h"
 #include "boot/bios/http_pxe.h"
+#include "boot/bios/tftp_pxe.h"
 #include "boot/bios/video.h"
 #include "lib/console.h"
 #include "lib/errno.h"
@@ -377,6 +378,7 @@ static int boot_attempt(void)
     if ((rc = session_run(s)) != 0)
         return rc;
     nic_report();
+    pxe_tftp_report();
     if (s->boot == SESSION_BOOT_CHLD)
         chain_start((uint32_t)s->chld_staged, s->chld_size, s->low_end);
     if (s->format->handoff == HANDOFF_LINUX)

@@ -69,7 +69,8 @@ static int own_fetch(uint32_t server, const char *path, uint32_t max,
                             NULL, NULL };
     struct tftp_client c = {
         native ? &dgram_nic : &dgram_pxe_udp,
-        { TFTP_BLKSIZE_WANTED, TFTP_WINDOW_WANTED, 1 },
+        { TFTP_BLKSIZE_WANTED,
+          native ? TFTP_WINDOW_WANTED : TFTP_WINDOW_PXE_UDP, 1 },
         DGRAM_WAIT_MS, !native, announce, NULL,
     };
     int rc;

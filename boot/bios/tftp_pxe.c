@@ -23,6 +23,17 @@ struct tftp_read_params {
     uint32_t buffer; /* seg:off */
 } __attribute__((packed));
 
+/* PXE 2.1's READ_FILE: Buffer is a flat physical address, not seg:off. */
+struct tftp_read_file_params {
+    uint16_t status;
+    char filename[128];
+    uint32_t buffer_size; /* in: room at buffer; out: bytes written */
+    uint32_t buffer;
+    uint32_t server, gateway, mcast;
+    uint16_t client_port, server_port; /* multicast TFTP only */
+    uint16_t open_timeout, reopen_delay;
+} __attribute__((packed));
+
 struct tftp_fsize_params {
     uint16_t status;
     uint32_t server, gateway;
@@ -87,6 +98,75 @@ int pxe_tftp_size(const struct file_source *src, uint32_t server,
     return rom_done(rc, res);
 }
 
+/** For pxe_tftp_report: transfers the ROM ran, how many of them whole,
+ * and how many READ_FILEs it refused as a function it lacks. */
+static unsigned rom_fetches, rom_whole, rom_refused;
+
+/** rom_read_file's answer: the ROM may have no READ_FILE; stream. */
+#define NO_READ_FILE 1
+
+/**
+ * PXENV_TFTP_READ_FILE: the whole file of @size bytes (GET_FSIZE's
+ * answer, accepted by the sink) in one ROM call straight into @dst, the
+ * destination sink->whole claimed for exactly @size bytes; the ROM
+ * writes nothing past them (iPXE fails the call instead).  The bytes then
+ * go to sink->data where they lie.  Returns 0, a negative pulsar_err, or
+ * NO_READ_FILE when the ROM answers "bad function" or "unsupported
+ * function" before any READ_FILE of this boot has worked: a ROM without
+ * READ_FILE says so, but iPXE says the latter for a TFTP ERROR of code 0
+ * or an oversized block too, so the caller streams the file block by
+ * block in the same try (its failure, if any, is the one reported) and
+ * asks READ_FILE again for the next file.  Once one has worked, such an
+ * answer is the transfer's failure like any other.  No progress is
+ * possible meanwhile: the call returns when the file is in.
+ */
+static int rom_read_file(uint32_t server, const char *path, uint8_t *dst,
+                         uint32_t size, const struct file_sink *sink,
+                         struct xfer_result *res)
+{
+    struct tftp_read_file_params p;
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    p.server = server;
+    p.buffer = (uint32_t)(uintptr_t)dst; /* flat: linear is physical */
+    p.buffer_size = size;
+    if ((rc = set_filename(p.filename, path)) != 0)
+        return rc;
+    if ((rc = rom_call(PXENV_TFTP_READ_FILE, &p, sizeof(p), res)) != 0) {
+        if (rom_whole == 0 && (res->fw_status == PXENV_STATUS_BAD_FUNC ||
+                               res->fw_status == PXENV_STATUS_UNSUPPORTED)) {
+            rom_refused++;
+            res->fw_status = 0;
+            return NO_READ_FILE;
+        }
+        return rc;
+    }
+    if (p.buffer_size != size)
+        return p.buffer_size < size ? -PE_SHORT : -PE_CHANGED;
+    if ((rc = sink->data(sink->ctx, 0, dst, size)) != 0)
+        return rc;
+    res->got = size;
+    rom_whole++;
+    return 0;
+}
+
+void pxe_tftp_forget(void)
+{
+    rom_fetches = rom_whole = rom_refused = 0;
+}
+
+void pxe_tftp_report(void)
+{
+    if (rom_fetches == 0)
+        return;
+    printf("pulsar: ROM TFTP: %u of %u transfers whole (READ_FILE, no "
+           "progress line meanwhile)", rom_whole, rom_fetches);
+    if (rom_refused)
+        printf(", %u refused as unsupported", rom_refused);
+    printf("\n");
+}
+
 int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
                    const struct file_sink *sink, struct xfer_result *res)
 {
@@ -97,6 +177,7 @@ int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
     int rc;
 
     memset(res, 0, sizeof(*res));
+    rom_fetches++;
     if (sink->size && (rc = rom_size(server, path, res)) != 0) {
         if (rc == -PE_NOENT || rc == -PE_TIMEDOUT || rc == -PE_TOOLONG) {
             res->size_query = true; /* "size query timed out on ..." */
@@ -109,6 +190,12 @@ int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
         memset(res, 0, sizeof(*res));
     } else if (sink->size && (rc = sink->size(sink->ctx, res->size)) != 0) {
         return rom_done(rc, res);
+    } else if (sink->size && sink->whole && res->size &&
+               res->size <= max) {
+        uint8_t *dst = sink->whole(sink->ctx, res->size);
+        if (dst && (rc = rom_read_file(server, path, dst, res->size, sink,
+                                       res)) != NO_READ_FILE)
+            return rom_done(rc, res);
     }
     memset(&op, 0, sizeof(op));
     op.server = server;

@@ -15,13 +15,16 @@ Every case ends in one of two ways, and anything else fails it:
   fault, then `pulsar: boot failed ...`, and never starts the kernel.
 The server's log must show that the fault really happened.
 
-The fault cases run on the BIOS NIC fast path (plain names), on the PXE
-API (`-pxe`), and with pulsar.efi under OVMF on both UEFI stacks:
-`efi-fault-*` (OVMF's own PXE, virtio-net without option ROM) and
-`efi-ipxe-fault-*` (iPXE's EFI ROM on the e1000).  pulsar.efi's own TFTP
-client runs over SNP there (it must say so: `own TFTP over SNP`) and
-prints the lines the fast path prints; a boot is checked with the memory
-facts UEFI's map has (cases_efi.EFI_FLAGS).
+The fault cases run on three BIOS paths, each with its own pinned texts
+(see fault_cases): the NIC fast path (plain names), Pulsar's own client
+over the PXE UDP API (`-pxe`), and the ROM's TFTP with READ_FILE for the
+modules, from a server that grants no window (`-rom`); and with
+pulsar.efi under OVMF on both UEFI stacks: `efi-fault-*` (OVMF's own PXE,
+virtio-net without option ROM) and `efi-ipxe-fault-*` (iPXE's EFI ROM on
+the e1000).  pulsar.efi's own TFTP client runs over SNP there (it must
+say so: `own TFTP over SNP`) and prints the lines the fast path prints; a
+boot is checked with the memory facts UEFI's map has
+(cases_efi.EFI_FLAGS).
 """
 
 import os
@@ -253,14 +256,16 @@ class NetCase(harness.Case):
     @server_args: more arguments for the fault server; @nic: the guest's
     NIC model (QEMU's iPXE ROM for it); @cpu: QEMU's -cpu, or its default.
     @path: "fast" (the NIC fast path must run), "pxe" (it must not: every
-    packet through the ROM's PXE API), "efi" or "efi-ipxe" (pulsar.efi
-    under OVMF on that stack, EFI_STACKS; its own client over SNP must
-    run) or None (not checked)."""
+    packet through the ROM's PXE API), "rom" (as "pxe", and no window:
+    after a boot Pulsar's count says @rom_whole[0] transfers came whole by
+    READ_FILE and @rom_whole[1] READ_FILEs were refused), "efi" or
+    "efi-ipxe" (pulsar.efi under OVMF on that stack, EFI_STACKS; its own
+    client over SNP must run) or None (not checked)."""
 
     def __init__(self, opts, name, rules, expect, server_log=(), serial=(),
                  config=CONFIG, files=demo_files, setup=None, script=None,
                  dhcp_args=(), timeout=None, server_args=(), nic="e1000",
-                 cpu=None, path=None):
+                 cpu=None, path=None, rom_whole=(2, 0)):
         super().__init__(opts)
         self.name = name
         self.rules = rules
@@ -279,6 +284,7 @@ class NetCase(harness.Case):
         self.efi = path if path in EFI_STACKS else None
         if self.efi:
             self.needs_efi = True
+        self.rom_whole = rom_whole
         self.timeout = timeout or max(opts.timeout, 120)
         self.flags_absent = ()  # multiboot flag bits that must be clear
 
@@ -315,7 +321,8 @@ class NetCase(harness.Case):
         with open(server_log) as f:
             self.server_text = f.read()
         ck = Checker()
-        ck.failures += check_path(self.log_text, self.path, self.expect)
+        ck.failures += check_path(self.log_text, self.path, self.expect,
+                                  self.rom_whole)
         for pattern in self.serial:
             ck.expect(re.search(pattern, self.log_text), "COM1 shows no "
                       "/%s/" % pattern)
@@ -361,11 +368,13 @@ class NetCase(harness.Case):
         return {}
 
 
-def check_path(text, path, expect):
+def check_path(text, path, expect, rom_whole):
     """Problems with the path the transfers took: on "fast" Pulsar drove
     the e1000 itself (its probe line; after a boot, its count says every
-    transfer ran there); on "pxe" neither line is there, and on the e1000
-    Pulsar says why the fast path is off."""
+    transfer ran there); on "pxe" and "rom" neither line is there, and on
+    the e1000 Pulsar says why the fast path is off; on "rom" no window is
+    granted, and after a boot the ROM's count says @rom_whole: (transfers
+    whole by READ_FILE, READ_FILEs refused)."""
     lines = [ln.rstrip("\r") for ln in text.splitlines()]
     if path in EFI_STACKS:
         if not EFI_PATH_RE.search(text):
@@ -380,12 +389,15 @@ def check_path(text, path, expect):
             return ["expected one `pulsar: fast path: N of N transfers` "
                     "line, got %r" % [m.group(0) for m in said]]
         return []
-    if path == "pxe":
+    if path in ("pxe", "rom"):
         problems = harness.check_fast_path_count(text, False, 0, 0)
         if harness.FAST_PATH_LINE in lines:
             problems.append("the fast path ran: %r" % harness.FAST_PATH_LINE)
         if harness.FAST_PATH_OFF_LINE not in lines:
             problems.append("no line %r" % harness.FAST_PATH_OFF_LINE)
+        if path == "rom":
+            problems += harness.check_rom_whole(text, expect == "boot",
+                                                *rom_whole)
         return problems
     return []
 
@@ -569,6 +581,12 @@ CFG = harness.CONFIG_NAME
 OVERSIZE = {"fast": "oversized DATA block: 1980 bytes in IP fragments, "
                     "blksize 1468",
             "pxe": "oversized DATA block: 1980 bytes, blksize 1468"}
+# On "rom" the ROM's TFTP says what failed, as a PXE status; a module's
+# READ_FILE reports no byte count ("after 0 of"), and its first failure
+# with "unsupported function" or "bad function" (iPXE's words for a TFTP
+# ERROR of code 0 and for an oversized block) streams the file block by
+# block in the same try, which the boot's closing count shows.
+ROM_TIMEOUT = "PXE status 0x35: TFTP read timeout"
 
 
 def line(text):
@@ -579,71 +597,117 @@ def line(text):
 
 def fault_cases(opts, path):
     """The fault cases on @path: "fast" (QEMU's e1000 under a hypervisor,
-    Pulsar's own client driving the NIC; the plain names) or "pxe" (the
+    Pulsar's own client driving the NIC; the plain names), "pxe" (the
     same e1000 with the CPUID hypervisor bit off, as on real hardware:
-    Pulsar's client over the ROM's PXE UDP API; the names end in `-pxe`).
+    Pulsar's client over the ROM's PXE UDP API; the names end in `-pxe`)
+    or "rom" (that e1000 again, from a server that grants no windowsize:
+    the ROM's own TFTP, block by block for the config and the kernel,
+    PXENV_TFTP_READ_FILE straight into place for the modules; `-rom`).
     Each pins the exact lines its path prints.  On pulsar.efi (@path
     "efi" or "efi-ipxe": the names start with it) the faults of issue 17
     (drops, the server gone mid-file, a missing file, a wrong size, an
     oversized block, a lasting error): its own client over SNP sees what
     the NIC fast path sees, so the lines are the same."""
     def F(name, *args, **kw):
-        if path == "pxe":
-            name += "-pxe"
+        if path in ("pxe", "rom"):
+            name += "-" + path
             kw["cpu"] = PXE_CPU
+        if path == "rom":
+            kw["server_args"] = ["--max-window", "1"]
         if path in EFI_STACKS:
             name = path + "-" + name
         return NetCase(opts, name, *args, path=path, **kw)
-    over = OVERSIZE.get(path, OVERSIZE["fast"])
+    rom = path == "rom"
     # The test kernel's size, as the server announces it (the kernel
     # grows as it learns to report more).
     ksize = os.path.getsize(opts.kernel)
+
+    def once(file_, text):
+        """A COM1 line: @file_'s failed try, then "try 2 of 3"."""
+        return line("pulsar: %s: %s; try 2 of 3 in 1 s" % (file_, text))
+    if rom:
+        error_once = [once("demo/kernel.elf", "transfer from 10.77.0.1 "
+                           "failed after 8592 of %d bytes (PXE status "
+                           "0x03: unsupported function)" % ksize)]
+        stop_once = [once("demo/module2.bin", "timed out on 10.77.0.1 "
+                          "after 0 of 307323 bytes (%s)" % ROM_TIMEOUT)]
+        short_once = [once("demo/module1.bin", "timed out on 10.77.0.1 "
+                           "after 0 of 2097152 bytes (%s)" % ROM_TIMEOUT)]
+        oversize_once = []
+        error_text = "PXE status 0x3c: TFTP: access violation"
+        stop = ("%s:3: exec: demo/kernel.elf: timed out on 10.77.0.1 after "
+                "2864 of %d bytes, 3 tries (%s)" % (CFG, ksize, ROM_TIMEOUT))
+        short = ("%s:4: load: demo/module1.bin: timed out on 10.77.0.1 "
+                 "after 0 of 2097152 bytes, 3 tries (%s)" % (CFG,
+                                                            ROM_TIMEOUT))
+        oversize = ("%s:4: load: demo/module1.bin: transfer from 10.77.0.1 "
+                    "failed after 5728 of 2097152 bytes, 3 tries (PXE "
+                    "status 0x02: bad function)" % CFG)
+    else:
+        over = OVERSIZE.get(path, OVERSIZE["fast"])
+        error_once = [
+            once("demo/kernel.elf", "transfer from 10.77.0.1 failed after "
+                 "8808 of %d bytes (TFTP error 0: disk-on-fire)" % ksize),
+            once("demo/module1.bin", "transfer from 10.77.0.1 failed after "
+                 "145332 of 2097152 bytes (TFTP error 0: disk-on-fire)")]
+        stop_once = [once("demo/module2.bin", "timed out on 10.77.0.1 after "
+                          "71932 of 307323 bytes")]
+        short_once = [once("demo/module1.bin", "10.77.0.1 announced 2097152 "
+                           "bytes but sent only 100000")]
+        oversize_once = [once("demo/module1.bin", "transfer from 10.77.0.1 "
+                              "failed after 5872 of 2097152 bytes (%s)"
+                              % over)]
+        error_text = "TFTP error 2: permission-denied"
+        stop = ("%s:3: exec: demo/kernel.elf: timed out on 10.77.0.1 after "
+                "2936 of %d bytes, 3 tries" % (CFG, ksize))
+        short = ("%s:4: load: demo/module1.bin: 10.77.0.1 announced 2097152 "
+                 "bytes but sent only 100000, 3 tries" % CFG)
+        oversize = ("%s:4: load: demo/module1.bin: transfer from 10.77.0.1 "
+                    "failed after 5872 of 2097152 bytes, 3 tries (%s)"
+                    % (CFG, over))
+    # On "rom": the modules that came whole (READ_FILE), and how many
+    # READ_FILEs the ROM refused (streamed instead), after a boot.
+    def W(whole, refused=0):
+        return {"rom_whole": (whole, refused)} if rom else {}
     every = [
         # Faults the client rides out (or Pulsar retries past).
         F("fault-drop", "demo/kernel.elf drop=3\ndemo/module1.bin drop=7\n",
           "boot", server_log=[r"kernel.elf #\d+ .*FAULT drop block 3",
-                              r"module1.bin #\d+ .*FAULT drop block 7"]),
+                              r"module1.bin #\d+ .*FAULT drop block 7"],
+          **W(2)),
         F("fault-drop-every", "demo/module2.bin drop-every=20\n", "boot",
           server_log=[r"FAULT drop transmission 20 ",
-                      r"FAULT drop transmission 200 "]),
+                      r"FAULT drop transmission 200 "], **W(2)),
         F("fault-dup", "demo/kernel.elf dup=2\ndemo/module1.bin dup=5\n",
           "boot", server_log=[r"kernel.elf #\d+ .*FAULT duplicate block 2",
-                              r"module1.bin #\d+ .*FAULT duplicate block 5"]),
+                              r"module1.bin #\d+ .*FAULT duplicate block 5"],
+          **W(2)),
         F("fault-reorder", "demo/kernel.elf reorder=7 times=1\n"
           "demo/module1.bin reorder=5 times=1\n", "boot",
           server_log=[r"kernel.elf #\d+ .*FAULT reorder: block 8 before 7",
-                      r"module1.bin #\d+ .*FAULT reorder: block 6 before 5"]),
+                      r"module1.bin #\d+ .*FAULT reorder: block 6 before 5"],
+          **W(2)),
         F("fault-delay", "demo/module1.bin delay=9:3\n", "boot",
           server_log=[r"FAULT delay block 9 by 3.0 s",
-                      r"releasing delayed block 9"]),
-        # Transfers that fail once: Pulsar starts them over and boots.
+                      r"releasing delayed block 9"], **W(2)),
+        # Transfers that fail once: Pulsar starts them over and boots (on
+        # "rom" module1's first READ_FILE, refused, streams at once).
         F("fault-error-once",
           "demo/kernel.elf error=7:0:disk-on-fire times=1\n"
           "demo/module1.bin error=100:0:disk-on-fire times=1\n", "boot",
           server_log=[r"kernel.elf #\d+ .*FAULT error instead of block 7",
                       r"module1.bin #\d+ .*FAULT error instead of block 100"],
-          serial=[line("pulsar: demo/kernel.elf: transfer from 10.77.0.1 "
-                       "failed after 8808 of %d bytes (TFTP error 0: "
-                       "disk-on-fire); try 2 of 3 in 1 s" % ksize),
-                  line("pulsar: demo/module1.bin: transfer from 10.77.0.1 "
-                       "failed after 145332 of 2097152 bytes (TFTP error 0: "
-                       "disk-on-fire); try 2 of 3 in 1 s")]),
+          serial=error_once, **W(1, 1)),
         F("fault-stop-once", "demo/module2.bin stop=50 times=1\n", "boot",
-          server_log=[r"FAULT stop at block 50"],
-          serial=[line("pulsar: demo/module2.bin: timed out on 10.77.0.1 "
-                       "after 71932 of 307323 bytes; try 2 of 3 in 1 s")]),
+          server_log=[r"FAULT stop at block 50"], serial=stop_once, **W(2)),
         F("fault-short-once", "demo/module1.bin short=100000 times=1\n",
           "boot", server_log=[r"FAULT short: block \d+ ends the file at "
                               r"100000 of 2097152 bytes"],
-          serial=[line("pulsar: demo/module1.bin: 10.77.0.1 announced "
-                       "2097152 bytes but sent only 100000; try 2 of 3 in "
-                       "1 s")]),
+          serial=short_once, **W(2)),
         F("fault-oversize-once", "demo/module1.bin oversize=5 times=1\n",
           "boot", server_log=[r"FAULT oversize block 5: \d+ data bytes"],
-          serial=[line("pulsar: demo/module1.bin: transfer from 10.77.0.1 "
-                       "failed after 5872 of 2097152 bytes (%s); try 2 of 3 "
-                       "in 1 s" % over)]),
-        # The size query goes to the ROM's TFTP on both paths.
+          serial=oversize_once, **W(1, 1)),
+        # The size query goes to the ROM's TFTP on every path.
         F("fault-server-restart", "demo/module2.bin silent\n", "boot",
           script=repair_server_after(
               r"demo/module2.bin: size query timed out on 10.77.0.1.*"
@@ -652,24 +716,19 @@ def fault_cases(opts, path):
                       r"module2.bin #\d+ .*complete"],
           serial=[line("pulsar: demo/module2.bin: size query timed out on "
                        "10.77.0.1 (PXE status 0x35: TFTP read timeout); try "
-                       "2 of 3 in 1 s")]),
+                       "2 of 3 in 1 s")], **W(2)),
         # Faults that do not go away: Pulsar names file, server and fault.
         F("fault-error", "demo/module2.bin error=9:2:permission-denied\n",
           ("exact", "%s:5: load: demo/module2.bin: access denied by "
-           "10.77.0.1 (TFTP error 2: permission-denied)" % CFG),
+           "10.77.0.1 (%s)" % (CFG, error_text)),
           server_log=[r"FAULT error instead of block 9"]),
-        F("fault-stop", "demo/kernel.elf stop=3\n",
-          ("exact", "%s:3: exec: demo/kernel.elf: timed out on 10.77.0.1 "
-           "after 2936 of %d bytes, 3 tries" % (CFG, ksize)),
+        F("fault-stop", "demo/kernel.elf stop=3\n", ("exact", stop),
           server_log=[r"FAULT stop at block 3"], timeout=240),
         F("fault-short", "demo/module1.bin short=100000\n",
-          ("exact", "%s:4: load: demo/module1.bin: 10.77.0.1 announced "
-           "2097152 bytes but sent only 100000, 3 tries" % CFG),
-          server_log=[r"FAULT short"]),
+          ("exact", short), server_log=[r"FAULT short"],
+          timeout=240 if rom else None),
         F("fault-oversize", "demo/module1.bin oversize=5\n",
-          ("exact", "%s:4: load: demo/module1.bin: transfer from 10.77.0.1 "
-           "failed after 5872 of 2097152 bytes, 3 tries (%s)" % (CFG, over)),
-          server_log=[r"FAULT oversize block 5"]),
+          ("exact", oversize), server_log=[r"FAULT oversize block 5"]),
         F("fault-missing", "demo/kernel.elf missing\n",
           ("exact", "%s:3: exec: demo/kernel.elf: not found on 10.77.0.1"
            % CFG),
@@ -698,7 +757,8 @@ def cases(opts):
         no_options_case(opts, "srv-no-options-rtl8139", "rtl8139"),
         # The fault cases, on the fast path and on the PXE API.
     ] + fault_cases(opts, "fast") + fault_cases(opts, "pxe") + \
-        fault_cases(opts, "efi") + fault_cases(opts, "efi-ipxe") + [
+        fault_cases(opts, "rom") + fault_cases(opts, "efi") + \
+        fault_cases(opts, "efi-ipxe") + [
         # Whole boots that fail until the server is fixed.
         NetCase(opts, "recover-missing-config", "", "boot",
                 setup=remove_config, script=add_config_after_failure(False),

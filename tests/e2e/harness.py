@@ -493,6 +493,32 @@ def check_fast_path_count(text, fast, transfers, min_frames):
     return []
 
 
+# Pulsar's count, before the hand-off, of the ROM's TFTP transfers and
+# how many of them came whole (PXENV_TFTP_READ_FILE).
+ROM_WHOLE_RE = re.compile(
+    r"^pulsar: ROM TFTP: (\d+) of (\d+) transfers whole \(READ_FILE, no "
+    r"progress line meanwhile\)(?:, (\d+) refused as unsupported)?$")
+WINDOW_RE = re.compile(r"pulsar: tftp \S+ grants windowsize")
+
+
+def check_rom_whole(text, booted, whole, refused=0):
+    """On the ROM's TFTP: no window granted and, when the kernel was
+    started (@booted), Pulsar's count says @whole transfers came whole by
+    READ_FILE and @refused READ_FILEs were refused (streamed instead).
+    Returns a list of problems (empty: fine)."""
+    lines = [ln.rstrip("\r") for ln in text.splitlines()]
+    problems = []
+    if WINDOW_RE.search(text):
+        problems.append("a window was granted: not the ROM's TFTP")
+    said = [m for m in map(ROM_WHOLE_RE.match, lines) if m]
+    if booted and (len(said) != 1 or int(said[0].group(1)) != whole or
+                   int(said[0].group(3) or 0) != refused):
+        problems.append("expected one `pulsar: ROM TFTP: %d of N transfers "
+                        "whole` line (%d refused), got %r"
+                        % (whole, refused, [m.group(0) for m in said]))
+    return problems
+
+
 def demo_modules():
     """The demo's modules: name -> content (fixed seeds)."""
     return {"module1.bin": random_bytes(1, 2 * MIB),

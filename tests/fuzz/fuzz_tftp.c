@@ -10,10 +10,17 @@
  *   READ:      status byte, 1 byte packet-number skew (0: the right one),
  *              2-byte data length (it writes the bytes of the file at the
  *              offset the transfer has reached, as much as fits)
+ *   READ_FILE: status byte (0x02/0x03: the ROM has none), 4-byte length
+ *              it says it wrote (it writes the file's bytes, at most the
+ *              buffer's size, as a ROM must)
  * An exhausted script answers every call with a read timeout (0x35).
  *
  * Pulsar's own client has its own targets: fuzz_tftp_client (the engine,
  * net/tftp_client.c, over a scripted transport) and fuzz_tftp_proto.
+ *
+ * With bits 0, 7 and 6 of the first byte set, that one transfer's sink
+ * also offers the whole file's destination (file_sink.whole), so
+ * READ_FILE runs.
  *
  * Checks beyond the sanitizers: the sink sees each try's bytes in order
  * from offset 0, no packet larger than the granted size or the bounce
@@ -71,6 +78,13 @@ struct read_p {
     uint16_t status, packet_number, buffer_size;
     uint32_t buffer;
 } __attribute__((packed));
+struct read_file_p {
+    uint16_t status;
+    char filename[128];
+    uint32_t buffer_size, buffer;
+    uint32_t server, gateway, mcast;
+    uint16_t client_port, server_port, open_timeout, reopen_delay;
+} __attribute__((packed));
 struct fsize_p {
     uint16_t status;
     uint32_t server, gateway;
@@ -79,6 +93,11 @@ struct fsize_p {
 } __attribute__((packed));
 
 static uint16_t granted; /* packet size of the open transfer */
+
+/* file_sink.whole's destination, when the input offers one. */
+static uint8_t whole_buf[65536];
+static uint32_t whole_size; /* what it was claimed for, 0: not offered */
+static unsigned read_files; /* READ_FILE calls */
 
 /** The fake PXE ROM. */
 int pxe_call(uint16_t opcode, void *params, size_t size)
@@ -118,6 +137,19 @@ int pxe_call(uint16_t opcode, void *params, size_t size)
             pxe_bounce[i] = file_byte(rom_offset + i);
         if (!skew)
             rom_offset += len;
+        break;
+    }
+    case PXENV_TFTP_READ_FILE: {
+        struct read_file_p *p = params;
+        assert(size == sizeof(*p) && memchr(p->filename, 0, 128));
+        /* Only into the destination the sink claimed, for its size. */
+        assert(whole_size && p->buffer_size == whole_size &&
+               p->buffer == (uint32_t)(uintptr_t)whole_buf);
+        read_files++;
+        uint32_t said = take(4, &ok);
+        for (uint32_t i = 0; i < said && i < p->buffer_size; i++)
+            whole_buf[i] = file_byte(i);
+        p->buffer_size = said;
         break;
     }
     case PXENV_TFTP_CLOSE:
@@ -191,9 +223,14 @@ static int check_sink(void *ctx, uint32_t off, const uint8_t *data,
         sink_state.next = 0;
     }
     assert(off == sink_state.next);
-    assert(len > 0 && len <= granted && len <= PXE_BOUNCE_SIZE);
     assert((uint64_t)off + len <= sink_state.max);
-    assert(data == pxe_bounce);
+    if (data != pxe_bounce) {
+        /* The whole file, where READ_FILE wrote it: the size announced. */
+        assert(whole_size && off == 0 && data == whole_buf &&
+               len == whole_size);
+    } else {
+        assert(len > 0 && len <= granted && len <= PXE_BOUNCE_SIZE);
+    }
     for (size_t i = 0; i < len; i++)
         assert(data[i] == file_byte(off + (uint32_t)i));
     sink_state.next = off + (uint32_t)len;
@@ -214,14 +251,28 @@ static int check_size(void *ctx, uint32_t size)
     return 0;
 }
 
-/** One transfer straight through the ROM path with a sink that takes the
- * size: no retries, GET_FSIZE first. */
-static void one_sized_fetch(void)
+/** file_sink.whole: whole_buf, for the size the sink accepted. */
+static void *give_whole(void *ctx, uint32_t size)
 {
-    const struct file_sink sink = { check_size, check_sink, NULL, NULL, NULL };
+    (void)ctx;
+    assert(size_calls == 1 && size == size_said && opens == 0);
+    whole_size = size;
+    return whole_buf;
+}
+
+/** One transfer straight through the ROM path with a sink that takes the
+ * size: no retries, GET_FSIZE first; with @whole, READ_FILE may run. */
+static void one_sized_fetch(int whole)
+{
+    const struct file_sink sink = { check_size, check_sink, NULL,
+                                    whole ? give_whole : NULL, NULL };
     struct xfer_result res;
 
     size_calls = 0;
+    size_said = 0;
+    whole_size = 0;
+    read_files = 0;
+    pxe_tftp_forget();
     sink_state.max = 65536;
     sink_state.try_opens = ~0u;
     int rc = pxe_tftp_fetch(0x0202000a, "demo/kernel.elf", 65536, &sink,
@@ -233,6 +284,12 @@ static void one_sized_fetch(void)
     assert(!size_calls || res.size == size_said);
     if (size_calls && size_said > 65536)
         assert(rc == -PE_RANGE && opens == 0);
+    /* At most one READ_FILE; then blocks only if the ROM has none. */
+    assert(read_files <= 1);
+    if (whole && size_calls && size_said && size_said <= 65536)
+        assert(read_files || rc != 0);
+    if (rc == 0 && read_files && !opens)
+        assert(res.got == size_said);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -252,7 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opens = 0;
     memset(&sink_state, 0, sizeof(sink_state));
     if ((data[0] & 0x81) == 0x81) {
-        one_sized_fetch();
+        one_sized_fetch(data[0] & 0x40);
         return 0;
     }
     memset(&s, 0, sizeof(s));
