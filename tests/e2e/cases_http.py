@@ -147,6 +147,26 @@ def check_cut(case, res, lines, ck):
               "httpcut.out shows no whole second transfer")
 
 
+# ------------------------------------------------- pulsar.efi over HTTP
+
+def efi_layout(layout):
+    """@layout for pulsar.efi under OVMF (its own PXE on virtio-net, no
+    option ROM): pulsar.efi is the boot file, and the kernel report is
+    checked as a UEFI boot's."""
+    def efi(case, tmp):
+        # imported here: cases_efi imports much of the harness
+        from .cases_efi import EFI_FLAGS
+        lay = layout(case, tmp)
+        files = dict(lay["tftp"])
+        del files["pulsar"]
+        files["pulsar.efi"] = open(case.opts.efi, "rb").read()
+        lay["tftp"] = files
+        lay["netboot"] = dict(lay["netboot"], firmware="efi")
+        lay["exp"] = {"required_flags": EFI_FLAGS, "upper_near_top": False}
+        return lay
+    return efi
+
+
 def cases(opts):
     return [
         NetbootCase(opts, "http-nginx", http_layout, check_http,
@@ -155,4 +175,8 @@ def cases(opts):
                     config_dir="nova", fails=True),
         NetbootCase(opts, "http-cut", cut_layout, check_cut,
                     config_dir="nova"),
+        NetbootCase(opts, "efi-http-nginx", efi_layout(http_layout),
+                    check_http, config_dir="nova"),
+        NetbootCase(opts, "efi-http-404", efi_layout(missing_layout),
+                    check_missing, config_dir="nova", fails=True),
     ]
