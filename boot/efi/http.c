@@ -366,7 +366,9 @@ static int get_open(struct get *g, const char *url, struct xfer_result *res)
     if (EFI_ERROR((st = g->http->Response(g->http, &g->tok))))
         return call_failed(res, "Response", st);
     g->busy = true;
-    if (EFI_ERROR((st = wait_token(g))))
+    /* An error status (4xx, 5xx) completes the token with
+     * EFI_HTTP_ERROR, the status code and headers still filled in. */
+    if (EFI_ERROR((st = wait_token(g))) && st != EFI_HTTP_ERROR)
         return call_failed(res, "Response", st);
     switch (rsp.StatusCode) {
     case HTTP_ST_200:
@@ -442,13 +444,17 @@ static int http_fetch(const struct file_source *src, uint32_t server,
         memset(&g.msg, 0, sizeof(g.msg));
         g.msg.BodyLength = want < BODY_CHUNK ? want : BODY_CHUNK;
         g.msg.Body = chunk;
-        if (EFI_ERROR((st = g.http->Response(g.http, &g.tok)))) {
-            rc = call_failed(res, "Response", st);
-            break;
+        if (!EFI_ERROR((st = g.http->Response(g.http, &g.tok)))) {
+            g.busy = true;
+            st = wait_token(&g);
         }
-        g.busy = true;
-        if (EFI_ERROR((st = wait_token(&g)))) {
+        if (EFI_ERROR(st)) {
+            /* Mid-body, any failure is the connection breaking off
+             * (EDK2 refuses the next Response with EFI_ACCESS_DENIED
+             * once the server has reset it). */
             rc = call_failed(res, "Response (body)", st);
+            snprintf(res->detail, sizeof(res->detail), "HTTP body: %s: "
+                     "the connection broke off", efi_status_str(st));
             break;
         }
         UINTN got = g.msg.BodyLength;

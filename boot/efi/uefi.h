@@ -18,6 +18,14 @@ struct tramp_block;
 #include "loader/source.h"
 #include "net/dhcp.h"
 
+/* Status codes of UEFI 2.5 and later that gnu-efi 3.0.15 lacks. */
+#ifndef EFI_IP_ADDRESS_CONFLICT
+#define EFI_IP_ADDRESS_CONFLICT EFIERR(34)
+#endif
+#ifndef EFI_HTTP_ERROR
+#define EFI_HTTP_ERROR EFIERR(35) /* the web server's status was an error */
+#endif
+
 /* What efi_main was given (boot/efi/main.c). */
 extern EFI_HANDLE efi_image;
 extern EFI_SYSTEM_TABLE *efi_st;

@@ -129,17 +129,19 @@ def cut_layout(case, tmp):
     return lay
 
 
-def check_cut(case, res, lines, ck):
+def check_cut(case, res, lines, ck, efi=False):
     """Pulsar's retry line, and the server's log: cut, then whole."""
     want = ("pulsar: %s/nova/module1.bin: transfer from %s failed after "
             % (WEB, netboot.DHCP_IP))
     hit = [ln for ln in lines if ln.startswith(want)]
     ck.expect(hit, "no line starting %r" % want)
     if hit:
-        ck.expect(re.search(r"failed after \d+ of %d bytes \(FILE_READ: PXE "
-                            r"status 0x39: connection cut, or an HTTP error "
-                            r"status\); try 2 of 3 in 1 s$" % case.big,
-                            hit[0]), "unexpected retry line %r" % hit[0])
+        why = (r"HTTP body: EFI_\w+: the connection broke off" if efi else
+               r"FILE_READ: PXE status 0x39: connection cut, or an HTTP "
+               r"error status")
+        ck.expect(re.search(r"failed after \d+ of %d bytes \(%s\); try 2 of "
+                            r"3 in 1 s$" % (case.big, why), hit[0]),
+                  "unexpected retry line %r" % hit[0])
     log = case.log("httpcut.out")
     ck.expect("GET /nova/module1.bin -> 200, %d of %d bytes, cut"
               % (CUT_AT, case.big) in log, "httpcut.out shows no cut")
@@ -148,6 +150,11 @@ def check_cut(case, res, lines, ck):
 
 
 # ------------------------------------------------- pulsar.efi over HTTP
+
+def check_cut_efi(case, res, lines, ck):
+    """As check_cut, with the firmware's words for the cut."""
+    check_cut(case, res, lines, ck, efi=True)
+
 
 def efi_layout(layout):
     """@layout for pulsar.efi under OVMF (its own PXE on virtio-net, no
@@ -179,4 +186,6 @@ def cases(opts):
                     check_http, config_dir="nova"),
         NetbootCase(opts, "efi-http-404", efi_layout(missing_layout),
                     check_missing, config_dir="nova", fails=True),
+        NetbootCase(opts, "efi-http-cut", efi_layout(cut_layout),
+                    check_cut_efi, config_dir="nova"),
     ]
