@@ -116,6 +116,8 @@ def check_missing(case, res, lines, ck):
 
 
 CUT_AT = 1 * MIB
+# QEMU's e1000 option ROM: iPXE with its EFI driver
+IPXE_EFI_E1000 = "/usr/lib/ipxe/qemu/efi-e1000.rom"
 
 
 def cut_layout(case, tmp):
@@ -156,10 +158,10 @@ def check_cut_efi(case, res, lines, ck):
     check_cut(case, res, lines, ck, efi=True)
 
 
-def efi_layout(layout):
+def efi_layout(layout, **netboot_kw):
     """@layout for pulsar.efi under OVMF (its own PXE on virtio-net, no
-    option ROM): pulsar.efi is the boot file, and the kernel report is
-    checked as a UEFI boot's."""
+    option ROM, unless @netboot_kw says otherwise): pulsar.efi is the boot
+    file, and the kernel report is checked as a UEFI boot's."""
     def efi(case, tmp):
         # imported here: cases_efi imports much of the harness
         from .cases_efi import EFI_FLAGS
@@ -168,7 +170,7 @@ def efi_layout(layout):
         del files["pulsar"]
         files["pulsar.efi"] = open(case.opts.efi, "rb").read()
         lay["tftp"] = files
-        lay["netboot"] = dict(lay["netboot"], firmware="efi")
+        lay["netboot"] = dict(lay["netboot"], firmware="efi", **netboot_kw)
         lay["exp"] = {"required_flags": EFI_FLAGS, "upper_near_top": False}
         return lay
     return efi
@@ -188,4 +190,7 @@ def cases(opts):
                     check_missing, config_dir="nova", fails=True),
         NetbootCase(opts, "efi-http-cut", efi_layout(cut_layout),
                     check_cut_efi, config_dir="nova"),
+        NetbootCase(opts, "efi-ipxe-http", efi_layout(
+            http_layout, nic="e1000", romfile=IPXE_EFI_E1000),
+            check_http, config_dir="nova"),
     ]
