@@ -99,10 +99,10 @@ struct _HTTP_PROTOCOL {
 /* ------------------------------------------------------- the service */
 
 static struct {
-    EFI_HANDLE nic;           /* where the service binding is */
+    EFI_HANDLE dev;           /* the boot device (efi_http_config) */
     EFI_SERVICE_BINDING *sb;  /* NULL: none (why in .why) */
     bool looked;              /* looked for it already (this attempt) */
-    char why[72];
+    char why[96];             /* the transfers' detail when there is none */
     EFI_IPv4_ADDRESS ip, mask;
 } svc;
 
@@ -111,65 +111,66 @@ static bool handle_has(EFI_HANDLE h, EFI_GUID *guid, void **iface)
     return !EFI_ERROR(efi_bs->HandleProtocol(h, guid, iface));
 }
 
-/**
- * The HTTP service binding of the NIC on @dev's device path: on the
- * handle LocateDevicePath finds for it; when there is none, the NIC (the
- * handle with SNP) is connected again, recursively, and looked at once
- * more (EDK2 binds HttpDxe only when something asks for it on some
- * builds).
- */
-static void find_service(EFI_HANDLE dev)
+/** The HTTP service binding on the handle nearest the end of @dp. */
+static EFI_SERVICE_BINDING *sb_on_path(EFI_DEVICE_PATH *dp)
 {
-    EFI_GUID sb_guid = HTTP_SB_GUID, snp_guid = EFI_SIMPLE_NETWORK_PROTOCOL_GUID;
+    EFI_GUID sb_guid = HTTP_SB_GUID;
+    EFI_SERVICE_BINDING *sb;
+    EFI_HANDLE h;
+
+    return !EFI_ERROR(efi_bs->LocateDevicePath(&sb_guid, &dp, &h)) &&
+                   handle_has(h, &sb_guid, (void **)&sb)
+               ? sb
+               : NULL;
+}
+
+/**
+ * The HTTP service binding of the NIC on the boot device's path (EDK2's
+ * HttpDxe puts it on the NIC's handle, the parent of the PXE Base Code's
+ * IPv4 child): looked for at the first URL of an attempt, not before, so
+ * a TFTP-only boot never touches the NIC's drivers.  When there is none,
+ * the NIC (the handle with SNP) is connected again, recursively, and
+ * looked at once more.
+ */
+static void find_service(void)
+{
+    EFI_GUID snp_guid = EFI_SIMPLE_NETWORK_PROTOCOL_GUID;
     EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
     EFI_DEVICE_PATH *dp, *rest;
-    EFI_HANDLE h;
+    EFI_HANDLE nic;
     EFI_STATUS st;
 
     svc.looked = true;
-    svc.sb = NULL;
-    if (!handle_has(dev, &dp_guid, (void **)&dp)) {
-        snprintf(svc.why, sizeof(svc.why), "the boot device has no "
-                 "device path");
+    if (!svc.dev || !handle_has(svc.dev, &dp_guid, (void **)&dp)) {
+        snprintf(svc.why, sizeof(svc.why), "no EFI HTTP protocol: the boot "
+                 "device has no device path");
         return;
     }
+    if ((svc.sb = sb_on_path(dp)) != NULL)
+        return;
     rest = dp;
-    if (!EFI_ERROR(efi_bs->LocateDevicePath(&sb_guid, &rest, &h)) &&
-        handle_has(h, &sb_guid, (void **)&svc.sb)) {
-        svc.nic = h;
+    if (EFI_ERROR((st = efi_bs->LocateDevicePath(&snp_guid, &rest, &nic)))) {
+        snprintf(svc.why, sizeof(svc.why), "no EFI HTTP protocol, and no NIC "
+                 "on the boot device's path (%s)", efi_status_str(st));
         return;
     }
-    rest = dp;
-    if (EFI_ERROR((st = efi_bs->LocateDevicePath(&snp_guid, &rest, &h)))) {
-        snprintf(svc.why, sizeof(svc.why), "no NIC on the boot device's "
-                 "path: %s", efi_status_str(st));
+    st = efi_bs->ConnectController(nic, NULL, NULL, TRUE);
+    if ((svc.sb = sb_on_path(dp)) != NULL)
         return;
-    }
-    st = efi_bs->ConnectController(h, NULL, NULL, TRUE);
-    rest = dp;
-    if (!EFI_ERROR(efi_bs->LocateDevicePath(&sb_guid, &rest, &h)) &&
-        handle_has(h, &sb_guid, (void **)&svc.sb)) {
-        svc.nic = h;
-        return;
-    }
-    snprintf(svc.why, sizeof(svc.why), "none even after ConnectController "
-             "(%s)", efi_status_str(st));
+    snprintf(svc.why, sizeof(svc.why), "this firmware has no EFI HTTP "
+             "protocol on the boot NIC (ConnectController: %s)",
+             efi_status_str(st));
 }
 
 void efi_http_config(EFI_HANDLE dev, const struct dhcp_facts *f)
 {
     memset(&svc, 0, sizeof(svc));
+    svc.dev = dev;
     memcpy(svc.ip.Addr, &f->client_ip, 4);
     memcpy(svc.mask.Addr, &f->netmask, 4);
-    if (!f->netmask) /* no option 1: the class C the tests and most
-                        labs use is no better than a guess; say /24 */
+    if (!f->netmask) /* no option 1: one subnet of 256 is a guess, but
+                        the usual one */
         memset(svc.mask.Addr, 0xFF, 3);
-    find_service(dev);
-}
-
-bool efi_http_ready(void)
-{
-    return svc.sb != NULL;
 }
 
 /* ----------------------------------------------------- one transfer */
@@ -181,6 +182,7 @@ struct get {
     EFI_EVENT ev;
     HTTP_TOKEN tok;
     HTTP_MESSAGE msg;
+    HTTP_HEADER *headers; /* the response's, the firmware's pool */
     bool busy; /* a token is queued */
 };
 
@@ -224,8 +226,8 @@ static void get_close(struct get *g)
 {
     if (g->busy)
         g->http->Cancel(g->http, &g->tok);
-    if (g->msg.Headers)
-        efi_bs->FreePool(g->msg.Headers);
+    if (g->headers)
+        efi_bs->FreePool(g->headers);
     if (g->http)
         g->http->Configure(g->http, NULL);
     if (g->child)
@@ -315,9 +317,10 @@ static int get_open(struct get *g, const char *url, struct xfer_result *res)
     int rc;
 
     memset(g, 0, sizeof(*g));
+    if (!svc.looked)
+        find_service();
     if (!svc.sb) {
-        snprintf(res->detail, sizeof(res->detail), "this firmware has no "
-                 "EFI HTTP protocol on the boot NIC (%s)", svc.why);
+        snprintf(res->detail, sizeof(res->detail), "%s", svc.why);
         return -PE_UNSUPP;
     }
     if (n >= URL_MAX)
@@ -370,6 +373,7 @@ static int get_open(struct get *g, const char *url, struct xfer_result *res)
      * EFI_HTTP_ERROR, the status code and headers still filled in. */
     if (EFI_ERROR((st = wait_token(g))) && st != EFI_HTTP_ERROR)
         return call_failed(res, "Response", st);
+    g->headers = g->msg.Headers;
     switch (rsp.StatusCode) {
     case HTTP_ST_200:
         break;
@@ -435,10 +439,7 @@ static int http_fetch(const struct file_source *src, uint32_t server,
     }
     if (sink->size && (rc = sink->size(sink->ctx, res->size)) != 0)
         goto out;
-    if (g.msg.Headers) {
-        efi_bs->FreePool(g.msg.Headers);
-        g.msg.Headers = NULL;
-    }
+    uint64_t heard = efi_ms(); /* when the last bytes came */
     while (res->got < res->size) {
         uint32_t want = res->size - res->got;
         memset(&g.msg, 0, sizeof(g.msg));
@@ -449,12 +450,13 @@ static int http_fetch(const struct file_source *src, uint32_t server,
             st = wait_token(&g);
         }
         if (EFI_ERROR(st)) {
-            /* Mid-body, any failure is the connection breaking off
-             * (EDK2 refuses the next Response with EFI_ACCESS_DENIED
-             * once the server has reset it). */
+            /* Mid-body, any failure but silence is the connection
+             * breaking off (EDK2 refuses the next Response with
+             * EFI_ACCESS_DENIED once the server has reset it). */
             rc = call_failed(res, "Response (body)", st);
-            snprintf(res->detail, sizeof(res->detail), "HTTP body: %s: "
-                     "the connection broke off", efi_status_str(st));
+            if (st != EFI_TIMEOUT)
+                snprintf(res->detail, sizeof(res->detail), "HTTP body: %s: "
+                         "the connection broke off", efi_status_str(st));
             break;
         }
         UINTN got = g.msg.BodyLength;
@@ -465,8 +467,14 @@ static int http_fetch(const struct file_source *src, uint32_t server,
             rc = -PE_IO;
             break;
         }
-        if (!got)
-            continue; /* nothing yet */
+        if (!got) { /* nothing this time: not for ever */
+            if (efi_ms() - heard > EFI_HTTP_IDLE_MS) {
+                rc = call_failed(res, "Response (body)", EFI_TIMEOUT);
+                break;
+            }
+            continue;
+        }
+        heard = efi_ms();
         if ((rc = sink->data(sink->ctx, res->got, chunk, got)) != 0)
             break;
         res->got += (uint32_t)got;

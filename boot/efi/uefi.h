@@ -87,13 +87,11 @@ int efi_snp_size(uint32_t server, const char *path, uint32_t *size,
 /* ------------------------------- HTTP over EFI_HTTP_PROTOCOL (http.c) */
 
 /**
- * Look for the HTTP service binding of the boot NIC @dev (connecting its
- * drivers again when there is none) and keep the DHCP facts' address and
- * netmask for the transfers: called by efi_pxe_dhcp at each attempt.
+ * Keep the boot device @dev (whose NIC's HTTP service binding the first
+ * URL looks for) and the DHCP facts' address and netmask for the
+ * transfers: called by efi_pxe_dhcp at each attempt.
  */
 void efi_http_config(EFI_HANDLE dev, const struct dhcp_facts *f);
-/** Did efi_http_config find the firmware's HTTP on the boot NIC? */
-bool efi_http_ready(void);
 /** The file source for http:// URLs: the firmware's HTTP, or one whose
  *  every call fails saying the firmware has none. */
 const struct file_source *efi_http_source(void);
