@@ -19,6 +19,18 @@ file API whatever the config names by URL.
   1 MiB of a 6 MiB module, once: Pulsar says what happened and when it
   tries again, the second try loads it whole (its CRC-32 in the report),
   and the server's log shows the cut request and the whole one.
+
+pulsar.efi under OVMF (q35, virtio-net without option ROM: OVMF's own
+PXE boots it), fetching through the firmware's EFI_HTTP_PROTOCOL
+(boot/efi/http.c), with the same layouts and checks:
+- efi-http-nginx: as http-nginx, the kernel report checked as a UEFI
+  boot's (EFI_FLAGS), nginx's log showing each HTTP file sent whole.
+- efi-http-404: as http-404 (EDK2's EFI_HTTP_ERROR with status 404 is
+  "not found on 10.77.0.1").
+- efi-http-cut: as http-cut; the retry line names the firmware's status
+  and says the connection broke off.
+- efi-ipxe-http: as efi-http-nginx under QEMU's e1000 ROM (iPXE's EFI
+  driver under OVMF): the HTTP service binding is on the NIC there too.
 """
 
 import os
