@@ -27,6 +27,8 @@ PXE boots it), fetching through the firmware's EFI_HTTP_PROTOCOL
   boot's (EFI_FLAGS), nginx's log showing each HTTP file sent whole.
 - efi-http-404: as http-404 (EDK2's EFI_HTTP_ERROR with status 404 is
   "not found on 10.77.0.1").
+- efi-http-403: a `load` of a directory, which nginx forbids (403):
+  the error names the line and the URL and says "HTTP 403 Forbidden".
 - efi-http-cut: as http-cut; the retry line names the firmware's status
   and says the connection broke off.
 - efi-ipxe-http: as efi-http-nginx under QEMU's e1000 ROM (iPXE's EFI
@@ -165,6 +167,32 @@ def check_cut(case, res, lines, ck, efi=False):
 
 # ------------------------------------------------- pulsar.efi over HTTP
 
+def forbidden_layout(case, tmp):
+    """The demo over HTTP, with a `load` of a directory: nginx answers 403
+    Forbidden (no index file, no autoindex)."""
+    lay = http_layout(case, tmp)
+    lay["config"] = HTTP_CONFIG.replace("load module1.bin over HTTP\n",
+                                        "load module1.bin over HTTP\n"
+                                        "load closed/\n")
+    lay["tftp"] = dict(lay["tftp"], **{"nova/closed/keep.txt": b"x"})
+    return lay
+
+
+def check_forbidden(case, res, lines, ck):
+    """The error names the line and the URL, and says access was denied
+    with the status the web server sent."""
+    want = "pulsar: error: %s/nova/%s:4: load: %s/nova/closed/: " % (
+        WEB, harness.CONFIG_NAME, WEB)
+    hit = [ln for ln in lines if ln.startswith(want)]
+    ck.expect(hit, "no line starting %r" % want)
+    if hit:
+        ck.expect("HTTP 403 Forbidden" in hit[0],
+                  "the error does not name HTTP 403: %r" % hit[0])
+    ck.expect((netboot.GUEST_IP, "/nova/closed/", 403) in
+              [g[:3] for g in access_log(case)],
+              "nginx-access.log shows no 403 for /nova/closed/")
+
+
 def check_cut_efi(case, res, lines, ck):
     """As check_cut, with the firmware's words for the cut."""
     check_cut(case, res, lines, ck, efi=True)
@@ -200,6 +228,8 @@ def cases(opts):
                     check_http, config_dir="nova"),
         NetbootCase(opts, "efi-http-404", efi_layout(missing_layout),
                     check_missing, config_dir="nova", fails=True),
+        NetbootCase(opts, "efi-http-403", efi_layout(forbidden_layout),
+                    check_forbidden, config_dir="nova", fails=True),
         NetbootCase(opts, "efi-http-cut", efi_layout(cut_layout),
                     check_cut_efi, config_dir="nova"),
         NetbootCase(opts, "efi-ipxe-http", efi_layout(
