@@ -294,9 +294,8 @@ static const struct file_source *source_for(struct session *s,
         return s->face->files;
     ff->no_client = !s->face->http;
     if (ff->no_client)
-        snprintf(ff->detail, sizeof(ff->detail), "%s; name the file by its "
-                 "TFTP path", s->face->uefi ? "pulsar.efi cannot fetch over "
-                 "HTTP yet" : "no HTTP client here");
+        snprintf(ff->detail, sizeof(ff->detail), "no HTTP client here; "
+                 "name the file by its TFTP path");
     return s->face->http;
 }
 

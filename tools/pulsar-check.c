@@ -392,10 +392,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--firmware") == 0) {
             const char *v = arg(argc, argv, &i);
 
-            if (strcmp(v, "efi") == 0) {
+            if (strcmp(v, "efi") == 0)
                 face.uefi = true;
-                face.http = NULL; /* pulsar.efi has no HTTP client yet */
-            }
             else if (strcmp(v, "bios") != 0)
                 usage();
         } else if (strcmp(a, "--base-mem") == 0) {

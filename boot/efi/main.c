@@ -80,6 +80,7 @@ static int boot_attempt(void)
     heap_init(heap, heap + HEAP_PAGES * 4096u);
     boot.face = efi_face;
     boot.face.files = efi_pxe_source();
+    boot.face.http = efi_http_source();
     s->face = &boot.face;
 
     if ((rc = efi_pxe_dhcp(&s->dhcp, s->msg, sizeof(s->msg))) != 0)

@@ -54,8 +54,10 @@ int efi_pxe_dhcp(struct dhcp_facts *f, char *msg, size_t len)
                       sizeof(mode->ProxyOffer.Raw),
                       mode->PxeReplyReceived ? mode->PxeReply.Raw : NULL,
                       sizeof(mode->PxeReply.Raw), f, msg, len);
-    if (rc == 0)
+    if (rc == 0) {
         efi_snp_config(li->DeviceHandle, f);
+        efi_http_config(pxe_handle, f);
+    }
     return rc;
 }
 

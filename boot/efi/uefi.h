@@ -18,6 +18,14 @@ struct tramp_block;
 #include "loader/source.h"
 #include "net/dhcp.h"
 
+/* Status codes of UEFI 2.5 and later that gnu-efi 3.0.15 lacks. */
+#ifndef EFI_IP_ADDRESS_CONFLICT
+#define EFI_IP_ADDRESS_CONFLICT EFIERR(34)
+#endif
+#ifndef EFI_HTTP_ERROR
+#define EFI_HTTP_ERROR EFIERR(35) /* the web server's status was an error */
+#endif
+
 /* What efi_main was given (boot/efi/main.c). */
 extern EFI_HANDLE efi_image;
 extern EFI_SYSTEM_TABLE *efi_st;
@@ -75,6 +83,18 @@ int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
  *  tsize (-PE_UNSUPP when the server announces none). */
 int efi_snp_size(uint32_t server, const char *path, uint32_t *size,
                  struct xfer_result *res);
+
+/* ------------------------------- HTTP over EFI_HTTP_PROTOCOL (http.c) */
+
+/**
+ * Keep the boot device @dev (whose NIC's HTTP service binding the first
+ * URL looks for) and the DHCP facts' address and netmask for the
+ * transfers: called by efi_pxe_dhcp at each attempt.
+ */
+void efi_http_config(EFI_HANDLE dev, const struct dhcp_facts *f);
+/** The file source for http:// URLs: the firmware's HTTP, or one whose
+ *  every call fails saying the firmware has none. */
+const struct file_source *efi_http_source(void);
 
 /* ---------------------------------------------- memory (memory.c) */
 

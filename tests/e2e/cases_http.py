@@ -19,6 +19,20 @@ file API whatever the config names by URL.
   1 MiB of a 6 MiB module, once: Pulsar says what happened and when it
   tries again, the second try loads it whole (its CRC-32 in the report),
   and the server's log shows the cut request and the whole one.
+
+pulsar.efi under OVMF (q35, virtio-net without option ROM: OVMF's own
+PXE boots it), fetching through the firmware's EFI_HTTP_PROTOCOL
+(boot/efi/http.c), with the same layouts and checks:
+- efi-http-nginx: as http-nginx, the kernel report checked as a UEFI
+  boot's (EFI_FLAGS), nginx's log showing each HTTP file sent whole.
+- efi-http-404: as http-404 (EDK2's EFI_HTTP_ERROR with status 404 is
+  "not found on 10.77.0.1").
+- efi-http-403: a `load` of a directory, which nginx forbids (403):
+  the error names the line and the URL and says "HTTP 403 Forbidden".
+- efi-http-cut: as http-cut; the retry line names the firmware's status
+  and says the connection broke off.
+- efi-ipxe-http: as efi-http-nginx under QEMU's e1000 ROM (iPXE's EFI
+  driver under OVMF): the HTTP service binding is on the NIC there too.
 """
 
 import os
@@ -116,6 +130,8 @@ def check_missing(case, res, lines, ck):
 
 
 CUT_AT = 1 * MIB
+# QEMU's e1000 option ROM: iPXE with its EFI driver
+IPXE_EFI_E1000 = "/usr/lib/ipxe/qemu/efi-e1000.rom"
 
 
 def cut_layout(case, tmp):
@@ -129,22 +145,75 @@ def cut_layout(case, tmp):
     return lay
 
 
-def check_cut(case, res, lines, ck):
+def check_cut(case, res, lines, ck, efi=False):
     """Pulsar's retry line, and the server's log: cut, then whole."""
     want = ("pulsar: %s/nova/module1.bin: transfer from %s failed after "
             % (WEB, netboot.DHCP_IP))
     hit = [ln for ln in lines if ln.startswith(want)]
     ck.expect(hit, "no line starting %r" % want)
     if hit:
-        ck.expect(re.search(r"failed after \d+ of %d bytes \(FILE_READ: PXE "
-                            r"status 0x39: connection cut, or an HTTP error "
-                            r"status\); try 2 of 3 in 1 s$" % case.big,
-                            hit[0]), "unexpected retry line %r" % hit[0])
+        why = (r"HTTP body: EFI_\w+: the connection broke off" if efi else
+               r"FILE_READ: PXE status 0x39: connection cut, or an HTTP "
+               r"error status")
+        ck.expect(re.search(r"failed after \d+ of %d bytes \(%s\); try 2 of "
+                            r"3 in 1 s$" % (case.big, why), hit[0]),
+                  "unexpected retry line %r" % hit[0])
     log = case.log("httpcut.out")
     ck.expect("GET /nova/module1.bin -> 200, %d of %d bytes, cut"
               % (CUT_AT, case.big) in log, "httpcut.out shows no cut")
     ck.expect("GET /nova/module1.bin -> 200, %d bytes" % case.big in log,
               "httpcut.out shows no whole second transfer")
+
+
+# ------------------------------------------------- pulsar.efi over HTTP
+
+def forbidden_layout(case, tmp):
+    """The demo over HTTP, with a `load` of a directory: nginx answers 403
+    Forbidden (no index file, no autoindex)."""
+    lay = http_layout(case, tmp)
+    lay["config"] = HTTP_CONFIG.replace("load module1.bin over HTTP\n",
+                                        "load module1.bin over HTTP\n"
+                                        "load closed/\n")
+    lay["tftp"] = dict(lay["tftp"], **{"nova/closed/keep.txt": b"x"})
+    return lay
+
+
+def check_forbidden(case, res, lines, ck):
+    """The error names the line and the URL, and says access was denied
+    with the status the web server sent."""
+    want = "pulsar: error: %s/nova/%s:4: load: %s/nova/closed/: " % (
+        WEB, harness.CONFIG_NAME, WEB)
+    hit = [ln for ln in lines if ln.startswith(want)]
+    ck.expect(hit, "no line starting %r" % want)
+    if hit:
+        ck.expect("HTTP 403 Forbidden" in hit[0],
+                  "the error does not name HTTP 403: %r" % hit[0])
+    ck.expect((netboot.GUEST_IP, "/nova/closed/", 403) in
+              [g[:3] for g in access_log(case)],
+              "nginx-access.log shows no 403 for /nova/closed/")
+
+
+def check_cut_efi(case, res, lines, ck):
+    """As check_cut, with the firmware's words for the cut."""
+    check_cut(case, res, lines, ck, efi=True)
+
+
+def efi_layout(layout, **netboot_kw):
+    """@layout for pulsar.efi under OVMF (its own PXE on virtio-net, no
+    option ROM, unless @netboot_kw says otherwise): pulsar.efi is the boot
+    file, and the kernel report is checked as a UEFI boot's."""
+    def efi(case, tmp):
+        # imported here: cases_efi imports much of the harness
+        from .cases_efi import EFI_FLAGS
+        lay = layout(case, tmp)
+        files = dict(lay["tftp"])
+        del files["pulsar"]
+        files["pulsar.efi"] = open(case.opts.efi, "rb").read()
+        lay["tftp"] = files
+        lay["netboot"] = dict(lay["netboot"], firmware="efi", **netboot_kw)
+        lay["exp"] = {"required_flags": EFI_FLAGS, "upper_near_top": False}
+        return lay
+    return efi
 
 
 def cases(opts):
@@ -155,4 +224,15 @@ def cases(opts):
                     config_dir="nova", fails=True),
         NetbootCase(opts, "http-cut", cut_layout, check_cut,
                     config_dir="nova"),
+        NetbootCase(opts, "efi-http-nginx", efi_layout(http_layout),
+                    check_http, config_dir="nova"),
+        NetbootCase(opts, "efi-http-404", efi_layout(missing_layout),
+                    check_missing, config_dir="nova", fails=True),
+        NetbootCase(opts, "efi-http-403", efi_layout(forbidden_layout),
+                    check_forbidden, config_dir="nova", fails=True),
+        NetbootCase(opts, "efi-http-cut", efi_layout(cut_layout),
+                    check_cut_efi, config_dir="nova"),
+        NetbootCase(opts, "efi-ipxe-http", efi_layout(
+            http_layout, nic="e1000", romfile=IPXE_EFI_E1000),
+            check_http, config_dir="nova"),
     ]
