@@ -6,7 +6,8 @@
 #                   table, pulsar-check against tests/check/cases, man pages
 #   make fuzz       libFuzzer targets, 5 minutes each (fuzz-ci: 20 s each)
 #   make test       every test: unit tests, then end-to-end boots under QEMU
-#                   (BIOS and, for pulsar.efi, UEFI with OVMF)
+#                   (BIOS and, for pulsar.efi, UEFI with OVMF), then the
+#                   Debian package (package-test)
 #   make run        boot the bundled demo over PXE under QEMU
 #   make run-efi    the same with pulsar.efi under OVMF (UEFI)
 #   make deps       install what the build and tests need (apt-get)
