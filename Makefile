@@ -6,11 +6,17 @@
 #                   table, pulsar-check against tests/check/cases, man pages
 #   make fuzz       libFuzzer targets, 5 minutes each (fuzz-ci: 20 s each)
 #   make test       every test: unit tests, then end-to-end boots under QEMU
-#                   (BIOS and, for pulsar.efi, UEFI with OVMF)
+#                   (BIOS and, for pulsar.efi, UEFI with OVMF), then the
+#                   Debian package (package-test)
 #   make run        boot the bundled demo over PXE under QEMU
 #   make run-efi    the same with pulsar.efi under OVMF (UEFI)
 #   make deps       install what the build and tests need (apt-get)
 #   make bench      Pulsar against iPXE, PXELINUX and GRUB (build/bench/)
+#   make install    the boot programs, pulsar-check, man pages and docs under
+#                   $(DESTDIR)$(PREFIX) (PREFIX defaults to /usr/local)
+#   make package-test  build the Debian package (debian/) from a copy of the
+#                   tree, unpack it and boot the test kernel from the
+#                   installed files, BIOS and UEFI (make test runs it last)
 
 BUILD    := build
 NBP      := $(BUILD)/pulsar
@@ -234,11 +240,14 @@ $(BUILD)/host/%: tests/unit/%.c $(PURE_SRCS) $(wildcard */*.h)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) $(HOST_LIBS)
 
 # ------------------------------------------------- the offline checker
+# The one program that runs on the host of an installed system: it takes
+# the distribution's CPPFLAGS, CFLAGS and LDFLAGS (hardening) after ours.
 CHECKER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
 
 $(CHECKER): tools/pulsar-check.c $(PURE_SRCS) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(CHECKER_CFLAGS) -o $@ tools/pulsar-check.c $(PURE_SRCS)
+	$(HOSTCC) $(CHECKER_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		tools/pulsar-check.c $(PURE_SRCS)
 
 # The malformed-input table: gen.py writes each case and its exact error.
 $(BUILD)/malformed/index: tests/malformed/gen.py lab/images.py
@@ -327,6 +336,29 @@ fuzz: $(FUZZ_BINS)
 fuzz-ci: $(FUZZ_BINS)
 	$(call run_fuzzers,$(FUZZ_CI_SECONDS))
 
+# ------------------------------------------------------------- install
+# The boot programs go where the distribution's others are (PXELINUX's
+# under /usr/lib/PXELINUX/, iPXE's under /usr/lib/ipxe/): administrators
+# copy them into the TFTP root.  They are data for the firmware, not host
+# programs, hence mode 644.  README.md keeps docs/ beside it for its links.
+# scripts/netboot is not installed: it is a lab tool that runs from the
+# source tree (lab/, and the servers scripts/deps.sh unpacks into cache/).
+PREFIX  ?= /usr/local
+LIBDIR  := $(PREFIX)/lib/pulsar
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man
+DOCDIR  := $(PREFIX)/share/doc/pulsar
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/docs
+	install -m 644 $(NBP) $(EFI_APP) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(CHECKER) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+
 # ------------------------------------------------------------ test kernel
 -include tests/kernel/kernel.mk
 -include tests/linuxkernel/linuxkernel.mk
@@ -342,12 +374,18 @@ clang-nbp: $(TEST_KERNEL)
 	$(PYTHON) -m tests.e2e.run --nbp $(BUILD)/clang/pulsar --kernel $(TEST_KERNEL) \
 		--case two-modules
 
+# The Debian package, built from a copy of the tree and booted from what
+# it installs (scripts/package-test).
+package-test: $(TEST_KERNEL)
+	sh scripts/package-test --kernel $(TEST_KERNEL)
+
 test:
 	sh scripts/deps.sh
 	$(MAKE) check
 	$(MAKE) fuzz-ci
 	$(MAKE) clang-nbp
 	$(MAKE) e2e
+	$(MAKE) package-test
 
 run: $(NBP) $(TEST_KERNEL) $(TK_VARIANTS)
 	sh scripts/deps.sh --run
@@ -382,5 +420,6 @@ bench: $(NBP) $(EFI_APP) $(TEST_KERNEL)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all purity man-check check clang-nbp e2e test run run-efi deps bench fuzz fuzz-ci fuzz-tftp-proto clean
+.PHONY: all purity man-check check clang-nbp e2e test run run-efi deps bench fuzz fuzz-ci fuzz-tftp-proto \
+	install package-test clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

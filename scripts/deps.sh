@@ -31,10 +31,12 @@ PKGS_RUN="make gcc gcc-multilib nasm binutils python3 zopfli qemu-system-x86 ipx
 # pxelinux.0's size next to Pulsar's (optional there); iproute2, dnsmasq-base
 # and libwrap0 (tftpd-hpa's and atftpd's library) for the real servers;
 # libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (make fuzz);
-# man-db and groff-base render the man pages (make man-check).
+# man-db and groff-base render the man pages (make man-check);
+# dpkg-dev, debhelper and lintian build and check the Debian package
+# (make package-test).
 PKGS_TEST="$PKGS_RUN libcmocka-dev zlib1g-dev clang grub-pc-bin grub-efi-amd64-bin grub-common \
     xorriso mtools pxelinux syslinux-common ipxe iproute2 dnsmasq-base libwrap0 \
-    libclang-rt-14-dev man-db groff-base libpcre2-8-0 libssl3"
+    libclang-rt-14-dev man-db groff-base libpcre2-8-0 libssl3 dpkg-dev debhelper lintian"
 SERVER_DEBS="isc-dhcp-server tftpd-hpa atftpd nginx"
 PKGS_BENCH="$PKGS_RUN grub-pc-bin grub-common pxelinux syslinux-common \
     iproute2 dnsmasq-base libwrap0 gnuplot-nox libpcre2-8-0 libssl3"
