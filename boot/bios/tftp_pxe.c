@@ -98,6 +98,24 @@ int pxe_tftp_size(const struct file_source *src, uint32_t server,
     return rom_done(rc, res);
 }
 
+int pxe_read_file(uint32_t server, const char *name, uint8_t *dst,
+                  uint32_t size, struct xfer_result *res)
+{
+    struct tftp_read_file_params p;
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    p.server = server;
+    p.buffer = (uint32_t)(uintptr_t)dst; /* flat: linear is physical */
+    p.buffer_size = size;
+    if ((rc = set_filename(p.filename, name)) != 0 ||
+        (rc = rom_call(PXENV_TFTP_READ_FILE, &p, sizeof(p), res)) != 0)
+        return rc;
+    if (p.buffer_size != size)
+        return p.buffer_size < size ? -PE_SHORT : -PE_CHANGED;
+    return 0;
+}
+
 /** For pxe_tftp_report: transfers the ROM ran, how many of them whole,
  * and how many READ_FILEs it refused as a function it lacks. */
 static unsigned rom_fetches, rom_whole, rom_refused;
@@ -124,16 +142,9 @@ static int rom_read_file(uint32_t server, const char *path, uint8_t *dst,
                          uint32_t size, const struct file_sink *sink,
                          struct xfer_result *res)
 {
-    struct tftp_read_file_params p;
     int rc;
 
-    memset(&p, 0, sizeof(p));
-    p.server = server;
-    p.buffer = (uint32_t)(uintptr_t)dst; /* flat: linear is physical */
-    p.buffer_size = size;
-    if ((rc = set_filename(p.filename, path)) != 0)
-        return rc;
-    if ((rc = rom_call(PXENV_TFTP_READ_FILE, &p, sizeof(p), res)) != 0) {
+    if ((rc = pxe_read_file(server, path, dst, size, res)) != 0) {
         if (rom_whole == 0 && (res->fw_status == PXENV_STATUS_BAD_FUNC ||
                                res->fw_status == PXENV_STATUS_UNSUPPORTED)) {
             rom_refused++;
@@ -142,8 +153,6 @@ static int rom_read_file(uint32_t server, const char *path, uint8_t *dst,
         }
         return rc;
     }
-    if (p.buffer_size != size)
-        return p.buffer_size < size ? -PE_SHORT : -PE_CHANGED;
     if ((rc = sink->data(sink->ctx, 0, dst, size)) != 0)
         return rc;
     res->got = size;
