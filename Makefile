@@ -422,4 +422,7 @@ clean:
 
 .PHONY: all purity man-check check clang-nbp e2e test run run-efi deps bench fuzz fuzz-ci fuzz-tftp-proto \
 	install package-test clean
+# Dependency files are only read, never made: without this rule make tries
+# to remake each one it includes through its implicit rules (nasm + cc).
+%.d: ;
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

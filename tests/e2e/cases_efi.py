@@ -75,9 +75,9 @@ from lab.images import aout_span, random_bytes
 from tests.malformed import gen
 
 from .harness import (CONFIG_NAME, DEMO_CONFIG, TFTP_SERVER, BOOT_FAILED,
-                      Case, CheckFailed, Checker, check_boot, check_error,
-                      config_items, demo_modules, elf_span, parse_report,
-                      run_qemu)
+                      Case, CheckFailed, Checker, check_boot,
+                      check_boot_into, check_error, config_items,
+                      demo_modules, elf_span, parse_report, run_qemu)
 
 # The multiboot info bits pulsar.efi sets: memory, cmdline, modules, ELF
 # sections, memory map, drives (empty), loader name.  No BIOS config table
@@ -309,11 +309,7 @@ class EfiRetryCase(EfiCase):
         ck.expect(sum(ln.startswith("pulsar: starting demo/kernel.elf")
                       for ln in lines) == 1,
                   "not exactly one `pulsar: starting demo/kernel.elf` line")
-        try:
-            rep = check_boot(text, rc, exp)
-        except CheckFailed as e:
-            ck.failures.extend(e.args[0])
-            rep = None
+        rep = check_boot_into(ck, text, rc, exp)
         ck.done()
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 
@@ -363,11 +359,7 @@ class EfiBigModuleCase(EfiCase):
         want = "pulsar: demo/big.bin: %d bytes at " % self.size
         ck.expect(any(ln.startswith(want) for ln in lines),
                   "no serial line starting %r" % want)
-        try:
-            rep = check_boot(text, rc, exp)
-        except CheckFailed as e:
-            ck.failures.extend(e.args[0])
-            rep = None
+        rep = check_boot_into(ck, text, rc, exp)
         ck.done()
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 

@@ -71,7 +71,7 @@ from . import harness
 from .cases_efi import EFI_FLAGS, EfiCase, read
 from .cases_servers import NetbootCase, expect_line, facts_line
 from .harness import (BOOT_FAILED, CONFIG_NAME, CheckFailed, Checker,
-                      check_boot, elf_span, run_qemu)
+                      check_boot_into, elf_span, run_qemu)
 from lab import netboot, qemu
 
 GRUB_EFI = "/usr/lib/grub/x86_64-efi"
@@ -146,11 +146,7 @@ class EfiKernelCase(EfiCase):
         ck.expect(errors_ok or not any(ln.startswith("pulsar: error:")
                                        for ln in lines),
                   "Pulsar reported an error")
-        try:
-            rep = check_boot(text, rc, exp)
-        except CheckFailed as e:
-            ck.failures.extend(e.args[0])
-            rep = None
+        rep = check_boot_into(ck, text, rc, exp)
         ck.done()
         return {"secs": secs, "report": rep, "exp": exp, "rc": rc}
 

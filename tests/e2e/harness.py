@@ -212,6 +212,16 @@ def in_ram(mmap, start, end):
     return True
 
 
+def check_boot_into(ck, text, rc, exp):
+    """check_boot, its failures added to Checker @ck; the report, or None
+    when it failed."""
+    try:
+        return check_boot(text, rc, exp)
+    except CheckFailed as e:
+        ck.failures.extend(e.args[0])
+        return None
+
+
 def check_boot(text, rc, exp):
     """Check a run where the test kernel should have reported success.
 

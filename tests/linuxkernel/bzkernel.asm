@@ -31,6 +31,27 @@ SMAP        equ 0x534D4150
 
 ; ------------------------------------------------------------ the setup
 section .setup progbits start=0 vstart=0
+; COM1 at 115200 8n1, no interrupts; assembled once for the 16-bit setup
+; and once for the 32-bit kernel.  Clobbers: AL, DX.
+%macro SERIAL_INIT 0
+        mov     dx, COM1 + 1
+        xor     al, al
+        out     dx, al                  ; no interrupts
+        mov     dx, COM1 + 3
+        mov     al, 0x80
+        out     dx, al                  ; DLAB on
+        mov     dx, COM1
+        mov     al, 1
+        out     dx, al                  ; divisor 1: 115200
+        inc     dx
+        xor     al, al
+        out     dx, al
+        mov     dx, COM1 + 3
+        mov     al, 3
+        out     dx, al                  ; 8n1, DLAB off
+        ret
+%endmacro
+
 bits 16
 
         times 0x1F1 - ($ - $$) db 0
@@ -281,22 +302,7 @@ to_protected_mode:
 
 ; serial_init: COM1 at 115200 8n1, no interrupts.  Clobbers: AL, DX.
 serial_init:
-        mov     dx, COM1 + 1
-        xor     al, al
-        out     dx, al                  ; no interrupts
-        mov     dx, COM1 + 3
-        mov     al, 0x80
-        out     dx, al                  ; DLAB on
-        mov     dx, COM1
-        mov     al, 1
-        out     dx, al                  ; divisor 1: 115200
-        inc     dx
-        xor     al, al
-        out     dx, al
-        mov     dx, COM1 + 3
-        mov     al, 3
-        out     dx, al                  ; 8n1, DLAB off
-        ret
+        SERIAL_INIT
 
 ; putc: send AL on COM1.  Clobbers: DX.
 putc:   push    ax
@@ -700,26 +706,10 @@ hexp:   push    ebx
         pop     ebx
         ret
 
-; serial_initp: COM1 at 115200 8n1, no interrupts.  Clobbers: AL, DX.
-; (serial_init's steps in 32-bit code: the setup's copy assembles for
-; 16-bit operands and cannot be called from here.)
+; serial_initp: the same in 32-bit code (the setup's copy assembles for
+; 16-bit operands and cannot be called from here).
 serial_initp:
-        mov     dx, COM1 + 1
-        xor     al, al
-        out     dx, al
-        mov     dx, COM1 + 3
-        mov     al, 0x80
-        out     dx, al                  ; DLAB on
-        mov     dx, COM1
-        mov     al, 1
-        out     dx, al                  ; divisor 1: 115200
-        inc     dx
-        xor     al, al
-        out     dx, al
-        mov     dx, COM1 + 3
-        mov     al, 3
-        out     dx, al                  ; 8n1, DLAB off
-        ret
+        SERIAL_INIT
 
 ; kv16p / kv32p / kvp: "KT <key>=0x<hex>" CR LF; EBX = key string, EAX =
 ; value, for kvp ECX = digits.  Clobbers: EAX, EBX, ECX, EDX.
