@@ -61,13 +61,15 @@ def cases(opts):
     return [
         Mb2Case(opts, "gzip-exec-mb2", "testkernel-mb2.elf", pack=gz,
                 syms=False,
-                console=["multiboot2 ELF32", "unpacked from %d bytes of gzip"
-                         % len(gz(read_variant(opts, "testkernel-mb2.elf")))]),
+                console=["multiboot2 ELF32", lambda o: "unpacked from %d "
+                         "bytes of gzip" % len(gz(read_variant(
+                             o, "testkernel-mb2.elf")))]),
         # No section headers from a gzip file: its unpacked size (which
         # the capture needs before the end) is only known at the end.
         Mb2Case(opts, "gzip-exec-mb1", "testkernel.elf", pack=gz, mb1=True,
-                console=["multiboot ELF32, ", "unpacked from %d bytes of gzip"
-                         % len(gz(read_variant(opts, "testkernel.elf")))]),
+                console=["multiboot ELF32, ", lambda o: "unpacked from %d "
+                         "bytes of gzip" % len(gz(read_variant(
+                             o, "testkernel.elf")))]),
         Mb2Case(opts, "gzip-module-unzip", "testkernel-mb2.elf", pack=gz,
                 load_opt="--unzip", syms=False,
                 console=["demo/module1.bin: 2097152 bytes at ",
