@@ -45,10 +45,10 @@ tk_mb_header:
     dd MB_HEADER_FLAGS                  ; flags
     dd -(MB_HEADER_MAGIC + MB_HEADER_FLAGS) ; checksum: the three sum to 0
 %ifdef TK_AOUT
-extern _tk_start, _tk_data_end, _tk_end
+extern _tk_start, _tk_load_end, _tk_end
     dd tk_mb_header                     ; header_addr: where this header lands
     dd _tk_start                        ; load_addr: file offset 0 goes here
-    dd _tk_data_end                     ; load_end_addr: end of the file part
+    dd _tk_load_end                     ; load_end_addr: end of the file part
     dd _tk_end                          ; bss_end_addr: zeroed up to here
     dd tk_entry                         ; entry_addr
 %elifdef TK_VIDEO

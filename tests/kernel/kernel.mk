@@ -76,7 +76,7 @@ build/testkernel-bigbss.elf: $(TK_OBJDIR)/entry.o $(TK_OBJDIR)/kernel-bigbss.o \
 # Padded to load_end_addr, so the file holds exactly what the fields say.
 build/testkernel-aout.bin: build/testkernel-aout.elf
 	$(OBJCOPY) -O binary --pad-to=0x$$(nm $< | \
-		awk '/ _tk_data_end$$/ { print $$1 }') $< $@
+		awk '/ _tk_load_end$$/ { print $$1 }') $< $@
 
 testkernel: $(TEST_KERNEL) $(TK_VARIANTS)
 
