@@ -47,14 +47,14 @@ static uint16_t net16(uint16_t v)
 /** BIOS ticks for @ms milliseconds: rounded up, at least one. */
 static unsigned ms_ticks(unsigned ms)
 {
-    unsigned t = (ms + DGRAM_MS_PER_TICK - 1) / DGRAM_MS_PER_TICK;
+    unsigned t = (ms + BIOS_MS_PER_TICK - 1) / BIOS_MS_PER_TICK;
     return t ? t : 1;
 }
 
 static uint32_t ticks_ms(void *ctx)
 {
     (void)ctx;
-    return bios_ticks() * DGRAM_MS_PER_TICK;
+    return bios_ticks() * BIOS_MS_PER_TICK;
 }
 
 /* ------------------------------------------------------ the NIC fast path */

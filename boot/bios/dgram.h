@@ -8,12 +8,11 @@
  */
 #ifndef PULSAR_DGRAM_H
 #define PULSAR_DGRAM_H
+#include "boot/bios/io.h"
 #include "net/tftp_client.h"
 
-/** Milliseconds per BIOS tick (54.9), rounded. */
-#define DGRAM_MS_PER_TICK 55
 /** Silence after which the client resends (9 ticks, ~0.5 s). */
-#define DGRAM_WAIT_MS (9 * DGRAM_MS_PER_TICK)
+#define DGRAM_WAIT_MS (9 * BIOS_MS_PER_TICK)
 
 /** The NIC fast path: between nic_acquire() and nic_release(). */
 extern const struct dgram_transport dgram_nic;

@@ -169,7 +169,7 @@ static bool idle_too_long(uint32_t *start)
 
     if (now < *start)
         *start = now;
-    return (now - *start) * 1000u / 18u > HTTP_PXE_IDLE_MS;
+    return (now - *start) * BIOS_MS_PER_TICK > HTTP_PXE_IDLE_MS;
 }
 
 /**

@@ -46,6 +46,9 @@ static inline uint32_t peek32(uint32_t addr)
     return v;
 }
 
+/** Milliseconds per BIOS tick (54.9), rounded. */
+#define BIOS_MS_PER_TICK 55
+
 /**
  * The BIOS tick count (BDA 40:6C, 18.2 Hz, back to 0 at midnight).  It
  * advances only while interrupts are on in real mode, which each PXE call
