@@ -364,9 +364,12 @@ install: all
 -include tests/linuxkernel/linuxkernel.mk
 
 # ------------------------------------------------------------ end-to-end
+# Cases at a time: two QEMUs keep both cores of a 2-core machine busy.
+E2E_JOBS ?= 2
 e2e: $(NBP) $(EFI_APP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
 	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
-	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --efi $(EFI_APP) --kernel $(TEST_KERNEL)
+	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --efi $(EFI_APP) --kernel $(TEST_KERNEL) \
+		--jobs $(E2E_JOBS)
 
 # The NBP must build with clang too (STYLE.md); one boot proves the result.
 clang-nbp: $(TEST_KERNEL)
