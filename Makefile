@@ -218,6 +218,12 @@ $(BUILD)/host/test_inflate: tests/unit/test_inflate.c lib/inflate.c lib/inflate.
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -DINFLATE_SECTION= -o $@ $< lib/inflate.c $(HOST_LIBS) -lz
 
+# The gzip decoder's speed on the host (tests/bench/inflate_bench.c), run
+# by `make bench`: optimised (-O2), not under the sanitizers.
+$(BUILD)/host/inflate_bench: tests/bench/inflate_bench.c lib/inflate.c lib/inflate.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -I. -o $@ $< lib/inflate.c -lz
+
 # The NIC fast path (boot/bios/nic.c) against a register model: nic.c takes
 # its MMIO, PCI, CPUID and clock accessors from tests/unit/nic_model.h; its
 # console lines go to the test (nic_printf).
@@ -407,8 +413,10 @@ fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
 
 # pulsar-pxe: the same NBP without the NIC fast path (boot/bios/nic.h), a peer;
 # pulsar-efi-mtftp: pulsar.efi reading with the PXE Base Code's Mtftp only.
-bench: $(NBP) $(EFI_APP) $(TEST_KERNEL)
+bench: $(NBP) $(EFI_APP) $(TEST_KERNEL) $(BUILD)/host/inflate_bench
 	sh scripts/deps.sh --bench
+	@mkdir -p $(BUILD)/bench
+	$(BUILD)/host/inflate_bench | tee $(BUILD)/bench/inflate.txt
 	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
 		$(BUILD)/pxe/pulsar
 	$(MAKE) BUILD=$(BUILD)/mtftp EXTRA_CFLAGS=-DPULSAR_NO_SNP \
