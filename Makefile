@@ -102,9 +102,11 @@ $(BUILD)/nbp/%.o: %.c
 # The unpacker may call nothing: the body holding memcpy is still packed
 # when it runs.  gcc turns byte loops into memcpy calls unless told not to,
 # so its object is checked for undefined symbols.
+# It is also the gzip decoder, whose loop is the NBP's hottest: -O2 (after
+# NBP_CFLAGS' -Os) makes it 1.4x faster for about 1.3 KiB more.
 $(BUILD)/nbp/lib/inflate.o: lib/inflate.c
 	@mkdir -p $(dir $@)
-	$(CC) $(NBP_CFLAGS) $(STAGE1_CFLAGS) -DINFLATE_STAGE1 -c $< -o $@
+	$(CC) $(NBP_CFLAGS) $(STAGE1_CFLAGS) -O2 -DINFLATE_STAGE1 -c $< -o $@
 	@if nm -u $@ | grep -q .; then \
 		echo "error: $@ calls out of stage 1:" >&2; nm -u $@ >&2; \
 		rm -f $@; exit 1; fi

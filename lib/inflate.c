@@ -571,40 +571,68 @@ static inline int gz_decode(struct inflate *s, const struct huffman *h,
  */
 static int gz_codes(struct gz_stream *z, bool final)
 {
-    uint8_t *w = z->window;
+    /* The bit reader and the output position live in locals, written
+     * back on the way out: the window's byte stores may alias anything,
+     * so fields would be reloaded after each one. */
+    struct inflate s = z->s;
+    uint8_t *restrict w = z->window;
+    uint32_t wpos = z->wpos;
     const uint32_t mask = GZ_WINDOW - 1;
+    /* Decode while no more than this much input is consumed. */
+    const uint32_t limit = final ? z->in_len : z->in_len - GZ_MARGIN;
+    enum gz_error e = GZ_OK;
 
     for (;;) {
-        uint32_t used = gz_used(z), len, back;
+        uint32_t used = (uint32_t)(s.src - z->in) - s.nbits / 8, len, back;
         int sym;
 
-        if (used > z->in_len)
-            return gz_fail(z, GZ_TRUNCATED); /* read into the padding */
-        if (!final && z->in_len - used < GZ_MARGIN)
-            return 0;
-        if (gz_room(z, 258) != 0) /* the longest match */
-            return -1;
-        sym = gz_decode(&z->s, &z->lit, z->lit_fast);
-        if (sym < 0)
-            return gz_fail(z, GZ_BAD_DATA);
+        if (used > limit) {
+            if (final) /* read into the padding */
+                e = GZ_TRUNCATED;
+            break;
+        }
+        if (wpos - z->wflushed > GZ_WINDOW - 258) { /* the longest match */
+            z->s = s;
+            z->wpos = wpos;
+            if (gz_flush(z) != 0)
+                return -1;
+        }
+        sym = gz_decode(&s, &z->lit, z->lit_fast);
+        if (sym < 0) {
+            e = GZ_BAD_DATA;
+            break;
+        }
         if (sym < 256) {
-            w[z->wpos++ & mask] = (uint8_t)sym;
+            if (wpos == 0xFFFFFFFFu) {
+                e = GZ_TOO_BIG;
+                break;
+            }
+            w[wpos++ & mask] = (uint8_t)sym;
             continue;
         }
         if (sym == 256) {
             z->state = z->last ? GZ_TRAILER : GZ_BLOCK;
-            return 0;
+            break;
         }
         /* A match, its distance code through the fast table too. */
-        len = match_len(&z->s, sym);
-        back = match_dist(&z->s, gz_decode(&z->s, &z->dist, z->dist_fast));
-        if (len == 0 || back == 0 || back > z->wpos)
-            return gz_fail(z, GZ_BAD_DATA);
+        len = match_len(&s, sym);
+        back = match_dist(&s, gz_decode(&s, &z->dist, z->dist_fast));
+        if (len == 0 || back == 0 || back > wpos) {
+            e = GZ_BAD_DATA;
+            break;
+        }
+        if (len > 0xFFFFFFFFu - wpos) {
+            e = GZ_TOO_BIG;
+            break;
+        }
         while (len--) {
-            w[z->wpos & mask] = w[(z->wpos - back) & mask];
-            z->wpos++;
+            w[wpos & mask] = w[(wpos - back) & mask];
+            wpos++;
         }
     }
+    z->s = s;
+    z->wpos = wpos;
+    return e == GZ_OK ? 0 : gz_fail(z, e);
 }
 
 /** A block's header: stored, or its codes. */
