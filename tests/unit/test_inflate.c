@@ -425,51 +425,44 @@ static int both_decoders(const struct bitw *w, const uint8_t *want,
 /** Over-subscribed and incomplete codes, and repeats past the end. */
 static void test_bad_code_lengths(void **state)
 {
-    struct bitw w;
+    /* A dynamic block's code-length code lengths (RFC order), then
+     * @steps (value, width; 1-bit codes are sent as bits) @repeat times. */
+    static const struct {
+        const char *what;
+        uint8_t cl[19];
+        unsigned ncode;
+        struct {
+            uint8_t v, n;
+        } steps[4];
+        unsigned nsteps, repeat;
+    } cases[] = {
+        { "19 code-length codes of one bit each: far more than exist",
+          { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 19,
+          { { 0, 0 } }, 0, 0 },
+        { "an incomplete code-length code (only length 8, code 0); the "
+          "stream sends the code 1 it lacks",
+          { 0, 0, 0, 0, 1 }, 5, { { 1, 1 } }, 1, 1 },
+        { "symbol 18 (codes: 8 -> 0, 18 -> 1) repeating a zero 138 times, "
+          "twice: past the 258 lengths asked for",
+          { 0, 0, 1, 0, 1 }, 5, { { 1, 1 }, { 127, 7 } }, 2, 2 },
+        { "symbol 16 (codes: 8 -> 0, 16 -> 1) first, with nothing to repeat",
+          { 1, 0, 0, 0, 1 }, 5, { { 1, 1 }, { 0, 2 } }, 2, 1 },
+        { "every length 8: 258 codes of 8 bits over-subscribe the code",
+          { 0, 0, 1, 0, 1 }, 5, { { 0, 1 } }, 1, 258 },
+    };
     (void)state;
 
-    /* 19 code-length codes of one bit each: far more than exist. */
-    static const uint8_t all_one[19] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                                         1, 1, 1, 1, 1, 1, 1, 1, 1 };
-    memset(&w, 0, sizeof(w));
-    dynamic_header(&w, all_one, 19);
-    assert_int_equal(both_decoders(&w, NULL, 0), -1);
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct bitw w;
 
-    /* An incomplete code-length code (only length 8, code 0): the stream
-     * sends the code 1 it lacks. */
-    static const uint8_t only_eight[5] = { 0, 0, 0, 0, 1 };
-    memset(&w, 0, sizeof(w));
-    dynamic_header(&w, only_eight, 5);
-    put_code(&w, 1, 1);
-    assert_int_equal(both_decoders(&w, NULL, 0), -1);
-
-    /* Symbol 18 (repeat a zero 11-138 times) past the 258 lengths asked
-     * for: 138 + 138 > 258.  Codes: 8 -> 0, 18 -> 1. */
-    static const uint8_t eight_and_18[5] = { 0, 0, 1, 0, 1 };
-    memset(&w, 0, sizeof(w));
-    dynamic_header(&w, eight_and_18, 5);
-    put_code(&w, 1, 1);
-    put_bits(&w, 127, 7);
-    put_code(&w, 1, 1);
-    put_bits(&w, 127, 7);
-    assert_int_equal(both_decoders(&w, NULL, 0), -1);
-
-    /* Symbol 16 (repeat the previous length) first, with nothing to
-     * repeat.  Codes: 8 -> 0, 16 -> 1. */
-    static const uint8_t eight_and_16[5] = { 1, 0, 0, 0, 1 };
-    memset(&w, 0, sizeof(w));
-    dynamic_header(&w, eight_and_16, 5);
-    put_code(&w, 1, 1);
-    put_bits(&w, 0, 2);
-    assert_int_equal(both_decoders(&w, NULL, 0), -1);
-
-    /* Every length 8 (a complete code of 258 symbols needs 9 bits: 258
-     * codes of 8 bits over-subscribe it). */
-    memset(&w, 0, sizeof(w));
-    dynamic_header(&w, eight_and_18, 5);
-    for (int i = 0; i < 258; i++)
-        put_code(&w, 0, 1);
-    assert_int_equal(both_decoders(&w, NULL, 0), -1);
+        memset(&w, 0, sizeof(w));
+        dynamic_header(&w, cases[c].cl, cases[c].ncode);
+        for (unsigned r = 0; r < cases[c].repeat; r++)
+            for (unsigned i = 0; i < cases[c].nsteps; i++)
+                put_bits(&w, cases[c].steps[i].v, cases[c].steps[i].n);
+        if (both_decoders(&w, NULL, 0) != -1)
+            fail_msg("accepted: %s", cases[c].what);
+    }
 }
 
 /** Fixed codes: a literal, then a match of length 3 at distance @back. */
