@@ -422,6 +422,39 @@ static int both_decoders(const struct bitw *w, const uint8_t *want,
     return rc;
 }
 
+/**
+ * Codes longer than the one-look-up table's GZ_FAST_BITS take the slow
+ * walk: literals with halving frequencies (symbol k about 2^-k of the
+ * bytes), Huffman only, get codes up to 15 bits long.
+ */
+static void test_gzip_long_codes(void **state)
+{
+    static struct gz_stream z;
+    /* Fewer bytes than zlib's symbol buffer: one block, whose code the
+     * decoder keeps in z.lit at the end. */
+    size_t n = 30000, cap = n + 4096, gzn, longer = 0;
+    uint8_t *in = malloc(n), *gz = malloc(cap), *out = malloc(n);
+    uint32_t seed = 99;
+    struct gz_sink k = { out, n, 0, 0 };
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        /* The run of one bits at the top: k with probability 2^-(k+1). */
+        in[i] = (uint8_t)(__builtin_clz(~seed | 1) * 5);
+    }
+    gzn = deflate_as(in, n, gz, cap, 9, Z_HUFFMAN_ONLY, 16 + 15, NULL);
+    assert_int_equal(gunzip_chunks(&z, gz, gzn, 1432, &k), 0);
+    assert_int_equal(k.got, n);
+    assert_memory_equal(in, out, n);
+    for (unsigned len = GZ_FAST_BITS + 1; len < 16; len++)
+        longer += z.lit.count[len];
+    assert_true(longer > 0); /* the block had such codes */
+    free(in);
+    free(gz);
+    free(out);
+}
+
 /** Over-subscribed and incomplete codes, and repeats past the end. */
 static void test_bad_code_lengths(void **state)
 {
@@ -500,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_damaged_streams_fail_cleanly),
         cmocka_unit_test(test_gzip_round_trip),
         cmocka_unit_test(test_gzip_errors),
+        cmocka_unit_test(test_gzip_long_codes),
         cmocka_unit_test(test_bad_code_lengths),
         cmocka_unit_test(test_distance_too_far),
     };
