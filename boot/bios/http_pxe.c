@@ -136,6 +136,7 @@ static int open_url(const char *url, uint16_t *handle,
     if (pxe_call(PXENV_FILE_OPEN, &p, sizeof(p)) != 0)
         return call_failed(res, "FILE_OPEN");
     *handle = p.handle;
+    pxe_stop_first = true; /* a TCP connection iPXE may keep: pxe.h */
     return 0;
 }
 
