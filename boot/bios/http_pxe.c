@@ -3,7 +3,6 @@
 #include "boot/bios/io.h"
 #include "boot/bios/pxe.h"
 #include "boot/bios/realmode.h"
-#include "boot/bios/tftp_pxe.h"
 #include "lib/console.h"
 #include "lib/errno.h"
 #include <stdio.h>
@@ -137,6 +136,7 @@ static int open_url(const char *url, uint16_t *handle,
     if (pxe_call(PXENV_FILE_OPEN, &p, sizeof(p)) != 0)
         return call_failed(res, "FILE_OPEN");
     *handle = p.handle;
+    pxe_stop_first = true; /* a TCP connection iPXE may keep: pxe.h */
     return 0;
 }
 
@@ -246,67 +246,27 @@ static int http_size(const struct file_source *src, uint32_t server,
 }
 
 /**
- * A file whose destination is claimed (sink->whole): its size from the
- * headers (http_size), then PXENV_TFTP_READ_FILE, which iPXE takes a URL
- * for, straight into place in one ROM call at iPXE's own speed (no
- * progress line meanwhile).  Returns 0, a negative pulsar_err, or
- * STREAM_IT (sink->size has been told, or nothing has): a ROM whose
- * READ_FILE is missing ("bad function", "unsupported function"), or a
- * server without Content-Length, streams the file instead.
+ * file_source.fetch: FILE_OPEN, then FILE_READ streams the body through
+ * the bounce buffer, the size (Content-Length) told the sink once the
+ * first bytes are in; one GET per try.  Not PXENV_TFTP_READ_FILE, though
+ * iPXE takes a URL for it: its connection opens with a 512-byte TCP
+ * window (the TFTP default block size stands for its flow control), so
+ * the web server sends 512-byte segments, each acknowledged, and the
+ * file came at a third of FILE_READ's speed (docs/speed.md, "Boot
+ * storms"); it also needs the size first, a GET of its own.
  */
-#define STREAM_IT 1
-static int http_whole(uint32_t server, const char *path, uint32_t max,
-                      const struct file_sink *sink, struct xfer_result *res)
-{
-    uint32_t size;
-    uint8_t *dst;
-    int rc;
-
-    if ((rc = http_size(NULL, server, path, &size, res)) != 0) {
-        if (rc == -PE_UNSUPP) { /* no Content-Length, or no file API */
-            memset(res, 0, sizeof(*res));
-            return STREAM_IT;
-        }
-        res->size_query = true;
-        return rc;
-    }
-    if (size > max)
-        return -PE_RANGE;
-    if ((rc = sink->size(sink->ctx, size)) != 0)
-        return rc;
-    if (!(dst = sink->whole(sink->ctx, size)))
-        return STREAM_IT;
-    if ((rc = pxe_read_file(server, path, dst, size, res)) != 0) {
-        if (res->fw_status == PXENV_STATUS_BAD_FUNC ||
-            res->fw_status == PXENV_STATUS_UNSUPPORTED) {
-            res->fw_status = 0; /* no READ_FILE here: stream it */
-            return STREAM_IT;
-        }
-        return rc == -PE_NOPXE ? call_failed(res, "TFTP_READ_FILE") : rc;
-    }
-    if ((rc = sink->data(sink->ctx, 0, dst, size)) == 0)
-        res->got = size;
-    return rc;
-}
-
-/** file_source.fetch: the whole file into place where the sink says
- *  where, else the body streamed, the size first when announced. */
 static int http_fetch(const struct file_source *src, uint32_t server,
                       const char *path, uint32_t max,
                       const struct file_sink *sink, struct xfer_result *res)
 {
     uint32_t off = 0, got = 0, size = 0;
-    bool sized = false, told = false;
+    bool sized = false;
     uint16_t handle;
     int rc;
 
     (void)src;
+    (void)server;
     memset(res, 0, sizeof(*res));
-    if (sink->size && sink->whole) {
-        if ((rc = http_whole(server, path, max, sink, res)) != STREAM_IT)
-            return res->rc = rc;
-        told = res->size != 0; /* sink->size heard it: not again */
-    }
     if ((rc = open_url(path, &handle, res)) != 0)
         return res->rc = rc;
     for (;;) {
@@ -320,13 +280,8 @@ static int http_fetch(const struct file_source *src, uint32_t server,
             sized = true;
             if (size < got)
                 size = 0; /* no Content-Length: a running count */
-            if (told && size != res->size) {
-                rc = -PE_CHANGED; /* between the size query and now */
-                break;
-            }
             res->size = size;
-            if (size && sink->size && !told &&
-                (rc = sink->size(sink->ctx, size)))
+            if (size && sink->size && (rc = sink->size(sink->ctx, size)))
                 break;
         }
         if (!got)

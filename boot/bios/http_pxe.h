@@ -5,12 +5,10 @@
  * ROMs, undionly.kpxe, ipxe.pxe) exports it; a vendor PXE ROM does not,
  * and then every URL is refused with that reason.  The size is the
  * server's Content-Length, known once its headers are in; without one
- * the file comes unsized (the session copes).  A file whose destination
- * the sink names (file_sink.whole) comes whole through
- * PXENV_TFTP_READ_FILE, which iPXE takes a URL for: one ROM call at
- * iPXE's own speed instead of one per TCP segment.  Else FILE_READ
- * streams it; it never blocks: "no data yet" is polled, and a file that
- * stalls for HTTP_PXE_IDLE_MS times out.
+ * the file comes unsized (the session copes).  FILE_READ streams every
+ * file, one GET per try, one TCP segment per ROM call (not READ_FILE:
+ * see http_fetch); it never blocks: "no data yet" is polled, and a file
+ * that stalls for HTTP_PXE_IDLE_MS times out.
  */
 #ifndef PULSAR_HTTP_PXE_H
 #define PULSAR_HTTP_PXE_H

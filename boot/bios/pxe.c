@@ -6,6 +6,7 @@
 #include <string.h>
 
 uint16_t pxe_last_status;
+bool pxe_stop_first;
 uint8_t pxe_bounce[PXE_BOUNCE_SIZE] __attribute__((aligned(16)));
 
 /* Parameter blocks are at most a few hundred bytes (TFTP_OPEN: 140). */
@@ -207,6 +208,9 @@ int pxe_shutdown(void)
     uint16_t status[8]; /* {Status} or {Status, reserved[10]} */
     int rc, first = 0;
 
+    memset(status, 0, sizeof(status));
+    if (pxe_stop_first && pxe_call(PXENV_STOP_UNDI, status, 2) == 0)
+        return 0; /* iPXE shut itself down, NIC and all (pxe.h) */
     /* Close the NIC, shut it down (no more DMA into what we loaded), then
      * unload the stack.  Carry on past failures: each step still helps. */
     memset(status, 0, sizeof(status));

@@ -4,6 +4,7 @@
  */
 #ifndef PULSAR_PXE_H
 #define PULSAR_PXE_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -110,8 +111,23 @@ extern uint16_t pxe_last_status;
 /** A name for a PXE status code, for error messages. */
 const char *pxe_status_str(uint16_t status);
 
-/** Close UNDI, shut the NIC down and unload the stack: no more DMA. */
+/**
+ * Close UNDI, shut the NIC down and unload the stack: no more DMA.  The
+ * PXE order (UNDI_CLOSE, UNDI_SHUTDOWN, UNLOAD_STACK, STOP_UNDI), except
+ * after pxe_stop_first was set: then STOP_UNDI alone first, and the rest
+ * only if it fails.
+ */
 int pxe_shutdown(void);
+
+/**
+ * Set when iPXE's file API fetched a file (boot/bios/http_pxe.c): iPXE
+ * keeps the HTTP connection open for the next request, and its
+ * STOP_UNDI runs iPXE's whole shutdown, which closes every TCP connection
+ * and then removes its devices (the NIC reset: no more DMA).  Called after
+ * UNDI_CLOSE, the NIC is down and the close cannot be sent: iPXE waits a
+ * second for it, spinning (docs/speed.md, "Boot storms").
+ */
+extern bool pxe_stop_first;
 
 /**
  * The DHCP packet the ROM cached (PXENV_GET_CACHED_INFO of @type, e.g.

@@ -98,8 +98,14 @@ int pxe_tftp_size(const struct file_source *src, uint32_t server,
     return rom_done(rc, res);
 }
 
-int pxe_read_file(uint32_t server, const char *name, uint8_t *dst,
-                  uint32_t size, struct xfer_result *res)
+/**
+ * PXENV_TFTP_READ_FILE alone: @name on @server in one ROM call into @dst,
+ * exactly @size bytes (claimed for it; the ROM writes nothing past them).
+ * 0, or a negative pulsar_err with the ROM's status in @res->fw_status;
+ * -PE_SHORT or -PE_CHANGED when the ROM wrote another length.
+ */
+static int pxe_read_file(uint32_t server, const char *name, uint8_t *dst,
+                         uint32_t size, struct xfer_result *res)
 {
     struct tftp_read_file_params p;
     int rc;

@@ -32,16 +32,6 @@ int pxe_tftp_size(const struct file_source *src, uint32_t server,
 int pxe_tftp_fetch(uint32_t server, const char *path, uint32_t max,
                    const struct file_sink *sink, struct xfer_result *res);
 
-/**
- * PXENV_TFTP_READ_FILE alone: @name (a TFTP path on @server, or a URL,
- * which iPXE takes too) in one ROM call into @dst, exactly @size bytes
- * (claimed for it; the ROM writes nothing past them).  0, or a negative
- * pulsar_err with the ROM's status in @res->fw_status; -PE_SHORT or
- * -PE_CHANGED when the ROM wrote another length.
- */
-int pxe_read_file(uint32_t server, const char *name, uint8_t *dst,
-                  uint32_t size, struct xfer_result *res);
-
 /** Forget the counts (and that READ_FILE worked), as a new boot starts:
  * for the fuzzer, which runs many. */
 void pxe_tftp_forget(void);
