@@ -66,6 +66,7 @@ struct mb_mmap {
 /* Bounds that keep a garbage info structure from hanging the kernel. */
 #define MAX_MODS 64u       /* modules examined (more is reported as error) */
 #define MAX_MMAP 128u      /* memory map entries examined */
+#define MAX_EFI_MMAP 512u  /* EFI memory map descriptors printed */
 #define MAX_STR 4096u      /* longest string printed */
 #define MAX_CRC_LEN (1u << 30) /* modules bigger than this are not summed */
 #define MAX_SECTIONS 64u    /* ELF sections examined */
@@ -799,6 +800,30 @@ static void put_ip_line(const char *what, uint32_t addr)
             (uint32_t)peek(addr + 3, 1));
 }
 
+/** Tag 17, the EFI memory map: descriptor size and version, then each
+ *  descriptor as `efimap N=type physical_start pages`. */
+static void report_efi_mmap(uint32_t t, uint32_t size)
+{
+    uint32_t dsize = (uint32_t)peek(t + 8, 4), n, i;
+
+    tk_line("efi_mmap desc_size=%u", dsize);
+    tk_line("efi_mmap version=%u", (uint32_t)peek(t + 12, 4));
+    if (dsize < 40) { /* type, pad, physical, virtual, pages, attribute */
+        tk_error("EFI memory map: descriptor size %u is below 40", dsize);
+        return;
+    }
+    n = (size - 16) / dsize;
+    tk_line("efi_mmap_count=%u", n);
+    if ((size - 16) % dsize)
+        tk_error("EFI memory map tag size %u is not 16 + n * %u", size,
+                 dsize);
+    for (i = 0; i < n && i < MAX_EFI_MMAP; i++) {
+        uint32_t d = t + 16 + i * dsize;
+        tk_line("efimap %u=%u %X %X", i, (uint32_t)peek(d, 4), peek(d + 8, 8),
+                peek(d + 24, 8));
+    }
+}
+
 /** Print one Multiboot2 tag at @t (@size bytes); module ranges to @mods. */
 static void report_mb2_tag(uint32_t t, uint32_t type, uint32_t size,
                            struct range *mods, uint32_t *nmods)
@@ -904,6 +929,28 @@ static void report_mb2_tag(uint32_t t, uint32_t type, uint32_t size,
         break;
     case 21:
         tk_line("load_base=%x", (uint32_t)peek(t + 8, 4));
+        break;
+    case 12: {
+        uint64_t st = peek(t + 8, 8);
+
+        tk_line("efi64_st=%X", st);
+        /* EFI_SYSTEM_TABLE_SIGNATURE opens the table's header. */
+        if (st >= 0x100000000ull)
+            tk_error("EFI system table %X lies above 4 GiB", st);
+        else if (peek((uint32_t)st, 8) != 0x5453595320494249ull)
+            tk_error("EFI system table %X: no \"IBI SYST\" signature", st);
+        else
+            tk_line("efi64_st_signature=ok");
+        break;
+    }
+    case 17:
+        report_efi_mmap(t, size);
+        break;
+    case 18:
+        tk_line("efi_bs_kept");
+        break;
+    case 20:
+        tk_line("efi64_ih=%X", peek(t + 8, 8));
         break;
     default:
         tk_line("tag_%u size=%u", type, size);

@@ -1,0 +1,173 @@
+"""Multiboot2 on UEFI end to end (issue 18, the UEFI half).
+
+pulsar.efi under OVMF (q35, OVMF's own PXE) boots the Multiboot2 builds
+of the test kernel with the demo modules; the kernel reports every tag
+it got and the harness checks each value against what it wrote, as
+cases_mb2.check_mb2 does on BIOS (command lines, every module's size,
+CRC-32 and command line, the map against the basic memory info, the
+network tag against the DHCP facts Pulsar printed and QEMU gives, the
+ACPI RSDP and SMBIOS copies, checksums checked by the kernel), and then
+the EFI tags:
+
+- efi-mb2-elf32: `testkernel-mb2.elf` (ELF32, no EFI boot services tag):
+  boot services exited, entered in 32-bit protected mode.  Tag 12 points
+  at a table that opens with the "IBI SYST" signature (the kernel reads
+  it) below 4 GiB; tag 17, the EFI memory map, is the final one: its RAM
+  descriptors and the RAM of the memory map tag (6) cover the same
+  bytes, and the info itself lies in a loader-data descriptor (its pages
+  were allocated before the last GetMemoryMap); ACPI 2.0 gives both RSDP
+  tags; no tag 18 or 20.
+- efi-mb2-both-default: `testkernel-both.elf` (both headers): the
+  both-header rule holds on UEFI too, Multiboot2 by default, said on the
+  console; every check of efi-mb2-elf32.
+
+OVMF needs about 8-9 s of TCG to reach the boot file; the timeouts are
+the runner's doubled (cases_efi.EfiCase).
+"""
+
+from . import harness
+from .cases_efi import EfiCase
+from .cases_mb2 import check_mb2, read_variant
+from .harness import CheckFailed, Checker
+
+# EFI memory types (UEFI 2.x, 7.2) that are RAM once boot services exit:
+# loader and boot services code and data, conventional memory.
+EFI_RAM_TYPES = (1, 2, 3, 4, 7)
+EFI_LOADER_DATA = 2
+PAGE = 4096
+GIB4 = 1 << 32
+
+
+def hex64(ck, values, key):
+    """The value of `TK key=0x` + 16 hex digits, or None (a failure)."""
+    raw = values.get(key, "")
+    ok = ck.expect(len(raw) == 18 and raw.startswith("0x") and
+                   all(c in "0123456789abcdef" for c in raw[2:]),
+                   "TK %s=%r is not 0x + 16 lower-case hex digits"
+                   % (key, raw))
+    return int(raw, 16) if ok else None
+
+
+def efi_descriptors(values):
+    """The `TK efimap N=type base pages` lines as (type, base, len)."""
+    out = []
+    for i in range(int(values.get("efi_mmap_count", "0"))):
+        raw = values.get("efimap %d" % i)
+        if raw is None:
+            break
+        t, base, pages = raw.split()
+        out.append((int(t), int(base, 16), int(pages, 16) * PAGE))
+    return out
+
+
+def merged(ranges):
+    """Sorted [start, end) ranges with touching ones merged."""
+    out = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def check_efi_tags(ck, rep, kept):
+    """The EFI tags of a report: 12, 17 against 6 and the info, and 18/20
+    exactly when the boot services were kept (@kept)."""
+    v = rep["values"]
+    st = hex64(ck, v, "efi64_st")
+    ck.expect(st is not None and 0 < st < GIB4, "EFI system table tag 12: "
+              "%s (a pointer below 4 GiB expected)" % v.get("efi64_st"))
+    ck.expect(v.get("efi64_st_signature") == "ok",
+              "the kernel found no EFI system table signature at tag 12")
+    ck.expect(v.get("efi_mmap desc_size", "0") != "0", "no EFI memory map")
+    descs = efi_descriptors(v)
+    ck.expect(descs and len(descs) == int(v.get("efi_mmap_count", "-1")),
+              "efi_mmap_count=%s but %d descriptors" %
+              (v.get("efi_mmap_count"), len(descs)))
+    # The same bytes are RAM in both maps (tag 6 keeps what lies below
+    # 4 GiB and above, as the firmware's map has it).
+    efi_ram = merged((b, b + n) for t, b, n in descs if t in EFI_RAM_TYPES)
+    mb_ram = merged((e["base"], e["base"] + e["len"]) for e in rep["mmap"]
+                    if e["type"] == 1)
+    ck.expect(efi_ram == mb_ram, "RAM in the EFI memory map %s, in the "
+              "memory map tag %s" % (["%#x-%#x" % tuple(r) for r in efi_ram],
+                                     ["%#x-%#x" % tuple(r) for r in mb_ram]))
+    info = harness.get_hex8(ck, v, "info")
+    total = int(v.get("mb2 total_size", "0"))
+    ck.expect(info is not None and any(
+        t == EFI_LOADER_DATA and b <= info and info + total <= b + n
+        for t, b, n in descs),
+        "the info at %s is not in a loader-data descriptor of tag 17 (not "
+        "the map taken after its pages were allocated)" % v.get("info"))
+    ck.expect("acpi_new len" in v, "no ACPI new RSDP tag (OVMF has ACPI "
+              "2.0)")
+    if kept:
+        ck.expect("efi_bs_kept" in rep["markers"], "no tag 18 (boot "
+                  "services not terminated)")
+        ih = hex64(ck, v, "efi64_ih")
+        ck.expect(ih is not None and 0 < ih < GIB4, "image handle tag 20: "
+                  "%s (a pointer below 4 GiB expected)" % v.get("efi64_ih"))
+    else:
+        ck.expect("efi_bs_kept" not in rep["markers"], "tag 18 though the "
+                  "boot services were exited")
+        ck.expect("efi64_ih" not in v, "tag 20 though the boot services "
+                  "were exited")
+
+
+class EfiMb2Case(EfiCase):
+    """pulsar.efi boots @kernel_name as demo/kernel.elf with the demo
+    modules; check_mb2, then the EFI tags (@kept: boot services kept);
+    @console: texts a Pulsar console line must hold; @check_fn(ck, rep,
+    text): more checks."""
+
+    def __init__(self, opts, name, kernel_name, kept=False, console=(),
+                 check_fn=None, qemu_kw=None):
+        super().__init__(opts)
+        self.name = name
+        self.kernel_name = kernel_name
+        self.kept = kept
+        self.console = console
+        self.check_fn = check_fn
+        self.qemu_kw = qemu_kw
+
+    def run(self, tmp):
+        modules = harness.demo_modules()
+        files = {"demo/kernel.elf": read_variant(self.opts, self.kernel_name)}
+        files.update(("demo/" + k, v) for k, v in modules.items())
+        root = self.write_efi_tftp(tmp, harness.DEMO_CONFIG, files)
+        items = harness.config_items(harness.DEMO_CONFIG)
+        cmdline = [i for i in items if i["kind"] == "exec"][-1]["cmdline"]
+        mods = [(it["cmdline"], modules[it["name"]])
+                for it in items if it["kind"] == "load"]
+        rc, text, secs, ended = self.boot(tmp, root, self.qemu_kw)
+        self.log_text = text
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["timed out after %d s"
+                               % (2 * self.opts.timeout)])
+        ck = Checker()
+        rep = check_mb2(ck, text, rc, cmdline, mods)
+        check_efi_tags(ck, rep, self.kept)
+        lines = [ln.split("\r")[-1] for ln in text.splitlines()]
+        for piece in self.console:
+            ck.expect(any(ln.startswith("pulsar: ") and piece in ln
+                          for ln in lines),
+                      "no Pulsar console line with %r" % piece)
+        if self.check_fn:
+            self.check_fn(ck, rep, text)
+        ck.done()
+        return {"secs": secs, "rc": rc}
+
+
+def cases(opts):
+    """The Multiboot2 cases on UEFI."""
+    exited = "boot services exited, 32-bit protected mode"
+    return [
+        EfiMb2Case(opts, "efi-mb2-elf32", "testkernel-mb2.elf",
+                   console=["multiboot2 ELF32", exited,
+                            "multiboot2 info at"]),
+        EfiMb2Case(opts, "efi-mb2-both-default", "testkernel-both.elf",
+                   console=["both multiboot headers: Multiboot2 (the "
+                            "default", exited]),
+    ]
+
