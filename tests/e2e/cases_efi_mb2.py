@@ -20,14 +20,27 @@ the EFI tags:
 - efi-mb2-both-default: `testkernel-both.elf` (both headers): the
   both-header rule holds on UEFI too, Multiboot2 by default, said on the
   console; every check of efi-mb2-elf32.
+- efi-mb2-efi64: `testkernel-efi64.elf` (ELF64, the EFI boot services
+  tag 7 and an amd64 EFI entry, tag 9): the boot services kept, nothing
+  moved, the kernel entered at the entry of tag 9 (Pulsar's line names
+  it; the harness reads tag 9 from the file) in 64-bit mode.  There the
+  kernel finds EFER.LMA and CR0.PG set, EAX the magic and RBX the info
+  (checked against the info's address), and calls GetMemoryMap through
+  the system table of tag 12: status 0, its descriptor size that of tag
+  17; tags 18 and 20 (below 4 GiB) are there, and then every check of
+  efi-mb2-elf32 (the 64-bit code leaves long mode and runs the same
+  32-bit reporter).
 
 OVMF needs about 8-9 s of TCG to reach the boot file; the timeouts are
 the runner's doubled (cases_efi.EfiCase).
 """
 
+import struct
+
 from . import harness
 from .cases_efi import EfiCase
-from .cases_mb2 import check_mb2, read_variant
+from .cases_mb2 import (MB2_BOOT_MAGIC, MB2_HEADER_MAGIC, check_mb2,
+                        read_variant)
 from .harness import CheckFailed, Checker
 
 # EFI memory types (UEFI 2.x, 7.2) that are RAM once boot services exit:
@@ -159,6 +172,50 @@ class EfiMb2Case(EfiCase):
         return {"secs": secs, "rc": rc}
 
 
+def mb2_efi64_entry(kernel):
+    """The amd64 EFI entry address (header tag 9) of @kernel's bytes."""
+    at = kernel.find(MB2_HEADER_MAGIC)
+    end = at + struct.unpack_from("<I", kernel, at + 8)[0]
+    at += 16
+    while at + 8 <= end:
+        typ, _, size = struct.unpack_from("<HHI", kernel, at)
+        if typ == 9:
+            return struct.unpack_from("<I", kernel, at + 8)[0]
+        if typ == 0 or size < 8:
+            break
+        at += (size + 7) & ~7
+    return None
+
+
+def check_efi64(opts, kernel_name):
+    """The checks of a kernel entered at its amd64 EFI entry with the boot
+    services kept (testkernel-efi64.elf's `TK efi64_*` lines)."""
+    def check(ck, rep, text):
+        v = rep["values"]
+        ck.expect(v.get("efi64_entry") == "yes", "the amd64 EFI entry did "
+                  "not run")
+        ck.expect(v.get("efi64_magic") == "0x%08x" % MB2_BOOT_MAGIC,
+                  "EAX at the amd64 EFI entry: %s" % v.get("efi64_magic"))
+        rbx = hex64(ck, v, "efi64_rbx")
+        info = harness.get_hex8(ck, v, "info")
+        ck.expect(rbx is not None and rbx == info, "RBX=%s at the amd64 "
+                  "entry, info=%s" % (v.get("efi64_rbx"), v.get("info")))
+        ck.expect(v.get("efi64_gmm_status") == "0x" + "0" * 16,
+                  "GetMemoryMap through the system table: status %s (boot "
+                  "services not alive?)" % v.get("efi64_gmm_status"))
+        ck.expect(v.get("efi64_gmm_desc_size") ==
+                  v.get("efi_mmap desc_size"), "GetMemoryMap's descriptor "
+                  "size %s, tag 17's %s" % (v.get("efi64_gmm_desc_size"),
+                                            v.get("efi_mmap desc_size")))
+        entry = mb2_efi64_entry(read_variant(opts, kernel_name))
+        want = "multiboot2 on UEFI: boot services kept, 64-bit at the amd64 " \
+            "EFI entry at %08x" % (entry or 0)
+        ck.expect(entry is not None and any(
+            ln.startswith("pulsar: ") and want in ln
+            for ln in text.splitlines()), "no Pulsar line %r" % want)
+    return check
+
+
 def cases(opts):
     """The Multiboot2 cases on UEFI."""
     exited = "boot services exited, 32-bit protected mode"
@@ -169,5 +226,8 @@ def cases(opts):
         EfiMb2Case(opts, "efi-mb2-both-default", "testkernel-both.elf",
                    console=["both multiboot headers: Multiboot2 (the "
                             "default", exited]),
+        EfiMb2Case(opts, "efi-mb2-efi64", "testkernel-efi64.elf", kept=True,
+                   console=["multiboot2 ELF64", "boot services kept"],
+                   check_fn=check_efi64(opts, "testkernel-efi64.elf")),
     ]
 

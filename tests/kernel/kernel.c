@@ -83,6 +83,11 @@ struct mb_mmap {
 extern char _tk_start[], _tk_end[], _tk_text_end[], _tk_data_start[];
 void tk_main(uint32_t magic, uint32_t info);
 extern uint32_t tk_entry_eflags, tk_entry_cr0;
+/* What the amd64 EFI entry found (entry.asm, -DTK_EFI64; else zero). */
+extern uint32_t tk_efi64_used, tk_efi64_magic, tk_efi64_rflags;
+extern uint32_t tk_efi64_efer, tk_efi64_cr0, tk_efi64_gmm_called;
+extern uint64_t tk_efi64_info, tk_efi64_gmm_status, tk_efi64_gmm_size;
+extern uint64_t tk_efi64_gmm_desc_size;
 
 /** A physical address range [start, end), with a name for messages. */
 struct range {
@@ -792,6 +797,41 @@ static void check_machine_state(void)
 #define MB2_BOOT_MAGIC 0x36d76289u
 #define MB2_MAX_TAGS 256u
 
+/**
+ * What the amd64 EFI entry found, when it ran: long mode really on
+ * (EFER.LMA, CR0.PG), the magic in EAX, the info in RBX below 4 GiB, and
+ * GetMemoryMap's answer through the system table (boot services alive).
+ */
+static void report_efi64_entry(void)
+{
+    if (!tk_efi64_used)
+        return;
+    tk_line("efi64_entry=yes");
+    tk_line("efi64_magic=%x", tk_efi64_magic);
+    tk_line("efi64_rbx=%X", tk_efi64_info);
+    tk_line("efi64_efer=%x", tk_efi64_efer);
+    tk_line("efi64_cr0=%x", tk_efi64_cr0);
+    tk_line("efi64_if=%u", (tk_efi64_rflags >> 9) & 1);
+    if (!(tk_efi64_efer & (1u << 10)) || !(tk_efi64_cr0 & 0x80000000u))
+        tk_error("amd64 EFI entry: not in long mode (EFER %x, CR0 %x)",
+                 tk_efi64_efer, tk_efi64_cr0);
+    if (tk_efi64_magic != MB2_BOOT_MAGIC)
+        tk_error("amd64 EFI entry: EAX=%x", tk_efi64_magic);
+    if (tk_efi64_info >> 32)
+        tk_error("amd64 EFI entry: RBX=%X lies above 4 GiB", tk_efi64_info);
+    if (!tk_efi64_gmm_called) {
+        tk_error("amd64 EFI entry: no tag 12, GetMemoryMap not called");
+        return;
+    }
+    tk_line("efi64_gmm_status=%X", tk_efi64_gmm_status);
+    tk_line("efi64_gmm_size=%u", (uint32_t)tk_efi64_gmm_size);
+    tk_line("efi64_gmm_desc_size=%u", (uint32_t)tk_efi64_gmm_desc_size);
+    if (tk_efi64_gmm_status)
+        tk_error("GetMemoryMap through the system table: status %X",
+                 tk_efi64_gmm_status);
+}
+
+
 /** The bytes of an IPv4 address at @addr as a dotted quad line field. */
 static void put_ip_line(const char *what, uint32_t addr)
 {
@@ -1031,6 +1071,7 @@ void tk_main(uint32_t magic, uint32_t info)
     tk_line("begin");
     tk_line("magic=%x", magic);
 
+    report_efi64_entry();
     if (magic == MB2_BOOT_MAGIC && info) {
         report_mb2(info, mods);
     } else if (magic != MB_BOOT_MAGIC) {

@@ -39,10 +39,14 @@ $(TEST_KERNEL): $(TK_OBJS) tests/kernel/linker.ld
 #   testkernel-bigbss.elf   linked at 9 MiB with a 48 MiB bss it checks
 #   testkernel-mb2.elf    a Multiboot2 header only
 #   testkernel-both.elf   both headers (Multiboot 1 first in the file)
+#   testkernel-efi64.elf  Multiboot2, ELF64, the EFI boot services tag and
+#                         an amd64 EFI entry (64-bit code; it calls
+#                         GetMemoryMap, then enters the 32-bit reporter)
 TK_VARIANTS := build/testkernel64.elf build/testkernel-aout.elf \
 	build/testkernel-aout.bin build/testkernel-video.elf \
 	build/testkernel-novideo.elf build/testkernel-bigbss.elf \
-	build/testkernel-mb2.elf build/testkernel-both.elf
+	build/testkernel-mb2.elf build/testkernel-both.elf \
+	build/testkernel-efi64.elf
 
 build/testkernel64.elf: $(TEST_KERNEL)
 	$(OBJCOPY) -O elf64-x86-64 $< $@
@@ -56,10 +60,19 @@ TK_ASM_video := -DTK_VIDEO
 TK_ASM_novideo := -DTK_VIDEO -DTK_VIDEO_W=1234 -DTK_VIDEO_H=567
 TK_ASM_mb2 := -DTK_MB2 -DTK_MB2_ONLY
 TK_ASM_both := -DTK_MB2
+TK_ASM_efi64 := -DTK_MB2 -DTK_MB2_ONLY -DTK_EFI64
 
 build/testkernel-%.elf: $(TK_OBJDIR)/entry-%.o $(TK_OBJDIR)/kernel.o \
 		tests/kernel/linker.ld
 	$(LD) $(TK_LDFLAGS) -o $@ $< $(TK_OBJDIR)/kernel.o
+
+# Linked as ELF32, then made the ELF64 file a 64-bit kernel is.
+$(TK_OBJDIR)/efi64.elf: $(TK_OBJDIR)/entry-efi64.o $(TK_OBJDIR)/kernel.o \
+		tests/kernel/linker.ld
+	$(LD) $(TK_LDFLAGS) -o $@ $< $(TK_OBJDIR)/kernel.o
+
+build/testkernel-efi64.elf: $(TK_OBJDIR)/efi64.elf
+	$(OBJCOPY) -O elf64-x86-64 $< $@
 
 # Where OVMF still holds 12 MiB of boot services data at -m 128, with a
 # bss no single free run holds: pulsar.efi stages it in pieces.
