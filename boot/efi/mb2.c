@@ -41,7 +41,9 @@
 #define FW_AREA 36u
 
 /** Tags 13-15: the configuration table's SMBIOS entry point (3.0 first)
- *  and ACPI RSDP (2.0 first), each checked before it is copied. */
+ *  and ACPI RSDPs, each checked before it is copied: tag 15 from the ACPI
+ *  2.0 entry, tag 14 from the ACPI 1.0 one (OVMF's is a revision 0 RSDP
+ *  of its own, as GRUB passes it), else the 2.0 RSDP's first 20 bytes. */
 static void fw_tables(struct mb2i_input *in)
 {
     EFI_GUID acpi20 = ACPI_20_TABLE_GUID, acpi10 = ACPI_TABLE_GUID;
@@ -49,9 +51,10 @@ static void fw_tables(struct mb2i_input *in)
     const uint8_t *p;
     struct fw_table t;
 
-    if (!(p = efi_config_table(&acpi20)))
-        p = efi_config_table(&acpi10);
-    if (p && fw_find_rsdp(p, FW_AREA, &t) == 0)
+    if ((p = efi_config_table(&acpi20)) && fw_find_rsdp(p, FW_AREA, &t) == 0)
+        mb2i_set_rsdp(in, p, &t);
+    /* 20 bytes searched: only the ACPI 1.0 part (tag 14) is taken. */
+    if ((p = efi_config_table(&acpi10)) && fw_find_rsdp(p, 20, &t) == 0)
         mb2i_set_rsdp(in, p, &t);
     if (!(p = efi_config_table(&sm3)))
         p = efi_config_table(&sm);

@@ -31,17 +31,38 @@ the EFI tags:
   efi-mb2-elf32 (the 64-bit code leaves long mode and runs the same
   32-bit reporter).
 
+- efi-grub-mb2: the same kernel and modules under GRUB 2.06 x86_64-efi's
+  `multiboot2`/`module2` (OVMF's PXE loads grub-mknetdir's core.efi) and
+  under pulsar.efi: both reports pass check_mb2 (Pulsar's the EFI tag
+  checks too) and agree on memory info, modules (size, CRC-32), section
+  headers, the kernel's span and code CRC, the system table pointer and
+  signature, the EFI map's descriptor size and version, both ACPI RSDP
+  copies (GRUB's tag 14 is the ACPI 1.0 configuration table entry, a
+  revision 0 RSDP of its own on OVMF; Pulsar gives the same), the
+  network tag's addresses, and the framebuffer and SMBIOS where GRUB
+  gives them.  The documented differences, not compared: the
+  command-line convention (cases_grub.py), the loader name, the maps'
+  entry counts (each loader's own allocations split the firmware's
+  map), the network tag's length (Pulsar's ends at the ACK's end
+  option), GRUB's load base tag (21) for an image that is not
+  relocatable and Pulsar's SMBIOS tag (13), which GRUB does not give.
+
 OVMF needs about 8-9 s of TCG to reach the boot file; the timeouts are
 the runner's doubled (cases_efi.EfiCase).
 """
 
+import os
 import struct
 
+from lab import qemu
+
+from . import cases_grub as grub
 from . import harness
 from .cases_efi import EfiCase
+from .cases_efi_chain import CORE, grub_netdir
 from .cases_mb2 import (MB2_BOOT_MAGIC, MB2_HEADER_MAGIC, check_mb2,
                         read_variant)
-from .harness import CheckFailed, Checker
+from .harness import CheckFailed, Checker, run_qemu
 
 # EFI memory types (UEFI 2.x, 7.2) that are RAM once boot services exit:
 # loader and boot services code and data, conventional memory.
@@ -216,6 +237,93 @@ def check_efi64(opts, kernel_name):
     return check
 
 
+# Values both loaders give alike on UEFI (the test kernel's report).
+GRUB_SAME = ["mem_lower", "mem_upper", "mods_count", "syms_num",
+             "syms_size", "syms_shndx", "kernel", "text_crc32", "efi64_st",
+             "efi64_st_signature", "efi_mmap desc_size", "efi_mmap version",
+             "acpi_old len", "acpi_new len", "network_yiaddr",
+             "network_siaddr"]
+# Compared when GRUB gives them too.
+GRUB_IF_BOTH = ["fb_type", "fb_width", "fb_height", "fb_bpp", "fb_pitch",
+                "fb_addr", "smbios_version", "smbios_len"]
+
+
+class EfiGrubMb2Case(EfiCase):
+    """The Multiboot2 test kernel under GRUB x86_64-efi's `multiboot2` and
+    `module2` (OVMF's PXE loads GRUB's netboot core.efi, made by
+    grub-mknetdir) and under pulsar.efi, the same modules and arguments:
+    each report passes check_mb2, Pulsar's the EFI tag checks too, and
+    they agree value by value (GRUB_SAME; GRUB_IF_BOTH where GRUB gives
+    them) and module by module (size, CRC-32)."""
+
+    def __init__(self, opts, name, kernel_name):
+        super().__init__(opts)
+        self.name = name
+        self.kernel_name = kernel_name
+        self.log_text = ""
+
+    def boot_one(self, tmp, which, root, bootfile, cmdline, mods):
+        """Boot @bootfile from @root; check the report; return it."""
+        log = os.path.join(tmp, "serial-%s.log" % which)
+        rc, text, secs, ended = run_qemu(
+            qemu.ovmf(root, log, tmp, bootfile=bootfile), log,
+            3 * self.opts.timeout)
+        self.log_text += "=== %s ===\n%s" % (which, text)
+        if ended == "timeout" and "TK end" not in text:
+            raise CheckFailed(["%s: timed out after %d s"
+                               % (which, 3 * self.opts.timeout)])
+        ck = Checker()
+        rep = check_mb2(ck, text, rc, cmdline, mods,
+                        loader="GRUB" if which == "grub" else "Pulsar",
+                        pulsar=which == "pulsar")
+        if which == "pulsar":
+            check_efi_tags(ck, rep, False)
+        ck.failures = ["%s: %s" % (which, f) for f in ck.failures]
+        ck.done()
+        return rep, secs
+
+    def run(self, tmp):
+        fname = "kernel.elf"
+        modules = harness.demo_modules()
+        files = {fname: read_variant(self.opts, self.kernel_name),
+                 "boot/grub/grub.cfg": grub.grub_cfg(fname, "2").encode()}
+        files.update(modules)
+        groot = self.write_efi_tftp(os.path.join(tmp, "grub"), "", files)
+        grub_netdir(groot)
+        g, s1 = self.boot_one(
+            tmp, "grub", groot, CORE, grub.KERNEL_ARGS,
+            [(a, modules[n]) for n, a in grub.MODULE_ARGS.items()])
+        proot = self.write_efi_tftp(os.path.join(tmp, "pulsar"),
+                                    grub.pulsar_cfg(fname), files)
+        p, s2 = self.boot_one(
+            tmp, "pulsar", proot, "pulsar.efi",
+            "/%s %s" % (fname, grub.KERNEL_ARGS),
+            [("/%s %s" % (n, a), modules[n])
+             for n, a in grub.MODULE_ARGS.items()])
+        ck = Checker()
+        gv, pv = g["values"], p["values"]
+        for key in GRUB_SAME:
+            ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar %r"
+                      % (key, gv.get(key), pv.get(key)))
+        for key in GRUB_IF_BOTH:
+            if key in gv:
+                ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar "
+                          "%r" % (key, gv.get(key), pv.get(key)))
+        for a, b in zip(g["mods"], p["mods"]):
+            for key in ("size", "crc32"):
+                ck.expect(a[key] == b[key], "mod %d %s: GRUB %r, Pulsar %r"
+                          % (a["idx"], key, a[key], b[key]))
+        ck.done()
+        keys = [k for k in set(gv) | set(pv) if not k.startswith("efimap ")]
+        print("    %s: values only GRUB gave: %s; only Pulsar: %s; both, "
+              "unlike: %s" % (
+                  self.name, " ".join(sorted(set(keys) - set(pv))) or "-",
+                  " ".join(sorted(set(keys) - set(gv))) or "-",
+                  " ".join(sorted(k for k in keys if k in gv and k in pv
+                                  and gv[k] != pv[k])) or "-"))
+        return {"secs": s1 + s2}
+
+
 def cases(opts):
     """The Multiboot2 cases on UEFI."""
     exited = "boot services exited, 32-bit protected mode"
@@ -229,5 +337,6 @@ def cases(opts):
         EfiMb2Case(opts, "efi-mb2-efi64", "testkernel-efi64.elf", kept=True,
                    console=["multiboot2 ELF64", "boot services kept"],
                    check_fn=check_efi64(opts, "testkernel-efi64.elf")),
+        EfiGrubMb2Case(opts, "efi-grub-mb2", "testkernel-mb2.elf"),
     ]
 
