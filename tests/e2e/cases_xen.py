@@ -15,7 +15,8 @@ and the gzip sizes.
 - xen-mb2-bios: the NBP on SeaBIOS.
 - xen-mb2-efi: pulsar.efi on OVMF (q35, 1 GiB): Xen's header has the
   EFI boot services tag and an amd64 EFI entry, so pulsar.efi keeps the
-  boot services and enters there in 64-bit mode (its console says so)
+  boot services, relocates Xen (its relocatable tag) into memory the
+  firmware does not hold, and enters in 64-bit mode (its console says so)
   with the system table and image handle tags; Xen's EFI path then
   calls ExitBootServices itself.  The same dom0 marker and Xen lines.
 
@@ -59,7 +60,7 @@ class XenCase(harness.Case):
     SeaBIOS; XenEfiCase: pulsar.efi on OVMF).  @console: texts Pulsar's
     console lines must hold besides the both-header and gzip ones."""
 
-    console = ("multiboot2 ELF32",)
+    console = ("multiboot2 ELF32", "relocated to")
 
     def __init__(self, opts, name):
         super().__init__(opts)
@@ -116,8 +117,8 @@ class XenEfiCase(XenCase, EfiCase):
     boot services (Xen's tag 7) and enters at Xen's amd64 EFI entry in
     64-bit mode with tags 12 and 20; Xen calls ExitBootServices itself."""
 
-    console = ("multiboot2 ELF32", "multiboot2 on UEFI: boot services "
-               "kept, 64-bit at the amd64 EFI entry")
+    console = XenCase.console + ("multiboot2 on UEFI: boot services kept, "
+                                 "64-bit at the amd64 EFI entry",)
 
     def start(self, tmp, config, files, log, timeout):
         root = self.write_efi_tftp(tmp, config, files)
