@@ -30,6 +30,10 @@ the EFI tags:
   17; tags 18 and 20 (below 4 GiB) are there, and then every check of
   efi-mb2-elf32 (the 64-bit code leaves long mode and runs the same
   32-bit reporter).
+- efi-mb2-efi64-elf-entry: `testkernel-efi64elf.elf`, the same with tag
+  7 but no tag 9, its 64-bit code the ELF entry (as NOVA): entered there
+  in 64-bit mode with the boot services kept (GRUB does the same); the
+  harness reads e_entry from the file; every check of efi-mb2-efi64.
 
 - efi-grub-mb2: the same kernel and modules under GRUB 2.06 x86_64-efi's
   `multiboot2`/`module2` (OVMF's PXE loads grub-mknetdir's core.efi) and
@@ -208,9 +212,15 @@ def mb2_efi64_entry(kernel):
     return None
 
 
-def check_efi64(opts, kernel_name):
-    """The checks of a kernel entered at its amd64 EFI entry with the boot
-    services kept (testkernel-efi64.elf's `TK efi64_*` lines)."""
+def elf64_entry(kernel):
+    """e_entry of an ELF64 file's bytes."""
+    return struct.unpack_from("<Q", kernel, 24)[0]
+
+
+def check_efi64(opts, kernel_name, tag9=True):
+    """The checks of a kernel entered in 64-bit mode with the boot services
+    kept (the `TK efi64_*` lines of testkernel-efi64.elf): at its amd64
+    EFI entry (@tag9), else at its ELF64 entry."""
     def check(ck, rep, text):
         v = rep["values"]
         ck.expect(v.get("efi64_entry") == "yes", "the amd64 EFI entry did "
@@ -228,9 +238,10 @@ def check_efi64(opts, kernel_name):
                   v.get("efi_mmap desc_size"), "GetMemoryMap's descriptor "
                   "size %s, tag 17's %s" % (v.get("efi64_gmm_desc_size"),
                                             v.get("efi_mmap desc_size")))
-        entry = mb2_efi64_entry(read_variant(opts, kernel_name))
-        want = "multiboot2 on UEFI: boot services kept, 64-bit at the amd64 " \
-            "EFI entry at %08x" % (entry or 0)
+        kernel = read_variant(opts, kernel_name)
+        entry = mb2_efi64_entry(kernel) if tag9 else elf64_entry(kernel)
+        want = "multiboot2 on UEFI: boot services kept, 64-bit at the %s " \
+            "entry at %08x" % ("amd64 EFI" if tag9 else "ELF64", entry or 0)
         ck.expect(entry is not None and any(
             ln.startswith("pulsar: ") and want in ln
             for ln in text.splitlines()), "no Pulsar line %r" % want)
@@ -337,6 +348,11 @@ def cases(opts):
         EfiMb2Case(opts, "efi-mb2-efi64", "testkernel-efi64.elf", kept=True,
                    console=["multiboot2 ELF64", "boot services kept"],
                    check_fn=check_efi64(opts, "testkernel-efi64.elf")),
+        EfiMb2Case(opts, "efi-mb2-efi64-elf-entry",
+                   "testkernel-efi64elf.elf", kept=True,
+                   console=["multiboot2 ELF64", "boot services kept"],
+                   check_fn=check_efi64(opts, "testkernel-efi64elf.elf",
+                                        tag9=False)),
         EfiGrubMb2Case(opts, "efi-grub-mb2", "testkernel-mb2.elf"),
     ]
 

@@ -92,10 +92,12 @@ tk_mb2_header:
     align 8
     dw 7, 0                             ; EFI boot services: keep them
     dd 8
+%ifndef TK_EFI64_ELF_ENTRY
     align 8
     dw 9, 0                             ; EFI amd64 entry address
     dd 12
     dd tk_efi64_entry
+%endif                                  ; else: e_entry (linked -e)
 %endif
     align 8
     dw 0, 0                             ; end tag
@@ -132,7 +134,9 @@ tk_entry:
     jmp .halt                           ; an NMI can wake hlt: halt again
 
 %ifdef TK_EFI64
-; tk_efi64_entry - the amd64 EFI entry (Multiboot2 spec 3.5), -DTK_EFI64.
+; tk_efi64_entry - the amd64 EFI entry (Multiboot2 spec 3.5), -DTK_EFI64;
+; with -DTK_EFI64_ELF_ENTRY there is no tag 9 and the image is linked
+; with this as its ELF entry (a NOVA-like kernel).
 ; In:  64-bit mode on the firmware's page tables (identity-mapped), its
 ;      GDT, IDT and stack, boot services alive; EAX = magic, RBX = info.
 ; Records what it found for tk_main (the tk_efi64_* words), proves the
