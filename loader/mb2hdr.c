@@ -24,8 +24,8 @@ const char *mb2_tag_name(uint32_t type)
 {
     static const char *const names[MB2_TAG_TYPES] = {
         "end", "command line", "boot loader name", "modules",
-        "basic memory information", "BIOS boot device", "memory map",
-        "VBE information", "framebuffer information", "ELF sections",
+        "basic memory", "BIOS boot device", "memory map",
+        "VBE", "framebuffer", "ELF sections",
         "APM table", "EFI 32-bit system table", "EFI 64-bit system table",
         "SMBIOS tables", "ACPI old RSDP", "ACPI new RSDP",
         "network (DHCP ACK)", "EFI memory map",
