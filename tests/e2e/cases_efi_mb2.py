@@ -50,6 +50,13 @@ the EFI tags:
   map), the network tag's length (Pulsar's ends at the ACK's end
   option), GRUB's load base tag (21) for an image that is not
   relocatable and Pulsar's SMBIOS tag (13), which GRUB does not give.
+- efi-grub-mb2-efi64: the same comparison with `testkernel-efi64.elf`
+  (boot services kept): both enter it at its amd64 EFI entry in the same
+  state (EAX, EFER, CR0, interrupts on, GetMemoryMap answering with the
+  same descriptor size) with tags 18 and 20.  GRUB then gives no memory
+  tags (4, 6, 17: the specification says a loader "may not" while the
+  boot services run), which the case checks; Pulsar gives them, the map
+  as it is at entry.  Image handles are each loader's own.
 
 OVMF needs about 8-9 s of TCG to reach the boot file; the timeouts are
 the runner's doubled (cases_efi.EfiCase).
@@ -254,6 +261,13 @@ GRUB_SAME = ["mem_lower", "mem_upper", "mods_count", "syms_num",
              "efi64_st_signature", "efi_mmap desc_size", "efi_mmap version",
              "acpi_old len", "acpi_new len", "network_yiaddr",
              "network_siaddr"]
+# And for a kernel that keeps the boot services: how it was entered, and
+# tag 18 (the image handles are each loader's own).
+GRUB_EFI64_SAME = ["efi64_entry", "efi64_magic", "efi64_efer", "efi64_cr0",
+                   "efi64_if", "efi64_gmm_status", "efi64_gmm_desc_size"]
+# What GRUB leaves out for a kernel that keeps the boot services.
+GRUB_NO_MAPS = ["mem_lower", "mem_upper", "efi_mmap desc_size",
+                "efi_mmap version"]
 # Compared when GRUB gives them too.
 GRUB_IF_BOTH = ["fb_type", "fb_width", "fb_height", "fb_bpp", "fb_pitch",
                 "fb_addr", "smbios_version", "smbios_len"]
@@ -267,10 +281,15 @@ class EfiGrubMb2Case(EfiCase):
     they agree value by value (GRUB_SAME; GRUB_IF_BOTH where GRUB gives
     them) and module by module (size, CRC-32)."""
 
-    def __init__(self, opts, name, kernel_name):
+    def __init__(self, opts, name, kernel_name, kept=False):
         super().__init__(opts)
         self.name = name
         self.kernel_name = kernel_name
+        self.kept = kept  # the kernel keeps the boot services
+        self.same = GRUB_SAME
+        if kept:  # GRUB gives no memory tags then (spec: it "may not")
+            self.same = [k for k in GRUB_SAME if k not in GRUB_NO_MAPS] + \
+                GRUB_EFI64_SAME
         self.log_text = ""
 
     def boot_one(self, tmp, which, root, bootfile, cmdline, mods):
@@ -286,9 +305,10 @@ class EfiGrubMb2Case(EfiCase):
         ck = Checker()
         rep = check_mb2(ck, text, rc, cmdline, mods,
                         loader="GRUB" if which == "grub" else "Pulsar",
-                        pulsar=which == "pulsar")
+                        pulsar=which == "pulsar",
+                        maps=which == "pulsar" or not self.kept)
         if which == "pulsar":
-            check_efi_tags(ck, rep, False)
+            check_efi_tags(ck, rep, self.kept)
         ck.failures = ["%s: %s" % (which, f) for f in ck.failures]
         ck.done()
         return rep, secs
@@ -313,9 +333,12 @@ class EfiGrubMb2Case(EfiCase):
              for n, a in grub.MODULE_ARGS.items()])
         ck = Checker()
         gv, pv = g["values"], p["values"]
-        for key in GRUB_SAME:
+        for key in self.same:
             ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar %r"
                       % (key, gv.get(key), pv.get(key)))
+        if self.kept:
+            ck.expect("efi_bs_kept" in g["markers"] and "efi64_ih" in gv,
+                      "GRUB gave no tag 18 or 20")
         for key in GRUB_IF_BOTH:
             if key in gv:
                 ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar "
@@ -354,5 +377,7 @@ def cases(opts):
                    check_fn=check_efi64(opts, "testkernel-efi64elf.elf",
                                         tag9=False)),
         EfiGrubMb2Case(opts, "efi-grub-mb2", "testkernel-mb2.elf"),
+        EfiGrubMb2Case(opts, "efi-grub-mb2-efi64", "testkernel-efi64.elf",
+                       kept=True),
     ]
 
