@@ -35,6 +35,12 @@ the EFI tags:
   in 64-bit mode with the boot services kept (GRUB does the same); the
   harness reads e_entry from the file; every check of efi-mb2-efi64.
 
+- efi-mb2-bs-elf32: `testkernel-efibs32.elf`, tag 7 without tag 9 in
+  an ELF32 whose entry is 32-bit code: the boot services are exited and
+  the kernel entered in 32-bit mode at its entry (the tag says it
+  supports starting with them, not that it needs them; under GRUB 2.06
+  x86_64-efi this kernel never prints a line: tried by hand), every
+  check of efi-mb2-elf32, no tag 18 or 20.
 - efi-grub-mb2: the same kernel and modules under GRUB 2.06 x86_64-efi's
   `multiboot2`/`module2` (OVMF's PXE loads grub-mknetdir's core.efi) and
   under pulsar.efi: both reports pass check_mb2 (Pulsar's the EFI tag
@@ -376,6 +382,11 @@ def cases(opts):
                    console=["multiboot2 ELF64", "boot services kept"],
                    check_fn=check_efi64(opts, "testkernel-efi64elf.elf",
                                         tag9=False)),
+        EfiMb2Case(opts, "efi-mb2-bs-elf32", "testkernel-efibs32.elf",
+                   console=["multiboot2 ELF32", exited],
+                   check_fn=lambda ck, rep, text: ck.expect(
+                       "efi64_entry" not in rep["values"],
+                       "the 64-bit entry ran in an ELF32 kernel")),
         EfiGrubMb2Case(opts, "efi-grub-mb2", "testkernel-mb2.elf"),
         EfiGrubMb2Case(opts, "efi-grub-mb2-efi64", "testkernel-efi64.elf",
                        kept=True),
