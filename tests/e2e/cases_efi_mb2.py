@@ -78,7 +78,7 @@ from . import harness
 from .cases_efi import EfiCase
 from .cases_efi_chain import CORE, grub_netdir
 from .cases_mb2 import (MB2_BOOT_MAGIC, MB2_HEADER_MAGIC, check_mb2,
-                        read_variant)
+                        compare_with_grub, read_variant)
 from .harness import CheckFailed, Checker, run_qemu
 
 # EFI memory types (UEFI 2.x, 7.2) that are RAM once boot services exit:
@@ -339,20 +339,10 @@ class EfiGrubMb2Case(EfiCase):
              for n, a in grub.MODULE_ARGS.items()])
         ck = Checker()
         gv, pv = g["values"], p["values"]
-        for key in self.same:
-            ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar %r"
-                      % (key, gv.get(key), pv.get(key)))
+        compare_with_grub(ck, g, p, self.same, GRUB_IF_BOTH)
         if self.kept:
             ck.expect("efi_bs_kept" in g["markers"] and "efi64_ih" in gv,
                       "GRUB gave no tag 18 or 20")
-        for key in GRUB_IF_BOTH:
-            if key in gv:
-                ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar "
-                          "%r" % (key, gv.get(key), pv.get(key)))
-        for a, b in zip(g["mods"], p["mods"]):
-            for key in ("size", "crc32"):
-                ck.expect(a[key] == b[key], "mod %d %s: GRUB %r, Pulsar %r"
-                          % (a["idx"], key, a[key], b[key]))
         ck.done()
         keys = [k for k in set(gv) | set(pv) if not k.startswith("efimap ")]
         print("    %s: values only GRUB gave: %s; only Pulsar: %s; both, "

@@ -271,6 +271,24 @@ GRUB_IF_BOTH = ["acpi_old len", "acpi_new len", "smbios_version",
                 "smbios_len"]
 
 
+def compare_with_grub(ck, g, p, same, if_both):
+    """GRUB's report @g against Pulsar's @p: the values named in @same
+    equal, those in @if_both equal where GRUB gives them, and each
+    module's size and CRC-32."""
+    gv, pv = g["values"], p["values"]
+    for key in same:
+        ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar %r"
+                  % (key, gv.get(key), pv.get(key)))
+    for key in if_both:
+        if key in gv:
+            ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar %r"
+                      % (key, gv.get(key), pv.get(key)))
+    for a, b in zip(g["mods"], p["mods"]):
+        for key in ("size", "crc32"):
+            ck.expect(a[key] == b[key], "mod %d %s: GRUB %r, Pulsar %r"
+                      % (a["idx"], key, a[key], b[key]))
+
+
 class GrubMb2Case(grub.GrubOracleCase):
     """The Multiboot2 test kernel under GRUB's `multiboot2`/`module2`
     (a rescue ISO, as cases_grub.py does for Multiboot 1) and under
@@ -310,18 +328,8 @@ class GrubMb2Case(grub.GrubOracleCase):
             [("/%s %s" % (n, a), modules[n])
              for n, a in grub.MODULE_ARGS.items()])
         ck = Checker()
-        gv, pv = g["values"], p["values"]
-        for key in GRUB_SAME:
-            ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar %r"
-                      % (key, gv.get(key), pv.get(key)))
-        for key in GRUB_IF_BOTH:
-            if key in gv:
-                ck.expect(gv.get(key) == pv.get(key), "%s: GRUB %r, Pulsar "
-                          "%r" % (key, gv.get(key), pv.get(key)))
-        for a, b in zip(g["mods"], p["mods"]):
-            for key in ("size", "crc32"):
-                ck.expect(a[key] == b[key], "mod %d %s: GRUB %r, Pulsar %r"
-                          % (a["idx"], key, a[key], b[key]))
+        gv = g["values"]
+        compare_with_grub(ck, g, p, GRUB_SAME, GRUB_IF_BOTH)
         gm = [(e["base"], e["len"], e["type"]) for e in g["mmap"]]
         pm = [(e["base"], e["len"], e["type"]) for e in p["mmap"]]
         ck.expect(gm == pm, "memory maps differ: GRUB %s, Pulsar %s"
