@@ -41,6 +41,11 @@ the EFI tags:
   supports starting with them, not that it needs them; under GRUB 2.06
   x86_64-efi this kernel never prints a line: tried by hand), every
   check of efi-mb2-elf32, no tag 18 or 20.
+- efi-mb2-video: `testkernel-mb2video.elf`, a framebuffer tag asking
+  for 800x600x32: pulsar.efi sets that GOP mode and gives tag 8; the
+  kernel finds QEMU's std VGA really in that mode and the framebuffer
+  inside its PCI BAR 0, and the fields match Pulsar's `video: GOP mode`
+  line (cases_efi.check_gop_line).
 - efi-grub-mb2: the same kernel and modules under GRUB 2.06 x86_64-efi's
   `multiboot2`/`module2` (OVMF's PXE loads grub-mknetdir's core.efi) and
   under pulsar.efi: both reports pass check_mb2 (Pulsar's the EFI tag
@@ -75,7 +80,7 @@ from lab import qemu
 
 from . import cases_grub as grub
 from . import harness
-from .cases_efi import EfiCase
+from .cases_efi import EfiCase, check_gop_line
 from .cases_efi_chain import CORE, grub_netdir
 from .cases_mb2 import (MB2_BOOT_MAGIC, MB2_HEADER_MAGIC, check_mb2,
                         compare_with_grub, read_variant)
@@ -354,6 +359,22 @@ class EfiGrubMb2Case(EfiCase):
         return {"secs": s1 + s2}
 
 
+def check_video(ck, rep, text):
+    """Tag 8 for the kernel's 800x600x32 wish: the GOP mode Pulsar set and
+    named, the adapter really in it (the kernel reads its registers), the
+    framebuffer inside its BAR (check_gop_line)."""
+    v = rep["values"]
+    want = {"fb_type": "1", "fb_width": "800", "fb_height": "600",
+            "fb_bpp": "32", "dispi_enabled": "1",
+            "dispi_mode": "800x600x32"}
+    for key, value in want.items():
+        ck.expect(v.get(key) == value, "TK %s=%s, expected %s"
+                  % (key, v.get(key), value))
+    ck.expect("fb_bar" in v, "no `TK fb_bar=` line")
+    check_gop_line(ck, rep, [ln.split("\r")[-1] for ln in text.splitlines()],
+                   False)
+
+
 def cases(opts):
     """The Multiboot2 cases on UEFI."""
     exited = "boot services exited, 32-bit protected mode"
@@ -377,6 +398,9 @@ def cases(opts):
                    check_fn=lambda ck, rep, text: ck.expect(
                        "efi64_entry" not in rep["values"],
                        "the 64-bit entry ran in an ELF32 kernel")),
+        EfiMb2Case(opts, "efi-mb2-video", "testkernel-mb2video.elf",
+                   console=["multiboot2 ELF32", exited],
+                   check_fn=check_video),
         EfiGrubMb2Case(opts, "efi-grub-mb2", "testkernel-mb2.elf"),
         EfiGrubMb2Case(opts, "efi-grub-mb2-efi64", "testkernel-efi64.elf",
                        kept=True),

@@ -88,6 +88,12 @@ tk_mb2_header:
     dw 4, 0                             ; console flags: EGA text supported
     dd 12
     dd 2
+%ifdef TK_MB2_VIDEO
+    align 8
+    dw 5, 0                             ; framebuffer: 800x600x32 wanted
+    dd 20
+    dd TK_VIDEO_W, TK_VIDEO_H, TK_VIDEO_D
+%endif
 %ifdef TK_EFI64
     align 8
     dw 7, 0                             ; EFI boot services: keep them

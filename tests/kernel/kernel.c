@@ -604,6 +604,16 @@ static bool display_bar(uint32_t *start, uint32_t *end)
     return false;
 }
 
+/** A framebuffer as either Multiboot version describes it. */
+struct fbinfo {
+    uint64_t addr;
+    uint32_t pitch, width, height;
+    uint8_t bpp, type;
+    uint8_t color[6]; /* RGB field positions and sizes (type 1) */
+};
+
+static void report_fb(const struct fbinfo *f);
+
 /** Print the VBE (bit 11) and framebuffer (bit 12) fields and check them. */
 static void report_video(const volatile struct mbi *mbi)
 {
@@ -630,42 +640,53 @@ static void report_video(const volatile struct mbi *mbi)
         tk_line("no_fb");
         return;
     }
-    tk_line("fb_addr=%X", mbi->fb_addr);
-    tk_line("fb_pitch=%u", mbi->fb_pitch);
-    tk_line("fb_width=%u", mbi->fb_width);
-    tk_line("fb_height=%u", mbi->fb_height);
-    tk_line("fb_bpp=%u", (uint32_t)mbi->fb_bpp);
-    tk_line("fb_type=%u", (uint32_t)mbi->fb_type);
-    /* What the adapter really does (QEMU std VGA's VBE registers). */
+    const struct fbinfo fb = {
+        mbi->fb_addr, mbi->fb_pitch, mbi->fb_width, mbi->fb_height,
+        mbi->fb_bpp, mbi->fb_type,
+        { mbi->fb_color[0], mbi->fb_color[1], mbi->fb_color[2],
+          mbi->fb_color[3], mbi->fb_color[4], mbi->fb_color[5] } };
+    report_fb(&fb);
+    if (mbi->fb_type == 1 && (flags & MBI_VBE) && mbi->vbe_mode_info &&
+        (peek(mbi->vbe_mode_info + 18, 2) != mbi->fb_width ||
+         peek(mbi->vbe_mode_info + 20, 2) != mbi->fb_height ||
+         peek(mbi->vbe_mode_info + 40, 4) != mbi->fb_addr))
+        tk_error("fb: fields disagree with the VBE mode info");
+}
+
+/** Print a framebuffer's fields (Multiboot 1 bit 12 or Multiboot2 tag 8)
+ *  and check them against what the adapter really does (QEMU std VGA's
+ *  VBE registers, its PCI BAR 0). */
+static void report_fb(const struct fbinfo *f)
+{
+    tk_line("fb_addr=%X", f->addr);
+    tk_line("fb_pitch=%u", f->pitch);
+    tk_line("fb_width=%u", f->width);
+    tk_line("fb_height=%u", f->height);
+    tk_line("fb_bpp=%u", (uint32_t)f->bpp);
+    tk_line("fb_type=%u", (uint32_t)f->type);
     tk_line("dispi_enabled=%u", (uint32_t)(dispi(4) & 1));
-    if (mbi->fb_type == 1) {
-        tk_line("fb_color=%u,%u,%u,%u,%u,%u", (uint32_t)mbi->fb_color[0],
-                (uint32_t)mbi->fb_color[1], (uint32_t)mbi->fb_color[2],
-                (uint32_t)mbi->fb_color[3], (uint32_t)mbi->fb_color[4],
-                (uint32_t)mbi->fb_color[5]);
+    if (f->type == 1) {
+        tk_line("fb_color=%u,%u,%u,%u,%u,%u", (uint32_t)f->color[0],
+                (uint32_t)f->color[1], (uint32_t)f->color[2],
+                (uint32_t)f->color[3], (uint32_t)f->color[4],
+                (uint32_t)f->color[5]);
         tk_line("dispi_mode=%ux%ux%u", (uint32_t)dispi(1),
                 (uint32_t)dispi(2), (uint32_t)dispi(3));
         uint32_t bar_start, bar_end;
         if (display_bar(&bar_start, &bar_end)) {
-            uint64_t fb_end = mbi->fb_addr +
-                              (uint64_t)mbi->fb_pitch * mbi->fb_height;
+            uint64_t fb_end = f->addr + (uint64_t)f->pitch * f->height;
             tk_line("fb_bar=%x-%x", bar_start, bar_end);
-            if (mbi->fb_addr < bar_start || fb_end > bar_end)
+            if (f->addr < bar_start || fb_end > bar_end)
                 tk_error("fb: %X-%X is not inside the display's BAR 0",
-                         mbi->fb_addr, fb_end);
+                         f->addr, fb_end);
         } else {
             tk_line("no_fb_bar");
         }
-        if (dispi(1) != mbi->fb_width || dispi(2) != mbi->fb_height ||
-            dispi(3) != mbi->fb_bpp || !(dispi(4) & 1))
+        if (dispi(1) != f->width || dispi(2) != f->height ||
+            dispi(3) != f->bpp || !(dispi(4) & 1))
             tk_error("fb: the adapter is not in the mode the info says");
-        if ((flags & MBI_VBE) && mbi->vbe_mode_info &&
-            (peek(mbi->vbe_mode_info + 18, 2) != mbi->fb_width ||
-             peek(mbi->vbe_mode_info + 20, 2) != mbi->fb_height ||
-             peek(mbi->vbe_mode_info + 40, 4) != mbi->fb_addr))
-            tk_error("fb: fields disagree with the VBE mode info");
-    } else if (mbi->fb_type == 2) {
-        if (mbi->fb_addr != 0xb8000 || (dispi(4) & 1))
+    } else if (f->type == 2) {
+        if (f->addr != 0xb8000 || (dispi(4) & 1))
             tk_error("fb: EGA text, but not at 0xb8000 or not in text mode");
     }
 }
@@ -924,14 +945,17 @@ static void report_mb2_tag(uint32_t t, uint32_t type, uint32_t size,
         else
             tk_error("vbe tag: controller info without VESA signature");
         break;
-    case 8:
-        tk_line("fb_addr=%X", peek(t + 8, 8));
-        tk_line("fb_pitch=%u", (uint32_t)peek(t + 16, 4));
-        tk_line("fb_width=%u", (uint32_t)peek(t + 20, 4));
-        tk_line("fb_height=%u", (uint32_t)peek(t + 24, 4));
-        tk_line("fb_bpp=%u", (uint32_t)peek(t + 28, 1));
-        tk_line("fb_type=%u", (uint32_t)peek(t + 29, 1));
+    case 8: {
+        struct fbinfo fb = {
+            peek(t + 8, 8), (uint32_t)peek(t + 16, 4),
+            (uint32_t)peek(t + 20, 4), (uint32_t)peek(t + 24, 4),
+            (uint8_t)peek(t + 28, 1), (uint8_t)peek(t + 29, 1), { 0 } };
+
+        for (uint32_t i = 0; i < 6 && fb.type == 1 && 32 + i < size; i++)
+            fb.color[i] = (uint8_t)peek(t + 32 + i, 1);
+        report_fb(&fb);
         break;
+    }
     case 9:
         tk_line("syms_num=%u", (uint32_t)peek(t + 8, 4));
         tk_line("syms_size=%u", (uint32_t)peek(t + 12, 4));

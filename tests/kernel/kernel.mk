@@ -46,12 +46,13 @@ $(TEST_KERNEL): $(TK_OBJS) tests/kernel/linker.ld
 #                         ELF entry (as NOVA: 64-bit at e_entry)
 #   testkernel-efibs32.elf  tag 7 without tag 9 in an ELF32 entered at
 #                         tk_entry (32-bit only: boot services exited)
+#   testkernel-mb2video.elf  Multiboot2 with a framebuffer tag: 800x600x32
 TK_VARIANTS := build/testkernel64.elf build/testkernel-aout.elf \
 	build/testkernel-aout.bin build/testkernel-video.elf \
 	build/testkernel-novideo.elf build/testkernel-bigbss.elf \
 	build/testkernel-mb2.elf build/testkernel-both.elf \
 	build/testkernel-efi64.elf build/testkernel-efi64elf.elf \
-	build/testkernel-efibs32.elf
+	build/testkernel-efibs32.elf build/testkernel-mb2video.elf
 
 build/testkernel64.elf: $(TEST_KERNEL)
 	$(OBJCOPY) -O elf64-x86-64 $< $@
@@ -68,6 +69,7 @@ TK_ASM_both := -DTK_MB2
 TK_ASM_efi64 := -DTK_MB2 -DTK_MB2_ONLY -DTK_EFI64
 TK_ASM_efi64elf := $(TK_ASM_efi64) -DTK_EFI64_ELF_ENTRY
 TK_ASM_efibs32 := $(TK_ASM_efi64elf)
+TK_ASM_mb2video := $(TK_ASM_mb2) -DTK_MB2_VIDEO
 
 build/testkernel-%.elf: $(TK_OBJDIR)/entry-%.o $(TK_OBJDIR)/kernel.o \
 		tests/kernel/linker.ld
