@@ -102,9 +102,11 @@ $(BUILD)/nbp/%.o: %.c
 # The unpacker may call nothing: the body holding memcpy is still packed
 # when it runs.  gcc turns byte loops into memcpy calls unless told not to,
 # so its object is checked for undefined symbols.
+# It is also the gzip decoder, whose loop is the NBP's hottest: -O2 (after
+# NBP_CFLAGS' -Os) makes it 1.4x faster for about 1.3 KiB more.
 $(BUILD)/nbp/lib/inflate.o: lib/inflate.c
 	@mkdir -p $(dir $@)
-	$(CC) $(NBP_CFLAGS) $(STAGE1_CFLAGS) -DINFLATE_STAGE1 -c $< -o $@
+	$(CC) $(NBP_CFLAGS) $(STAGE1_CFLAGS) -O2 -DINFLATE_STAGE1 -c $< -o $@
 	@if nm -u $@ | grep -q .; then \
 		echo "error: $@ calls out of stage 1:" >&2; nm -u $@ >&2; \
 		rm -f $@; exit 1; fi
@@ -217,6 +219,12 @@ $(BUILD)/host/test_libc: tests/unit/test_libc.c $(LIBC_SRCS) tests/unit/libc_ren
 $(BUILD)/host/test_inflate: tests/unit/test_inflate.c lib/inflate.c lib/inflate.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -DINFLATE_SECTION= -o $@ $< lib/inflate.c $(HOST_LIBS) -lz
+
+# The gzip decoder's speed on the host (tests/bench/inflate_bench.c), run
+# by `make bench`: optimised (-O2), not under the sanitizers.
+$(BUILD)/host/inflate_bench: tests/bench/inflate_bench.c lib/inflate.c lib/inflate.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -I. -o $@ $< lib/inflate.c -lz
 
 # The NIC fast path (boot/bios/nic.c) against a register model: nic.c takes
 # its MMIO, PCI, CPUID and clock accessors from tests/unit/nic_model.h; its
@@ -364,9 +372,12 @@ install: all
 -include tests/linuxkernel/linuxkernel.mk
 
 # ------------------------------------------------------------ end-to-end
+# Cases at a time: two QEMUs keep both cores of a 2-core machine busy.
+E2E_JOBS ?= 2
 e2e: $(NBP) $(EFI_APP) $(CHECKER) $(TEST_KERNEL) $(TK_VARIANTS) $(TEST_BZIMAGES)
 	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --kernel $(TEST_KERNEL) --direct
-	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --efi $(EFI_APP) --kernel $(TEST_KERNEL)
+	$(PYTHON) -m tests.e2e.run --nbp $(NBP) --efi $(EFI_APP) --kernel $(TEST_KERNEL) \
+		--jobs $(E2E_JOBS)
 
 # The NBP must build with clang too (STYLE.md); one boot proves the result.
 clang-nbp: $(TEST_KERNEL)
@@ -407,8 +418,10 @@ fuzz-tftp-proto: $(BUILD)/fuzz/fuzz_tftp_proto
 
 # pulsar-pxe: the same NBP without the NIC fast path (boot/bios/nic.h), a peer;
 # pulsar-efi-mtftp: pulsar.efi reading with the PXE Base Code's Mtftp only.
-bench: $(NBP) $(EFI_APP) $(TEST_KERNEL)
+bench: $(NBP) $(EFI_APP) $(TEST_KERNEL) $(BUILD)/host/inflate_bench
 	sh scripts/deps.sh --bench
+	@mkdir -p $(BUILD)/bench
+	$(BUILD)/host/inflate_bench | tee $(BUILD)/bench/inflate.txt
 	$(MAKE) BUILD=$(BUILD)/pxe EXTRA_CFLAGS=-DPULSAR_NO_NIC_FASTPATH \
 		$(BUILD)/pxe/pulsar
 	$(MAKE) BUILD=$(BUILD)/mtftp EXTRA_CFLAGS=-DPULSAR_NO_SNP \

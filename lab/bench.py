@@ -64,11 +64,17 @@ gnu-efi), per stack.  Reported per peer: the
 median time minus the median baseline of its stack, MiB/s, the ratio to
 iPXE and the ratio to the fastest peer of the same stack and server.
 
+Then, unless --no-gzip, the compressed-image rows (lab/benchgz.py): Pulsar
+on BIOS loads Debian's Xen 4.17 as shipped (`exec xen-4.17-amd64.gz`)
+against the same Xen unpacked, and a 64 MiB initrd-like module with
+`load --unzip` from its gzip against the plain file, each ratio printed.
+
     scripts/bench [--rounds N] [--sizes 64,256] [--servers qemu,atftpd]
                   [--paths fast,e1000-pxe,rtl8139,virtio]
                   [--peers pulsar,ipxe,pxelinux,grub]
                   [--efi-peers pulsar-efi,grub-efi,ipxe-efi]
                   [--stacks ovmf,ipxe-rom] [--out build/bench]
+                  [--no-gzip] [--gzip-mib 64]
 
 Writes OUT/results.md (a Markdown table), OUT/results.dat and
 OUT/results.png (gnuplot), and OUT/runs.csv (every run).  Standard
@@ -89,7 +95,7 @@ import time
 import zlib
 
 from lab import ROOT as TOP
-from lab import qemu, servers
+from lab import benchgz, qemu, servers
 from lab.images import random_bytes
 from lab.netns import NetNS
 
@@ -470,6 +476,7 @@ def write_report(rows, baselines, failures, opts, meta):
               "%d rounds interleaved; %s." % (
                   os.cpu_count(), meta["load_before"], meta["load_after"],
                   opts.rounds, meta["date"]))
+    md += meta.get("gzip", [])
     if failures:
         md.append("")
         md.append("Failed runs (not counted):")
@@ -497,6 +504,8 @@ def plot(rows, opts):
                 r = [row for row in rows if row[:3] == (server, size, peer)]
                 vals.append("%.2f" % r[0][6] if r else "NaN")
             f.write('"%s %d MiB" %s\n' % (server, size, " ".join(vals)))
+    if not rows:
+        return  # only the compressed-image rows: nothing to plot
     if not shutil.which("gnuplot"):
         log("bench: gnuplot is not installed (scripts/deps.sh --bench): "
             "no plot")
@@ -628,6 +637,11 @@ def main():
     ap.add_argument("--stacks", default=",".join(STACKS),
                     help="UEFI network stacks: ovmf, ipxe-rom")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--gzip", action=argparse.BooleanOptionalAction,
+                    default=True, help="the compressed-image rows "
+                    "(lab/benchgz.py; default on)")
+    ap.add_argument("--gzip-mib", type=int, default=64,
+                    help="the gzip module's unpacked size (default 64)")
     opts = ap.parse_args()
     opts.sizes = [int(s) for s in opts.sizes.split(",") if s]
     opts.servers = [s for s in opts.servers.split(",") if s]
@@ -716,6 +730,15 @@ def main():
                     run_round(srv, stack, rnd, opts, root, bootfiles, work,
                               crcs, meta, results, baselines, failures,
                               runs)
+        if opts.gzip:
+            base = baselines.get(setup_name("qemu", "fast"))
+            opts.mem_mib = MEM_MIB
+            gz_md, gz_failures = benchgz.run(
+                opts, root, work, MACS["pulsar"],
+                statistics.median(base) if base else None,
+                lambda b: zlib.crc32(b) & 0xFFFFFFFF, log)
+            meta["gzip"] = gz_md
+            failures += gz_failures
     finally:
         for srv in servers:
             srv.close()

@@ -16,9 +16,11 @@ import atexit
 import os
 import signal
 import subprocess
+import threading
 import time
 
 _live = []  # namespaces to tear down at exit
+_counter_lock = threading.Lock()
 
 
 def _cleanup_all(*_args):
@@ -55,8 +57,9 @@ class NetNS:
 
     def __init__(self, addrs=("10.77.0.1",), prefix=24, tap="ptap0",
                  taps=1):
-        NetNS.counter += 1
-        self.name = "pulsar-%d-%d" % (os.getpid(), NetNS.counter)
+        with _counter_lock:  # e2e cases may run two at a time
+            NetNS.counter += 1
+            self.name = "pulsar-%d-%d" % (os.getpid(), NetNS.counter)
         self.addrs = list(addrs)
         self.prefix = prefix
         self.tap = tap

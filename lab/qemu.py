@@ -182,7 +182,8 @@ def run(argv, serial_path, timeout=None, stop=None, echo=False,
     dropped).  @popen starts the process (lab.netns.NetNS.popen runs it
     in a namespace); with @new_session QEMU gets its own process group,
     which is what is signalled.  Returns (exit status or None, log text,
-    seconds, how it ended: "exited", "stopped" or "timeout")."""
+    seconds (to the marker when stopped at it), how it ended: "exited",
+    "stopped" or "timeout")."""
     if out_path is None:
         out_path = serial_path + ".stderr"
     start = time.monotonic()
@@ -216,6 +217,7 @@ def run(argv, serial_path, timeout=None, stop=None, echo=False,
             pump()
             if stop and stop in seen:
                 ended = "stopped"
+                stopped_at = time.monotonic() - start
                 break
             if timeout and time.monotonic() - start > timeout:
                 ended = "timeout"
@@ -230,7 +232,9 @@ def run(argv, serial_path, timeout=None, stop=None, echo=False,
                 _signal(proc, signal.SIGKILL, new_session)
                 proc.wait()
     pump()
-    elapsed = time.monotonic() - start
+    # Stopped at a marker: the time it was seen, not after the kill.
+    elapsed = (stopped_at if ended == "stopped"
+               else time.monotonic() - start)
     rc = proc.returncode if ended == "exited" else None
     return rc, seen, elapsed, ended
 

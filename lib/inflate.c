@@ -40,24 +40,48 @@ INFLATE_SECTION static unsigned bits(struct inflate *s, unsigned n)
     return v;
 }
 
-/** Build @h from @n code lengths; symbols with length 0 get no code. */
-INFLATE_SECTION static void build(struct huffman *h, const uint8_t *len,
-                                  unsigned n)
+/**
+ * Drop the bits left of the current byte (stored blocks and the gzip
+ * trailer start at a byte boundary); whole bytes read ahead into the bit
+ * buffer go back to the input.
+ */
+INFLATE_SECTION static void byte_align(struct inflate *s)
+{
+    s->src -= s->nbits / 8;
+    s->bits = 0;
+    s->nbits = 0;
+}
+
+/**
+ * Build @h from @n code lengths; symbols with length 0 get no code.
+ * Returns -1 when the lengths ask for more codes than exist (an
+ * over-subscribed code, which no deflate encoder writes); an incomplete
+ * code is kept, and reading one of its missing codes fails in decode().
+ */
+INFLATE_SECTION static int build(struct huffman *h, const uint8_t *len,
+                                 unsigned n)
 {
     uint16_t offset[16];
     unsigned i;
+    int left = 1;
 
     for (i = 0; i < 16; i++)
         h->count[i] = 0;
     for (i = 0; i < n; i++)
         h->count[len[i]]++;
     h->count[0] = 0;
+    for (i = 1; i < 16; i++) {
+        left = (left << 1) - h->count[i];
+        if (left < 0)
+            return -1;
+    }
     offset[1] = 0;
     for (i = 1; i < 15; i++)
         offset[i + 1] = offset[i] + h->count[i];
     for (i = 0; i < n; i++)
         if (len[i])
             h->symbol[offset[len[i]]++] = (uint16_t)i;
+    return 0;
 }
 
 /**
@@ -130,10 +154,10 @@ INFLATE_SECTION static int tables(struct inflate *s, unsigned type,
         /* Fixed codes (RFC 1951 3.2.6). */
         for (i = 0; i < 288; i++)
             len[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
-        build(lit, len, 288);
+        (void)build(lit, len, 288); /* complete codes: cannot fail */
         for (i = 0; i < 30; i++)
             len[i] = 5;
-        build(dist, len, 30);
+        (void)build(dist, len, 30);
         return 0;
     }
     if (type != 2)
@@ -142,7 +166,8 @@ INFLATE_SECTION static int tables(struct inflate *s, unsigned type,
     unsigned ncode = bits(s, 4) + 4;
     for (i = 0; i < 19; i++)
         len[order[i]] = i < ncode ? (uint8_t)bits(s, 3) : 0;
-    build(lit, len, 19);
+    if (build(lit, len, 19) != 0)
+        return -1;
     for (i = 0; i < nlen + ndist;) {
         int sym = decode(s, lit);
         unsigned rep = 1, val = 0;
@@ -163,40 +188,64 @@ INFLATE_SECTION static int tables(struct inflate *s, unsigned type,
         while (rep--)
             len[i++] = (uint8_t)val;
     }
-    build(lit, len, nlen);
-    build(dist, len + nlen, ndist);
+    if (nlen > 286 || ndist > 30 || len[256] == 0)
+        return -1; /* symbols 286-287 and 30-31 never occur; no end code */
+    if (build(lit, len, nlen) != 0 || build(dist, len + nlen, ndist) != 0)
+        return -1;
     return 0;
 }
 
+/*
+ * A match's length and distance (RFC 1951 3.2.5): a base from the table
+ * for its symbol plus that many extra bits.
+ */
+static const uint16_t len_base[29] INFLATE_DATA = {
+    3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+    31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258
+};
+static const uint8_t len_extra[29] INFLATE_DATA = {
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+    2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0
+};
+static const uint16_t dist_base[30] INFLATE_DATA = {
+    1,    2,    3,    4,    5,    7,    9,    13,    17,    25,
+    33,   49,   65,   97,   129,  193,  257,  385,   513,   769,
+    1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577
+};
+static const uint8_t dist_extra[30] INFLATE_DATA = {
+    0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
+    6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13
+};
+
+/** A match's length for literal/length symbol @sym (257..285), or 0. */
+INFLATE_SECTION static unsigned match_len(struct inflate *s, int sym)
+{
+    sym -= 257;
+    if (sym < 0 || sym >= 29)
+        return 0;
+    return len_base[sym] + bits(s, len_extra[sym]);
+}
+
+/** A match's distance for distance symbol @d (0..29), or 0. */
+INFLATE_SECTION static unsigned match_dist(struct inflate *s, int d)
+{
+    if (d < 0 || d >= 30)
+        return 0;
+    return dist_base[d] + bits(s, dist_extra[d]);
+}
+
 /**
- * One length/distance pair's values from their symbols (RFC 1951 3.2.5):
- * bases computed from the extra-bit counts, lengths 257..284 get
- * (n-261)/4 extra bits, distances 0..29 get (n-2)/2.  Returns -1 on a
- * bad symbol.
+ * One length/distance pair from literal/length symbol @sym and the
+ * distance code that follows.  Returns -1 on a bad symbol.
  */
 INFLATE_SECTION static int match(struct inflate *s, int sym,
                                  const struct huffman *dist, unsigned *len,
                                  unsigned *back)
 {
-    sym -= 257;
-    if (sym >= 29)
+    if ((*len = match_len(s, sym)) == 0)
         return -1;
-    *len = 3;
-    for (int i = 0; i < sym; i++)
-        *len += 1u << (i < 8 ? 0 : (i - 4) / 4);
-    if (sym == 28)
-        *len = 258; /* the one irregular length */
-    else if (sym >= 8)
-        *len += bits(s, (unsigned)(sym - 4) / 4);
-    int d = decode(s, dist);
-    if (d < 0 || d >= 30)
-        return -1;
-    *back = 1;
-    for (int i = 0; i < d; i++)
-        *back += 1u << (i < 4 ? 0 : (i - 2) / 2);
-    if (d >= 4)
-        *back += bits(s, (unsigned)(d - 2) / 2);
-    return 0;
+    *back = match_dist(s, decode(s, dist));
+    return *back == 0 ? -1 : 0;
 }
 
 INFLATE_SECTION int stage1_inflate(const void *src, void *dst, void *end)
@@ -215,8 +264,7 @@ INFLATE_SECTION int stage1_inflate(const void *src, void *dst, void *end)
         type = bits(&s, 2);
         if (type == 0) {
             /* Stored: byte-aligned LEN, NLEN, then LEN raw bytes. */
-            s.bits = 0;
-            s.nbits = 0;
+            byte_align(&s);
             unsigned n = s.src[0] | (unsigned)s.src[1] << 8;
             s.src += 4;
             if (n > (unsigned)(s.end - s.dst))
@@ -282,38 +330,70 @@ const char *gz_strerror(enum gz_error e)
     }
 }
 
-/** CRC-32 (IEEE, reflected) of @n bytes, four bits at a time. */
+/*
+ * CRC-32 (IEEE, reflected), four bytes a step ("slicing by four"): table
+ * k gives the CRC of a byte followed by k zero bytes.  The 4 KiB of tables
+ * are computed on first use, so they cost the image nothing.
+ */
+static uint32_t gz_crc_tab[4][256];
+
+/** Fill gz_crc_tab (once). */
+static void gz_crc_init(void)
+{
+    if (gz_crc_tab[0][128])
+        return;
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+        gz_crc_tab[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int k = 1; k < 4; k++)
+            gz_crc_tab[k][i] = (gz_crc_tab[k - 1][i] >> 8) ^
+                               gz_crc_tab[0][gz_crc_tab[k - 1][i] & 0xFF];
+}
+
+/** CRC-32 of @n more bytes at @p, continuing from @crc. */
 static uint32_t gz_crc(uint32_t crc, const uint8_t *p, size_t n)
 {
-    static const uint32_t tab[16] = {
-        0x00000000, 0x1DB71064, 0x3B6E20C8, 0x26D930AC, 0x76DC4190,
-        0x6B6B51F4, 0x4DB26158, 0x5005713C, 0xEDB88320, 0xF00F9344,
-        0xD6D6A3E8, 0xCB61B38C, 0x9B64C2B0, 0x86D3D2D4, 0xA00AE278,
-        0xBDBDF21C,
-    };
-
     crc = ~crc;
-    while (n--) {
-        crc ^= *p++;
-        crc = (crc >> 4) ^ tab[crc & 15];
-        crc = (crc >> 4) ^ tab[crc & 15];
+    for (; n >= 4; n -= 4, p += 4) {
+        crc ^= p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+               (uint32_t)p[3] << 24;
+        crc = gz_crc_tab[3][crc & 0xFF] ^ gz_crc_tab[2][(crc >> 8) & 0xFF] ^
+              gz_crc_tab[1][(crc >> 16) & 0xFF] ^ gz_crc_tab[0][crc >> 24];
     }
+    while (n--)
+        crc = (crc >> 8) ^ gz_crc_tab[0][(crc ^ *p++) & 0xFF];
     return ~crc;
+}
+
+/**
+ * How far into in[] the decoder has consumed: the read pointer less the
+ * whole bytes it has read ahead into the bit buffer.
+ */
+static uint32_t gz_used(const struct gz_stream *z)
+{
+    return (uint32_t)(z->s.src - z->in) - z->s.nbits / 8;
 }
 
 /** Stop with @e, at the byte being read. */
 static int gz_fail(struct gz_stream *z, enum gz_error e)
 {
-    if ((uint32_t)(z->s.src - z->in) > z->in_len) {
+    if (gz_used(z) > z->in_len) {
         /* Whatever it looked like, it came from the zero padding past
          * the file's end: the file was cut short. */
         e = GZ_TRUNCATED;
     }
-    if (e == GZ_TRUNCATED) /* the offset is where the file ended */
+    if (e == GZ_TRUNCATED) { /* the offset is where the file ended */
         z->s.src = z->in + z->in_len;
+        z->s.nbits = 0;
+    }
     if (z->error == GZ_OK) {
         z->error = e;
-        z->error_at = z->in_base + (uint32_t)(z->s.src - z->in);
+        z->error_at = z->in_base + gz_used(z);
     }
     return -1;
 }
@@ -338,15 +418,16 @@ static int gz_flush(struct gz_stream *z)
     return 0;
 }
 
-/** Append one unpacked byte. */
-static int gz_put(struct gz_stream *z, uint8_t b)
+/**
+ * Make room for @n more unpacked bytes in the window (flushing to the
+ * output when the unflushed bytes would not leave it), n <= GZ_WINDOW.
+ */
+static int gz_room(struct gz_stream *z, uint32_t n)
 {
-    if (z->wpos - z->wflushed == GZ_WINDOW && gz_flush(z) != 0)
+    if (z->wpos - z->wflushed > GZ_WINDOW - n && gz_flush(z) != 0)
         return -1;
-    if (z->wpos == 0xFFFFFFFFu)
+    if (n > 0xFFFFFFFFu - z->wpos)
         return gz_fail(z, GZ_TOO_BIG);
-    z->window[z->wpos & (GZ_WINDOW - 1)] = b;
-    z->wpos++;
     return 0;
 }
 
@@ -365,14 +446,15 @@ void gz_init(struct gz_stream *z, gz_out_fn out, void *ctx)
     z->wpos = z->wflushed = 0;
     z->state = GZ_HEADER;
     z->last = false;
-    z->stored_left = z->copy_len = z->copy_back = 0;
+    z->stored_left = 0;
     z->crc = 0;
+    gz_crc_init();
 }
 
 /** Bytes buffered and not yet read. */
 static uint32_t gz_avail(const struct gz_stream *z)
 {
-    uint32_t used = (uint32_t)(z->s.src - z->in);
+    uint32_t used = gz_used(z);
 
     return used < z->in_len ? z->in_len - used : 0;
 }
@@ -428,26 +510,129 @@ short_header:
     return 1;
 }
 
-/** One decoding step of a block's codes. */
-static int gz_codes(struct gz_stream *z)
+/**
+ * Fill @fast, the one-look-up table of @h's codes of at most GZ_FAST_BITS
+ * bits.  Deflate sends a code's first bit first into the low bit of the
+ * stream, so a code's entries sit at its bit-reversed value plus every
+ * combination of the bits that follow it.
+ */
+static void gz_fast_table(uint16_t *fast, const struct huffman *h)
 {
-    int sym = decode(&z->s, &z->lit);
-    unsigned len, back;
+    unsigned code = 0, index = 0;
 
-    if (sym < 0)
-        return gz_fail(z, GZ_BAD_DATA);
-    if (sym < 256)
-        return gz_put(z, (uint8_t)sym);
-    if (sym == 256) {
-        z->state = z->last ? GZ_TRAILER : GZ_BLOCK;
-        return 0;
+    for (unsigned i = 0; i < 1u << GZ_FAST_BITS; i++)
+        fast[i] = 0;
+    for (unsigned len = 1; len <= GZ_FAST_BITS; len++) {
+        for (unsigned k = 0; k < h->count[len]; k++, code++) {
+            unsigned rev = 0;
+
+            for (unsigned b = 0; b < len; b++)
+                rev |= ((code >> b) & 1) << (len - 1 - b);
+            for (; rev < 1u << GZ_FAST_BITS; rev += 1u << len)
+                fast[rev] = (uint16_t)(h->symbol[index + k] | len << 12);
+        }
+        index += h->count[len];
+        code <<= 1;
     }
-    if (match(&z->s, sym, &z->dist, &len, &back) != 0 || back > z->wpos)
-        return gz_fail(z, GZ_BAD_DATA);
-    while (len--)
-        if (gz_put(z, z->window[(z->wpos - back) & (GZ_WINDOW - 1)]) != 0)
-            return -1;
-    return 0;
+}
+
+/**
+ * Top the bit buffer up to at least 25 bits.  Safe to read ahead: a
+ * decoding step runs only with GZ_MARGIN bytes buffered, or past the
+ * file's end over the zero padding.
+ */
+static inline void gz_refill(struct inflate *s)
+{
+    while (s->nbits <= 24) {
+        s->bits |= (uint32_t)*s->src++ << s->nbits;
+        s->nbits += 8;
+    }
+}
+
+/** The next symbol of @h (@fast its table); -1 on a bad code. */
+static inline int gz_decode(struct inflate *s, const struct huffman *h,
+                            const uint16_t *fast)
+{
+    unsigned e;
+
+    gz_refill(s);
+    e = fast[s->bits & ((1u << GZ_FAST_BITS) - 1)];
+    if (e == 0)
+        return decode(s, h); /* a longer code (or none): the slow walk */
+    s->bits >>= e >> 12;
+    s->nbits -= e >> 12;
+    return e & 0xFFF;
+}
+
+/**
+ * Decode a block's codes while input lasts (GZ_MARGIN bytes buffered, or
+ * the file has ended: @final).  Returns 0 (the block ended, or more input
+ * is needed) or -1.
+ */
+static int gz_codes(struct gz_stream *z, bool final)
+{
+    /* The bit reader and the output position live in locals, written
+     * back on the way out: the window's byte stores may alias anything,
+     * so fields would be reloaded after each one. */
+    struct inflate s = z->s;
+    uint8_t *restrict w = z->window;
+    uint32_t wpos = z->wpos;
+    const uint32_t mask = GZ_WINDOW - 1;
+    /* Decode while no more than this much input is consumed. */
+    const uint32_t limit = final ? z->in_len : z->in_len - GZ_MARGIN;
+    enum gz_error e = GZ_OK;
+
+    for (;;) {
+        uint32_t used = (uint32_t)(s.src - z->in) - s.nbits / 8, len, back;
+        int sym;
+
+        if (used > limit) {
+            if (final) /* read into the padding */
+                e = GZ_TRUNCATED;
+            break;
+        }
+        if (wpos - z->wflushed > GZ_WINDOW - 258) { /* the longest match */
+            z->s = s;
+            z->wpos = wpos;
+            if (gz_flush(z) != 0)
+                return -1;
+        }
+        sym = gz_decode(&s, &z->lit, z->lit_fast);
+        if (sym < 0) {
+            e = GZ_BAD_DATA;
+            break;
+        }
+        if (sym < 256) {
+            if (wpos == 0xFFFFFFFFu) {
+                e = GZ_TOO_BIG;
+                break;
+            }
+            w[wpos++ & mask] = (uint8_t)sym;
+            continue;
+        }
+        if (sym == 256) {
+            z->state = z->last ? GZ_TRAILER : GZ_BLOCK;
+            break;
+        }
+        /* A match, its distance code through the fast table too. */
+        len = match_len(&s, sym);
+        back = match_dist(&s, gz_decode(&s, &z->dist, z->dist_fast));
+        if (len == 0 || back == 0 || back > wpos) {
+            e = GZ_BAD_DATA;
+            break;
+        }
+        if (len > 0xFFFFFFFFu - wpos) {
+            e = GZ_TOO_BIG;
+            break;
+        }
+        while (len--) {
+            w[wpos & mask] = w[(wpos - back) & mask];
+            wpos++;
+        }
+    }
+    z->s = s;
+    z->wpos = wpos;
+    return e == GZ_OK ? 0 : gz_fail(z, e);
 }
 
 /** A block's header: stored, or its codes. */
@@ -461,12 +646,13 @@ static int gz_block(struct gz_stream *z)
     if (type != 0) {
         if (tables(&z->s, type, &z->lit, &z->dist) != 0)
             return gz_fail(z, GZ_BAD_DATA);
+        gz_fast_table(z->lit_fast, &z->lit);
+        gz_fast_table(z->dist_fast, &z->dist);
         z->state = GZ_CODES;
         return 0;
     }
     /* Stored: from the next byte boundary, LEN and its complement. */
-    z->s.bits = 0;
-    z->s.nbits = 0;
+    byte_align(&z->s);
     n = z->s.src[0] | (uint32_t)z->s.src[1] << 8;
     if ((n ^ (z->s.src[2] | (uint32_t)z->s.src[3] << 8)) != 0xFFFF)
         return gz_fail(z, GZ_BAD_DATA);
@@ -476,14 +662,35 @@ static int gz_block(struct gz_stream *z)
     return 0;
 }
 
+/** Copy up to @avail buffered bytes of a stored block to the window. */
+static int gz_stored(struct gz_stream *z, uint32_t avail)
+{
+    while (avail && z->stored_left) {
+        uint32_t at = z->wpos & (GZ_WINDOW - 1), n = GZ_WINDOW - at;
+
+        if (n > avail)
+            n = avail;
+        if (n > z->stored_left)
+            n = z->stored_left;
+        if (gz_room(z, n) != 0)
+            return -1;
+        for (uint32_t i = 0; i < n; i++)
+            z->window[at + i] = z->s.src[i];
+        z->s.src += n;
+        z->wpos += n;
+        z->stored_left -= n;
+        avail -= n;
+    }
+    return 0;
+}
+
 /** The trailer: CRC-32 and length of the unpacked data. */
 static int gz_trailer(struct gz_stream *z, bool final)
 {
     const uint8_t *p;
     uint32_t crc, size;
 
-    z->s.bits = 0; /* the trailer starts at a byte boundary */
-    z->s.nbits = 0;
+    byte_align(&z->s); /* the trailer starts at a byte boundary */
     if (gz_avail(z) < 8)
         return final ? gz_fail(z, GZ_TRUNCATED) : 1;
     if (gz_flush(z) != 0)
@@ -530,7 +737,8 @@ static int gz_run(struct gz_stream *z, bool final)
             rc = gz_block(z);
             break;
         case GZ_CODES:
-            rc = gz_codes(z);
+            if ((rc = gz_codes(z, final)) == 0 && z->state == GZ_CODES)
+                return 0; /* waiting for more input */
             break;
         case GZ_STORED:
             if (z->stored_left == 0) {
@@ -542,10 +750,7 @@ static int gz_run(struct gz_stream *z, bool final)
                     return gz_fail(z, GZ_TRUNCATED);
                 return 0;
             }
-            while (avail-- && z->stored_left && rc == 0) {
-                rc = gz_put(z, *z->s.src++);
-                z->stored_left--;
-            }
+            rc = gz_stored(z, avail);
             break;
         case GZ_TRAILER:
             rc = gz_trailer(z, final);
@@ -557,7 +762,7 @@ static int gz_run(struct gz_stream *z, bool final)
             return -1;
         if (rc > 0)
             return 0; /* waiting for more input */
-        if ((uint32_t)(z->s.src - z->in) > z->in_len)
+        if (gz_used(z) > z->in_len)
             return gz_fail(z, GZ_TRUNCATED); /* read into the padding */
     }
 }
@@ -568,14 +773,15 @@ int gz_feed(struct gz_stream *z, const uint8_t *data, size_t len)
     if (z->error != GZ_OK)
         return -1;
     while (len > 0) {
-        uint32_t used = (uint32_t)(z->s.src - z->in), i, take;
+        uint32_t used = gz_used(z), ahead = z->s.nbits / 8, i, take;
 
-        /* Move the unread bytes to the front (no library memmove here). */
+        /* Move the unconsumed bytes to the front (no library memmove
+         * here); those already read ahead into the bit buffer too. */
         for (i = used; i < z->in_len; i++)
             z->in[i - used] = z->in[i];
         z->in_len -= used;
         z->in_base += used;
-        z->s.src = z->in;
+        z->s.src = z->in + ahead;
         take = GZ_IN_BUF - z->in_len;
         if (take > len)
             take = (uint32_t)len;

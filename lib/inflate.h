@@ -36,6 +36,9 @@ struct huffman {
  * the file seen): the largest block header and one symbol fit in it, so
  * no step ever stops half-way for want of input. */
 #define GZ_MARGIN 1024u
+/* Codes up to this long decode with one look-up in a table of
+ * 1 << GZ_FAST_BITS entries; longer ones walk the canonical code. */
+#define GZ_FAST_BITS 10
 
 /** The file's first bytes are the gzip magic (0x1f 0x8b)? */
 bool gz_magic(const uint8_t *b, size_t len);
@@ -69,13 +72,15 @@ struct gz_stream {
     uint32_t in_base;        /* the file offset of in[0] */
     struct inflate s;        /* s.src points into in[] */
     struct huffman lit, dist;
+    /* The codes of at most GZ_FAST_BITS bits, indexed by the next bits
+     * of input: symbol | length << 12, or 0 for "walk the code". */
+    uint16_t lit_fast[1u << GZ_FAST_BITS], dist_fast[1u << GZ_FAST_BITS];
     uint8_t window[GZ_WINDOW];
     uint32_t wpos, wflushed; /* bytes decoded, bytes handed to out */
     enum { GZ_HEADER, GZ_BLOCK, GZ_STORED, GZ_CODES, GZ_TRAILER,
            GZ_DONE } state;
     bool last;               /* the current block is the last one */
     uint32_t stored_left;    /* bytes left of a stored block */
-    uint32_t copy_len, copy_back; /* a match being copied */
     uint32_t crc;            /* CRC-32 of the unpacked bytes so far */
 };
 

@@ -748,6 +748,43 @@ static void *module_whole(void *ctx, uint32_t size)
     return session_guest_ptr(m->s, m->it, (uint32_t)m->dest, size);
 }
 
+/** file_sink.data that only counts: the checker sizing an unpacked file. */
+static int count_data(void *ctx, uint32_t off, const uint8_t *data,
+                      size_t len)
+{
+    (void)ctx, (void)off, (void)data, (void)len;
+    return 0;
+}
+
+/**
+ * Checking, the size of `load --unzip` @it's file as it will be placed:
+ * fetched and unpacked (its bytes dropped) when it is gzip, as Pulsar
+ * will, so the plan holds the unpacked size and a damaged stream is
+ * reported here; s->packed keeps the packed size for the line.
+ */
+static int unzip_size(struct session *s, const struct cfg_item *it,
+                      uint32_t *size)
+{
+    struct file_sink count = { NULL, count_data, NULL, NULL, NULL };
+    struct file_sink unzip;
+    struct fetch_failure ff;
+    struct gz_sink gz;
+    uint32_t got;
+    int rc;
+
+    gz_sink_init(&gz, &unzip, &count, it, s->msg, sizeof(s->msg));
+    rc = session_fetch(s, it->server, it->path, true, 0, &unzip, &got, &ff);
+    if (rc == 0)
+        rc = gz_sink_finish(&gz);
+    if (rc != 0 && gz.failed)
+        return session_error(s, rc, "%s", s->msg);
+    if (rc != 0)
+        return file_failed(s, it, rc, &ff);
+    *size = gz_sink_size(&gz, got);
+    s->packed = gz.gzip ? got : 0;
+    return 0;
+}
+
 /** Load (or, checking, size and place) every module in config order. */
 static int load_modules(struct session *s)
 {
@@ -775,9 +812,11 @@ static int load_modules(struct session *s)
         if (it->kind != CFG_LOAD)
             continue;
         if (s->face->check) {
-            if (item_size(s, it, &m.size) != 0)
+            if ((it->unzip ? unzip_size(s, it, &m.size)
+                           : item_size(s, it, &m.size)) != 0)
                 continue;
             if (!s->placing) {
+                s->packed = 0;
                 printf("%s: %s: %u bytes (not placed: see above)\n",
                        s->face->prog, it->path, m.size);
                 continue;
@@ -787,6 +826,7 @@ static int load_modules(struct session *s)
                 continue;
             }
             plan_module_str(s->msg, sizeof(s->msg), it, m.size, m.dest);
+            say_packed(s);
             say_line(s, s->msg);
             printf("%s:     cmdline: %s\n", s->face->prog, it->cmdline);
             continue;

@@ -19,6 +19,8 @@ Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   mb2-efibs ADDR MEMSZ [ENTRY64]  the mb2 kernel with the EFI boot
                      services tag (and an amd64 EFI entry at ENTRY64)
   gzip SRC           the file $TMP/SRC (generated above it) gzipped
+  text SIZE          SIZE bytes of repeated text (packs well)
+  cut SRC SIZE       the first SIZE bytes of $TMP/SRC (a truncated file)
 
 The documentation's config examples are checked too: every ```-block of
 README.md or docs/*.md preceded by a line `<!-- check: NAME -->` is
@@ -69,9 +71,14 @@ def make_file(path, kind, args):
         nums = [int(a, 0) for a in args]
         data = mb2_kernel(nums[0], nums[1], efi_bs=True,
                           efi64_entry=nums[2] if len(nums) > 2 else None)
-    elif kind == "gzip":
+    elif kind in ("gzip", "cut"):
         with open(os.path.join(os.path.dirname(path), args[0]), "rb") as f:
-            data = gzip.compress(f.read(), 9, mtime=0)
+            data = f.read()
+        data = (gzip.compress(data, 9, mtime=0) if kind == "gzip"
+                else data[:int(args[1], 0)])
+    elif kind == "text":
+        line = b"pulsar-check sizes what a module unpacks to\n"
+        data = (line * (int(args[0], 0) // len(line) + 1))[:int(args[0], 0)]
     else:
         raise ValueError("unknown file kind " + kind)
     os.makedirs(os.path.dirname(path), exist_ok=True)

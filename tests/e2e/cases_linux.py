@@ -25,6 +25,7 @@ import re
 import struct
 import subprocess
 import tarfile
+import threading
 import zlib
 
 from lab import CACHE, netboot, qemu
@@ -432,34 +433,40 @@ def bz_error_cases(opts):
 # ------------------------------------------------------- Debian's kernel
 
 _APT_UPDATED = []
+# Cases may run two at a time (run.py --jobs): one download or extraction
+# into cache/ at a time, so no case reads a half-written file.
+CACHE_LOCK = threading.RLock()
 
 
 def apt_update_once():
     """Refresh the package lists once per run, when allowed (as root):
     a fresh machine has none and a stale one names a kernel that is gone.
     Returns True if it ran."""
-    if _APT_UPDATED or os.geteuid() != 0:
-        return False
-    _APT_UPDATED.append(True)
-    subprocess.run(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return True
+    with CACHE_LOCK:
+        if _APT_UPDATED or os.geteuid() != 0:
+            return False
+        _APT_UPDATED.append(True)
+        subprocess.run(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        return True
 
 
 def apt_download(pkg, debs):
     """The cached .deb of @pkg (exact name), downloaded if missing."""
-    pattern = os.path.join(debs, pkg + "_*.deb")
-    if not glob.glob(pattern):
-        os.makedirs(debs, exist_ok=True)
-        proc = subprocess.run(["apt-get", "download", pkg], cwd=debs,
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-        if proc.returncode != 0 or not glob.glob(pattern):
-            out = proc.stdout.decode("utf-8", "replace").strip().splitlines()
-            raise CheckFailed(["apt-get download %s failed (exit %d): %s"
-                               % (pkg, proc.returncode,
-                                  " / ".join(out[-3:]))])
-    return sorted(glob.glob(pattern))[-1]
+    with CACHE_LOCK:
+        pattern = os.path.join(debs, pkg + "_*.deb")
+        if not glob.glob(pattern):
+            os.makedirs(debs, exist_ok=True)
+            proc = subprocess.run(["apt-get", "download", pkg], cwd=debs,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+            if proc.returncode != 0 or not glob.glob(pattern):
+                out = proc.stdout.decode("utf-8",
+                                         "replace").strip().splitlines()
+                raise CheckFailed(["apt-get download %s failed (exit %d): %s"
+                                   % (pkg, proc.returncode,
+                                      " / ".join(out[-3:]))])
+        return sorted(glob.glob(pattern))[-1]
 
 
 def kernel_package(debs):
@@ -482,28 +489,29 @@ def kernel_package(debs):
 def extract_member(deb, pattern, dest):
     """Extract the one file of @deb whose path matches @pattern (a regex)
     to @dest (reused when present).  Returns @dest."""
-    if os.path.isfile(dest):
+    with CACHE_LOCK:
+        if os.path.isfile(dest):
+            return dest
+        # Stop reading once the file is found: dpkg-deb then dies of a broken
+        # pipe, which is expected, so its complaint is not shown.
+        proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb],
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+        found = False
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            for member in tar:
+                if member.isfile() and re.match(pattern, member.name):
+                    data = tar.extractfile(member).read()
+                    with open(dest + ".tmp", "wb") as f:
+                        f.write(data)
+                    os.replace(dest + ".tmp", dest)
+                    found = True
+                    break
+        proc.stdout.close()
+        proc.wait()
+        if not found:
+            raise CheckFailed(["%s holds no file matching %s" % (deb, pattern)])
         return dest
-    # Stop reading once the file is found: dpkg-deb then dies of a broken
-    # pipe, which is expected, so its complaint is not shown.
-    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb],
-                            stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
-    found = False
-    with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-        for member in tar:
-            if member.isfile() and re.match(pattern, member.name):
-                data = tar.extractfile(member).read()
-                with open(dest + ".tmp", "wb") as f:
-                    f.write(data)
-                os.replace(dest + ".tmp", dest)
-                found = True
-                break
-    proc.stdout.close()
-    proc.wait()
-    if not found:
-        raise CheckFailed(["%s holds no file matching %s" % (deb, pattern)])
-    return dest
 
 
 def debian_assets():

@@ -13,6 +13,17 @@ headers boots through Multiboot2 by default and through Multiboot 1
 with `exec --multiboot1`; a kernel that requires a tag Pulsar cannot
 give on a BIOS (the EFI memory map) is refused with the tag named.
 
+`mb2-relocatable` and `mb2-relocatable-high` boot the relocatable
+Multiboot2 test kernel (tests/kernel/reloc.asm: position-independent,
+linked at 1 MiB, its header asking for [16 MiB, 64 MiB) at 2 MiB
+alignment, lowest or highest) with a module.  It reports where it really
+runs (call/pop) and the load base tag (21); the harness reads the
+relocatable tag and the segment's size from the file it served and
+checks that both values are equal, lie in the range, are aligned, are
+the lowest or highest such place (RAM there is free), and are what
+Pulsar's kernel line and pulsar-check's plan of the same TFTP root say
+("relocated to ...").
+
 `grub-mb2` boots the same kernel through GRUB 2.06's `multiboot2` and
 `module2` (a rescue ISO, as cases_grub.py does for Multiboot 1) and
 compares field by field: memory info and every map entry, module sizes
@@ -26,6 +37,8 @@ network tag (16) and SMBIOS (13), which GRUB's BIOS build does not give.
 
 import os
 import re
+import struct
+import subprocess
 import zlib
 
 from lab import qemu
@@ -245,6 +258,96 @@ def required_tag_error(opts):
                        lambda ln: ln.startswith(prefix) and reason in ln)])
 
 
+def reloc_tag(image):
+    """(min, max, align, preference) of @image's Multiboot2 relocatable
+    header tag (type 10), and the span of its one loadable segment."""
+    hdr = image.find(MB2_HEADER_MAGIC)
+    if hdr < 0 or hdr % 8:
+        raise CheckFailed(["no Multiboot2 header in the relocatable kernel"])
+    length = struct.unpack_from("<I", image, hdr + 8)[0]
+    at, tag = hdr + 16, None
+    while at + 8 <= hdr + length:
+        ttype, _flags, size = struct.unpack_from("<HHI", image, at)
+        if ttype == 0 or size < 8:
+            break
+        if ttype == 10:
+            tag = struct.unpack_from("<IIII", image, at + 8)
+        at += (size + 7) & ~7
+    if tag is None:
+        raise CheckFailed(["the kernel has no relocatable header tag"])
+    lo, hi = harness.elf_span(image)
+    return tag, hi - lo
+
+
+class Mb2RelocCase(harness.Case):
+    """The relocatable Multiboot2 kernel @kernel_name: placed in its
+    range at its alignment and preference, told where (tag 21)."""
+
+    def __init__(self, opts, name, kernel_name):
+        super().__init__(opts)
+        self.name = name
+        self.kernel_name = kernel_name
+
+    def run(self, tmp):
+        image = read_variant(self.opts, self.kernel_name)
+        (lo, hi, align, pref), span = reloc_tag(image)
+        module = harness.random_bytes(77, 100 * 1024 + 3)
+        config = ("root demo\nexec kernel.elf console=serial\n"
+                  "load module1.bin first module\n")
+        root = self.write_tftp(tmp, config, {"demo/kernel.elf": image,
+                                             "demo/module1.bin": module})
+        log = os.path.join(tmp, "serial.log")
+        rc, text, secs, ended = harness.run_qemu(
+            qemu.pxe(root, log), log, self.opts.timeout)
+        self.log_text = text
+        lines = [ln.rstrip("\r") for ln in text.splitlines()]
+        tk = dict(ln[3:].split("=", 1) for ln in lines
+                  if ln.startswith("TK ") and "=" in ln)
+        ck = Checker()
+        ck.expect(ended != "timeout", "timed out after %d s"
+                  % self.opts.timeout)
+        ck.expect(rc == qemu.EXIT_OK, "exit status %s, expected %d"
+                  % (rc, qemu.EXIT_OK))
+        ck.expect(tk.get("magic") == "0x%08x" % MB2_BOOT_MAGIC,
+                  "TK magic=%s" % tk.get("magic"))
+        ck.expect(tk.get("end status") == "0", "no `TK end status=0`")
+        run_at = int(tk.get("reloc_run", "-1"), 16)
+        base = int(tk["load_base"], 16) if tk.get(
+            "load_base", "none") != "none" else None
+        ck.expect(base is not None, "no load base tag (21)")
+        ck.expect(base == run_at, "load base tag %s, the kernel runs at %s"
+                  % (tk.get("load_base"), tk.get("reloc_run")))
+        # Where it must be: RAM from 1 MiB up is free but for the module,
+        # which goes low; so the first or last aligned place in range.
+        want = (((hi + 1 - span) // align * align) if pref == 2
+                else (lo + align - 1) // align * align)
+        ck.expect(lo <= run_at and run_at + span - 1 <= hi and
+                  run_at % align == 0,
+                  "runs at %#x: not in %#x-%#x at %#x alignment"
+                  % (run_at, lo, hi, align))
+        ck.expect(run_at == want, "runs at %#x, the %s place is %#x"
+                  % (run_at, "highest" if pref == 2 else "lowest", want))
+        said = "relocated to %08x" % want
+        ck.expect(any(ln.startswith("pulsar: demo/kernel.elf: ") and
+                      (ln.endswith(said) or said + ", in " in ln)
+                      for ln in lines),
+                  "no Pulsar kernel line saying %r" % said)
+        checker = os.path.join(os.path.dirname(os.path.abspath(
+            self.opts.nbp)), "pulsar-check")
+        proc = subprocess.run(
+            [checker, "--mac", harness.MAC, "--mem", str(harness.MEM_MIB),
+             root], capture_output=True, text=True, timeout=60)
+        ck.expect(proc.returncode == 0 and any(
+            ln.startswith("pulsar-check: demo/kernel.elf: ") and
+            ln.endswith(said) for ln in proc.stdout.splitlines()),
+            "pulsar-check (exit %d) does not plan it %s:\n%s"
+            % (proc.returncode, said, proc.stdout))
+        ck.done()
+        print("    %s: [%#x, %#x] align %#x pref %d: runs at %#x"
+              % (self.name, lo, hi, align, pref, run_at))
+        return {"secs": secs, "rc": rc}
+
+
 def cases(opts):
     """The Multiboot2 cases."""
     return [
@@ -257,6 +360,9 @@ def cases(opts):
                 console=["both multiboot headers: Multiboot 1 (forced",
                          "multiboot ELF32"]),
         required_tag_error(opts),
+        Mb2RelocCase(opts, "mb2-relocatable", "testkernel-reloc.elf"),
+        Mb2RelocCase(opts, "mb2-relocatable-high",
+                     "testkernel-reloc-high.elf"),
         GrubMb2Case(opts, "grub-mb2", "testkernel-mb2.elf"),
     ]
 

@@ -499,6 +499,7 @@ class CleanupCase(harness.Case):
     (c) a harness exception once the servers listen (in-process)."""
 
     name = "cleanup"
+    exclusive = True  # checks that nothing of its own is left behind
 
     def __init__(self, opts):
         super().__init__(opts)

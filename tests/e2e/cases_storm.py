@@ -26,6 +26,8 @@ MODULE_MIB = 2
 
 
 class StormCase(harness.Case):
+    exclusive = True  # several machines at once: run.py runs it alone
+
     def __init__(self, opts, name, server):
         super().__init__(opts)
         self.name = name

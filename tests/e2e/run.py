@@ -2,6 +2,7 @@
 
     python3 -m tests.e2e.run --nbp build/pulsar --kernel build/testkernel.elf
         [--efi build/pulsar.efi] [--demo | --demo-efi] [--case NAME ...] [--keep] [--direct] [--timeout S]
+        [--jobs N]
     python3 -m tests.e2e.run --list
 
 Run from the repository's root.  The cases come from cases_core.py first,
@@ -16,6 +17,11 @@ checks, QEMU) and the lab package.
           -initrd, -append) boots the test kernel; same module/CRC/mmap checks
 --case    run the named cases only (any mode); repeatable
 --keep    keep the temporary directories (their paths are printed)
+--jobs N  run N cases at a time (`make e2e` runs 2, one per core here);
+          each case's output is printed whole when it ends.  Cases whose
+          `exclusive` is true (the boot storms: several machines at once)
+          run alone, after the others.  Shared downloads into cache/ are
+          serialized (cases_linux.CACHE_LOCK).
 
 Output: `PASS name (x.y s)` or `FAIL name: reason` per case (a failure is
 followed by every failed assertion and the serial log's last 60 lines), and
@@ -24,11 +30,14 @@ Standard library and lab only.
 """
 
 import argparse
+import concurrent.futures
 import importlib
+import io
 import os
 import shutil
 import sys
 import tempfile
+import threading
 
 from lab import qemu
 
@@ -57,11 +66,13 @@ def all_cases(opts):
 
 # ------------------------------------------------------------------- main
 
-def print_failure(case, tmp, reasons):
-    """FAIL line, every failed assertion, the serial log's tail."""
-    print("FAIL %s: %s" % (case.name, reasons[0]))
+def print_failure(case, tmp, reasons, out=None):
+    """FAIL line, every failed assertion, the serial log's tail, to @out
+    (default standard output)."""
+    out = out or sys.stdout
+    print("FAIL %s: %s" % (case.name, reasons[0]), file=out)
     for reason in reasons[1:]:
-        print("    also: " + reason)
+        print("    also: " + reason, file=out)
     text = getattr(case, "log_text", None)
     if text is None and tmp:
         try:
@@ -77,20 +88,20 @@ def print_failure(case, tmp, reasons):
     while lines and not lines[-1]:
         lines.pop()
     if ran:  # QEMU was started: its log, even empty, is evidence
-        print("    --- serial log, last %d lines ---" % LOG_TAIL)
+        print("    --- serial log, last %d lines ---" % LOG_TAIL, file=out)
         for line in lines[-LOG_TAIL:]:
-            print("    | " + line)
+            print("    | " + line, file=out)
         if not lines:
-            print("    | (empty)")
+            print("    | (empty)", file=out)
     try:
         with open(os.path.join(tmp, "serial.log.stderr"), "rb") as f:
             err = f.read().decode("utf-8", "replace").strip()
     except OSError:
         err = ""
     if err:
-        print("    --- QEMU's own output ---")
+        print("    --- QEMU's own output ---", file=out)
         for line in err.splitlines()[-20:]:
-            print("    | " + line)
+            print("    | " + line, file=out)
     # Cases with servers name their logs: (title, path) pairs.
     for title, path in getattr(case, "extra_logs", []):
         try:
@@ -98,10 +109,10 @@ def print_failure(case, tmp, reasons):
                 log = f.read().decode("utf-8", "replace").splitlines()
         except OSError:
             continue
-        print("    --- %s, last 20 lines ---" % title)
+        print("    --- %s, last 20 lines ---" % title, file=out)
         for line in log[-20:]:
-            print("    | " + line)
-    sys.stdout.flush()
+            print("    | " + line, file=out)
+    out.flush()
 
 
 def print_demo_summary(result):
@@ -127,6 +138,55 @@ def print_demo_summary(result):
           "%d module sizes and CRC-32s, placement" % len(exp["modules"]))
 
 
+def run_case(case, opts, out):
+    """Run @case in a temporary directory of its own; its PASS or FAIL
+    text goes to @out.  Returns True if it passed."""
+    demo = opts.demo or opts.demo_efi
+    tmp = tempfile.mkdtemp(prefix="pulsar-e2e-%s-" % case.name)
+    try:
+        if not shutil.which(QEMU):
+            raise CheckFailed(["%s is not installed" % QEMU])
+        if not os.path.isfile(opts.kernel):
+            raise CheckFailed(["test kernel %s does not exist "
+                               "(make build/testkernel.elf)"
+                               % opts.kernel])
+        if case.needs_nbp and not os.path.isfile(opts.nbp):
+            raise CheckFailed(["Pulsar %s does not exist (make)"
+                               % opts.nbp])
+        if (getattr(case, "needs_efi", False)
+                and not os.path.isfile(opts.efi)):
+            raise CheckFailed(["pulsar.efi %s does not exist (make)"
+                               % opts.efi])
+        if (getattr(case, "needs_efi", False)
+                and not os.path.isfile(qemu.OVMF_CODE)):
+            raise CheckFailed(["%s does not exist (make deps installs "
+                               "ovmf)" % qemu.OVMF_CODE])
+        if demo:
+            print("== %s %s under QEMU (TFTP root %s); serial output "
+                  "follows" % ("UEFI-booting (OVMF)" if opts.demo_efi
+                               else "PXE-booting",
+                               opts.efi if opts.demo_efi else opts.nbp,
+                               tmp))
+            sys.stdout.flush()
+        result = case.run(tmp)
+        if demo:
+            print_demo_summary(result)
+        print("PASS %s (%.1f s)" % (case.name, result["secs"]), file=out)
+        return True
+    except CheckFailed as e:
+        print_failure(case, tmp, e.args[0], out)
+        return False
+    except Exception as e:  # a harness bug must still fail the case
+        print_failure(case, tmp, ["harness error: %s: %s"
+                                  % (type(e).__name__, e)], out)
+        return False
+    finally:
+        if opts.keep:
+            print("    kept %s" % tmp, file=out)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nbp", default="build/pulsar",
@@ -148,6 +208,9 @@ def main(argv=None):
                     help="boot with QEMU's multiboot loader (no Pulsar)")
     ap.add_argument("--timeout", type=float, default=60,
                     help="seconds per case (default 60)")
+    ap.add_argument("--jobs", "-j", type=int, default=1,
+                    help="cases run at a time (default 1; cases marked "
+                    "exclusive always run alone, last)")
     ap.add_argument("--list", action="store_true",
                     help="print every case's name and exit")
     opts = ap.parse_args(argv)
@@ -175,53 +238,34 @@ def main(argv=None):
     else:
         chosen = [c for c in cases if c.needs_nbp]
 
-    passed = failed = 0
-    for case in chosen:
-        tmp = tempfile.mkdtemp(prefix="pulsar-e2e-%s-" % case.name)
-        try:
-            if not shutil.which(QEMU):
-                raise CheckFailed(["%s is not installed" % QEMU])
-            if not os.path.isfile(opts.kernel):
-                raise CheckFailed(["test kernel %s does not exist "
-                                   "(make build/testkernel.elf)"
-                                   % opts.kernel])
-            if case.needs_nbp and not os.path.isfile(opts.nbp):
-                raise CheckFailed(["Pulsar %s does not exist (make)"
-                                   % opts.nbp])
-            if (getattr(case, "needs_efi", False)
-                    and not os.path.isfile(opts.efi)):
-                raise CheckFailed(["pulsar.efi %s does not exist (make)"
-                                   % opts.efi])
-            if (getattr(case, "needs_efi", False)
-                    and not os.path.isfile(qemu.OVMF_CODE)):
-                raise CheckFailed(["%s does not exist (make deps installs "
-                                   "ovmf)" % qemu.OVMF_CODE])
-            if opts.demo or opts.demo_efi:
-                print("== %s %s under QEMU (TFTP root %s); serial output "
-                      "follows" % ("UEFI-booting (OVMF)" if opts.demo_efi
-                                   else "PXE-booting",
-                                   opts.efi if opts.demo_efi else opts.nbp,
-                                   tmp))
-                sys.stdout.flush()
-            result = case.run(tmp)
-            if opts.demo or opts.demo_efi:
-                print_demo_summary(result)
-            print("PASS %s (%.1f s)" % (case.name, result["secs"]))
-            passed += 1
-        except CheckFailed as e:
-            print_failure(case, tmp, e.args[0])
-            failed += 1
-        except Exception as e:  # a harness bug must still fail the case
-            print_failure(case, tmp, ["harness error: %s: %s"
-                                      % (type(e).__name__, e)])
-            failed += 1
-        finally:
-            if opts.keep:
-                print("    kept %s" % tmp)
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
-        sys.stdout.flush()
+    demo = opts.demo or opts.demo_efi
+    jobs = 1 if demo else max(1, opts.jobs)
+    # Cases that start several machines or must own the CPU run alone,
+    # after the others.
+    shared = [c for c in chosen if not getattr(c, "exclusive", False)]
+    alone = [c for c in chosen if getattr(c, "exclusive", False)]
+    results = []
+    lock = threading.Lock()
 
+    def one(case):
+        out = io.StringIO()
+        ok = run_case(case, opts, out)
+        with lock:
+            sys.stdout.write(out.getvalue())
+            sys.stdout.flush()
+            results.append(ok)
+
+    if jobs > 1 and len(shared) > 1:
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            for fut in [pool.submit(one, c) for c in shared]:
+                fut.result()
+    else:
+        for case in shared:
+            one(case)
+    for case in alone:
+        one(case)
+    passed = results.count(True)
+    failed = results.count(False)
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 

@@ -47,12 +47,16 @@ $(TEST_KERNEL): $(TK_OBJS) tests/kernel/linker.ld
 #   testkernel-efibs32.elf  tag 7 without tag 9 in an ELF32 entered at
 #                         tk_entry (32-bit only: boot services exited)
 #   testkernel-mb2video.elf  Multiboot2 with a framebuffer tag: 800x600x32
+#   testkernel-reloc.elf  Multiboot2, relocatable (lowest place; its own
+#                         position-independent asm, tests/kernel/reloc.asm)
+#   testkernel-reloc-high.elf  the same, highest place preferred
 TK_VARIANTS := build/testkernel64.elf build/testkernel-aout.elf \
 	build/testkernel-aout.bin build/testkernel-video.elf \
 	build/testkernel-novideo.elf build/testkernel-bigbss.elf \
 	build/testkernel-mb2.elf build/testkernel-both.elf \
 	build/testkernel-efi64.elf build/testkernel-efi64elf.elf \
-	build/testkernel-efibs32.elf build/testkernel-mb2video.elf
+	build/testkernel-efibs32.elf build/testkernel-mb2video.elf \
+	build/testkernel-reloc.elf build/testkernel-reloc-high.elf
 
 build/testkernel64.elf: $(TEST_KERNEL)
 	$(OBJCOPY) -O elf64-x86-64 $< $@
@@ -97,6 +101,16 @@ build/testkernel-bigbss.elf: $(TK_OBJDIR)/entry.o $(TK_OBJDIR)/kernel-bigbss.o \
 		tests/kernel/linker.ld
 	$(LD) --defsym TK_BASE=0x900000 $(TK_LDFLAGS) -o $@ $(TK_OBJDIR)/entry.o \
 		$(TK_OBJDIR)/kernel-bigbss.o
+
+# Explicit, so the entry-%.o pattern above does not take them.
+build/testkernel-reloc.elf build/testkernel-reloc-high.elf: \
+		tests/kernel/reloc.asm tests/kernel/reloc.ld
+	@mkdir -p $(TK_OBJDIR)
+	$(NASM) -f elf32 $(if $(findstring -high,$@),-DTK_RELOC_PREF=2) $< \
+		-o $(TK_OBJDIR)/$(notdir $(@:.elf=.o))
+	$(LD) -m elf_i386 -T tests/kernel/reloc.ld -nostdlib -z noexecstack \
+		--no-warn-rwx-segments \
+		--build-id=none -o $@ $(TK_OBJDIR)/$(notdir $(@:.elf=.o))
 
 # Padded to load_end_addr, so the file holds exactly what the fields say.
 build/testkernel-aout.bin: build/testkernel-aout.elf

@@ -3,7 +3,9 @@
  * zopfli, the build's packer): raw deflate streams of many shapes
  * (stored, fixed and dynamic blocks, long matches, far distances) must
  * unpack exactly, and damaged or short
- * streams must fail without writing outside the output buffer (ASan).
+ * streams must fail without writing outside the output buffer (ASan);
+ * hand-made streams with over-subscribed, incomplete and overrunning
+ * codes and a distance before the first byte fail in both decoders.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -336,6 +338,190 @@ static void test_gzip_errors(void **state)
     free(out);
 }
 
+/* ------------------------------------------- hand-made edge-case streams */
+
+/** A deflate bit stream being written (LSB first, as deflate packs). */
+struct bitw {
+    uint8_t buf[512];
+    size_t bit;
+};
+
+/** Append the @n-bit value @v (extra bits, header fields). */
+static void put_bits(struct bitw *w, uint32_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++, w->bit++)
+        if (v >> i & 1)
+            w->buf[w->bit / 8] |= (uint8_t)(1u << (w->bit % 8));
+}
+
+/** Append the @n-bit Huffman code @code (sent first bit first). */
+static void put_code(struct bitw *w, uint32_t code, unsigned n)
+{
+    while (n--)
+        put_bits(w, code >> n & 1, 1);
+}
+
+/**
+ * A final dynamic block's header asking for 257 literal/length and one
+ * distance code, with @ncode code-length code lengths @cl (in the
+ * RFC's order 16, 17, 18, 0, 8, ...).
+ */
+static void dynamic_header(struct bitw *w, const uint8_t *cl, unsigned ncode)
+{
+    put_bits(w, 1, 1); /* BFINAL */
+    put_bits(w, 2, 2); /* dynamic */
+    put_bits(w, 0, 5); /* HLIT: 257 */
+    put_bits(w, 0, 5); /* HDIST: 1 */
+    put_bits(w, ncode - 4, 4);
+    for (unsigned i = 0; i < ncode; i++)
+        put_bits(w, cl[i], 3);
+}
+
+/**
+ * Both decoders on the raw stream @w: stage 1 into @want_len bytes and
+ * gzip-wrapped, fed a byte at a time and whole.  Returns stage 1's rc;
+ * the gzip decoder must agree (GZ_BAD_DATA on failure, the bytes on
+ * success).
+ */
+static int both_decoders(const struct bitw *w, const uint8_t *want,
+                         size_t want_len)
+{
+    static struct gz_stream z;
+    uint8_t out[64] = { 0 }, gz[600], back[64];
+    size_t raw = (w->bit + 7) / 8, n = 0;
+    uint32_t crc = (uint32_t)crc32(0, want, (uInt)want_len);
+    static const uint8_t head[10] = { 0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3 };
+
+    /* Stage 1 reads a little past the stream; the zeros after it do. */
+    int rc = stage1_inflate(w->buf, out, out + want_len);
+    if (rc == 0)
+        assert_memory_equal(out, want, want_len);
+    memcpy(gz, head, 10);
+    n = 10;
+    memcpy(gz + n, w->buf, raw);
+    n += raw;
+    for (int i = 0; i < 4; i++)
+        gz[n++] = (uint8_t)(crc >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        gz[n++] = (uint8_t)(want_len >> (8 * i));
+    for (size_t chunk = 1; chunk <= n; chunk += n - 1) {
+        struct gz_sink k = { back, sizeof(back), 0, 0 };
+        int grc = gunzip_chunks(&z, gz, n, chunk, &k);
+
+        assert_int_equal(grc, rc);
+        if (rc == 0) {
+            assert_int_equal(k.got, want_len);
+            assert_memory_equal(back, want, want_len);
+        } else {
+            assert_int_equal(z.error, GZ_BAD_DATA);
+            /* Past the header; an invalid code may only show as such
+             * after reading on (into the trailer), never past the file. */
+            assert_true(z.error_at >= 10 && z.error_at <= n);
+        }
+    }
+    return rc;
+}
+
+/**
+ * Codes longer than the one-look-up table's GZ_FAST_BITS take the slow
+ * walk: literals with halving frequencies (symbol k about 2^-k of the
+ * bytes), Huffman only, get codes up to 15 bits long.
+ */
+static void test_gzip_long_codes(void **state)
+{
+    static struct gz_stream z;
+    /* Fewer bytes than zlib's symbol buffer: one block, whose code the
+     * decoder keeps in z.lit at the end. */
+    size_t n = 30000, cap = n + 4096, gzn, longer = 0;
+    uint8_t *in = malloc(n), *gz = malloc(cap), *out = malloc(n);
+    uint32_t seed = 99;
+    struct gz_sink k = { out, n, 0, 0 };
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        /* The run of one bits at the top: k with probability 2^-(k+1). */
+        in[i] = (uint8_t)(__builtin_clz(~seed | 1) * 5);
+    }
+    gzn = deflate_as(in, n, gz, cap, 9, Z_HUFFMAN_ONLY, 16 + 15, NULL);
+    assert_int_equal(gunzip_chunks(&z, gz, gzn, 1432, &k), 0);
+    assert_int_equal(k.got, n);
+    assert_memory_equal(in, out, n);
+    for (unsigned len = GZ_FAST_BITS + 1; len < 16; len++)
+        longer += z.lit.count[len];
+    assert_true(longer > 0); /* the block had such codes */
+    free(in);
+    free(gz);
+    free(out);
+}
+
+/** Over-subscribed and incomplete codes, and repeats past the end. */
+static void test_bad_code_lengths(void **state)
+{
+    /* A dynamic block's code-length code lengths (RFC order), then
+     * @steps (value, width; 1-bit codes are sent as bits) @repeat times. */
+    static const struct {
+        const char *what;
+        uint8_t cl[19];
+        unsigned ncode;
+        struct {
+            uint8_t v, n;
+        } steps[4];
+        unsigned nsteps, repeat;
+    } cases[] = {
+        { "19 code-length codes of one bit each: far more than exist",
+          { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 19,
+          { { 0, 0 } }, 0, 0 },
+        { "an incomplete code-length code (only length 8, code 0); the "
+          "stream sends the code 1 it lacks",
+          { 0, 0, 0, 0, 1 }, 5, { { 1, 1 } }, 1, 1 },
+        { "symbol 18 (codes: 8 -> 0, 18 -> 1) repeating a zero 138 times, "
+          "twice: past the 258 lengths asked for",
+          { 0, 0, 1, 0, 1 }, 5, { { 1, 1 }, { 127, 7 } }, 2, 2 },
+        { "symbol 16 (codes: 8 -> 0, 16 -> 1) first, with nothing to repeat",
+          { 1, 0, 0, 0, 1 }, 5, { { 1, 1 }, { 0, 2 } }, 2, 1 },
+        { "every length 8: 258 codes of 8 bits over-subscribe the code",
+          { 0, 0, 1, 0, 1 }, 5, { { 0, 1 } }, 1, 258 },
+    };
+    (void)state;
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct bitw w;
+
+        memset(&w, 0, sizeof(w));
+        dynamic_header(&w, cases[c].cl, cases[c].ncode);
+        for (unsigned r = 0; r < cases[c].repeat; r++)
+            for (unsigned i = 0; i < cases[c].nsteps; i++)
+                put_bits(&w, cases[c].steps[i].v, cases[c].steps[i].n);
+        if (both_decoders(&w, NULL, 0) != -1)
+            fail_msg("accepted: %s", cases[c].what);
+    }
+}
+
+/** Fixed codes: a literal, then a match of length 3 at distance @back. */
+static void fixed_match(struct bitw *w, unsigned back)
+{
+    memset(w, 0, sizeof(*w));
+    put_bits(w, 1, 1);                /* BFINAL */
+    put_bits(w, 1, 2);                /* fixed codes */
+    put_code(w, 0x30 + 'A', 8);       /* literal 'A' */
+    put_code(w, 1, 7);                /* 257: length 3 */
+    put_code(w, back == 1 ? 0 : 1, 5); /* distance 1 or 2 */
+    put_code(w, 0, 7);                /* 256: end of block */
+}
+
+/** A distance reaching before the first byte fails; one byte back works. */
+static void test_distance_too_far(void **state)
+{
+    struct bitw w;
+    (void)state;
+
+    fixed_match(&w, 1);
+    assert_int_equal(both_decoders(&w, (const uint8_t *)"AAAA", 4), 0);
+    fixed_match(&w, 2);
+    assert_int_equal(both_decoders(&w, (const uint8_t *)"AAAA", 4), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +533,9 @@ int main(void)
         cmocka_unit_test(test_damaged_streams_fail_cleanly),
         cmocka_unit_test(test_gzip_round_trip),
         cmocka_unit_test(test_gzip_errors),
+        cmocka_unit_test(test_gzip_long_codes),
+        cmocka_unit_test(test_bad_code_lengths),
+        cmocka_unit_test(test_distance_too_far),
     };
     return cmocka_run_group_tests_name("inflate", tests, NULL, NULL);
 }
