@@ -46,6 +46,12 @@ the EFI tags:
   kernel finds QEMU's std VGA really in that mode and the framebuffer
   inside its PCI BAR 0, and the fields match Pulsar's `video: GOP mode`
   line (cases_efi.check_gop_line).
+- efi-mb2-relocatable, efi-mb2-relocatable-high: cases_mb2's
+  relocatable kernel (tests/kernel/reloc.asm, position-independent) on
+  UEFI: placed at the lowest or highest 2 MiB boundary of its range in
+  the EFI map (boot services exited: the trampoline moves it there), it
+  runs where tag 21 says, Pulsar's line and pulsar-check --firmware efi
+  name that place.
 - efi-grub-mb2: the same kernel and modules under GRUB 2.06 x86_64-efi's
   `multiboot2`/`module2` (OVMF's PXE loads grub-mknetdir's core.efi) and
   under pulsar.efi: both reports pass check_mb2 (Pulsar's the EFI tag
@@ -82,8 +88,8 @@ from . import cases_grub as grub
 from . import harness
 from .cases_efi import EfiCase, check_gop_line
 from .cases_efi_chain import CORE, grub_netdir
-from .cases_mb2 import (MB2_BOOT_MAGIC, MB2_HEADER_MAGIC, check_mb2,
-                        compare_with_grub, read_variant)
+from .cases_mb2 import (MB2_BOOT_MAGIC, MB2_HEADER_MAGIC, Mb2RelocCase,
+                        check_mb2, compare_with_grub, read_variant)
 from .harness import CheckFailed, Checker, run_qemu
 
 # EFI memory types (UEFI 2.x, 7.2) that are RAM once boot services exit:
@@ -375,6 +381,19 @@ def check_video(ck, rep, text):
                    False)
 
 
+class EfiMb2RelocCase(Mb2RelocCase, EfiCase):
+    """Mb2RelocCase under OVMF: pulsar.efi places the relocatable kernel
+    against the EFI map (boot services exited, the trampoline moves it)
+    and pulsar-check --firmware efi plans the same place."""
+
+    checker_args = ["--firmware", "efi"]
+
+    def start(self, tmp, config, files, log):
+        root = self.write_efi_tftp(tmp, config, files)
+        return root, run_qemu(qemu.ovmf(root, log, tmp), log,
+                              2 * self.opts.timeout)
+
+
 def cases(opts):
     """The Multiboot2 cases on UEFI."""
     exited = "boot services exited, 32-bit protected mode"
@@ -401,6 +420,9 @@ def cases(opts):
         EfiMb2Case(opts, "efi-mb2-video", "testkernel-mb2video.elf",
                    console=["multiboot2 ELF32", exited],
                    check_fn=check_video),
+        EfiMb2RelocCase(opts, "efi-mb2-relocatable", "testkernel-reloc.elf"),
+        EfiMb2RelocCase(opts, "efi-mb2-relocatable-high",
+                        "testkernel-reloc-high.elf"),
         EfiGrubMb2Case(opts, "efi-grub-mb2", "testkernel-mb2.elf"),
         EfiGrubMb2Case(opts, "efi-grub-mb2-efi64", "testkernel-efi64.elf",
                        kept=True),

@@ -283,10 +283,19 @@ class Mb2RelocCase(harness.Case):
     """The relocatable Multiboot2 kernel @kernel_name: placed in its
     range at its alignment and preference, told where (tag 21)."""
 
+    checker_args = []  # pulsar-check's options for this firmware
+
     def __init__(self, opts, name, kernel_name):
         super().__init__(opts)
         self.name = name
         self.kernel_name = kernel_name
+
+    def start(self, tmp, config, files, log):
+        """Serve @config and @files, boot; the TFTP root and run_qemu's
+        result."""
+        root = self.write_tftp(tmp, config, files)
+        return root, harness.run_qemu(qemu.pxe(root, log), log,
+                                      self.opts.timeout)
 
     def run(self, tmp):
         image = read_variant(self.opts, self.kernel_name)
@@ -294,11 +303,10 @@ class Mb2RelocCase(harness.Case):
         module = harness.random_bytes(77, 100 * 1024 + 3)
         config = ("root demo\nexec kernel.elf console=serial\n"
                   "load module1.bin first module\n")
-        root = self.write_tftp(tmp, config, {"demo/kernel.elf": image,
-                                             "demo/module1.bin": module})
         log = os.path.join(tmp, "serial.log")
-        rc, text, secs, ended = harness.run_qemu(
-            qemu.pxe(root, log), log, self.opts.timeout)
+        root, (rc, text, secs, ended) = self.start(
+            tmp, config, {"demo/kernel.elf": image,
+                          "demo/module1.bin": module}, log)
         self.log_text = text
         lines = [ln.rstrip("\r") for ln in text.splitlines()]
         tk = dict(ln[3:].split("=", 1) for ln in lines
@@ -335,8 +343,9 @@ class Mb2RelocCase(harness.Case):
         checker = os.path.join(os.path.dirname(os.path.abspath(
             self.opts.nbp)), "pulsar-check")
         proc = subprocess.run(
-            [checker, "--mac", harness.MAC, "--mem", str(harness.MEM_MIB),
-             root], capture_output=True, text=True, timeout=60)
+            [checker, "--mac", harness.MAC, "--mem", str(harness.MEM_MIB)] +
+            self.checker_args + [root], capture_output=True, text=True,
+            timeout=60)
         ck.expect(proc.returncode == 0 and any(
             ln.startswith("pulsar-check: demo/kernel.elf: ") and
             ln.endswith(said) for ln in proc.stdout.splitlines()),
