@@ -232,12 +232,17 @@ def mb2_header(tags):
                        (-(0xE85250D6 + hlen)) & 0xFFFFFFFF) + body
 
 
-def mb2_kernel(addr, memsz, reloc=None, keep_mb1=False):
+def mb2_kernel(addr, memsz, reloc=None, keep_mb1=False, efi_bs=False,
+               efi64_entry=None):
     """one_segment_kernel with a Multiboot2 header: in place of the
     Multiboot 1 one, or after it (@keep_mb1: both headers, as Xen).
-    @reloc: (min, max, align, preference) for a relocatable tag."""
+    @reloc: (min, max, align, preference) for a relocatable tag; @efi_bs:
+    the EFI boot services tag (7); @efi64_entry: an amd64 EFI entry tag
+    (9) with that address."""
     data = bytearray(one_segment_kernel(addr, memsz))
     tags = [(10, 0, list(reloc))] if reloc else []
+    tags += [(7, 0, [])] if efi_bs else []
+    tags += [(9, 0, [efi64_entry])] if efi64_entry is not None else []
     hdr = mb2_header(tags)
     at = 0x1010 if keep_mb1 else 0x1000
     if not keep_mb1:

@@ -71,6 +71,26 @@ static int plan_mb2(struct placer *p, const struct cfg_item *it,
                            err, len);
 }
 
+/**
+ * Plan a Multiboot2 kernel on UEFI: the EFI tags instead of VBE, and
+ * tags 18 and 20 when the header asks to keep the boot services (tag 7;
+ * a first read of the header learns that, the planner reads it again).
+ */
+static int plan_mb2_efi(struct placer *p, const struct cfg_item *it,
+                        const uint8_t *prefix, size_t have, uint32_t size,
+                        struct image_plan *img, struct linux_plan *lx,
+                        char *err, size_t len)
+{
+    uint32_t gives = MB2_EFI_GIVES;
+    struct mb2_header h;
+
+    (void)lx;
+    if (mb2_parse_header(prefix, have, gives | MB2_EFI_BS_GIVES, &h, err,
+                         len) == 0 && h.efi_bs)
+        gives |= MB2_EFI_BS_GIVES;
+    return plan_kernel_mb2(p, it, prefix, have, size, gives, img, err, len);
+}
+
 /** Plan a Linux bzImage. */
 static int plan_bz(struct placer *p, const struct cfg_item *it,
                    const uint8_t *prefix, size_t have, uint32_t size,
@@ -100,6 +120,9 @@ const struct kernel_format kernel_formats[] = {
       HANDOFF_EFI_STUB, true, 0 },
     { "Linux bzImage", linux_probe, plan_bz, LOADS_INITRD, HANDOFF_LINUX,
       false, 0 },
+    /* The same header on both; UEFI gives other info tags. */
+    { "multiboot2", probe_mb2, plan_mb2_efi, LOADS_MODULES,
+      HANDOFF_MULTIBOOT2, true, 2 },
     { "multiboot2", probe_mb2, plan_mb2, LOADS_MODULES, HANDOFF_MULTIBOOT2,
       false, 2 },
     { "multiboot a.out kludge", probe_mb_kludge, plan_mb, LOADS_MODULES,
@@ -126,7 +149,8 @@ const struct kernel_format *format_probe(const uint8_t *prefix, size_t len,
             return f;
     }
     if (version == 2) { /* forced: its planner says what is missing */
-        for (f = kernel_formats; f->multiboot != 2; f++)
+        for (f = kernel_formats;
+             f->multiboot != 2 || (f->uefi_only && !uefi); f++)
             ;
         return f;
     }

@@ -661,6 +661,10 @@ void image_relocate(struct image_plan *plan, uint32_t base)
     for (i = 0; i < plan->nseg && i < IMAGE_MAX_SEGS; i++)
         plan->seg[i].dest += delta;
     plan->entry += delta;
+    if (plan->mb2.has_efi32)
+        plan->mb2.efi32_entry += delta;
+    if (plan->mb2.has_efi64)
+        plan->mb2.efi64_entry += delta;
     plan->highest += delta;
     plan->lowest = base;
     plan->relocated = true;

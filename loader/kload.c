@@ -21,6 +21,28 @@ void kload_init(struct kernel_load *k, struct placer *p,
     k->ctx = ctx;
 }
 
+/**
+ * A Multiboot2 kernel that keeps the UEFI boot services finds its memory
+ * while the firmware still holds what it holds: that RAM is reserved
+ * before the kernel and its modules are placed.
+ */
+static int kload_keep_firmware(struct kernel_load *k)
+{
+    struct mb2_header h;
+    int rc;
+
+    if (!k->uefi || !k->nheld || k->format->handoff != HANDOFF_MULTIBOOT2 ||
+        mb2_parse_header(k->prefix, k->have, ~0u, &h, NULL, 0) != 0 ||
+        mb2_efi_entry(&h, k->prefix, k->have) == MB2_EFI_EXIT32)
+        return 0;
+    for (unsigned i = 0; i < k->nheld; i++)
+        if ((rc = place_reserve(k->placer, k->held[i].base,
+                                k->held[i].base + k->held[i].len,
+                                "firmware memory (boot services kept)")) != 0)
+            return rc;
+    return 0;
+}
+
 /** Plan from the buffered prefix and claim, then zero and copy it. */
 static int kload_plan(struct kernel_load *k)
 {
@@ -31,6 +53,8 @@ static int kload_plan(struct kernel_load *k)
     if (!k->lx && k->format->loads == LOADS_INITRD)
         k->format = format_fallback(); /* the caller takes multiboot only */
     k->is_linux = k->format->loads == LOADS_INITRD;
+    if ((rc = kload_keep_firmware(k)) != 0)
+        return rc;
     rc = k->format->plan(k->placer, k->it, k->prefix, k->have, k->size,
                          &k->plan, k->lx, k->msg, sizeof(k->msg));
     if (rc != 0)

@@ -36,6 +36,10 @@ struct kernel_load {
                                      multiboot kernels only) */
     const struct kernel_format *format; /* the row that planned it */
     bool uefi;                    /* probe the UEFI-only formats too */
+    /** UEFI: RAM the firmware holds now (session_face.held), kept clear
+     *  of a Multiboot2 kernel that keeps the boot services. */
+    const struct e820_entry *held;
+    unsigned nheld;
     bool is_linux;                /* a bzImage: the loads are an initrd,
                                      the command line its arguments */
     image_write_fn write;         /* copy into (claimed) guest memory */

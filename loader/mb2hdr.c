@@ -24,8 +24,8 @@ const char *mb2_tag_name(uint32_t type)
 {
     static const char *const names[MB2_TAG_TYPES] = {
         "end", "command line", "boot loader name", "modules",
-        "basic memory information", "BIOS boot device", "memory map",
-        "VBE information", "framebuffer information", "ELF sections",
+        "basic memory", "BIOS boot device", "memory map",
+        "VBE", "framebuffer", "ELF sections",
         "APM table", "EFI 32-bit system table", "EFI 64-bit system table",
         "SMBIOS tables", "ACPI old RSDP", "ACPI new RSDP",
         "network (DHCP ACK)", "EFI memory map",
@@ -258,4 +258,31 @@ int mb2_parse_header(const uint8_t *prefix, size_t len, uint32_t gives,
         return -PE_UNSUPP;
     }
     return 0;
+}
+
+/** How a Multiboot2 kernel is entered on UEFI; see mb2hdr.h. */
+enum mb2_efi_mode mb2_efi_entry(const struct mb2_header *h,
+                                const uint8_t *prefix, size_t len)
+{
+    if (!h->efi_bs)
+        return MB2_EFI_EXIT32;
+    if (h->has_efi64)
+        return MB2_EFI_BS_EFI64;
+    if (!h->has_address && len > 4 && !memcmp(prefix, "\177ELF", 4) &&
+        prefix[4] == 2) /* EI_CLASS: ELFCLASS64 */
+        return MB2_EFI_BS_ELF64;
+    return MB2_EFI_EXIT32;
+}
+
+/** The name of @mode; see mb2hdr.h. */
+const char *mb2_efi_mode_str(enum mb2_efi_mode mode)
+{
+    switch (mode) {
+    case MB2_EFI_BS_EFI64:
+        return "boot services kept, 64-bit at the amd64 EFI entry";
+    case MB2_EFI_BS_ELF64:
+        return "boot services kept, 64-bit at the ELF64 entry";
+    default:
+        return "boot services exited, 32-bit protected mode";
+    }
 }

@@ -98,6 +98,16 @@ struct mb2_header {
      (1u << MB2_TAG_ACPI_NEW) | (1u << MB2_TAG_NETWORK) |                  \
      (1u << MB2_TAG_LOAD_BASE))
 
+/** Info tags Pulsar can give on UEFI: no VBE (7), the EFI ones instead.
+ *  Tags 18 and 20 are given only to a kernel with the EFI boot services
+ *  tag (7), which keeps them; a required request for them without it is
+ *  refused (mb2_efi_gives). */
+#define MB2_EFI_GIVES                                                      \
+    ((MB2_BIOS_GIVES & ~(1u << MB2_TAG_VBE)) | (1u << MB2_TAG_EFI64) |     \
+     (1u << MB2_TAG_EFI_MMAP))
+#define MB2_EFI_BS_GIVES                                                   \
+    ((1u << MB2_TAG_EFI_BS) | (1u << MB2_TAG_EFI64_IH))
+
 /** The name of info tag @type, for messages ("EFI memory map", ...). */
 const char *mb2_tag_name(uint32_t type);
 
@@ -117,4 +127,26 @@ bool mb2_present(const uint8_t *prefix, size_t len);
  */
 int mb2_parse_header(const uint8_t *prefix, size_t len, uint32_t gives,
                      struct mb2_header *h, char *err, size_t errlen);
+
+/** How a Multiboot2 kernel is entered on UEFI (mb2_efi_entry). */
+enum mb2_efi_mode {
+    MB2_EFI_EXIT32,    /* boot services exited, 32-bit protected mode */
+    MB2_EFI_BS_EFI64,  /* boot services kept, 64-bit: amd64 EFI entry */
+    MB2_EFI_BS_ELF64,  /* boot services kept, 64-bit: its ELF64 entry */
+};
+
+/**
+ * The rule for the header @h of a file whose first @len bytes are
+ * @prefix: a kernel with the EFI boot services tag (7) keeps them and is
+ * entered in 64-bit mode at its amd64 EFI entry (tag 9), else at the
+ * entry of an ELF64 image (as GRUB does: NOVA); one whose entry can only
+ * be 32-bit code (ELF32, the address tag) is entered as one without tag
+ * 7 would be: the tag says it supports starting with the boot services,
+ * not that it needs them.
+ */
+enum mb2_efi_mode mb2_efi_entry(const struct mb2_header *h,
+                                const uint8_t *prefix, size_t len);
+
+/** The name of @mode for the boot log and pulsar-check. */
+const char *mb2_efi_mode_str(enum mb2_efi_mode mode);
 #endif

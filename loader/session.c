@@ -604,6 +604,8 @@ static int load_kernel(struct session *s, const struct cfg_item *it)
     kload_init(&k, placing ? &s->placer : &scratch, it, 0, &s->lx,
                writer_write, writer_zero, &ks.w);
     k.uefi = s->face->uefi;
+    k.held = s->face->held;
+    k.nheld = s->face->nheld;
     gz_sink_init(&gz, &sink, &inner, it, k.msg, sizeof(k.msg));
     rc = session_fetch(s, it->server, it->path, true, 0, &sink, &got, &ff);
     if (rc == 0)
@@ -1228,6 +1230,18 @@ static void say_linux_path(struct session *s, const struct cfg_item *it)
                "run)\n", s->face->prog, it->path, s->lx.kernel_addr);
 }
 
+/** UEFI: how a Multiboot2 kernel is entered (the face does as said). */
+static void say_mb2_efi(struct session *s, const struct cfg_item *it)
+{
+    const struct kernel_load *k = s->kernel;
+    enum mb2_efi_mode mode = mb2_efi_entry(&k->plan.mb2, k->prefix, k->have);
+
+    printf("%s: %s: multiboot2 on UEFI: %s at %08x\n", s->face->prog,
+           it->path, mb2_efi_mode_str(mode),
+           mode == MB2_EFI_BS_EFI64 ? k->plan.mb2.efi64_entry
+                                    : k->plan.entry);
+}
+
 /** Run the session; see session.h. */
 int session_run(struct session *s)
 {
@@ -1259,14 +1273,8 @@ int session_run(struct session *s)
     if (rc == 0 && s->kernel->is_linux && s->face->uefi)
         say_linux_path(s, exec);
     if (rc == 0 && s->format->handoff == HANDOFF_MULTIBOOT2 &&
-        s->face->uefi) {
-        rc = session_error(s, -PE_UNSUPP, "%s:%u: exec: %s: Multiboot2 "
-                           "kernels are not supported on UEFI yet (exec "
-                           "--multiboot1 boots one that also has a "
-                           "Multiboot 1 header)", exec->src_file,
-                           exec->src_line, exec->path);
-        return s->face->check ? 0 : rc;
-    }
+        s->face->uefi)
+        say_mb2_efi(s, exec);
     /* Checking goes on without a kernel: its files are still worth a look
      * (as modules, unless the kernel was seen to be a bzImage). */
     if (s->kernel->is_linux)

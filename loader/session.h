@@ -54,6 +54,11 @@ struct session_face {
      *  UEFI-only row), each Linux kernel's path said, the same words on
      *  both. */
     bool uefi;
+    /** UEFI: the RAM the firmware holds while its boot services run (its
+     *  and Pulsar's code and data), which a Multiboot2 kernel that keeps
+     *  them is placed clear of (loader/kload.h).  0: none known. */
+    const struct e820_entry *held;
+    unsigned nheld;
     /** Wait between two tries of a transfer (NULL: no wait). */
     void (*sleep_ms)(unsigned ms);
     /**

@@ -258,3 +258,25 @@ int mb2i_build(const struct mb2i_input *in, void *buf, uint32_t phys,
     put_le32(buf, (uint32_t)o.pos);
     return 0;
 }
+
+/** Tags 14 and 15 from a found RSDP; see mb2info.h. */
+void mb2i_set_rsdp(struct mb2i_input *in, const uint8_t *area,
+                   const struct fw_table *t)
+{
+    in->rsdp_old.data = area + t->off; /* the ACPI 1.0 part */
+    in->rsdp_old.len = 20;
+    if (t->major >= 2 && t->len > 20) {
+        in->rsdp_new.data = area + t->off;
+        in->rsdp_new.len = t->len;
+    }
+}
+
+/** Tag 13 from a found SMBIOS entry point; see mb2info.h. */
+void mb2i_set_smbios(struct mb2i_input *in, const uint8_t *area,
+                     const struct fw_table *t)
+{
+    in->smbios.data = area + t->off;
+    in->smbios.len = t->len;
+    in->smbios_major = t->major;
+    in->smbios_minor = t->minor;
+}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loader/place.h"
+#include "mb/fwtables.h"
 #include "mb/mbinfo.h"
 
 /** One block of bytes to copy into a tag (NULL or 0 bytes: no tag). */
@@ -53,6 +54,15 @@ struct mb2i_input {
     bool has_efi64_ih;             /* tag 20: the image handle */
     uint64_t efi64_ih;
 };
+
+/** Tags 14 and 15 from the RSDP @t found in @area (mb/fwtables.h): its
+ *  ACPI 1.0 part, and the whole of a revision 2 or later one. */
+void mb2i_set_rsdp(struct mb2i_input *in, const uint8_t *area,
+                   const struct fw_table *t);
+
+/** Tag 13 from the SMBIOS entry point @t found in @area. */
+void mb2i_set_smbios(struct mb2i_input *in, const uint8_t *area,
+                     const struct fw_table *t);
 
 /** Bytes the info for @in needs; SIZE_MAX when the sizes overflow. */
 size_t mb2i_size(const struct mb2i_input *in);

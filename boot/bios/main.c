@@ -274,21 +274,11 @@ static void bios_fw_tables(struct mb2i_input *in)
         area = ebda;
     else if (fw_find_rsdp(rom, 0x20000, &t) == 0)
         area = rom;
-    if (area) {
-        in->rsdp_old.data = area + t.off; /* the ACPI 1.0 part */
-        in->rsdp_old.len = 20;
-        if (t.major >= 2) {
-            in->rsdp_new.data = area + t.off;
-            in->rsdp_new.len = t.len;
-        }
-    }
+    if (area)
+        mb2i_set_rsdp(in, area, &t);
     rom = (const uint8_t *)0xF0000;
-    if (fw_find_smbios(rom, 0x10000, &t) == 0) {
-        in->smbios.data = rom + t.off;
-        in->smbios.len = t.len;
-        in->smbios_major = t.major;
-        in->smbios_minor = t.minor;
-    }
+    if (fw_find_smbios(rom, 0x10000, &t) == 0)
+        mb2i_set_smbios(in, rom, &t);
 }
 
 /**

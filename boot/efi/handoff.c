@@ -34,6 +34,7 @@ _Static_assert(offsetof(struct tramp_block, info) == HO_INFO, "HO_INFO");
 _Static_assert(offsetof(struct tramp_block, nmoves) == HO_NMOVES, "HO_NMOVES");
 _Static_assert(offsetof(struct tramp_block, moves) == HO_MOVES, "HO_MOVES");
 _Static_assert(offsetof(struct tramp_block, esi) == HO_ESI, "HO_ESI");
+_Static_assert(offsetof(struct tramp_block, magic) == HO_MAGIC, "HO_MAGIC");
 _Static_assert(sizeof(struct move) == MOVE_SIZE, "MOVE_SIZE");
 
 #define PAGE 4096u
@@ -124,6 +125,7 @@ int efi_handoff_alloc(struct session *s, size_t info_pages,
     h->ho->gdt[3] = GDT_DATA32;
     h->ho->gdtr_limit = 4 * 8 - 1;
     h->ho->gdtr_base = (uintptr_t)h->ho->gdt;
+    h->ho->magic = MB_BOOT_MAGIC; /* Multiboot2 sets its own */
     return 0;
 }
 
@@ -152,6 +154,23 @@ int efi_handoff_exit(struct session *s)
     }
     efi_console_firmware_gone();
     return 0;
+}
+
+void efi_halt_exited(const char *why)
+{
+    printf("pulsar: error: %s\npulsar: halted\n", why);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+const void *efi_config_table(const EFI_GUID *guid)
+{
+    for (UINTN i = 0; i < efi_st->NumberOfTableEntries; i++) {
+        const EFI_CONFIGURATION_TABLE *t = &efi_st->ConfigurationTable[i];
+        if (!memcmp(&t->VendorGuid, guid, sizeof(*guid)))
+            return t->VendorTable;
+    }
+    return NULL;
 }
 
 void efi_handoff_jump(const struct efi_handoff *h)

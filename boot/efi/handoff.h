@@ -15,6 +15,7 @@
 #define HO_NMOVES 56      /* u32: entries in the move list */
 #define HO_MOVES 60       /* u32: the move list's address */
 #define HO_ESI 64         /* u32: ESI at entry (Linux: boot_params) */
+#define HO_MAGIC 68       /* u32: EAX at entry (the boot magic) */
 #define HO_SIZE 8192      /* two pages: the block, then the stack */
 #define HO_STACK_TOP 8176 /* ESP while moving (16-byte aligned) */
 /* The selectors the Linux 32-bit boot protocol asks for (0x10 code, 0x18
@@ -38,6 +39,7 @@ struct tramp_block {
     uint32_t nmoves;
     uint32_t moves;
     uint32_t esi;
+    uint32_t magic;
 } __attribute__((packed));
 
 struct move {
@@ -46,5 +48,13 @@ struct move {
 
 /** The trampoline's code, copied into loader-code pages to run. */
 extern const uint8_t efi_tramp_start[], efi_tramp_end[];
+
+/**
+ * Enter a Multiboot2 kernel in 64-bit mode with the boot services kept
+ * (its amd64 EFI entry, spec 3.5): EAX = 0x36D76289, RBX = @info, on the
+ * firmware's page tables, GDT and interrupt state, the stack aligned to
+ * 16 bytes.  Runs from Pulsar's image (trampoline.S).
+ */
+void efi_enter64(uint64_t entry, uint64_t info) __attribute__((noreturn));
 #endif
 #endif

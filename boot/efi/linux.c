@@ -188,25 +188,9 @@ out:
 static uint64_t acpi_rsdp(void)
 {
     EFI_GUID acpi20 = ACPI_20_TABLE_GUID, acpi10 = ACPI_TABLE_GUID;
-    uint64_t v1 = 0;
+    const void *t = efi_config_table(&acpi20);
 
-    for (UINTN i = 0; i < efi_st->NumberOfTableEntries; i++) {
-        EFI_CONFIGURATION_TABLE *t = &efi_st->ConfigurationTable[i];
-        if (!memcmp(&t->VendorGuid, &acpi20, sizeof(acpi20)))
-            return (uintptr_t)t->VendorTable;
-        if (!memcmp(&t->VendorGuid, &acpi10, sizeof(acpi10)))
-            v1 = (uintptr_t)t->VendorTable;
-    }
-    return v1;
-}
-
-/** After ExitBootServices nothing can be retried: say why on the UART
- *  and stop. */
-static void __attribute__((noreturn)) halt_exited(const char *why)
-{
-    printf("pulsar: error: %s\npulsar: halted\n", why);
-    for (;;)
-        __asm__ volatile("cli; hlt");
+    return (uintptr_t)(t ? t : efi_config_table(&acpi10));
 }
 
 int efi_handoff_linux32(struct session *s)
@@ -241,7 +225,7 @@ int efi_handoff_linux32(struct session *s)
      * and only the UART is left to tell why nothing follows. */
     raw = efi_last_map();
     if (!(nmap = efi_e820_last(map, EFI_MAP_MAX, s->msg, sizeof(s->msg))))
-        halt_exited(s->msg);
+        efi_halt_exited(s->msg);
     efi.systab = (uintptr_t)efi_st;
     efi.memmap = (uintptr_t)raw->buf;
     efi.memmap_size = (uint32_t)raw->size;
@@ -249,7 +233,7 @@ int efi_handoff_linux32(struct session *s)
     efi.memdesc_version = raw->version;
     if (linux_boot_params(h.info, setup, LINUX_LOW_SIZE, map, nmap, &efi,
                           rsdp) != 0)
-        halt_exited("boot_params: more E820 entries than it holds, or a "
+        efi_halt_exited("boot_params: more E820 entries than it holds, or a "
                     "malformed setup header");
     efi_handoff_jump(&h);
 }

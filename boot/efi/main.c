@@ -7,7 +7,8 @@
  *   image -> the boot session (loader/session.c: config lookup, parsing,
  *   every file fetched with Mtftp and staged, every message) -> the
  *   multiboot hand-off (boot/efi/handoff.c: info, ExitBootServices, the
- *   mover and the trampoline), or for `chld` the other EFI program
+ *   mover and the trampoline; boot/efi/mb2.c for Multiboot2, which may
+ *   keep the boot services and enter in 64-bit mode), or for `chld` the other EFI program
  *   started from memory on the same NIC (boot/efi/chain.c).
  * A failed attempt says why, waits (a key skips the wait) and starts again
  * from scratch with a fresh heap and fresh staging; Pulsar never returns
@@ -53,6 +54,7 @@ static struct boot {
     struct session s;
     struct e820_entry map[EFI_MAP_MAX];
     unsigned nmap;
+    struct e820_entry held[EFI_MAP_MAX]; /* what the firmware holds now */
 } boot;
 
 /** Report an error no retry can cure and stop (never back to firmware). */
@@ -90,6 +92,8 @@ static int boot_attempt(void)
     if (!(boot.nmap = efi_e820(boot.map, EFI_MAP_MAX, NULL, s->msg,
                                sizeof(s->msg))))
         return session_error(s, -PE_NORAM, "%s", s->msg);
+    boot.face.held = boot.held;
+    boot.face.nheld = efi_held_last(boot.held, EFI_MAP_MAX);
     if ((rc = plan_efi_placer_init(&s->placer, boot.map, boot.nmap)) != 0)
         return session_error(s, rc, "the EFI memory map shows no usable "
                              "RAM (%s)", pulsar_strerror(rc));
@@ -108,6 +112,8 @@ static int boot_attempt(void)
         return efi_boot_linux_stub(s);
     case HANDOFF_LINUX:
         return efi_handoff_linux32(s);
+    case HANDOFF_MULTIBOOT2:
+        return efi_handoff_multiboot2(s, LOADER_NAME);
     case HANDOFF_MULTIBOOT:
     default:
         return efi_handoff_multiboot(s, LOADER_NAME);

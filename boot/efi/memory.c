@@ -104,6 +104,28 @@ unsigned efi_e820_last(struct e820_entry *map, unsigned max, char *msg,
     return m.n;
 }
 
+unsigned efi_held_last(struct e820_entry *held, unsigned max)
+{
+    unsigned n = 0;
+
+    for (UINTN off = 0; off + last_map.desc_size <= last_map.size &&
+                        last_map.desc_size; off += last_map.desc_size) {
+        const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map_buf + off);
+        uint64_t len = d->NumberOfPages * PAGE;
+
+        if (d->Type != EfiLoaderCode && d->Type != EfiLoaderData &&
+            d->Type != EfiBootServicesCode && d->Type != EfiBootServicesData)
+            continue;
+        if (n && held[n - 1].base + held[n - 1].len == d->PhysicalStart)
+            held[n - 1].len += len; /* the firmware lists them in order */
+        else if (n < max)
+            held[n++] = (struct e820_entry){ d->PhysicalStart, len, E820_RAM };
+        else
+            return 0; /* more than fit: none known rather than some */
+    }
+    return n;
+}
+
 /* ------------------------------------------------------- Pulsar's own */
 
 int efi_reserve_own(struct placer *p)

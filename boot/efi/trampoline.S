@@ -6,8 +6,8 @@
  * In: RDI = the hand-off block (boot/efi/handoff.h), below 4 GiB.
  * Out, as multiboot and the Linux 32-bit boot protocol ask: 32-bit
  * protected mode, paging off, flat CS (0x10) and data segments (0x18),
- * interrupts off, EAX = 0x2BADB002, EBX = the block's info (multiboot; 0
- * for Linux), ESI = the block's esi (Linux: boot_params; 0 for
+ * interrupts off, EAX = the block's magic (0x2BADB002 for multiboot and
+ * Linux, 0x36D76289 for Multiboot2), EBX = the block's info (0 for Linux), ESI = the block's esi (Linux: boot_params; 0 for
  * multiboot), EDI = EBP = 0.
  */
 #include "boot/efi/handoff.h"
@@ -70,10 +70,27 @@ prot32:
 2:  movl HO_ENTRY(%edi), %ecx
     movl HO_INFO(%edi), %ebx
     movl HO_ESI(%edi), %esi
+    movl HO_MAGIC(%edi), %eax
     xorl %edi, %edi
     xorl %ebp, %ebp
-    movl $0x2badb002, %eax
     jmp *%ecx
 efi_tramp_end:
+
+/*
+ * efi_enter64(entry, info): a Multiboot2 kernel that keeps the boot
+ * services, entered where Pulsar runs (64-bit mode, the firmware's page
+ * tables, GDT and IDT, interrupts as the firmware has them).  Not part of
+ * the copied trampoline: Pulsar's image stays until the kernel calls
+ * ExitBootServices.
+ */
+    .text
+    .globl efi_enter64
+    .code64
+efi_enter64:
+    andq $-16, %rsp
+    movq %rsi, %rbx
+    movl $0x36d76289, %eax
+    xorl %ebp, %ebp
+    jmp *%rdi
 
     .section .note.GNU-stack, "", @progbits

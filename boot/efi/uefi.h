@@ -126,6 +126,11 @@ const struct efi_raw_map *efi_last_map(void);
 unsigned efi_e820_last(struct e820_entry *map, unsigned max, char *msg,
                        size_t len);
 
+/** The ranges of the map last read that the firmware holds while its
+ *  boot services run (loader and boot services code and data), touching
+ *  ones merged, into @held (@max entries); 0 when they do not fit. */
+unsigned efi_held_last(struct e820_entry *held, unsigned max);
+
 /** Reserve Pulsar's own image in @p (it runs until the trampoline). */
 int efi_reserve_own(struct placer *p);
 
@@ -174,6 +179,11 @@ int efi_handoff_moves(struct session *s, struct efi_handoff *h);
  *  map of the call that succeeded stays in efi_last_map().  Afterwards
  *  only the UART prints.  0 or the session's error. */
 int efi_handoff_exit(struct session *s);
+/** After ExitBootServices nothing can be retried: say why on the UART
+ *  and stop. */
+void efi_halt_exited(const char *why) __attribute__((noreturn));
+/** The configuration table entry of @guid (its VendorTable), or NULL. */
+const void *efi_config_table(const EFI_GUID *guid);
 /** Run the trampoline: move, then enter the kernel at ho->entry. */
 void efi_handoff_jump(const struct efi_handoff *h) __attribute__((noreturn));
 
@@ -184,6 +194,19 @@ void efi_handoff_jump(const struct efi_handoff *h) __attribute__((noreturn));
  * there: the error is reported and the attempt can be retried.
  */
 int efi_handoff_multiboot(struct session *s, const char *loader_name);
+
+/**
+ * The same for a Multiboot2 kernel (boot/efi/mb2.c): without the EFI boot
+ * services tag as above, with the info's EFI tags built from the map
+ * ExitBootServices took; with it, every range in place while the
+ * firmware runs, no ExitBootServices, and the kernel entered in 64-bit
+ * mode (efi_enter64).  Returns only while the firmware is still there.
+ */
+int efi_handoff_multiboot2(struct session *s, const char *loader_name);
+
+/** The DHCP ACK the PXE Base Code holds (its length up to the end
+ *  option), for the Multiboot2 network tag; NULL when none. */
+const uint8_t *efi_pxe_ack(uint32_t *len);
 
 /* ---------------------------------------------------- Linux (linux.c) */
 

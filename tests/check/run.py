@@ -16,6 +16,8 @@ Generated files (`file: PATH KIND ARGS...`, PATH under $TMP):
   mb2 ADDR MEMSZ [MIN MAX ALIGN PREF]  the kernel with a Multiboot2 header
                      instead (relocatable with the four values)
   both ADDR MEMSZ    the kernel with both headers
+  mb2-efibs ADDR MEMSZ [ENTRY64]  the mb2 kernel with the EFI boot
+                     services tag (and an amd64 EFI entry at ENTRY64)
   gzip SRC           the file $TMP/SRC (generated above it) gzipped
   text SIZE          SIZE bytes of repeated text (packs well)
   cut SRC SIZE       the first SIZE bytes of $TMP/SRC (a truncated file)
@@ -65,6 +67,10 @@ def make_file(path, kind, args):
         nums = [int(a, 0) for a in args]
         data = mb2_kernel(nums[0], nums[1], reloc=nums[2:6] or None,
                           keep_mb1=kind == "both")
+    elif kind == "mb2-efibs":
+        nums = [int(a, 0) for a in args]
+        data = mb2_kernel(nums[0], nums[1], efi_bs=True,
+                          efi64_entry=nums[2] if len(nums) > 2 else None)
     elif kind in ("gzip", "cut"):
         with open(os.path.join(os.path.dirname(path), args[0]), "rb") as f:
             data = f.read()

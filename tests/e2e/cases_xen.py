@@ -1,4 +1,4 @@
-"""Xen 4.17 from Debian, as shipped, through Multiboot2 on BIOS (issue 18).
+"""Xen 4.17 from Debian, as shipped, through Multiboot2 (issue 18).
 
 The hypervisor is Debian's `xen-hypervisor-4.17-amd64` package's
 `/boot/xen-4.17-amd64.gz` (fetched with `apt-get download` into the
@@ -10,8 +10,18 @@ passes when dom0's /init prints its marker with dom0's command line
 (Xen passes a module's command line without its first word, the file
 name Pulsar puts there as GRUB does), Xen names Pulsar as its boot
 loader and echoes its command line, and Pulsar's console says Multiboot2
-and the gzip sizes.  Needs network access to the Debian mirror on the
-first run (or the cache).
+and the gzip sizes.
+
+- xen-mb2-bios: the NBP on SeaBIOS.
+- xen-mb2-efi: pulsar.efi on OVMF (q35, 1 GiB): Xen's header has the
+  EFI boot services tag and an amd64 EFI entry, so pulsar.efi keeps the
+  boot services, relocates Xen (its relocatable tag) into memory the
+  firmware does not hold, and enters in 64-bit mode (its console says so)
+  with the system table and image handle tags; Xen's EFI path then
+  calls ExitBootServices itself.  The same dom0 marker and Xen lines.
+
+Needs network access to the Debian mirror on the first run (or the
+cache).
 """
 
 import os
@@ -19,6 +29,7 @@ import os
 from lab import CACHE, qemu
 
 from . import harness
+from .cases_efi import EfiCase
 from .cases_linux import (apt_download, apt_update_once, debian_assets,
                           extract_member, initramfs)
 from .harness import CheckFailed, Checker
@@ -45,11 +56,21 @@ def xen_gz():
 
 
 class XenCase(harness.Case):
-    """Pulsar boots Debian's gzipped Xen with a Debian dom0."""
+    """Pulsar boots Debian's gzipped Xen with a Debian dom0 (the NBP on
+    SeaBIOS; XenEfiCase: pulsar.efi on OVMF).  @console: texts Pulsar's
+    console lines must hold besides the both-header and gzip ones."""
+
+    console = ("multiboot2 ELF32", "relocated to")
 
     def __init__(self, opts, name):
         super().__init__(opts)
         self.name = name
+
+    def start(self, tmp, config, files, log, timeout):
+        """Serve @config and @files, boot, run_qemu's result."""
+        root = self.write_tftp(tmp, config, files)
+        return harness.run_qemu(qemu.pxe(root, log, mem=XEN_MEM_MIB), log,
+                                timeout, stop_marker=MARKER)
 
     def run(self, tmp):
         with open(xen_gz(), "rb") as f:
@@ -62,12 +83,9 @@ class XenCase(harness.Case):
         config = ("# Debian's Xen as shipped, with a Debian dom0\nroot xen\n"
                   "exec xen-4.17-amd64.gz %s\nload vmlinuz %s\n"
                   "load initramfs.cpio\n" % (XEN_ARGS, DOM0_ARGS))
-        root = self.write_tftp(tmp, config, files)
         log = os.path.join(tmp, "serial.log")
         timeout = max(self.opts.timeout, XEN_TIMEOUT)
-        rc, text, secs, ended = harness.run_qemu(
-            qemu.pxe(root, log, mem=XEN_MEM_MIB), log, timeout,
-            stop_marker=MARKER)
+        rc, text, secs, ended = self.start(tmp, config, files, log, timeout)
         self.log_text = text
         lines = [ln.rstrip("\r") for ln in text.splitlines()]
         ck = Checker()
@@ -81,8 +99,8 @@ class XenCase(harness.Case):
             ck.expect(any(ln.startswith(want) for ln in lines),
                       "no Xen line %r" % want)
         for want in ("both multiboot headers: Multiboot2 (the default",
-                     "multiboot2 ELF32",
-                     "unpacked from %d bytes of gzip" % len(xen)):
+                     "unpacked from %d bytes of gzip" % len(xen)) + \
+                self.console:
             ck.expect(any(ln.find("pulsar: ") >= 0 and want in ln
                           for ln in lines),
                       "no Pulsar console line with %r" % want)
@@ -94,6 +112,21 @@ class XenCase(harness.Case):
         return {"secs": secs, "rc": rc}
 
 
+class XenEfiCase(XenCase, EfiCase):
+    """The same Xen, dom0 and checks under OVMF: pulsar.efi keeps the
+    boot services (Xen's tag 7) and enters at Xen's amd64 EFI entry in
+    64-bit mode with tags 12 and 20; Xen calls ExitBootServices itself."""
+
+    console = XenCase.console + ("multiboot2 on UEFI: boot services kept, "
+                                 "64-bit at the amd64 EFI entry",)
+
+    def start(self, tmp, config, files, log, timeout):
+        root = self.write_efi_tftp(tmp, config, files)
+        return harness.run_qemu(
+            qemu.ovmf(root, log, tmp, mem=XEN_MEM_MIB), log, timeout,
+            stop_marker=MARKER)
+
+
 def cases(opts):
-    """The Xen case."""
-    return [XenCase(opts, "xen-mb2-bios")]
+    """The Xen cases."""
+    return [XenCase(opts, "xen-mb2-bios"), XenEfiCase(opts, "xen-mb2-efi")]

@@ -59,8 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
 
     if (mb2_parse_header(data, size, gives, &h, err, sizeof(err)) == 0) {
+        enum mb2_efi_mode mode = mb2_efi_entry(&h, data, size);
+
         assert(h.offset % 8 == 0 && h.offset < MB2_SEARCH);
         assert((size_t)h.offset + h.length <= size);
+        /* The boot services are kept only with tag 7 and a 64-bit way in. */
+        assert(mode == MB2_EFI_EXIT32 ||
+               (h.efi_bs && (mode == MB2_EFI_BS_EFI64) == h.has_efi64));
+        assert(mb2_efi_mode_str(mode)[0]);
     }
     if (image_plan_multiboot2(data, size, (uint32_t)size, gives, &plan, err,
                               sizeof(err)) == 0) {

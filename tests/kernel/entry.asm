@@ -88,6 +88,23 @@ tk_mb2_header:
     dw 4, 0                             ; console flags: EGA text supported
     dd 12
     dd 2
+%ifdef TK_MB2_VIDEO
+    align 8
+    dw 5, 0                             ; framebuffer: 800x600x32 wanted
+    dd 20
+    dd TK_VIDEO_W, TK_VIDEO_H, TK_VIDEO_D
+%endif
+%ifdef TK_EFI64
+    align 8
+    dw 7, 0                             ; EFI boot services: keep them
+    dd 8
+%ifndef TK_EFI64_ELF_ENTRY
+    align 8
+    dw 9, 0                             ; EFI amd64 entry address
+    dd 12
+    dd tk_efi64_entry
+%endif                                  ; else: e_entry (linked -e)
+%endif
     align 8
     dw 0, 0                             ; end tag
     dd 8
@@ -122,7 +139,146 @@ tk_entry:
     hlt
     jmp .halt                           ; an NMI can wake hlt: halt again
 
+%ifdef TK_EFI64
+; tk_efi64_entry - the amd64 EFI entry (Multiboot2 spec 3.5), -DTK_EFI64;
+; with -DTK_EFI64_ELF_ENTRY there is no tag 9 and the image is linked
+; with this as its ELF entry (a NOVA-like kernel).
+; In:  64-bit mode on the firmware's page tables (identity-mapped), its
+;      GDT, IDT and stack, boot services alive; EAX = magic, RBX = info.
+; Records what it found for tk_main (the tk_efi64_* words), proves the
+; boot services are alive by calling GetMemoryMap through the system
+; table of tag 12, then leaves long mode as a loader would and enters
+; tk_entry in 32-bit protected mode with EAX and EBX as it got them, so
+; the one 32-bit reporter checks every tag.
+EFI_ST_BOOT_SERVICES equ 0x60           ; EFI_SYSTEM_TABLE.BootServices
+EFI_BS_GET_MEMORY_MAP equ 0x38          ; EFI_BOOT_SERVICES.GetMemoryMap
+MSR_EFER equ 0xc0000080
+GMM_BUF_SIZE equ 32768
+bits 64
+global tk_efi64_entry
+tk_efi64_entry:
+    mov dword [tk_efi64_used], 1
+    mov [tk_efi64_magic], eax
+    mov [tk_efi64_info], rbx
+    pushfq
+    pop rax
+    mov [tk_efi64_rflags], eax
+    mov ecx, MSR_EFER
+    rdmsr
+    mov [tk_efi64_efer], eax
+    mov rax, cr0
+    mov [tk_efi64_cr0], eax
+    ; Tag 12 (the system table), walking the info's tags.
+    lea rsi, [rbx + 8]
+.walk:
+    mov eax, [rsi]
+    test eax, eax
+    jz .leave                           ; the end tag: no tag 12
+    cmp eax, 12
+    je .found
+    mov edx, [rsi + 4]
+    add edx, 7
+    and edx, ~7
+    jz .leave                           ; a zero size would loop forever
+    add rsi, rdx
+    jmp .walk
+.found:
+    mov rdi, [rsi + 8]
+    mov rdi, [rdi + EFI_ST_BOOT_SERVICES]
+    ; GetMemoryMap(&size, buf, &key, &desc_size, &version), Microsoft
+    ; x64 convention: RCX, RDX, R8, R9, the fifth above 32 bytes of
+    ; shadow space, the stack 16-byte aligned at the call.
+    mov qword [tk_efi64_gmm_size], GMM_BUF_SIZE
+    mov rbp, rsp
+    and rsp, -16
+    sub rsp, 48
+    mov ecx, tk_efi64_gmm_size
+    mov edx, tk_efi64_gmm_buf
+    mov r8d, tk_efi64_gmm_key
+    mov r9d, tk_efi64_gmm_desc_size
+    mov eax, tk_efi64_gmm_version
+    mov [rsp + 32], rax
+    call [rdi + EFI_BS_GET_MEMORY_MAP]
+    mov rsp, rbp
+    mov [tk_efi64_gmm_status], rax
+    mov dword [tk_efi64_gmm_called], 1
+.leave:
+    ; Out of long mode: a 32-bit code segment of our own, paging off,
+    ; EFER.LME off, then the 32-bit entry.
+    cli
+    lgdt [tk_gdt_desc]
+    push qword 0x08
+    push qword .prot32
+    o64 retf
+bits 32
+.prot32:
+    mov eax, 0x10
+    mov ds, eax
+    mov es, eax
+    mov fs, eax
+    mov gs, eax
+    mov ss, eax
+    mov eax, cr0
+    and eax, 0x7fffffff
+    mov cr0, eax
+    mov ecx, MSR_EFER
+    rdmsr
+    and eax, ~0x100
+    wrmsr
+    mov eax, cr4
+    and eax, ~0x20
+    mov cr4, eax
+    mov eax, [tk_efi64_magic]
+    mov ebx, [tk_efi64_info]
+    jmp tk_entry
+
+section .rodata
+align 8
+tk_gdt:
+    dq 0
+    dq 0x00cf9a000000ffff               ; 0x08: flat 32-bit code
+    dq 0x00cf92000000ffff               ; 0x10: flat data
+tk_gdt_desc:
+    dw 3 * 8 - 1
+    dd tk_gdt, 0                        ; base: u64, below 4 GiB
+section .text
+%endif
+
 section .bss
+%ifdef TK_EFI64
+alignb 16
+tk_efi64_gmm_buf:
+    resb GMM_BUF_SIZE
+%endif
+alignb 8
+; What the amd64 EFI entry found (all zero when it did not run).
+global tk_efi64_used, tk_efi64_magic, tk_efi64_info, tk_efi64_rflags
+global tk_efi64_efer, tk_efi64_cr0, tk_efi64_gmm_status
+global tk_efi64_gmm_called, tk_efi64_gmm_size, tk_efi64_gmm_desc_size
+tk_efi64_info:
+    resq 1
+tk_efi64_gmm_status:
+    resq 1
+tk_efi64_gmm_size:
+    resq 1
+tk_efi64_gmm_key:
+    resq 1
+tk_efi64_gmm_desc_size:
+    resq 1
+tk_efi64_gmm_version:
+    resd 1
+tk_efi64_used:
+    resd 1
+tk_efi64_magic:
+    resd 1
+tk_efi64_rflags:
+    resd 1
+tk_efi64_efer:
+    resd 1
+tk_efi64_cr0:
+    resd 1
+tk_efi64_gmm_called:
+    resd 1
 alignb 16
 tk_stack:
     resb STACK_SIZE

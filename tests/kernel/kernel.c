@@ -66,6 +66,7 @@ struct mb_mmap {
 /* Bounds that keep a garbage info structure from hanging the kernel. */
 #define MAX_MODS 64u       /* modules examined (more is reported as error) */
 #define MAX_MMAP 128u      /* memory map entries examined */
+#define MAX_EFI_MMAP 512u  /* EFI memory map descriptors printed */
 #define MAX_STR 4096u      /* longest string printed */
 #define MAX_CRC_LEN (1u << 30) /* modules bigger than this are not summed */
 #define MAX_SECTIONS 64u    /* ELF sections examined */
@@ -82,6 +83,11 @@ struct mb_mmap {
 extern char _tk_start[], _tk_end[], _tk_text_end[], _tk_data_start[];
 void tk_main(uint32_t magic, uint32_t info);
 extern uint32_t tk_entry_eflags, tk_entry_cr0;
+/* What the amd64 EFI entry found (entry.asm, -DTK_EFI64; else zero). */
+extern uint32_t tk_efi64_used, tk_efi64_magic, tk_efi64_rflags;
+extern uint32_t tk_efi64_efer, tk_efi64_cr0, tk_efi64_gmm_called;
+extern uint64_t tk_efi64_info, tk_efi64_gmm_status, tk_efi64_gmm_size;
+extern uint64_t tk_efi64_gmm_desc_size;
 
 /** A physical address range [start, end), with a name for messages. */
 struct range {
@@ -598,6 +604,16 @@ static bool display_bar(uint32_t *start, uint32_t *end)
     return false;
 }
 
+/** A framebuffer as either Multiboot version describes it. */
+struct fbinfo {
+    uint64_t addr;
+    uint32_t pitch, width, height;
+    uint8_t bpp, type;
+    uint8_t color[6]; /* RGB field positions and sizes (type 1) */
+};
+
+static void report_fb(const struct fbinfo *f);
+
 /** Print the VBE (bit 11) and framebuffer (bit 12) fields and check them. */
 static void report_video(const volatile struct mbi *mbi)
 {
@@ -624,42 +640,53 @@ static void report_video(const volatile struct mbi *mbi)
         tk_line("no_fb");
         return;
     }
-    tk_line("fb_addr=%X", mbi->fb_addr);
-    tk_line("fb_pitch=%u", mbi->fb_pitch);
-    tk_line("fb_width=%u", mbi->fb_width);
-    tk_line("fb_height=%u", mbi->fb_height);
-    tk_line("fb_bpp=%u", (uint32_t)mbi->fb_bpp);
-    tk_line("fb_type=%u", (uint32_t)mbi->fb_type);
-    /* What the adapter really does (QEMU std VGA's VBE registers). */
+    const struct fbinfo fb = {
+        mbi->fb_addr, mbi->fb_pitch, mbi->fb_width, mbi->fb_height,
+        mbi->fb_bpp, mbi->fb_type,
+        { mbi->fb_color[0], mbi->fb_color[1], mbi->fb_color[2],
+          mbi->fb_color[3], mbi->fb_color[4], mbi->fb_color[5] } };
+    report_fb(&fb);
+    if (mbi->fb_type == 1 && (flags & MBI_VBE) && mbi->vbe_mode_info &&
+        (peek(mbi->vbe_mode_info + 18, 2) != mbi->fb_width ||
+         peek(mbi->vbe_mode_info + 20, 2) != mbi->fb_height ||
+         peek(mbi->vbe_mode_info + 40, 4) != mbi->fb_addr))
+        tk_error("fb: fields disagree with the VBE mode info");
+}
+
+/** Print a framebuffer's fields (Multiboot 1 bit 12 or Multiboot2 tag 8)
+ *  and check them against what the adapter really does (QEMU std VGA's
+ *  VBE registers, its PCI BAR 0). */
+static void report_fb(const struct fbinfo *f)
+{
+    tk_line("fb_addr=%X", f->addr);
+    tk_line("fb_pitch=%u", f->pitch);
+    tk_line("fb_width=%u", f->width);
+    tk_line("fb_height=%u", f->height);
+    tk_line("fb_bpp=%u", (uint32_t)f->bpp);
+    tk_line("fb_type=%u", (uint32_t)f->type);
     tk_line("dispi_enabled=%u", (uint32_t)(dispi(4) & 1));
-    if (mbi->fb_type == 1) {
-        tk_line("fb_color=%u,%u,%u,%u,%u,%u", (uint32_t)mbi->fb_color[0],
-                (uint32_t)mbi->fb_color[1], (uint32_t)mbi->fb_color[2],
-                (uint32_t)mbi->fb_color[3], (uint32_t)mbi->fb_color[4],
-                (uint32_t)mbi->fb_color[5]);
+    if (f->type == 1) {
+        tk_line("fb_color=%u,%u,%u,%u,%u,%u", (uint32_t)f->color[0],
+                (uint32_t)f->color[1], (uint32_t)f->color[2],
+                (uint32_t)f->color[3], (uint32_t)f->color[4],
+                (uint32_t)f->color[5]);
         tk_line("dispi_mode=%ux%ux%u", (uint32_t)dispi(1),
                 (uint32_t)dispi(2), (uint32_t)dispi(3));
         uint32_t bar_start, bar_end;
         if (display_bar(&bar_start, &bar_end)) {
-            uint64_t fb_end = mbi->fb_addr +
-                              (uint64_t)mbi->fb_pitch * mbi->fb_height;
+            uint64_t fb_end = f->addr + (uint64_t)f->pitch * f->height;
             tk_line("fb_bar=%x-%x", bar_start, bar_end);
-            if (mbi->fb_addr < bar_start || fb_end > bar_end)
+            if (f->addr < bar_start || fb_end > bar_end)
                 tk_error("fb: %X-%X is not inside the display's BAR 0",
-                         mbi->fb_addr, fb_end);
+                         f->addr, fb_end);
         } else {
             tk_line("no_fb_bar");
         }
-        if (dispi(1) != mbi->fb_width || dispi(2) != mbi->fb_height ||
-            dispi(3) != mbi->fb_bpp || !(dispi(4) & 1))
+        if (dispi(1) != f->width || dispi(2) != f->height ||
+            dispi(3) != f->bpp || !(dispi(4) & 1))
             tk_error("fb: the adapter is not in the mode the info says");
-        if ((flags & MBI_VBE) && mbi->vbe_mode_info &&
-            (peek(mbi->vbe_mode_info + 18, 2) != mbi->fb_width ||
-             peek(mbi->vbe_mode_info + 20, 2) != mbi->fb_height ||
-             peek(mbi->vbe_mode_info + 40, 4) != mbi->fb_addr))
-            tk_error("fb: fields disagree with the VBE mode info");
-    } else if (mbi->fb_type == 2) {
-        if (mbi->fb_addr != 0xb8000 || (dispi(4) & 1))
+    } else if (f->type == 2) {
+        if (f->addr != 0xb8000 || (dispi(4) & 1))
             tk_error("fb: EGA text, but not at 0xb8000 or not in text mode");
     }
 }
@@ -791,12 +818,71 @@ static void check_machine_state(void)
 #define MB2_BOOT_MAGIC 0x36d76289u
 #define MB2_MAX_TAGS 256u
 
+/**
+ * What the amd64 EFI entry found, when it ran: long mode really on
+ * (EFER.LMA, CR0.PG), the magic in EAX, the info in RBX below 4 GiB, and
+ * GetMemoryMap's answer through the system table (boot services alive).
+ */
+static void report_efi64_entry(void)
+{
+    if (!tk_efi64_used)
+        return;
+    tk_line("efi64_entry=yes");
+    tk_line("efi64_magic=%x", tk_efi64_magic);
+    tk_line("efi64_rbx=%X", tk_efi64_info);
+    tk_line("efi64_efer=%x", tk_efi64_efer);
+    tk_line("efi64_cr0=%x", tk_efi64_cr0);
+    tk_line("efi64_if=%u", (tk_efi64_rflags >> 9) & 1);
+    if (!(tk_efi64_efer & (1u << 10)) || !(tk_efi64_cr0 & 0x80000000u))
+        tk_error("amd64 EFI entry: not in long mode (EFER %x, CR0 %x)",
+                 tk_efi64_efer, tk_efi64_cr0);
+    if (tk_efi64_magic != MB2_BOOT_MAGIC)
+        tk_error("amd64 EFI entry: EAX=%x", tk_efi64_magic);
+    if (tk_efi64_info >> 32)
+        tk_error("amd64 EFI entry: RBX=%X lies above 4 GiB", tk_efi64_info);
+    if (!tk_efi64_gmm_called) {
+        tk_error("amd64 EFI entry: no tag 12, GetMemoryMap not called");
+        return;
+    }
+    tk_line("efi64_gmm_status=%X", tk_efi64_gmm_status);
+    tk_line("efi64_gmm_size=%u", (uint32_t)tk_efi64_gmm_size);
+    tk_line("efi64_gmm_desc_size=%u", (uint32_t)tk_efi64_gmm_desc_size);
+    if (tk_efi64_gmm_status)
+        tk_error("GetMemoryMap through the system table: status %X",
+                 tk_efi64_gmm_status);
+}
+
+
 /** The bytes of an IPv4 address at @addr as a dotted quad line field. */
 static void put_ip_line(const char *what, uint32_t addr)
 {
     tk_line("%s=%u.%u.%u.%u", what, (uint32_t)peek(addr, 1),
             (uint32_t)peek(addr + 1, 1), (uint32_t)peek(addr + 2, 1),
             (uint32_t)peek(addr + 3, 1));
+}
+
+/** Tag 17, the EFI memory map: descriptor size and version, then each
+ *  descriptor as `efimap N=type physical_start pages`. */
+static void report_efi_mmap(uint32_t t, uint32_t size)
+{
+    uint32_t dsize = (uint32_t)peek(t + 8, 4), n, i;
+
+    tk_line("efi_mmap desc_size=%u", dsize);
+    tk_line("efi_mmap version=%u", (uint32_t)peek(t + 12, 4));
+    if (dsize < 40) { /* type, pad, physical, virtual, pages, attribute */
+        tk_error("EFI memory map: descriptor size %u is below 40", dsize);
+        return;
+    }
+    n = (size - 16) / dsize;
+    tk_line("efi_mmap_count=%u", n);
+    if ((size - 16) % dsize)
+        tk_error("EFI memory map tag size %u is not 16 + n * %u", size,
+                 dsize);
+    for (i = 0; i < n && i < MAX_EFI_MMAP; i++) {
+        uint32_t d = t + 16 + i * dsize;
+        tk_line("efimap %u=%u %X %X", i, (uint32_t)peek(d, 4), peek(d + 8, 8),
+                peek(d + 24, 8));
+    }
 }
 
 /** Print one Multiboot2 tag at @t (@size bytes); module ranges to @mods. */
@@ -859,14 +945,17 @@ static void report_mb2_tag(uint32_t t, uint32_t type, uint32_t size,
         else
             tk_error("vbe tag: controller info without VESA signature");
         break;
-    case 8:
-        tk_line("fb_addr=%X", peek(t + 8, 8));
-        tk_line("fb_pitch=%u", (uint32_t)peek(t + 16, 4));
-        tk_line("fb_width=%u", (uint32_t)peek(t + 20, 4));
-        tk_line("fb_height=%u", (uint32_t)peek(t + 24, 4));
-        tk_line("fb_bpp=%u", (uint32_t)peek(t + 28, 1));
-        tk_line("fb_type=%u", (uint32_t)peek(t + 29, 1));
+    case 8: {
+        struct fbinfo fb = {
+            peek(t + 8, 8), (uint32_t)peek(t + 16, 4),
+            (uint32_t)peek(t + 20, 4), (uint32_t)peek(t + 24, 4),
+            (uint8_t)peek(t + 28, 1), (uint8_t)peek(t + 29, 1), { 0 } };
+
+        for (uint32_t i = 0; i < 6 && fb.type == 1 && 32 + i < size; i++)
+            fb.color[i] = (uint8_t)peek(t + 32 + i, 1);
+        report_fb(&fb);
         break;
+    }
     case 9:
         tk_line("syms_num=%u", (uint32_t)peek(t + 8, 4));
         tk_line("syms_size=%u", (uint32_t)peek(t + 12, 4));
@@ -904,6 +993,28 @@ static void report_mb2_tag(uint32_t t, uint32_t type, uint32_t size,
         break;
     case 21:
         tk_line("load_base=%x", (uint32_t)peek(t + 8, 4));
+        break;
+    case 12: {
+        uint64_t st = peek(t + 8, 8);
+
+        tk_line("efi64_st=%X", st);
+        /* EFI_SYSTEM_TABLE_SIGNATURE opens the table's header. */
+        if (st >= 0x100000000ull)
+            tk_error("EFI system table %X lies above 4 GiB", st);
+        else if (peek((uint32_t)st, 8) != 0x5453595320494249ull)
+            tk_error("EFI system table %X: no \"IBI SYST\" signature", st);
+        else
+            tk_line("efi64_st_signature=ok");
+        break;
+    }
+    case 17:
+        report_efi_mmap(t, size);
+        break;
+    case 18:
+        tk_line("efi_bs_kept");
+        break;
+    case 20:
+        tk_line("efi64_ih=%X", peek(t + 8, 8));
         break;
     default:
         tk_line("tag_%u size=%u", type, size);
@@ -984,6 +1095,7 @@ void tk_main(uint32_t magic, uint32_t info)
     tk_line("begin");
     tk_line("magic=%x", magic);
 
+    report_efi64_entry();
     if (magic == MB2_BOOT_MAGIC && info) {
         report_mb2(info, mods);
     } else if (magic != MB_BOOT_MAGIC) {

@@ -39,6 +39,14 @@ $(TEST_KERNEL): $(TK_OBJS) tests/kernel/linker.ld
 #   testkernel-bigbss.elf   linked at 9 MiB with a 48 MiB bss it checks
 #   testkernel-mb2.elf    a Multiboot2 header only
 #   testkernel-both.elf   both headers (Multiboot 1 first in the file)
+#   testkernel-efi64.elf  Multiboot2, ELF64, the EFI boot services tag and
+#                         an amd64 EFI entry (64-bit code; it calls
+#                         GetMemoryMap, then enters the 32-bit reporter)
+#   testkernel-efi64elf.elf  the same without tag 9, tk_efi64_entry its
+#                         ELF entry (as NOVA: 64-bit at e_entry)
+#   testkernel-efibs32.elf  tag 7 without tag 9 in an ELF32 entered at
+#                         tk_entry (32-bit only: boot services exited)
+#   testkernel-mb2video.elf  Multiboot2 with a framebuffer tag: 800x600x32
 #   testkernel-reloc.elf  Multiboot2, relocatable (lowest place; its own
 #                         position-independent asm, tests/kernel/reloc.asm)
 #   testkernel-reloc-high.elf  the same, highest place preferred
@@ -46,6 +54,8 @@ TK_VARIANTS := build/testkernel64.elf build/testkernel-aout.elf \
 	build/testkernel-aout.bin build/testkernel-video.elf \
 	build/testkernel-novideo.elf build/testkernel-bigbss.elf \
 	build/testkernel-mb2.elf build/testkernel-both.elf \
+	build/testkernel-efi64.elf build/testkernel-efi64elf.elf \
+	build/testkernel-efibs32.elf build/testkernel-mb2video.elf \
 	build/testkernel-reloc.elf build/testkernel-reloc-high.elf
 
 build/testkernel64.elf: $(TEST_KERNEL)
@@ -60,10 +70,25 @@ TK_ASM_video := -DTK_VIDEO
 TK_ASM_novideo := -DTK_VIDEO -DTK_VIDEO_W=1234 -DTK_VIDEO_H=567
 TK_ASM_mb2 := -DTK_MB2 -DTK_MB2_ONLY
 TK_ASM_both := -DTK_MB2
+TK_ASM_efi64 := -DTK_MB2 -DTK_MB2_ONLY -DTK_EFI64
+TK_ASM_efi64elf := $(TK_ASM_efi64) -DTK_EFI64_ELF_ENTRY
+TK_ASM_efibs32 := $(TK_ASM_efi64elf)
+TK_ASM_mb2video := $(TK_ASM_mb2) -DTK_MB2_VIDEO
 
 build/testkernel-%.elf: $(TK_OBJDIR)/entry-%.o $(TK_OBJDIR)/kernel.o \
 		tests/kernel/linker.ld
 	$(LD) $(TK_LDFLAGS) -o $@ $< $(TK_OBJDIR)/kernel.o
+
+# Linked as ELF32, then made the ELF64 file a 64-bit kernel is.
+TK_LD_efi64elf := -e tk_efi64_entry
+TK_EFI64 := efi64 efi64elf
+$(TK_EFI64:%=$(TK_OBJDIR)/%.elf): $(TK_OBJDIR)/%.elf: \
+		$(TK_OBJDIR)/entry-%.o $(TK_OBJDIR)/kernel.o tests/kernel/linker.ld
+	$(LD) $(TK_LDFLAGS) $(TK_LD_$*) -o $@ $< $(TK_OBJDIR)/kernel.o
+
+$(TK_EFI64:%=build/testkernel-%.elf): build/testkernel-%.elf: \
+		$(TK_OBJDIR)/%.elf
+	$(OBJCOPY) -O elf64-x86-64 $< $@
 
 # Where OVMF still holds 12 MiB of boot services data at -m 128, with a
 # bss no single free run holds: pulsar.efi stages it in pieces.

@@ -379,8 +379,8 @@ def mb2_cases():
             mb2_image([(1, 0, [1, 6, 17]), ADDR, ENTRY]),
             "multiboot2 header at 0x200: the kernel requires the EFI memory "
             "map information tag (type 17), which Pulsar cannot give here",
-            why="a BIOS has no EFI memory map; optional requests are "
-                "skipped"),
+            why="a BIOS has no EFI memory map (pulsar.efi gives it); "
+                "optional requests are skipped", efi=EFI_BOOTS),
         elf("mb2-unknown-tag", mb2_image([ADDR, ENTRY, (42, 0, [0])]),
             "multiboot2 header tag at 0x238: type 42 is unknown to Pulsar "
             "and not marked optional"),

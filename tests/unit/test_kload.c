@@ -230,6 +230,65 @@ static void test_plan_fails(void **state)
     placer_free(&p);
 }
 
+/** The file with a Multiboot2 header in place of the Multiboot 1 one:
+ *  the EFI boot services tag (7) when @efi_bs, an amd64 EFI entry (9). */
+static void make_mb2_file(uint8_t seed, bool efi_bs)
+{
+    uint8_t *h = file + 0x1000;
+    uint32_t len = 16 + 8 + 16 + 8;
+
+    make_file(seed);
+    memset(h, 0, len);
+    wr32(h, 0xE85250D6);
+    wr32(h + 8, len);
+    wr32(h + 12, (uint32_t)(0u - 0xE85250D6u - len));
+    h[16] = efi_bs ? 7 : 6; /* else module alignment: also 8 bytes */
+    wr32(h + 20, 8);
+    h[24] = 9;
+    wr32(h + 28, 12);
+    wr32(h + 32, GUEST_BASE);
+    wr32(h + 44, 8); /* the end tag */
+}
+
+/** Plan @file on UEFI with the firmware holding @held; returns the rc. */
+static int plan_held(struct placer *p, struct kernel_load *k,
+                     const struct cfg_item *it,
+                     const struct e820_entry *held)
+{
+    placer(p);
+    kload_init(k, p, it, FILE_SIZE, NULL, sim_write, sim_zero, NULL);
+    k->uefi = true;
+    k->held = held;
+    k->nheld = 1;
+    return feed(k, 0, FILE_SIZE, 1432);
+}
+
+/** A Multiboot2 kernel that keeps the UEFI boot services is placed clear
+ *  of what the firmware holds; one that does not may go there. */
+static void test_keep_firmware(void **state)
+{
+    struct cfg_item it = kernel_item();
+    static struct kernel_load k;
+    struct placer p;
+    const struct e820_entry at_kernel = { 0x100000, 0x10000, 1 };
+    const struct e820_entry elsewhere = { 0x800000, 0x10000, 1 };
+
+    (void)state;
+    writes_outside = 0;
+    make_mb2_file(6, true);
+    assert_int_equal(plan_held(&p, &k, &it, &at_kernel), -PE_OVERLAP);
+    assert_non_null(strstr(k.msg, "firmware memory (boot services kept)"));
+    placer_free(&p);
+    assert_int_equal(plan_held(&p, &k, &it, &elsewhere), 0);
+    assert_true(k.planned);
+    assert_int_equal(place_check(&p, 0x800000, 0x1000, NULL), -PE_OVERLAP);
+    placer_free(&p);
+    make_mb2_file(6, false);
+    assert_int_equal(plan_held(&p, &k, &it, &at_kernel), 0);
+    assert_true(k.planned);
+    placer_free(&p);
+}
+
 /** A kernel smaller than the prefix is planned when its last byte is in. */
 static void test_small_file(void **state)
 {
@@ -280,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_plan_fails),
         cmocka_unit_test(test_small_file),
         cmocka_unit_test(test_empty_file),
+        cmocka_unit_test(test_keep_firmware),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

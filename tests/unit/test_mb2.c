@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "lib/endian.h"
 #include "lib/errno.h"
+#include "loader/format.h"
 #include "loader/image.h"
 #include "loader/mb2hdr.h"
 #include "loader/plan.h"
@@ -314,6 +315,111 @@ static void test_relocate(void **state)
     place_fini(&p);
 }
 
+/** How a header is entered on UEFI (mb2_efi_entry): tag 7 keeps the
+ *  boot services only with a 64-bit way in (tag 9, or an ELF64 image). */
+static void test_efi_entry(void **state)
+{
+    struct mk m;
+    struct mb2_header h;
+    char err[200] = "";
+    uint32_t entry64 = LOAD + 0x900;
+
+    (void)state;
+    mk_flat(&m); /* the address tag: its entry is 32-bit code */
+    mk_end(&m);
+    assert_int_equal(parse(&m, &h, err), 0);
+    assert_int_equal(mb2_efi_entry(&h, m.b, FILE_LEN), MB2_EFI_EXIT32);
+    mk_flat(&m);
+    mk_tag(&m, MB2_HTAG_EFI_BS, 0, NULL, 0);
+    mk_end(&m);
+    assert_int_equal(parse(&m, &h, err), 0);
+    assert_int_equal(mb2_efi_entry(&h, m.b, FILE_LEN), MB2_EFI_EXIT32);
+    mk_flat(&m);
+    mk_tag(&m, MB2_HTAG_EFI_BS, 0, NULL, 0);
+    mk_tag(&m, MB2_HTAG_ENTRY_EFI64, 0, &entry64, 1);
+    mk_end(&m);
+    assert_int_equal(parse(&m, &h, err), 0);
+    assert_int_equal(mb2_efi_entry(&h, m.b, FILE_LEN), MB2_EFI_BS_EFI64);
+    assert_int_equal(h.efi64_entry, LOAD + 0x900);
+
+    /* No address tag: the ELF class decides (only the ident is read). */
+    mk_start(&m, 0x100);
+    mk_tag(&m, MB2_HTAG_EFI_BS, 0, NULL, 0);
+    mk_end(&m);
+    memcpy(m.b, "\177ELF\002", 5);
+    assert_int_equal(parse(&m, &h, err), 0);
+    assert_int_equal(mb2_efi_entry(&h, m.b, FILE_LEN), MB2_EFI_BS_ELF64);
+    m.b[4] = 1; /* ELFCLASS32 */
+    assert_int_equal(mb2_efi_entry(&h, m.b, FILE_LEN), MB2_EFI_EXIT32);
+    assert_non_null(strstr(mb2_efi_mode_str(MB2_EFI_BS_ELF64), "ELF64"));
+}
+
+/** The UEFI row plans with the EFI tags, the BIOS row without; a forced
+ *  Multiboot2 never takes the UEFI row on a BIOS. */
+static void test_efi_row(void **state)
+{
+    struct mk m;
+    struct image_plan plan;
+    struct placer p;
+    struct cfg_item it = { .kind = CFG_EXEC, .name = "k", .path = "k",
+                           .src_file = "cfg", .src_line = 1 };
+    const struct kernel_format *efi, *bios;
+    char err[200] = "";
+    uint32_t req17 = MB2_TAG_EFI_MMAP, req20 = MB2_TAG_EFI64_IH;
+    uint32_t req7 = MB2_TAG_VBE;
+
+    (void)state;
+    mk_flat(&m);
+    mk_tag(&m, MB2_HTAG_INFO_REQ, 0, &req17, 1);
+    mk_end(&m);
+    efi = format_probe(m.b, FILE_LEN, true, 0);
+    bios = format_probe(m.b, FILE_LEN, false, 0);
+    assert_int_equal(efi->handoff, HANDOFF_MULTIBOOT2);
+    assert_int_equal(bios->handoff, HANDOFF_MULTIBOOT2);
+    assert_true(efi->uefi_only);
+    assert_false(bios->uefi_only);
+    placer(&p);
+    assert_int_equal(efi->plan(&p, &it, m.b, FILE_LEN, FILE_LEN, &plan, NULL,
+                               err, sizeof(err)), 0);
+    place_fini(&p);
+    placer(&p);
+    assert_int_equal(bios->plan(&p, &it, m.b, FILE_LEN, FILE_LEN, &plan,
+                                NULL, err, sizeof(err)), -PE_UNSUPP);
+    assert_non_null(strstr(err, "EFI memory map information tag (type 17)"));
+    place_fini(&p);
+
+    /* Tag 20 only to a kernel that keeps the boot services; no VBE. */
+    mk_flat(&m);
+    mk_tag(&m, MB2_HTAG_INFO_REQ, 0, &req20, 1);
+    mk_end(&m);
+    placer(&p);
+    assert_int_equal(efi->plan(&p, &it, m.b, FILE_LEN, FILE_LEN, &plan, NULL,
+                               err, sizeof(err)), -PE_UNSUPP);
+    place_fini(&p);
+    mk_flat(&m);
+    mk_tag(&m, MB2_HTAG_INFO_REQ, 0, &req20, 1);
+    mk_tag(&m, MB2_HTAG_EFI_BS, 0, NULL, 0);
+    mk_end(&m);
+    placer(&p);
+    assert_int_equal(efi->plan(&p, &it, m.b, FILE_LEN, FILE_LEN, &plan, NULL,
+                               err, sizeof(err)), 0);
+    place_fini(&p);
+    mk_flat(&m);
+    mk_tag(&m, MB2_HTAG_INFO_REQ, 0, &req7, 1);
+    mk_end(&m);
+    placer(&p);
+    assert_int_equal(efi->plan(&p, &it, m.b, FILE_LEN, FILE_LEN, &plan, NULL,
+                               err, sizeof(err)), -PE_UNSUPP);
+    assert_non_null(strstr(err, "VBE information tag (type 7)"));
+    place_fini(&p);
+
+    /* Forced Multiboot2 on a file without the header. */
+    memset(m.b, 0, sizeof(m.b));
+    assert_false(format_probe(m.b, FILE_LEN, false, 2)->uefi_only);
+    assert_int_equal(format_probe(m.b, FILE_LEN, false, 2)->multiboot, 2);
+    assert_true(format_probe(m.b, FILE_LEN, true, 2)->uefi_only);
+}
+
 /** Sum bytes to a zero checksum at @at. */
 static void fix_sum(uint8_t *p, size_t n, size_t at)
 {
@@ -534,6 +640,8 @@ int main(void)
         cmocka_unit_test(test_header_errors),
         cmocka_unit_test(test_plan_address_tag),
         cmocka_unit_test(test_relocate),
+        cmocka_unit_test(test_efi_entry),
+        cmocka_unit_test(test_efi_row),
         cmocka_unit_test(test_fwtables),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_info_efi),
