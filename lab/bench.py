@@ -41,7 +41,10 @@ ROM on an e1000):
   ipxe-efi   iPXE's EFI loader: on ipxe-rom the ROM runs an iPXE script
              served as the boot file; on ovmf Debian's snponly.efi, given
              that script by dnsmasq (user class iPXE), so only with the
-             atftpd server (QEMU's DHCP has one boot file for everyone).
+             atftpd server (QEMU's DHCP has one boot file for everyone),
+             unless --ipxe-snponly names a snponly.efi whose embedded
+             script chains tftp://${next-server}/boot-efi.ipxe (built by
+             hand from iPXE's source; the bench builds no iPXE)
              iPXE has no multiboot on UEFI: the script fetches the module
              (imgfetch) and chains read.efi (built here with gnu-efi,
              READ_EFI_C), which does what Pulsar's kernel does after
@@ -394,6 +397,9 @@ def make_root(root, opts, modules):
         build_exit_efi(os.path.join(root, "exit.efi"))
         build_efi_program(os.path.join(root, "read.efi"), READ_EFI_C)
         shutil.copyfile(SNPONLY, os.path.join(root, "snponly.efi"))
+        if opts.ipxe_snponly:
+            shutil.copyfile(opts.ipxe_snponly,
+                            os.path.join(root, "snponly-own.efi"))
         subprocess.run(["grub-mknetdir", "--net-directory=" + root,
                         "--subdir=boot/grub", "-d", GRUB_EFI], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -411,11 +417,13 @@ def make_root(root, opts, modules):
             "ipxe-efi": "boot-efi.ipxe"}
 
 
-def bootfile_for(bootfiles, peer, stack):
-    """The DHCP boot file of @peer on @stack (iPXE on OVMF's own stack:
-    snponly.efi first, which then asks for its script)."""
+def bootfile_for(bootfiles, peer, stack, server):
+    """The DHCP boot file of @peer on @stack from @server (iPXE on OVMF's
+    own stack: snponly.efi first, which then asks for its script; from
+    QEMU's DHCP, which has one boot file for all, the --ipxe-snponly
+    build whose own script chains it)."""
     if peer == "ipxe-efi" and stack == "ovmf":
-        return "snponly.efi"
+        return "snponly-own.efi" if server == "qemu" else "snponly.efi"
     return bootfiles[peer]
 
 
@@ -761,7 +769,8 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
             plan += [(peer, size)
                      for peer in stack_peers(opts, stack)
                      if not (peer == "ipxe-efi" and stack == "ovmf"
-                             and srv.name == "qemu")
+                             and srv.name == "qemu"
+                             and not opts.ipxe_snponly)
                      and not (peer == "pulsar-efi-mtftp"
                               and stack != "ovmf")]
     if len(plan) == 1 and rnd >= opts.rounds:
@@ -772,8 +781,9 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
         log_path = os.path.join(work, "serial.log")
         if os.path.exists(log_path):
             os.unlink(log_path)
-        rc, secs, since = srv.run(peer, bootfile_for(bootfiles, peer, stack),
-                                  log_path, opts.timeout, stack)
+        rc, secs, since = srv.run(
+            peer, bootfile_for(bootfiles, peer, stack, srv.name), log_path,
+            opts.timeout, stack)
         try:
             with open(log_path, "rb") as f:
                 text = f.read().decode("utf-8", "replace")
@@ -844,6 +854,10 @@ def main():
     ap.add_argument("--stacks", default=",".join(STACKS),
                     help="UEFI network stacks: ovmf, ipxe-rom")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--ipxe-snponly", metavar="PATH",
+                    help="an iPXE snponly.efi whose embedded script chains "
+                         "tftp://${next-server}/boot-efi.ipxe: the ipxe-efi "
+                         "row on qemu/ovmf (not built here)")
     opts = ap.parse_args()
     opts.sizes = [int(s) for s in opts.sizes.split(",") if s]
     opts.servers = [s for s in opts.servers.split(",") if s]
@@ -881,6 +895,8 @@ def main():
                      "-DPULSAR_NO_NIC_FASTPATH build/pxe/pulsar; make "
                      "BUILD=build/mtftp EXTRA_CFLAGS=-DPULSAR_NO_SNP "
                      "build/mtftp/pulsar.efi)" % path)
+    if opts.ipxe_snponly and not os.path.isfile(opts.ipxe_snponly):
+        ap.error("--ipxe-snponly: %s does not exist" % opts.ipxe_snponly)
     os.makedirs(opts.out, exist_ok=True)
     # iPXE keeps a module where it downloaded it and copies it into place
     # at boot: it needs room for both.  Every run gets the same -m.
@@ -920,7 +936,7 @@ def main():
         opts.setups = [setup_name(srv.name, st) for srv in servers
                        for st in stacks]
         if "ipxe-efi" in opts.efi_peers and "ovmf" in opts.stacks and \
-                "qemu" in opts.servers:
+                "qemu" in opts.servers and not opts.ipxe_snponly:
             meta["notes"].append(
                 "No ipxe-efi row on qemu/ovmf: QEMU's DHCP hands every "
                 "client one boot file, so snponly.efi cannot be given its "
