@@ -79,10 +79,12 @@ most under load, and every peer waits for it alike.
                   [--paths fast,e1000-pxe,rtl8139,virtio]
                   [--peers pulsar,ipxe,pxelinux,grub]
                   [--efi-peers pulsar-efi,grub-efi,ipxe-efi]
-                  [--stacks ovmf,ipxe-rom] [--out build/bench]
+                  [--stacks ovmf,ipxe-rom] [--ipxe-snponly PATH]
+                  [--out build/bench]
 
 Writes OUT/results.md (a Markdown table), OUT/results.dat and
-OUT/results.png (gnuplot), and OUT/runs.csv (every run).  Standard
+OUT/results.png (gnuplot), and OUT/runs.csv (every run; on UEFI also its
+seconds since the stack's DHCP-done line).  Standard
 library only, plus gnuplot (scripts/deps.sh --bench) and the tools the
 peers need.
 """
@@ -809,12 +811,14 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
                 meta["pulsar_says"][(setup, size, peer)] = (
                     "%s (%s)" % (m.group(1), how))
         runs.append((rnd + 1, setup, peer, size or 0, "%.3f" % secs,
-                     why or "ok"))
+                     why or "ok", "" if since is None else "%.3f" % since))
         if why:
             failures.append("%s, round %d: %s" % (what, rnd + 1, why))
             log("bench: round %d %s: FAILED: %s" % (rnd + 1, what, why))
             continue
-        log("bench: round %d %-36s %6.2f s" % (rnd + 1, what, secs))
+        log("bench: round %d %-36s %6.2f s%s" % (
+            rnd + 1, what, secs,
+            "" if since is None else " (%.2f s after DHCP)" % since))
         # UEFI: also the time since the stack's marker (None: not seen).
         if size is None:
             baselines.setdefault(setup, []).append(secs)
@@ -955,7 +959,8 @@ def main():
 
     meta["load_after"] = load_avg()
     with open(os.path.join(opts.out, "runs.csv"), "w") as f:
-        f.write("round,server,loader,module_mib,seconds,result\n")
+        f.write("round,server,loader,module_mib,seconds,result,"
+                "seconds_since_dhcp\n")
         for r in runs:
             f.write(",".join(str(x) for x in r) + "\n")
     rows = summarize(results, baselines, opts)
