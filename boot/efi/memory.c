@@ -285,20 +285,12 @@ static bool stage_pieces(const struct mem_range *claim)
 
 /**
  * Stage @claim: in its own pages when the firmware has them all free
- * now, else in pieces (stage_pieces) when the stage table has room for
- * them, else in one buffer elsewhere, else in pieces all the same.
- * Pieces before one buffer: what the firmware has free now stays in
- * place and only the rest moves after ExitBootServices.  OVMF keeps 12
- * MiB at 9 MiB, where the first big module goes: in one buffer all of
- * a 64 MiB module moved, 0.2 s under QEMU, where 12 MiB need to.
+ * now, else in one buffer elsewhere, else in pieces (stage_pieces).
  */
 static bool stage_claim(const struct mem_range *claim)
 {
     uint8_t *buf = alloc_in_place(claim->start, claim->end);
-    uint64_t pieces = (claim->end - claim->start) / PIECE + 2;
 
-    if (!buf && pieces <= STAGE_MAX - nstages)
-        return stage_pieces(claim);
     if (!buf)
         buf = efi_alloc_low(stage_placer, PAGES(claim->end - claim->start),
                             EfiLoaderData, "staging buffer");
