@@ -194,13 +194,23 @@ $(BUILD)/efi/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-$(BUILD)/efi/pulsar.so: $(EFI_OBJS) $(EFI_CRT0) $(EFI_LDS)
-	$(LD) -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic \
+# Debian's script with .bss out of .data (scripts/efi-lds-bss.awk says why).
+$(BUILD)/efi/pulsar.lds: $(EFI_LDS) scripts/efi-lds-bss.awk
+	@mkdir -p $(dir $@)
+	awk -f scripts/efi-lds-bss.awk $(EFI_LDS) > $@.tmp
+	@grep -q '^  \.bss (NOLOAD)' $@.tmp && \
+		! sed -n '/^  \.data :/,/^  }/p' $@.tmp | grep -q '(\.bss)' || \
+		{ echo "error: $(EFI_LDS): no .bss in .data to move out" >&2; \
+		  rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+
+$(BUILD)/efi/pulsar.so: $(EFI_OBJS) $(EFI_CRT0) $(BUILD)/efi/pulsar.lds
+	$(LD) -nostdlib -znocombreloc -T $(BUILD)/efi/pulsar.lds -shared -Bsymbolic \
 		--no-undefined -L$(EFI_LIB) -Map $(BUILD)/efi/pulsar.map \
 		$(EFI_CRT0) $(EFI_OBJS) -lgnuefi -o $@
 
 $(EFI_APP): $(BUILD)/efi/pulsar.so
-	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .bss -j .dynamic -j .dynsym -j .rel \
 		-j .rela -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 \
 		--subsystem=10 $< $@
 	@echo "$@: $$(stat -c %s $@) bytes"

@@ -41,11 +41,18 @@ ROM on an e1000):
   ipxe-efi   iPXE's EFI loader: on ipxe-rom the ROM runs an iPXE script
              served as the boot file; on ovmf Debian's snponly.efi, given
              that script by dnsmasq (user class iPXE), so only with the
-             atftpd server (QEMU's DHCP has one boot file for everyone).
+             atftpd server (QEMU's DHCP has one boot file for everyone),
+             unless --ipxe-snponly names a snponly.efi whose embedded
+             script chains tftp://${next-server}/boot-efi.ipxe (built by
+             hand from iPXE's source; the bench builds no iPXE)
              iPXE has no multiboot on UEFI: the script fetches the module
-             (imgfetch), shows its size (imgstat) and chains the UEFI
-             baseline program, so the kernel does not check its CRC-32;
-             the size iPXE reports is checked
+             (imgfetch) and chains read.efi (built here with gnu-efi,
+             READ_EFI_C), which does what Pulsar's kernel does after
+             Pulsar: it opens the module through the Simple File System
+             iPXE puts on its DeviceHandle, reads it into pages of its
+             own, prints its size and CRC-32 (checked as the kernel's)
+             and exits.  Pulsar's row also leaves boot services and moves
+             the kernel into place; iPXE's does not
 
 from two servers:
 
@@ -62,7 +69,11 @@ the time to reach the boot program, per path (each NIC's ROM starts in its
 own time); on UEFI an EFI application that does the same (built here with
 gnu-efi), per stack.  Reported per peer: the
 median time minus the median baseline of its stack, MiB/s, the ratio to
-iPXE and the ratio to the fastest peer of the same stack and server.
+iPXE and the ratio to the fastest peer of the same stack and server.  On
+UEFI both medians count from the moment the stack prints that its DHCP
+is done (STACK_MARKERS, watched in the serial log), when every run of
+the setup showed it: OVMF's start under TCG takes 7-20 s and varies the
+most under load, and every peer waits for it alike.
 
 Then, unless --no-gzip, the compressed-image rows (lab/benchgz.py): Pulsar
 on BIOS loads Debian's Xen 4.17 as shipped (`exec xen-4.17-amd64.gz`)
@@ -73,11 +84,12 @@ against the same Xen unpacked, and a 64 MiB initrd-like module with
                   [--paths fast,e1000-pxe,rtl8139,virtio]
                   [--peers pulsar,ipxe,pxelinux,grub]
                   [--efi-peers pulsar-efi,grub-efi,ipxe-efi]
-                  [--stacks ovmf,ipxe-rom] [--out build/bench]
-                  [--no-gzip] [--gzip-mib 64]
+                  [--stacks ovmf,ipxe-rom] [--ipxe-snponly PATH]
+                  [--out build/bench] [--no-gzip] [--gzip-mib 64]
 
 Writes OUT/results.md (a Markdown table), OUT/results.dat and
-OUT/results.png (gnuplot), and OUT/runs.csv (every run).  Standard
+OUT/results.png (gnuplot), and OUT/runs.csv (every run; on UEFI also its
+seconds since the stack's DHCP-done line).  Standard
 library only, plus gnuplot (scripts/deps.sh --bench) and the tools the
 peers need.
 """
@@ -126,10 +138,15 @@ SERVERS = ["qemu", "atftpd"]
 EFI_PEERS = ["pulsar-efi", "pulsar-efi-mtftp", "grub-efi", "ipxe-efi"]
 # UEFI network stacks: (NIC model, option ROM: "" none, None QEMU's iPXE).
 STACKS = {"ovmf": ("virtio-net-pci", ""), "ipxe-rom": ("e1000", None)}
+# What each UEFI stack prints once it has its DHCP lease, before it fetches
+# the boot file: UEFI load times count from there (see summarize).
+STACK_MARKERS = {"ovmf": b"Station IP address is",
+                 "ipxe-rom": b"Next server:"}
 GRUB_EFI = "/usr/lib/grub/x86_64-efi"
 SNPONLY = "/usr/lib/ipxe/snponly.efi"
 GNU_EFI = "/usr/lib"  # crt0-efi-x86_64.o, elf_x86_64_efi.lds, libgnuefi.a
-IPXE_IMGSTAT_RE = re.compile(r"mod\d+\.bin : (\d+) bytes")
+GNU_EFI_INC = "/usr/include/efi"
+READ_RE = re.compile(r"READ size=(\d+) crc32=(0x[0-9a-f]{8})")
 NS_SERVER = "10.77.0.1"  # the namespace's server address (exists only there)
 NS_RANGE = ("10.77.0.10", "10.77.0.50")
 PXELINUX = "/usr/lib/PXELINUX/pxelinux.0"
@@ -188,13 +205,151 @@ void efi_main(void *image, void *systab)
 """
 
 
-def build_exit_efi(path):
-    """Build the UEFI baseline program with gnu-efi's crt0."""
+READ_EFI_C = r"""
+/*
+ * The ipxe-efi row's work after iPXE's own fetch, the same as Pulsar's
+ * kernel does after Pulsar's: the module read into memory of its own and
+ * its CRC-32 (the test kernel's slicing-by-4) printed, then out of QEMU
+ * through isa-debug-exit.  iPXE's EFI loader gives the program it chains
+ * a Simple File System on its DeviceHandle with the images it fetched,
+ * each by its name; the name is the last word of the load options
+ * ("read.efi mod64.bin").
+ */
+#include <efi.h>
+
+static UINT32 crc_tab[4][256];
+static EFI_SYSTEM_TABLE *sys;
+
+/** Print ASCII @s on ConOut (OVMF mirrors it on COM1). */
+static void say(const char *s)
+{
+    CHAR16 w[160];
+    UINTN i = 0;
+
+    for (; *s && i + 1 < sizeof(w) / sizeof(w[0]); s++)
+        w[i++] = (CHAR16)*s;
+    w[i] = 0;
+    sys->ConOut->OutputString(sys->ConOut, w);
+}
+
+/** Leave QEMU: isa-debug-exit, @code 0x10 for success. */
+static void __attribute__((noreturn)) leave(unsigned char code)
+{
+    __asm__ volatile("outb %0, $0xf4" : : "a"(code));
+    for (;;)
+        __asm__ volatile("hlt");
+}
+
+/** Say why and leave with a failure. */
+static void __attribute__((noreturn)) fail(const char *why)
+{
+    say("READ failed: ");
+    say(why);
+    say("\r\n");
+    leave(0x11);
+}
+
+/** The four tables of the reflected IEEE polynomial. */
+static void crc_tables(void)
+{
+    for (UINT32 b = 0; b < 256; b++) {
+        UINT32 v = b;
+        for (int bit = 0; bit < 8; bit++)
+            v = (v >> 1) ^ ((v & 1) ? 0xedb88320u : 0);
+        crc_tab[0][b] = v;
+    }
+    for (int t = 1; t < 4; t++)
+        for (UINT32 b = 0; b < 256; b++)
+            crc_tab[t][b] = crc_tab[0][crc_tab[t - 1][b] & 0xff] ^
+                            (crc_tab[t - 1][b] >> 8);
+}
+
+/** zlib's CRC-32 of @n bytes at @p, a 32-bit word a step. */
+static UINT32 crc32_of(const UINT8 *p, UINT64 n)
+{
+    UINT32 c = ~0u;
+    UINT64 i = 0;
+
+    for (; i + 4 <= n; i += 4) {
+        UINT32 w = c ^ (p[i] | p[i + 1] << 8 | p[i + 2] << 16 |
+                        (UINT32)p[i + 3] << 24);
+        c = crc_tab[0][w >> 24] ^ crc_tab[1][(w >> 16) & 0xff] ^
+            crc_tab[2][(w >> 8) & 0xff] ^ crc_tab[3][w & 0xff];
+    }
+    for (; i < n; i++)
+        c = (c >> 8) ^ crc_tab[0][(c ^ p[i]) & 0xff];
+    return ~c;
+}
+
+/** @v in decimal (@hex 0) or as 8 hex digits, at the end of @buf. */
+static char *num(char *end, UINT64 v, int hex)
+{
+    *--end = 0;
+    for (int d = 0; hex ? d < 8 : (d == 0 || v); d++, v /= hex ? 16 : 10)
+        *--end = "0123456789abcdef"[v % (hex ? 16 : 10)];
+    return end;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
+    EFI_GUID fs_guid = SIMPLE_FILE_SYSTEM_PROTOCOL;
+    EFI_GUID info_guid = EFI_FILE_INFO_ID;
+    EFI_LOADED_IMAGE *li;
+    EFI_FILE_IO_INTERFACE *fs;
+    EFI_FILE *root, *file;
+    EFI_PHYSICAL_ADDRESS buf;
+    UINT64 info[64];
+    UINTN n = sizeof(info), len;
+    CHAR16 *name, *opt;
+    char text[24];
+
+    sys = st;
+    if (st->BootServices->HandleProtocol(image, &li_guid, (void **)&li))
+        fail("no LoadedImage");
+    opt = li->LoadOptions;
+    if (!opt || li->LoadOptionsSize < 4)
+        fail("no load options (the module's name)");
+    name = opt;
+    for (UINTN i = 0; i < li->LoadOptionsSize / 2 && opt[i]; i++)
+        if (opt[i] == L' ' && opt[i + 1] && opt[i + 1] != L' ')
+            name = &opt[i + 1];
+    if (st->BootServices->HandleProtocol(li->DeviceHandle, &fs_guid,
+                                         (void **)&fs))
+        fail("no Simple File System on the DeviceHandle");
+    if (fs->OpenVolume(fs, &root) ||
+        root->Open(root, &file, name, EFI_FILE_MODE_READ, 0))
+        fail("cannot open the module");
+    if (file->GetInfo(file, &info_guid, &n, info))
+        fail("GetInfo");
+    len = ((EFI_FILE_INFO *)info)->FileSize;
+    if (st->BootServices->AllocatePages(AllocateAnyPages, EfiLoaderData,
+                                        (len + 4095) / 4096, &buf))
+        fail("AllocatePages");
+    n = len;
+    if (file->Read(file, &n, (void *)buf) || n != len)
+        fail("Read");
+    crc_tables();
+    say("READ size=");
+    say(num(text + sizeof(text), len, 0));
+    say(" crc32=0x");
+    say(num(text + sizeof(text), crc32_of((const UINT8 *)buf, len), 1));
+    say("\r\n");
+    leave(0x10);
+}
+"""
+
+
+def build_efi_program(path, source):
+    """Build the UEFI program @source (C) at @path with gnu-efi's crt0
+    and headers."""
     src, obj, so = path + ".c", path + ".o", path + ".so"
     with open(src, "w") as f:
-        f.write(EXIT_EFI_C)
+        f.write(source)
     subprocess.run(["cc", "-c", "-O2", "-fpic", "-ffreestanding",
-                    "-mno-red-zone", "-fno-stack-protector", "-o", obj, src],
+                    "-fshort-wchar", "-mno-red-zone", "-fno-stack-protector",
+                    "-DGNU_EFI_USE_MS_ABI", "-I" + GNU_EFI_INC,
+                    "-I" + GNU_EFI_INC + "/x86_64", "-o", obj, src],
                    check=True)
     subprocess.run(["ld", "-nostdlib", "-znocombreloc", "-shared",
                     "-Bsymbolic", "-T", GNU_EFI + "/elf_x86_64_efi.lds",
@@ -204,6 +359,11 @@ def build_exit_efi(path):
                     "-j", ".dynamic", "-j", ".dynsym", "-j", ".rel", "-j",
                     ".rela", "-j", ".reloc", "--target", "efi-app-x86_64",
                     "--subsystem=10", so, path], check=True)
+
+
+def build_exit_efi(path):
+    """Build the UEFI baseline program."""
+    build_efi_program(path, EXIT_EFI_C)
 
 
 def grub_netdir(root):
@@ -242,7 +402,11 @@ def make_root(root, opts, modules):
             shutil.copyfile(opts.efi_mtftp,
                             os.path.join(root, "pulsar-mtftp.efi"))
         build_exit_efi(os.path.join(root, "exit.efi"))
+        build_efi_program(os.path.join(root, "read.efi"), READ_EFI_C)
         shutil.copyfile(SNPONLY, os.path.join(root, "snponly.efi"))
+        if opts.ipxe_snponly:
+            shutil.copyfile(opts.ipxe_snponly,
+                            os.path.join(root, "snponly-own.efi"))
         subprocess.run(["grub-mknetdir", "--net-directory=" + root,
                         "--subdir=boot/grub", "-d", GRUB_EFI], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -260,11 +424,13 @@ def make_root(root, opts, modules):
             "ipxe-efi": "boot-efi.ipxe"}
 
 
-def bootfile_for(bootfiles, peer, stack):
-    """The DHCP boot file of @peer on @stack (iPXE on OVMF's own stack:
-    snponly.efi first, which then asks for its script)."""
+def bootfile_for(bootfiles, peer, stack, server):
+    """The DHCP boot file of @peer on @stack from @server (iPXE on OVMF's
+    own stack: snponly.efi first, which then asks for its script; from
+    QEMU's DHCP, which has one boot file for all, the --ipxe-snponly
+    build whose own script chains it)."""
     if peer == "ipxe-efi" and stack == "ovmf":
-        return "snponly.efi"
+        return "snponly-own.efi" if server == "qemu" else "snponly.efi"
     return bootfiles[peer]
 
 
@@ -275,8 +441,9 @@ def write_configs(root, server, module):
         CONFIG_NAMES[1]: "exec kernel.elf bench\nload %s bench-module\n" % module,
         CONFIG_NAMES[2]: "exec kernel.elf bench\nload %s bench-module\n" % module,
         CONFIG_NAMES[3]: "exec kernel.elf bench\nload %s bench-module\n" % module,
-        "boot-efi.ipxe": "#!ipxe\nimgfetch tftp://%s/%s\nimgstat\n"
-                         "chain tftp://%s/exit.efi\n" % (server, module, server),
+        "boot-efi.ipxe": "#!ipxe\nimgfetch tftp://%s/%s\n"
+                         "chain tftp://%s/read.efi %s\n"
+                         % (server, module, server, module),
         "boot.ipxe": "#!ipxe\nkernel tftp://%s/kernel.elf bench\n"
                      "module tftp://%s/%s bench-module\nboot\n"
                      % (server, server, module),
@@ -310,18 +477,46 @@ def qemu_args(log_path, net, peer, stack):
                      romfile=romfile, net=net, mem=MEM_MIB, mac=MACS[peer])
 
 
-def timed(argv, timeout, popen=subprocess.Popen):
-    """Run @argv; returns (exit status or None on timeout, seconds)."""
+def first_sight(log_path, marker, pos, seen):
+    """Look for @marker in @log_path from byte @pos on; returns the new
+    position and @seen, or the time now when it is there."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(max(pos - len(marker), 0))
+            chunk = f.read()
+    except OSError:
+        return pos, seen
+    if seen is None and marker in chunk:
+        seen = time.monotonic()
+    return max(pos - len(marker), 0) + len(chunk), seen
+
+
+def timed(argv, timeout, popen=subprocess.Popen, log_path=None, marker=None):
+    """Run @argv; returns (exit status or None on timeout, seconds, and
+    the seconds from the first sight of @marker (bytes) in @log_path to
+    the end, or None).  The log is watched every 20 ms."""
     start = time.monotonic()
     proc = popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                  stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        rc = proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        rc = None
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    return rc, time.monotonic() - start
+    pos, seen = 0, None
+    while True:
+        if marker and seen is None:
+            pos, seen = first_sight(log_path, marker, pos, seen)
+        try:
+            rc = proc.wait(0.02 if marker and seen is None else
+                           max(timeout - (time.monotonic() - start), 0))
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() - start < timeout:
+                continue
+            rc = None
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            break
+    end = time.monotonic()
+    if marker and seen is None:
+        pos, seen = first_sight(log_path, marker, pos, seen)
+    return rc, end - start, end - seen if seen is not None else None
 
 
 class QemuServer:
@@ -335,7 +530,8 @@ class QemuServer:
 
     def run(self, peer, bootfile, log_path, timeout, stack):
         return timed(qemu_args(log_path, qemu.user_net(self.root, bootfile),
-                               peer, stack), timeout)
+                               peer, stack), timeout, log_path=log_path,
+                     marker=STACK_MARKERS.get(stack))
 
     def close(self):
         pass
@@ -367,7 +563,8 @@ class AtftpdServer:
     def run(self, peer, bootfile, log_path, timeout, stack):
         return timed(["ip", "netns", "exec", self.ns.name] +
                      qemu_args(log_path, qemu.tap_net(self.ns.tap), peer,
-                               stack), timeout)
+                               stack), timeout, log_path=log_path,
+                     marker=STACK_MARKERS.get(stack))
 
     def close(self):
         self.ns.close()
@@ -379,14 +576,10 @@ def check_run(peer, text, rc, want_size, want_crc):
         return None if rc == EXIT_OK else "exit status %s" % rc
     if rc is None:
         return "timed out"
-    if peer == "ipxe-efi":
-        m = IPXE_IMGSTAT_RE.search(text)
-        if not m or int(m.group(1)) != want_size:
-            return "iPXE's imgstat does not show %d bytes" % want_size
-        return None if rc == EXIT_OK else "exit status %s" % rc
-    m = CRC_RE.search(text)
+    m = (READ_RE if peer == "ipxe-efi" else CRC_RE).search(text)
     if not m:
-        return "no `TK mod 0` line (exit status %s)" % rc
+        return "no `%s` line (exit status %s)" % (
+            "READ" if peer == "ipxe-efi" else "TK mod 0", rc)
     size, crc = int(m.group(1)), int(m.group(2), 16)
     if size != want_size or crc != want_crc:
         return "module size %d crc32 %#010x, the file has %d %#010x" % (
@@ -414,16 +607,36 @@ def load_avg():
         return float("nan")
 
 
+def seen_in_all(times):
+    """@times (seconds since a stack's marker) when every run saw it."""
+    return times if times and None not in times else None
+
+
 def summarize(results, baselines, opts):
     """Rows: (setup, size, peer, n, median, load s, MiB/s, vs iPXE,
     spread, vs the fastest of the setup); a setup is a server and, on
-    UEFI, a stack ("qemu", "qemu/ovmf")."""
+    UEFI, a stack ("qemu", "qemu/ovmf").  The load time is the median
+    minus the baseline's median; on UEFI, when every run of the setup
+    showed the stack's marker (STACK_MARKERS: the firmware's DHCP is
+    done), both medians count from there, which leaves the firmware's
+    start (10-20 s of TCG, the noisiest part under load) out."""
     rows = []
+    opts.counted_from = {}  # setup -> the baseline's median since its marker
     for setup in opts.setups:
         base = baselines.get(setup)
         if not base:
             continue
         b = statistics.median(base)
+        b_since = seen_in_all(baselines.get((setup, "since")))
+        since = {}
+        for size in opts.sizes:
+            for peer in opts.all_peers:
+                if results.get((setup, size, peer)):
+                    since[(size, peer)] = seen_in_all(
+                        results.get((setup, size, peer, "since")))
+        use_since = b_since and all(since.values())
+        if use_since:
+            b = opts.counted_from[setup] = statistics.median(b_since)
         for size in opts.sizes:
             loads = {}
             for peer in opts.all_peers:
@@ -431,7 +644,9 @@ def summarize(results, baselines, opts):
                 if not times:
                     continue
                 med = statistics.median(times)
-                loads[peer] = (med, max(med - b, 1e-3),
+                load = (statistics.median(since[(size, peer)]) if use_since
+                        else med)
+                loads[peer] = (med, max(load - b, 1e-3),
                                max(times) - min(times), len(times))
             ipxe = loads.get("ipxe") or loads.get("ipxe-efi")
             fastest = min((v[1] for v in loads.values()), default=None)
@@ -465,6 +680,12 @@ def write_report(rows, baselines, failures, opts, meta):
                       "of %d runs (%.2f-%.2f)." % (server,
                                                    statistics.median(b),
                                                    len(b), min(b), max(b)))
+        if server in getattr(opts, "counted_from", {}):
+            md.append("- Load times on %s count from the firmware's `%s` "
+                      "(its DHCP done), the baseline's too: it reached its "
+                      "boot program %.2f s after it (median)." % (
+                          server, STACK_MARKERS[server.split("/")[1]]
+                          .decode(), opts.counted_from[server]))
     md.append("- build/pulsar: %d bytes (limit %d, boot/bios/layout.h)."
               % (meta["nbp_size"], nbp_max()))
     for note in meta["notes"]:
@@ -558,7 +779,8 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
             plan += [(peer, size)
                      for peer in stack_peers(opts, stack)
                      if not (peer == "ipxe-efi" and stack == "ovmf"
-                             and srv.name == "qemu")
+                             and srv.name == "qemu"
+                             and not opts.ipxe_snponly)
                      and not (peer == "pulsar-efi-mtftp"
                               and stack != "ovmf")]
     if len(plan) == 1 and rnd >= opts.rounds:
@@ -569,8 +791,9 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
         log_path = os.path.join(work, "serial.log")
         if os.path.exists(log_path):
             os.unlink(log_path)
-        rc, secs = srv.run(peer, bootfile_for(bootfiles, peer, stack),
-                           log_path, opts.timeout, stack)
+        rc, secs, since = srv.run(
+            peer, bootfile_for(bootfiles, peer, stack, srv.name), log_path,
+            opts.timeout, stack)
         try:
             with open(log_path, "rb") as f:
                 text = f.read().decode("utf-8", "replace")
@@ -596,16 +819,22 @@ def run_round(srv, stack, rnd, opts, root, bootfiles, work, crcs, meta,
                 meta["pulsar_says"][(setup, size, peer)] = (
                     "%s (%s)" % (m.group(1), how))
         runs.append((rnd + 1, setup, peer, size or 0, "%.3f" % secs,
-                     why or "ok"))
+                     why or "ok", "" if since is None else "%.3f" % since))
         if why:
             failures.append("%s, round %d: %s" % (what, rnd + 1, why))
             log("bench: round %d %s: FAILED: %s" % (rnd + 1, what, why))
             continue
-        log("bench: round %d %-36s %6.2f s" % (rnd + 1, what, secs))
+        log("bench: round %d %-36s %6.2f s%s" % (
+            rnd + 1, what, secs,
+            "" if since is None else " (%.2f s after DHCP)" % since))
+        # UEFI: also the time since the stack's marker (None: not seen).
         if size is None:
             baselines.setdefault(setup, []).append(secs)
+            baselines.setdefault((setup, "since"), []).append(since)
         else:
             results.setdefault((setup, size, peer), []).append(secs)
+            results.setdefault((setup, size, peer, "since"), []).append(
+                since)
 
 
 def main():
@@ -642,6 +871,10 @@ def main():
                     "(lab/benchgz.py; default on)")
     ap.add_argument("--gzip-mib", type=int, default=64,
                     help="the gzip module's unpacked size (default 64)")
+    ap.add_argument("--ipxe-snponly", metavar="PATH",
+                    help="an iPXE snponly.efi whose embedded script chains "
+                         "tftp://${next-server}/boot-efi.ipxe: the ipxe-efi "
+                         "row on qemu/ovmf (not built here)")
     opts = ap.parse_args()
     opts.sizes = [int(s) for s in opts.sizes.split(",") if s]
     opts.servers = [s for s in opts.servers.split(",") if s]
@@ -679,6 +912,8 @@ def main():
                      "-DPULSAR_NO_NIC_FASTPATH build/pxe/pulsar; make "
                      "BUILD=build/mtftp EXTRA_CFLAGS=-DPULSAR_NO_SNP "
                      "build/mtftp/pulsar.efi)" % path)
+    if opts.ipxe_snponly and not os.path.isfile(opts.ipxe_snponly):
+        ap.error("--ipxe-snponly: %s does not exist" % opts.ipxe_snponly)
     os.makedirs(opts.out, exist_ok=True)
     # iPXE keeps a module where it downloaded it and copies it into place
     # at boot: it needs room for both.  Every run gets the same -m.
@@ -718,7 +953,7 @@ def main():
         opts.setups = [setup_name(srv.name, st) for srv in servers
                        for st in stacks]
         if "ipxe-efi" in opts.efi_peers and "ovmf" in opts.stacks and \
-                "qemu" in opts.servers:
+                "qemu" in opts.servers and not opts.ipxe_snponly:
             meta["notes"].append(
                 "No ipxe-efi row on qemu/ovmf: QEMU's DHCP hands every "
                 "client one boot file, so snponly.efi cannot be given its "
@@ -746,7 +981,8 @@ def main():
 
     meta["load_after"] = load_avg()
     with open(os.path.join(opts.out, "runs.csv"), "w") as f:
-        f.write("round,server,loader,module_mib,seconds,result\n")
+        f.write("round,server,loader,module_mib,seconds,result,"
+                "seconds_since_dhcp\n")
         for r in runs:
             f.write(",".join(str(x) for x in r) + "\n")
     rows = summarize(results, baselines, opts)

@@ -121,12 +121,18 @@ int tftp_client_fetch(const struct tftp_client *c, uint32_t server,
         }
         int before = r.x.state;
         if (got == 0) {
+            if (c->counts)
+                c->counts->timeouts++;
             tftp_timeout(&r.x, &act);
         } else if (got == 1) {
             tftp_input(&r.x, pkt, len, sport, &act);
             if (!act.len && !act.send_ack && !act.send_error && !act.rc &&
-                r.x.state == before)
-                continue; /* ignored: a stranger, a duplicate, a stale one */
+                r.x.state == before) {
+                /* ignored: a stranger, a duplicate, a stale one */
+                if (c->counts)
+                    c->counts->ignored++;
+                continue;
+            }
         } else {
             memset(&act, 0, sizeof(act));
             continue; /* a tiny fragmented datagram: not TFTP */

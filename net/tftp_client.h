@@ -47,6 +47,16 @@ struct dgram_transport {
     void *ctx;
 };
 
+/**
+ * What a transfer cost beyond its blocks (tftp_client.counts): how a slow
+ * transfer went can be told from its own line.
+ */
+struct tftp_counts {
+    uint32_t timeouts; /* silences of wait_ms: the RRQ or an ACK resent */
+    uint32_t ignored;  /* packets that moved nothing: duplicates, blocks
+                          behind a gap, another transfer's */
+};
+
 /** How one transfer runs. */
 struct tftp_client {
     const struct dgram_transport *net;
@@ -69,6 +79,8 @@ struct tftp_client {
     void (*granted)(void *ctx, uint32_t server, uint16_t blksize,
                     uint16_t window);
     void *ctx;
+    /** Counted into (not cleared) when not NULL. */
+    struct tftp_counts *counts;
 };
 
 /**

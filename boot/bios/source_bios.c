@@ -71,7 +71,7 @@ static int own_fetch(uint32_t server, const char *path, uint32_t max,
         native ? &dgram_nic : &dgram_pxe_udp,
         { TFTP_BLKSIZE_WANTED,
           native ? TFTP_WINDOW_WANTED : TFTP_WINDOW_PXE_UDP, 1 },
-        DGRAM_WAIT_MS, !native, announce, NULL,
+        DGRAM_WAIT_MS, !native, announce, NULL, NULL,
     };
     int rc;
 

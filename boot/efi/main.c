@@ -44,7 +44,7 @@ static const struct session_face efi_face = {
     .guest = efi_guest,
     .progress_start = console_progress_start,
     .progress = console_progress,
-    .progress_end = console_progress_end,
+    .progress_end = efi_progress_end,
     .progress_abort = console_progress_abort,
 };
 

@@ -15,6 +15,7 @@
  * Code (Mtftp, chld's NIC) is there as before.
  */
 #include "boot/efi/uefi.h"
+#include "lib/console.h"
 #include "lib/errno.h"
 #include "net/tftp.h"
 #include "net/tftp_client.h"
@@ -53,6 +54,8 @@ static struct snp {
     bool tx_busy[SNP_NTX];     /* handed to the NIC, not yet given back */
     bool broken;               /* an SNP call failed: Mtftp from now on */
     uint16_t window;           /* the window to ask for (SNP_WINDOW_*) */
+    struct tftp_counts counts; /* the last transfer's (efi_progress_end) */
+    uint32_t counted_got;      /* ... and the bytes it delivered */
 } snp;
 
 /** Remember that @call returned @st (for the transfer's message). */
@@ -297,7 +300,7 @@ int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
 {
     struct tftp_client c = {
         &snp_dgram, { TFTP_BLKSIZE_WANTED, snp.window, 1 },
-        SNP_WAIT_MS, 0, announce, NULL,
+        SNP_WAIT_MS, 0, announce, NULL, &snp.counts,
     };
     EFI_TPL tpl;
     int rc;
@@ -306,10 +309,12 @@ int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
     if (snp.next_port < 0xC000)
         snp.next_port = 0xC000;
     snp.failed = EFI_SUCCESS;
+    memset(&snp.counts, 0, sizeof(snp.counts));
     /* MNP's poll timer stays off while we poll (see the top). */
     tpl = efi_bs->RaiseTPL(TPL_CALLBACK);
     rc = tftp_client_fetch(&c, server, path, max, sink, res);
     efi_bs->RestoreTPL(tpl);
+    snp.counted_got = res->got;
     if (rc != 0 && snp.failed != EFI_SUCCESS) {
         if (!res->got && !res->blksize) {
             /* SNP failed before the server was heard: not the server's
@@ -370,4 +375,20 @@ int efi_snp_size(uint32_t server, const char *path, uint32_t *size,
     }
     *size = res->size = a.size;
     return res->rc = 0;
+}
+
+const char *efi_progress_end(uint32_t done)
+{
+    static char line[96];
+    const char *took = console_progress_end(done);
+    struct tftp_counts n = snp.counts;
+
+    memset(&snp.counts, 0, sizeof(snp.counts)); /* said once */
+    /* Not for a file that came another way (Mtftp, HTTP) after it. */
+    if (!took || !*took || (!n.timeouts && !n.ignored) ||
+        done != snp.counted_got)
+        return took;
+    snprintf(line, sizeof(line), "%s, %u timeouts, %u packets ignored",
+             took, (unsigned)n.timeouts, (unsigned)n.ignored);
+    return line;
 }

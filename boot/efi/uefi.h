@@ -83,6 +83,10 @@ int efi_snp_fetch(uint32_t server, const char *path, uint32_t max,
  *  tsize (-PE_UNSUPP when the server announces none). */
 int efi_snp_size(uint32_t server, const char *path, uint32_t *size,
                  struct xfer_result *res);
+/** session_face.progress_end on UEFI: the console's "in 1.2 s, ..." and,
+ *  when the last transfer over SNP had any, its timeouts and ignored
+ *  packets. */
+const char *efi_progress_end(uint32_t done);
 
 /* ------------------------------- HTTP over EFI_HTTP_PROTOCOL (http.c) */
 

@@ -159,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&sk, 0, sizeof(sk));
     sk.refuse = data[0] & 4;
     const struct tftp_client c = { &net, { 1468, 16, 1 }, 500, data[0] & 1,
-                                   fz_granted, NULL };
+                                   fz_granted, NULL, NULL };
     const struct file_sink sink = { (data[0] & 2) ? fz_size : NULL, fz_data,
                                     NULL, NULL, NULL };
     int rc = tftp_client_fetch(&c, 0x0202000a, "demo/kernel.elf", MAX_BYTES,

@@ -287,12 +287,14 @@ static void granted(void *ctx, uint32_t server, uint16_t bs, uint16_t win)
 
 static struct fake F;
 static struct seen S;
+static struct tftp_counts C;
 
 /** A server granting blksize 1468, window 16 and tsize for @size bytes. */
 static void setup_server(uint32_t size)
 {
     memset(&F, 0, sizeof(F));
     memset(&S, 0, sizeof(S));
+    memset(&C, 0, sizeof(C));
     F.size = size;
     F.oack = 1;
     F.blksize = 1468;
@@ -307,7 +309,7 @@ static int fetch(uint32_t max, int need_window, struct xfer_result *res)
     const struct dgram_transport net = { fake_send, fake_recv, fake_now,
                                          &F };
     const struct tftp_client c = { &net, { 1468, 16, 1 }, WAIT_MS,
-                                   need_window, granted, &S };
+                                   need_window, granted, &S, &C };
     const struct file_sink sink = { sink_size, sink_data, &S, NULL, NULL };
     memset(res, 0xA5, sizeof(*res)); /* the engine clears it */
     int rc = tftp_client_fetch(&c, SERVER, "demo/kernel.elf", max, &sink,
@@ -393,6 +395,8 @@ static void test_lost_block(void **state)
     check_bytes(40000);
     assert_true(F.dropped);
     assert_int_equal(F.waits, 0);
+    assert_int_equal(C.timeouts, 0);
+    assert_true(C.ignored > 0); /* the rest of the window after the gap */
 
     setup_server(40000);
     F.window = 0;
@@ -400,6 +404,7 @@ static void test_lost_block(void **state)
     assert_int_equal(fetch(1 << 20, 0, &res), 0);
     check_bytes(40000);
     assert_int_equal(F.waits, 1);
+    assert_int_equal(C.timeouts, 1);
 }
 
 static void test_duplicate_and_stranger(void **state)
@@ -413,6 +418,8 @@ static void test_duplicate_and_stranger(void **state)
     check_bytes(40000);
     assert_true(F.duped);
     assert_int_equal(S.data_calls, 40000 / 1468 + 1);
+    assert_int_equal(C.ignored, 2); /* the duplicate and the stranger */
+    assert_int_equal(C.timeouts, 0);
 }
 
 static void test_lost_requests(void **state)
@@ -425,6 +432,7 @@ static void test_lost_requests(void **state)
     check_bytes(2000);
     assert_int_equal(F.rrqs, 3);
     assert_int_equal(F.waits, 2);
+    assert_int_equal(C.timeouts, 2);
     assert_int_equal(F.now, 2 * WAIT_MS);
 }
 
@@ -511,7 +519,7 @@ static void test_limits(void **state)
     const struct dgram_transport net = { fake_send, fake_recv, fake_now,
                                          &F };
     const struct tftp_client c = { &net, { 1468, 16, 1 }, WAIT_MS, 1, NULL,
-                                   NULL };
+                                   NULL, NULL };
     const struct file_sink sink = { NULL, sink_data, &S, NULL, NULL };
     setup_server(10);
     assert_int_equal(tftp_client_fetch(&c, SERVER, path, 100, &sink, &res),
