@@ -115,12 +115,12 @@ int efi_boot_linux_stub(struct session *s)
     void *file;
     int rc;
 
-    if (!(file = session_guest_ptr(s, s->item, seg->dest, seg->filesz)))
+    if (!(file = efi_guest_whole(s, s->item, seg->dest, seg->filesz)))
         return session_error(s, -PE_RANGE, "internal error: %s is not "
                              "staged", path);
     memset(&initrd_lf2, 0, sizeof(initrd_lf2));
     if (s->lx.initrd_size) {
-        initrd_lf2.data = session_guest_ptr(s, &s->lx, s->lx.initrd_addr,
+        initrd_lf2.data = efi_guest_whole(s, &s->lx, s->lx.initrd_addr,
                                             s->lx.initrd_size);
         if (!initrd_lf2.data)
             return session_error(s, -PE_RANGE, "internal error: the initrd "
@@ -204,7 +204,7 @@ int efi_handoff_linux32(struct session *s)
     unsigned nmap;
     int rc;
 
-    if (!(setup = session_guest_ptr(s, s->item, s->lx.setup_addr,
+    if (!(setup = efi_guest_whole(s, s->item, s->lx.setup_addr,
                                     LINUX_LOW_SIZE)))
         return session_error(s, -PE_RANGE, "internal error: the setup of "
                              "%s is not staged", s->item->path);

@@ -76,7 +76,7 @@ static int mb2_input(struct session *s, const char *loader_name,
     in->nmods = s->nmods;
     if (plan->has_syms) {
         in->shdrs.len = plan->syms.num * plan->syms.size;
-        in->shdrs.data = session_guest_ptr(s, s->item, s->syms_table,
+        in->shdrs.data = efi_guest_whole(s, s->item, s->syms_table,
                                            in->shdrs.len);
         if (!in->shdrs.data)
             return session_error(s, -PE_RANGE, "internal error: the "

@@ -10,13 +10,18 @@
  * 4 GiB that overlap no claim, reserved in the placer so that no later
  * claim lands on them; a claim that fits neither way is staged in 1 MiB
  * pieces, each in place or elsewhere, and the session's writer then
- * goes page by page (efi_guest gives no pointer across two pieces).  The trampoline moves each of those into place
- * after ExitBootServices (boot/efi/handoff.c).
+ * goes page by page (efi_guest gives no pointer across two pieces);
+ * so is a claim the firmware does not have free in place now, so that
+ * what it has free stays in place; whoever needs one pointer to a whole
+ * claim (LoadImage, LoadFile2) asks efi_guest_whole, which joins the
+ * pieces into one buffer.  The trampoline moves each of those into
+ * place after ExitBootServices (boot/efi/handoff.c).
  */
 #include "boot/efi/uefi.h"
 #include "boot/efi/stage.h"
 #include "lib/errno.h"
 #include "loader/efimap.h"
+#include "loader/session.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -307,18 +312,89 @@ static bool stage_pieces(const struct mem_range *claim)
 
 /**
  * Stage @claim: in its own pages when the firmware has them all free
- * now, else in one buffer elsewhere, else in pieces (stage_pieces).
+ * now, else in pieces (stage_pieces) when the stage table has room,
+ * else in one buffer elsewhere, else in pieces all the same.  Pieces
+ * before one buffer: what the firmware has free now stays in place and
+ * only the rest moves after ExitBootServices (OVMF holds 12 MiB at
+ * 9 MiB, where the first big module goes: in one buffer all of a 64 MiB
+ * module moved).  Whoever needs a claim in one piece of memory asks
+ * efi_guest_whole, which joins the pieces then.
  */
 static bool stage_claim(const struct mem_range *claim)
 {
     uint8_t *buf = alloc_in_place(claim->start, claim->end);
+    uint64_t pieces = (claim->end - claim->start) / PIECE + 2;
 
+    if (!buf && pieces <= STAGE_MAX - nstages)
+        return stage_pieces(claim);
     if (!buf)
         buf = efi_alloc_low(stage_placer, PAGES(claim->end - claim->start),
                             EfiLoaderData, "staging buffer");
     if (buf)
         return stage_add(claim, claim->start, claim->end, buf);
     return stage_pieces(claim);
+}
+
+/** Give back the allocation that starts at @addr (one of allocs[]). */
+static void alloc_drop(EFI_PHYSICAL_ADDRESS addr)
+{
+    for (unsigned i = 0; i < nallocs; i++)
+        if (allocs[i].addr == addr) {
+            efi_bs->FreePages(addr, allocs[i].pages);
+            allocs[i] = allocs[--nallocs];
+            return;
+        }
+}
+
+/**
+ * Stage @claim, so far in pieces, in one buffer: its pieces are copied
+ * there and given back.  False when there is no such buffer (the pieces
+ * stay as they were).
+ */
+static bool stage_join(const struct mem_range *claim)
+{
+    uint8_t *buf = efi_alloc_low(stage_placer,
+                                 PAGES(claim->end - claim->start),
+                                 EfiLoaderData, "staging buffer");
+    unsigned i = 0;
+
+    if (!buf)
+        return false;
+    while (i < nstages) {
+        struct stage *st = &stages[i];
+
+        if (st->start < claim->start || st->end > claim->end) {
+            i++;
+            continue;
+        }
+        memcpy(buf + (st->start - claim->start), st->buf,
+               st->end - st->start);
+        alloc_drop((uintptr_t)st->buf);
+        *st = stages[--nstages]; /* the mover's order does not matter */
+    }
+    return stage_add(claim, claim->start, claim->end, buf);
+}
+
+void *efi_guest_whole(struct session *s, const void *owner, uint32_t dest,
+                      size_t n)
+{
+    const struct mem_range *found;
+    struct mem_range copy;
+    struct stage *st;
+    void *p = session_guest_ptr(s, owner, dest, n);
+
+    if (p || !place_owned(&s->placer, owner, dest, n) || !stage_placer ||
+        !(found = claim_of(dest, n)))
+        return p;
+    copy = *found; /* stage_join's reservation may move the list */
+    if (!stage_join(&copy)) {
+        printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx in "
+               "one piece (AllocatePages)\n",
+               (unsigned long long)copy.start,
+               (unsigned long long)copy.end - 1);
+        return NULL;
+    }
+    return (st = stage_at(dest, n)) ? st->buf + (dest - st->start) : NULL;
 }
 
 void *efi_guest(uint32_t dest, size_t n)

@@ -151,6 +151,15 @@ void efi_stage_reset(struct placer *p);
 /** The session's face->guest: staging for every claimed range. */
 void *efi_guest(uint32_t dest, size_t n);
 
+struct session;
+/** session_guest_ptr for [dest, dest+n) in one piece of memory, for
+ *  what the firmware or the kernel reads through one pointer (LoadImage,
+ *  LoadFile2, section headers): a claim staged in pieces is joined into
+ *  one buffer first.  NULL when it is not @owner's or no buffer is
+ *  there (said). */
+void *efi_guest_whole(struct session *s, const void *owner, uint32_t dest,
+                      size_t n);
+
 /* ------------------------------------------------ video (video.c) */
 
 /**
