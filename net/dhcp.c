@@ -422,6 +422,23 @@ int dhcp_validate_efi(const uint8_t *ack, size_t ack_len,
     return 0;
 }
 
+size_t dhcp_packet_len(const uint8_t *pkt, size_t max)
+{
+    size_t i = BOOTP_OPTIONS + 4; /* past the magic cookie */
+
+    while (i < max) {
+        if (pkt[i] == OPT_END)
+            return i + 1;
+        if (pkt[i] == OPT_PAD)
+            i++;
+        else if (i + 1 < max)
+            i += 2u + pkt[i + 1];
+        else
+            break;
+    }
+    return max;
+}
+
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out)
 {
     static const char hex[] = "0123456789abcdef";

@@ -129,6 +129,14 @@ int dhcp_validate_efi(const uint8_t *ack, size_t ack_len,
                       const uint8_t *reply, size_t reply_len,
                       struct dhcp_facts *f, char *msg, size_t msglen);
 
+/**
+ * The length of the DHCP packet in @pkt, a buffer of @max bytes that
+ * holds it at its start (UEFI's PXE Base Code keeps each packet in a
+ * fixed 1472-byte buffer): up to and with its end option; @max when the
+ * options run off the buffer without one.
+ */
+size_t dhcp_packet_len(const uint8_t *pkt, size_t max);
+
 /** Format @mac as "aa-bb-cc-dd-ee-ff" (sep '-') into @out (>= 3*len). */
 void dhcp_format_mac(const uint8_t *mac, unsigned len, char sep, char *out);
 

@@ -318,38 +318,13 @@ const struct file_source *efi_pxe_source(void)
 
 /* ------------------------------------------------------- the DHCP ACK */
 
-/** BOOTP's fixed part and the DHCP magic cookie: where options start. */
-#define DHCP_OPTIONS 240
-
-/**
- * The bytes of @pkt (@max bytes, the firmware's packet buffer) up to and
- * with its end option; @max when the options run off the buffer without
- * one (the buffer is all there is to give).
- */
-static uint32_t ack_len(const uint8_t *pkt, uint32_t max)
-{
-    uint32_t i = DHCP_OPTIONS;
-
-    while (i < max) {
-        if (pkt[i] == 255)
-            return i + 1;
-        if (pkt[i] == 0)
-            i++;
-        else if (i + 1 < max)
-            i += 2u + pkt[i + 1];
-        else
-            break;
-    }
-    return max;
-}
-
 const uint8_t *efi_pxe_ack(uint32_t *len)
 {
     if (!pxebc || !pxebc->Mode->DhcpAckReceived) {
         *len = 0;
         return NULL;
     }
-    *len = ack_len(pxebc->Mode->DhcpAck.Raw,
-                   (uint32_t)sizeof(pxebc->Mode->DhcpAck.Raw));
+    *len = (uint32_t)dhcp_packet_len(pxebc->Mode->DhcpAck.Raw,
+                                     sizeof(pxebc->Mode->DhcpAck.Raw));
     return pxebc->Mode->DhcpAck.Raw;
 }

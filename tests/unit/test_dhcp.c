@@ -678,6 +678,29 @@ static void test_merge_order(void **state)
     assert_string_equal(f.root, "proxyroot");
 }
 
+/** A packet's length in a fixed buffer: up to its end option. */
+static void test_packet_len(void **state)
+{
+    struct pkt p;
+    (void)state;
+    pkt_init(&p);
+    p.b[p.len++] = 0; /* a pad */
+    pkt_opt(&p, 54, "\x0a\x00\x02\x02", 4);
+    p.b[p.len++] = 255;
+    assert_int_equal(dhcp_packet_len(p.b, sizeof(p.b)), p.len);
+    /* No end option: the whole buffer. */
+    p.b[p.len - 1] = 0;
+    assert_int_equal(dhcp_packet_len(p.b, sizeof(p.b)), sizeof(p.b));
+    /* An option whose length runs off the buffer. */
+    pkt_init(&p);
+    pkt_opt(&p, 17, "nova", 4);
+    assert_int_equal(dhcp_packet_len(p.b, p.len - 2), p.len - 2);
+    /* A code with no length byte left, and a buffer shorter than the
+     * fixed part. */
+    assert_int_equal(dhcp_packet_len(p.b, 241), 241);
+    assert_int_equal(dhcp_packet_len(p.b, 100), 100);
+}
+
 /** Packets that do not parse are ignored; the ACK must be valid. */
 static void test_merge_bad_packets(void **state)
 {
@@ -731,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_merge_server_identifier),
         cmocka_unit_test(test_merge_order),
         cmocka_unit_test(test_merge_bad_packets),
+        cmocka_unit_test(test_packet_len),
     };
     return cmocka_run_group_tests_name("dhcp", tests, NULL, NULL);
 }
