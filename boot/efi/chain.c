@@ -18,7 +18,7 @@ int efi_chain_start(struct session *s)
 {
     const struct cfg_item *it = s->item;
     const void *buf = efi_guest_whole(s, it, (uint32_t)s->chld_staged,
-                                        s->chld_size);
+                                      s->chld_size);
     char text[96];
     EFI_HANDLE child;
     EFI_STATUS st;

@@ -121,7 +121,7 @@ int efi_boot_linux_stub(struct session *s)
     memset(&initrd_lf2, 0, sizeof(initrd_lf2));
     if (s->lx.initrd_size) {
         initrd_lf2.data = efi_guest_whole(s, &s->lx, s->lx.initrd_addr,
-                                            s->lx.initrd_size);
+                                          s->lx.initrd_size);
         if (!initrd_lf2.data)
             return session_error(s, -PE_RANGE, "internal error: the initrd "
                                  "is not staged");
@@ -205,7 +205,7 @@ int efi_handoff_linux32(struct session *s)
     int rc;
 
     if (!(setup = efi_guest_whole(s, s->item, s->lx.setup_addr,
-                                    LINUX_LOW_SIZE)))
+                                  LINUX_LOW_SIZE)))
         return session_error(s, -PE_RANGE, "internal error: the setup of "
                              "%s is not staged", s->item->path);
     if ((rc = efi_handoff_alloc(s, BP_SIZE / 4096, &h)) != 0)
@@ -233,7 +233,7 @@ int efi_handoff_linux32(struct session *s)
     efi.memdesc_version = raw->version;
     if (linux_boot_params(h.info, setup, LINUX_LOW_SIZE, map, nmap, &efi,
                           rsdp) != 0)
-        efi_halt_exited("boot_params: more E820 entries than it holds, or a "
-                    "malformed setup header");
+        efi_halt_exited("boot_params: more E820 entries than it holds, or "
+                        "a malformed setup header");
     efi_handoff_jump(&h);
 }

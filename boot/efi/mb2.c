@@ -77,7 +77,7 @@ static int mb2_input(struct session *s, const char *loader_name,
     if (plan->has_syms) {
         in->shdrs.len = plan->syms.num * plan->syms.size;
         in->shdrs.data = efi_guest_whole(s, s->item, s->syms_table,
-                                           in->shdrs.len);
+                                         in->shdrs.len);
         if (!in->shdrs.data)
             return session_error(s, -PE_RANGE, "internal error: the "
                                  "section headers of %s are not staged",
