@@ -335,6 +335,14 @@ static bool stage_claim(const struct mem_range *claim)
     return stage_pieces(claim);
 }
 
+/** Say that @claim got no staging memory (@how: "" or " in one piece"). */
+static void say_unstaged(const struct mem_range *claim, const char *how)
+{
+    printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx%s "
+           "(AllocatePages)\n", (unsigned long long)claim->start,
+           (unsigned long long)claim->end - 1, how);
+}
+
 /** Give back the allocation that starts at @addr (one of allocs[]). */
 static void alloc_drop(EFI_PHYSICAL_ADDRESS addr)
 {
@@ -388,10 +396,7 @@ void *efi_guest_whole(struct session *s, const void *owner, uint32_t dest,
         return p;
     copy = *found; /* stage_join's reservation may move the list */
     if (!stage_join(&copy)) {
-        printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx in "
-               "one piece (AllocatePages)\n",
-               (unsigned long long)copy.start,
-               (unsigned long long)copy.end - 1);
+        say_unstaged(&copy, " in one piece");
         return NULL;
     }
     return (st = stage_at(dest, n)) ? st->buf + (dest - st->start) : NULL;
@@ -421,9 +426,7 @@ void *efi_guest(uint32_t dest, size_t n)
         unstaged_start = claim->start;
         unstaged_end = claim->end;
         /* The session goes on to call this a refused write: say why. */
-        printf("pulsar: no memory below 4 GiB to stage %08llx-%08llx "
-               "(AllocatePages)\n", (unsigned long long)st->start,
-               (unsigned long long)st->end - 1);
+        say_unstaged(claim, "");
         return NULL;
     }
     return (st = stage_at(dest, n)) ? st->buf + (dest - st->start) : NULL;
