@@ -152,7 +152,7 @@ NS_RANGE = ("10.77.0.10", "10.77.0.50")
 PXELINUX = "/usr/lib/PXELINUX/pxelinux.0"
 SYSLINUX_BIOS = "/usr/lib/syslinux/modules/bios"
 GRUB_PC = "/usr/lib/grub/i386-pc"
-CRC_RE = re.compile(r"TK mod 0 .*size=(\d+) crc32=(0x[0-9a-f]{8})")
+CRC_RE = benchgz.TK_MOD_RE  # the test kernel's line for module 0
 PULSAR_FILE_RE = re.compile(r"pulsar: mod\d+\.bin: \d+ bytes at \S+, (in [^\r\n]*)")
 PULSAR_WINDOW_RE = re.compile(r"pulsar: tftp \S+ grants ((?:windowsize|"
                               r"blksize) \d+, (?:blksize|windowsize) \d+"

@@ -40,7 +40,7 @@ MIB = 1 << 20
 XEN_GZ = os.path.join(CACHE, "xen-4.17-amd64.gz")
 XEN_ARGS = "console=com1 com1=115200,8n1"
 STARTING = "pulsar: starting "
-# The test kernel's line for module 0 (lab/bench.py's CRC_RE, any name).
+# The test kernel's line for module 0, any name (lab/bench.py's CRC_RE).
 TK_MOD_RE = re.compile(r"TK mod 0 .*size=(\d+) crc32=(0x[0-9a-f]{8})")
 WORDS = (b"the kernel maps every page of the module before init runs; "
          b"drivers probe their devices and the console prints each line ")
