@@ -173,8 +173,9 @@ def default_romfile(model):
 def run(argv, serial_path, timeout=None, stop=None, echo=False,
         keep_cr=True, out_path=None, popen=subprocess.Popen,
         new_session=False):
-    """Run QEMU until it exits, @stop shows in the serial log, or @timeout
-    seconds pass (None: no limit); then stop it if it still runs.
+    """Run QEMU until it exits, @stop shows in the serial log (a text, or
+    a function of the log so far that says when), or @timeout seconds
+    pass (None: no limit); then stop it if it still runs.
 
     QEMU's own output goes to @out_path (default serial_path + ".stderr").
     The log is polled; with @echo it is copied to stdout as it grows (a
@@ -215,7 +216,7 @@ def run(argv, serial_path, timeout=None, stop=None, echo=False,
     try:
         while proc.poll() is None:
             pump()
-            if stop and stop in seen:
+            if stop and (stop(seen) if callable(stop) else stop in seen):
                 ended = "stopped"
                 stopped_at = time.monotonic() - start
                 break
